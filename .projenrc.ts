@@ -1,0 +1,87 @@
+import { cdk8s, javascript } from 'projen';
+
+/**
+ * cdk8s-zero-trust: typed, secure-by-default cdk8s constructs for Zero Trust on Kubernetes.
+ *
+ * This file is the source of truth for package.json, tsconfig*.json, the tasks in
+ * .projen/tasks.json and the ignore files. Edit it and run `npx projen`.
+ */
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-zero-trust',
+  description: 'Zero Trust for Kubernetes as typed, secure-by-default cdk8s constructs: one intent graph drives NetworkPolicy, Istio mTLS and AuthorizationPolicy.',
+  author: 'Seed a285f22e maintainers',
+  authorAddress: 'maintainers@users.noreply.b-seed-a285f22e.example',
+  repositoryUrl: 'https://github.com/cdk8s-zero-trust/cdk8s-zero-trust.git',
+  keywords: ['cdk8s', 'kubernetes', 'zero-trust', 'istio', 'networkpolicy', 'spiffe', 'security'],
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  jsiiVersion: '~6.0.0',
+
+  // peers: users bring their own cdk8s, constructs and cdk8s-plus-27 (one copy in their app)
+  cdk8sVersion: '2.70.0',
+  constructsVersion: '10.4.2',
+  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  devDeps: [
+    // `cdk8s import` (regenerating src/imports) and `cdk8s synth` of the reference architecture
+    'cdk8s-cli@^2.207.60',
+    // tests: validation of every synthesized object against the Kubernetes and CRD JSON schemas
+    'ajv@^8.17.1',
+    'yaml@^2.8.1',
+  ],
+
+  // no GitHub and no cluster are reachable from our machines; CI is .ci/run
+  github: false,
+  release: false,
+  integrationTestAutoDiscover: false,
+  // `dist/` is where the reference architecture is synthesized; keep package artifacts apart
+  artifactsDirectory: 'dist-pkg',
+
+  jestOptions: {
+    // snapshot drift must fail the test task (and CI); accept changes with `npx projen test:update`
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 60_000,
+      // generated CRD bindings and test helpers are not what coverage should measure
+      coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/', '/test/'],
+    },
+  },
+  // the linter reports in the test task, it never rewrites sources there
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'projenrc'], commandOptions: { fix: false } },
+});
+
+// generated CRD bindings are never hand-edited nor linted
+project.eslint?.addIgnorePattern('src/imports/');
+project.gitattributes.addAttributes('/src/imports/**', 'linguist-generated');
+
+// examples, the benchmark and the import script run from TypeScript sources (test/tsconfig.json
+// extends the jsii tsconfig and covers the whole repository)
+const tsNode = 'ts-node --transpile-only --project test/tsconfig.json';
+
+project.addTask('import', {
+  description: 'Regenerate src/imports from the pinned CRDs (CRD_DIR, default ../shared/crds); see imports/README.md',
+  env: { CRD_DIR: '../shared/crds' },
+  exec: `${tsNode} projenrc/import-crds.ts`,
+});
+
+project.addTask('synth', {
+  description: 'Synthesize the reference architecture into dist/ (one YAML file per layer chart)',
+  exec: `${tsNode} examples/reference-architecture/main.ts`,
+});
+
+project.addTask('bench', {
+  description: 'Benchmark: this library vs plain cdk8s-plus-27 on the same topology (last line is JSON)',
+  exec: `${tsNode} bench/bench.ts`,
+});
+
+project.gitignore.exclude('/dist-pkg/');
+project.npmignore?.exclude('/examples/', '/bench/', '/imports/', '/.ci/', '/dist-pkg/', 'cdk8s.yaml');
+
+// unrs-resolver@1.13.0 (via eslint-import-resolver-typescript) declares 17 optional platform
+// bindings that were never published at 1.13.0; npm records them as missing and `npm ci` then
+// fails ("Missing: @unrs/resolver-binding-…@ from lock file"). 1.12.2 has all of them. Drop this
+// pin once the 1.13.x bindings exist (`npm view @unrs/resolver-binding-android-arm-eabi@1.13.0`).
+project.package.addPackageResolutions('unrs-resolver@1.12.2');
+
+project.synth();

@@ -1,0 +1,467 @@
+import { Construct, IConstruct } from 'constructs';
+import { checkPort, checkTrustDomain, invalid, sortedUnique } from './_validation';
+import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, MeshMode } from './mesh-workload';
+
+/**
+ * The enforcement layers the intent graph renders into. Each layer's objects can be placed in
+ * a scope of their own (for example one Chart per layer) with `IntentGraphProps.layers`.
+ */
+export enum Layer {
+  /** Namespaces and their Pod Security labels. */
+  NAMESPACES = 'namespaces',
+  /** Kubernetes NetworkPolicies (L3/L4). */
+  NETWORK = 'network',
+  /** Istio PeerAuthentication and AuthorizationPolicies (identity and L7). */
+  MESH = 'mesh',
+  /** ServiceAccounts, Deployments and Services. */
+  WORKLOADS = 'workloads',
+}
+
+/**
+ * Scopes that receive the objects of each layer.
+ *
+ * Any layer left out is rendered inside the construct that defines it.
+ */
+export interface LayerScopes {
+  /**
+   * Scope for Namespace objects.
+   *
+   * @default - inside each ZeroTrustNamespace
+   */
+  readonly namespaces?: Construct;
+  /**
+   * Scope for NetworkPolicy objects.
+   *
+   * @default - inside each ZeroTrustNamespace and MeshService
+   */
+  readonly network?: Construct;
+  /**
+   * Scope for Istio PeerAuthentication and AuthorizationPolicy objects.
+   *
+   * @default - inside each ZeroTrustNamespace and MeshService
+   */
+  readonly mesh?: Construct;
+  /**
+   * Scope for ServiceAccounts, Deployments and Services.
+   *
+   * @default - inside each MeshService
+   */
+  readonly workloads?: Construct;
+}
+
+/**
+ * Properties of the intent graph.
+ */
+export interface IntentGraphProps {
+  /**
+   * The mesh trust domain. Workload identities are
+   * `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>` and AuthorizationPolicy
+   * principals are `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. It must equal Istio's
+   * `meshConfig.trustDomain` (and SPIRE's trust domain when SPIRE issues the certificates).
+   *
+   * @default 'cluster.local'
+   */
+  readonly trustDomain?: string;
+
+  /**
+   * Where each layer's objects are placed.
+   *
+   * @default - every object is placed inside the construct that defines it
+   */
+  readonly layers?: LayerScopes;
+}
+
+/**
+ * Restrictions of an allowed call.
+ */
+export interface CallOptions {
+  /**
+   * Container ports of the callee the caller may reach.
+   *
+   * @default - every port of the callee
+   */
+  readonly ports?: number[];
+
+  /**
+   * HTTP methods the caller may use (upper case, for example `GET`). Only for HTTP, HTTP/2
+   * and gRPC ports.
+   *
+   * @default - any method
+   */
+  readonly methods?: string[];
+
+  /**
+   * Request paths the caller may use, in Istio syntax: exact (`/api/v1/charge`), prefix
+   * (`/api/orders/*`), suffix (`*.json`) or a path template (`/api/{*}/items`, `/static/{**}`).
+   * Only for HTTP, HTTP/2 and gRPC ports.
+   *
+   * @default - any path
+   */
+  readonly paths?: string[];
+}
+
+/**
+ * A request to check against the intent graph with `IntentGraph.allows()`.
+ */
+export interface RequestQuery {
+  /**
+   * The callee's container port.
+   *
+   * @default - any one port of the callee is enough
+   */
+  readonly port?: number;
+  /**
+   * The HTTP method.
+   *
+   * @default - the method is not checked (an L4 connection)
+   */
+  readonly method?: string;
+  /**
+   * The request path.
+   *
+   * @default - the path is not checked (an L4 connection)
+   */
+  readonly path?: string;
+}
+
+/**
+ * One allowed call of the intent graph: `caller` may call `callee` on `ports`, restricted to
+ * `methods` and `paths` when they are not empty.
+ */
+export class CallIntent {
+  /** @internal */
+  public static _create(graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload,
+    ports: number[], methods: string[], paths: string[]): CallIntent {
+    return new CallIntent(graph, caller, callee, ports, methods, paths);
+  }
+
+  /** The calling workload. */
+  public readonly caller: IMeshWorkload;
+  /** The called workload. */
+  public readonly callee: IMeshWorkload;
+  /** The callee's container ports the caller may reach (sorted, never empty). */
+  public readonly ports: number[];
+  /** The HTTP methods allowed (sorted); empty means any method. */
+  public readonly methods: string[];
+  /** The request paths allowed (sorted); empty means any path. */
+  public readonly paths: string[];
+
+  private readonly graph: IntentGraph;
+
+  private constructor(graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload, ports: number[], methods: string[], paths: string[]) {
+    this.graph = graph;
+    this.caller = caller;
+    this.callee = callee;
+    this.ports = ports;
+    this.methods = methods;
+    this.paths = paths;
+  }
+
+  /** The caller's identity as an Istio source principal (`<trustDomain>/ns/<ns>/sa/<sa>`). */
+  public get sourcePrincipal(): string {
+    return this.graph.principalOf(this.caller);
+  }
+
+  /** Whether the call is restricted at L7 (by method or path). */
+  public get isL7(): boolean {
+    return this.methods.length > 0 || this.paths.length > 0;
+  }
+
+  /** A stable, human-readable key of the call. */
+  public get key(): string {
+    const l7 = this.isL7 ? ` ${this.methods.join(',') || '*'} ${this.paths.join(',') || '*'}` : '';
+    return `${workloadKey(this.caller)} -> ${workloadKey(this.callee)}:${this.ports.join(',')}${l7}`;
+  }
+}
+
+const GRAPHS = new WeakMap<IConstruct, IntentGraph>();
+const HTTP_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
+
+/**
+ * The intent graph: which workload may call which, with which identity, on which ports,
+ * methods and paths. There is one per app.
+ *
+ * Every enforcement layer is derived from it at synthesis time — Kubernetes NetworkPolicies
+ * (ingress on the callee, egress on the caller), Istio AuthorizationPolicies (the caller's
+ * principal, ports, methods, paths) — so the layers cannot drift apart. Later layers (SPIFFE
+ * registrations, Vault roles, Cilium policies, diagrams, verification) read the same graph
+ * through `workloads`, `calls`, `callsTo()`, `callsFrom()` and `toJson()`.
+ *
+ * The graph is created on first use with the default trust domain. To set the trust domain
+ * or place each layer in its own chart, define it explicitly at the app root before any
+ * ZeroTrustNamespace:
+ *
+ * @example
+ * const app = new App();
+ * new IntentGraph(app, 'IntentGraph', { trustDomain: 'example.org' });
+ */
+export class IntentGraph extends Construct {
+  /**
+   * The intent graph of the app `scope` belongs to, created with defaults on first use.
+   */
+  public static of(scope: IConstruct): IntentGraph {
+    const root = scope.node.root;
+    return GRAPHS.get(root) ?? new IntentGraph(root as Construct, 'IntentGraph');
+  }
+
+  /** The mesh trust domain. */
+  public readonly trustDomain: string;
+
+  private readonly layers: LayerScopes;
+  private readonly namespacesByName = new Map<string, IZeroTrustNamespace>();
+  private readonly workloadsByKey = new Map<string, IMeshWorkload>();
+  private readonly callsByKey = new Map<string, CallIntent>();
+
+  public constructor(scope: Construct, id: string, props: IntentGraphProps = {}) {
+    super(scope, id);
+    const root = scope.node.root;
+    const existing = GRAPHS.get(root);
+    if (existing) {
+      throw new Error(`[${this.node.path}] an app has exactly one IntentGraph and ${existing.node.path} already exists; `
+        + 'define it before any ZeroTrustNamespace or MeshService, or use IntentGraph.of(scope) to get it');
+    }
+    this.trustDomain = checkTrustDomain(this, 'trustDomain', props.trustDomain ?? 'cluster.local');
+    this.layers = props.layers ?? {};
+    GRAPHS.set(root, this);
+  }
+
+  /** Every workload, sorted by namespace and name. */
+  public get workloads(): IMeshWorkload[] {
+    return [...this.workloadsByKey.entries()].sort(([a], [b]) => compare(a, b)).map(([, w]) => w);
+  }
+
+  /** Every allowed call, sorted by caller, callee and key. */
+  public get calls(): CallIntent[] {
+    return [...this.callsByKey.entries()].sort(([a], [b]) => compare(a, b)).map(([, c]) => c);
+  }
+
+  /** The calls `callee` accepts, sorted. */
+  public callsTo(callee: IMeshWorkload): CallIntent[] {
+    return this.calls.filter(c => c.callee === callee);
+  }
+
+  /** The calls `caller` makes, sorted. */
+  public callsFrom(caller: IMeshWorkload): CallIntent[] {
+    return this.calls.filter(c => c.caller === caller);
+  }
+
+  /** The workload's Istio principal: `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
+  public principalOf(workload: IMeshWorkload): string {
+    return `${this.trustDomain}/ns/${workload.zeroTrustNamespace.namespaceName}/sa/${workload.serviceAccountName}`;
+  }
+
+  /** The workload's SPIFFE ID: `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
+  public spiffeIdOf(workload: IMeshWorkload): string {
+    return `spiffe://${this.principalOf(workload)}`;
+  }
+
+  /**
+   * Whether the graph allows `caller` to make `request` to `callee`. This is the intent the
+   * synthesized NetworkPolicies and AuthorizationPolicies enforce.
+   */
+  public allows(caller: IMeshWorkload, callee: IMeshWorkload, request: RequestQuery = {}): boolean {
+    return this.callsTo(callee).some(call => call.caller === caller
+      && (request.port === undefined || call.ports.includes(request.port))
+      && (request.method === undefined || call.methods.length === 0 || call.methods.includes(request.method))
+      && (request.path === undefined || call.paths.length === 0 || call.paths.some(p => pathMatches(p, request.path!))));
+  }
+
+  /**
+   * The graph as plain data: workloads with their identities and ports, and calls.
+   */
+  public toJson(): any {
+    return {
+      trustDomain: this.trustDomain,
+      workloads: this.workloads.map(w => ({
+        name: w.workloadName,
+        namespace: w.zeroTrustNamespace.namespaceName,
+        meshMode: w.zeroTrustNamespace.meshMode,
+        serviceAccount: w.serviceAccountName,
+        spiffeId: this.spiffeIdOf(w),
+        ports: w.workloadPorts.map(p => ({ port: p.port, protocol: p.protocol })),
+      })),
+      calls: this.calls.map(c => ({
+        from: workloadKey(c.caller),
+        to: workloadKey(c.callee),
+        principal: c.sourcePrincipal,
+        ports: c.ports,
+        ...(c.methods.length ? { methods: c.methods } : {}),
+        ...(c.paths.length ? { paths: c.paths } : {}),
+      })),
+    };
+  }
+
+  /** Every zero-trust namespace, sorted by name. */
+  public get namespaces(): IZeroTrustNamespace[] {
+    return [...this.namespacesByName.keys()].sort().map(k => this.namespacesByName.get(k)!);
+  }
+
+  /**
+   * Registers a namespace. Names must be unique.
+   * @internal
+   */
+  public _addNamespace(namespace: IZeroTrustNamespace): void {
+    const existing = this.namespacesByName.get(namespace.namespaceName);
+    if (existing) {
+      invalid(namespace, 'name', namespace.namespaceName, `${existing.node.path} already defines this namespace`, 'define each namespace once and pass it to every MeshService in it');
+    }
+    this.namespacesByName.set(namespace.namespaceName, namespace);
+  }
+
+  /**
+   * Registers a workload. Names and identities must be unique.
+   * @internal
+   */
+  public _addWorkload(workload: IMeshWorkload): void {
+    const key = workloadKey(workload);
+    const existing = this.workloadsByKey.get(key);
+    if (existing) {
+      invalid(workload, 'name', workload.workloadName,
+        `${existing.node.path} already defines a workload with this name in namespace ${workload.zeroTrustNamespace.namespaceName}`, 'give each workload of a namespace its own name');
+    }
+    for (const other of this.workloadsByKey.values()) {
+      const sameNamespace = other.zeroTrustNamespace.namespaceName === workload.zeroTrustNamespace.namespaceName;
+      if (sameNamespace && other.serviceAccountName === workload.serviceAccountName) {
+        invalid(workload, 'serviceAccountName', workload.serviceAccountName,
+          `${other.node.path} already runs as this ServiceAccount, and two workloads sharing an identity cannot be told apart by any policy`,
+          'give each workload its own ServiceAccount');
+      }
+    }
+    this.workloadsByKey.set(key, workload);
+  }
+
+  /**
+   * Adds a call (idempotent: the same call twice returns the first one).
+   * @internal
+   */
+  public _addCall(caller: IMeshWorkload, callee: IMeshWorkload, options: CallOptions = {}): CallIntent {
+    if (!caller || !caller.zeroTrustNamespace || this.workloadsByKey.get(workloadKey(caller)) !== caller) {
+      invalid(callee, 'caller', caller?.node?.path ?? caller,
+        'must be a workload of this app\'s intent graph (a MeshService in a ZeroTrustNamespace)');
+    }
+    if (caller === callee) {
+      invalid(callee, 'caller', caller.node.path,
+        'a workload cannot allow calls from itself: traffic inside a pod never leaves it, and traffic between replicas is not a declared call',
+        'remove this allowFrom() call');
+    }
+    const calleePorts = callee.workloadPorts.map(p => p.port);
+    const ports = sortedUnique(options.ports ?? calleePorts);
+    if (ports.length === 0) {
+      invalid(callee, 'ports', options.ports, `must name at least one port of ${workloadKey(callee)} (${calleePorts.join(', ')})`, 'or leave ports out to allow every port');
+    }
+    for (const port of ports) {
+      checkPort(callee, 'ports', port);
+      if (!calleePorts.includes(port)) {
+        invalid(callee, 'ports', port, `${workloadKey(callee)} listens on ${calleePorts.join(', ')} only`);
+      }
+    }
+    const methods = sortedUnique(options.methods ?? []);
+    for (const method of methods) {
+      if (!HTTP_METHODS.includes(method)) {
+        invalid(callee, 'methods', method, `must be one of ${HTTP_METHODS.join(', ')} (upper case)`, 'leave methods out to allow any method');
+      }
+    }
+    if (options.methods && methods.length === 0) {
+      invalid(callee, 'methods', options.methods, 'must not be empty', 'leave methods out to allow any method');
+    }
+    const paths = sortedUnique(options.paths ?? []);
+    for (const path of paths) {
+      checkPath(callee, path);
+    }
+    if (options.paths && paths.length === 0) {
+      invalid(callee, 'paths', options.paths, 'must not be empty', 'leave paths out to allow any path');
+    }
+    if (methods.length > 0 || paths.length > 0) {
+      const opaque = callee.workloadPorts.filter(p => ports.includes(p.port) && p.protocol === AppProtocol.TCP).map(p => p.port);
+      if (opaque.length > 0) {
+        invalid(callee, 'methods/paths', { methods, paths },
+          `port ${opaque.join(', ')} of ${workloadKey(callee)} is plain TCP, where Istio cannot see HTTP methods or paths`,
+          'restrict the call to the HTTP ports with `ports`, or drop methods and paths for TCP');
+      }
+      if (callee.zeroTrustNamespace.meshMode === MeshMode.AMBIENT) {
+        invalid(callee, 'methods/paths', { methods, paths },
+          `namespace ${callee.zeroTrustNamespace.namespaceName} is in ambient mode, where ztunnel enforces L4 only and drops all traffic of an ALLOW policy with HTTP rules`,
+          'drop methods and paths (identity and port are still enforced), or use MeshMode.SIDECAR for this namespace');
+      }
+    }
+    const call = CallIntent._create(this, caller, callee, ports, methods, paths);
+    const existing = this.callsByKey.get(call.key);
+    if (existing) {
+      return existing;
+    }
+    this.callsByKey.set(call.key, call);
+    return call;
+  }
+
+  /**
+   * The scope and id for an object of `layer` defined by `owner`.
+   * @internal
+   */
+  public _placement(layer: Layer, owner: Construct, ownerKey: string, id: string): { scope: Construct; id: string } {
+    const scope = this.layers[layer];
+    return scope ? { scope, id: `${ownerKey}-${id}` } : { scope: owner, id };
+  }
+}
+
+/** `<namespace>/<name>` @internal */
+export function workloadKey(workload: IMeshWorkload): string {
+  return `${workload.zeroTrustNamespace.namespaceName}/${workload.workloadName}`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const PATH_TEMPLATE_SEGMENT = /^\{\*\*?\}$/;
+
+/**
+ * Istio path syntax: exact, prefix (`/a/*`), suffix (`*.json`) or path templates (`{*}`,
+ * `{**}` as whole segments, `{**}` last), without query or fragment.
+ */
+function checkPath(scope: IConstruct, path: string): void {
+  const allowed = 'must be an Istio path: exact (\'/api/v1/charge\'), prefix (\'/api/orders/*\'), suffix (\'*.json\') or a template with whole-segment {*} or a final {**} (\'/api/{*}/items\'); no spaces, \'?\' or \'#\'';
+  if (typeof path !== 'string' || path.length === 0 || /[\s?#]/.test(path)) {
+    invalid(scope, 'paths', path, allowed);
+  }
+  if (path === '*') {
+    invalid(scope, 'paths', path, allowed, 'leave paths out to allow any path');
+  }
+  const stars = (path.match(/\*/g) ?? []).length;
+  if (path.includes('{')) {
+    const segments = path.split('/');
+    const templates = segments.filter(s => s.includes('{') || s.includes('}'));
+    const valid = path.startsWith('/')
+      && templates.every(s => PATH_TEMPLATE_SEGMENT.test(s))
+      && segments.filter(s => s === '{**}').length <= 1
+      && (!segments.includes('{**}') || segments[segments.length - 1] === '{**}')
+      && stars === templates.reduce((n, s) => n + s.length - 2, 0);
+    if (!valid) {
+      invalid(scope, 'paths', path, allowed);
+    }
+    return;
+  }
+  const prefix = path.startsWith('/') && (stars === 0 || (stars === 1 && path.endsWith('*')));
+  const suffix = path.startsWith('*') && stars === 1 && path.length > 1;
+  if (!prefix && !suffix) {
+    invalid(scope, 'paths', path, allowed);
+  }
+}
+
+/** Istio's path matching for `paths` (used by `allows()`). */
+function pathMatches(pattern: string, path: string): boolean {
+  if (pattern.includes('{')) {
+    const regex = pattern.split('/').map(s => (s === '{**}' ? '.*' : s === '{*}' ? '[^/]+' : escapeRegex(s))).join('/');
+    return new RegExp(`^${regex}$`).test(path);
+  }
+  if (pattern.endsWith('*')) {
+    return path.startsWith(pattern.slice(0, -1));
+  }
+  if (pattern.startsWith('*')) {
+    return path.endsWith(pattern.slice(1));
+  }
+  return path === pattern;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,60 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as istio from '../imports/istio-security';
+import { IntentGraph, Layer } from '../intent/intent-graph';
+import { IMeshWorkload } from '../intent/mesh-workload';
+
+/**
+ * Renders the ALLOW rules of `callee`: one rule per distinct operation (ports, methods, paths),
+ * with the principals of every caller allowed that operation.
+ */
+function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.AuthorizationPolicySpecRules[] {
+  const byOperation = new Map<string, { ports: number[]; methods: string[]; paths: string[]; principals: Set<string> }>();
+  for (const call of graph.callsTo(callee)) {
+    const key = JSON.stringify([call.ports, call.methods, call.paths]);
+    const slot = byOperation.get(key) ?? { ports: call.ports, methods: call.methods, paths: call.paths, principals: new Set<string>() };
+    slot.principals.add(call.sourcePrincipal);
+    byOperation.set(key, slot);
+  }
+  return [...byOperation.keys()].sort().map(key => {
+    const op = byOperation.get(key)!;
+    return {
+      from: [{ source: { principals: [...op.principals].sort() } }],
+      to: [{
+        operation: {
+          ports: op.ports.map(String),
+          ...(op.methods.length ? { methods: op.methods } : {}),
+          ...(op.paths.length ? { paths: op.paths } : {}),
+        },
+      }],
+    };
+  });
+}
+
+/**
+ * The AuthorizationPolicy that ALLOWs every declared caller of `workload` by its mTLS
+ * principal (one per workload, however many callers), defined on first use. Everything else
+ * stays denied by the namespace's allow-nothing policy.
+ */
+export function ensureAuthorizationPolicy(graph: IntentGraph, workload: IMeshWorkload): ApiObject {
+  const namespace = workload.zeroTrustNamespace.namespaceName;
+  const placement = graph._placement(Layer.MESH, workload as Construct, `${namespace}-${workload.workloadName}`, 'AuthorizationPolicy');
+  const existing = placement.scope.node.tryFindChild(placement.id);
+  if (existing) {
+    return existing as ApiObject;
+  }
+  return new istio.AuthorizationPolicy(placement.scope, placement.id, {
+    metadata: {
+      name: workload.workloadName,
+      namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': workload.workloadName },
+    },
+    spec: Lazy.any({
+      produce: (): istio.AuthorizationPolicySpec => ({
+        selector: { matchLabels: { ...workload.podSelectorLabels } },
+        action: istio.AuthorizationPolicySpecAction.ALLOW,
+        rules: renderRules(graph, workload),
+      }),
+    }),
+  });
+}

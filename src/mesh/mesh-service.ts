@@ -1,0 +1,366 @@
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ensureAuthorizationPolicy } from './_authorization';
+import { checkDns1035Label, checkDns1123Label, checkPort, invalid } from '../intent/_validation';
+import { CallIntent, CallOptions, IntentGraph, Layer } from '../intent/intent-graph';
+import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
+import { ensureEgressPolicy, ensureIngressPolicy } from '../network/_network-policies';
+import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
+
+/**
+ * Restrictions of a call allowed with `MeshService.allowFrom()`: ports, methods and paths.
+ */
+export interface AllowFromOptions extends CallOptions {}
+
+/**
+ * Properties of a MeshService.
+ */
+export interface MeshServiceProps {
+  /**
+   * The zero-trust namespace the service runs in.
+   */
+  readonly namespace: ZeroTrustNamespace;
+
+  /**
+   * The container image.
+   */
+  readonly image: string;
+
+  /**
+   * The service name (a DNS-1035 label), also the name of its Deployment, Service and
+   * ServiceAccount.
+   *
+   * @default - the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * The single port the service listens on. Use `ports` for several.
+   *
+   * @default - `ports` must be given
+   */
+  readonly port?: number;
+
+  /**
+   * The protocol of `port`.
+   *
+   * @default AppProtocol.HTTP
+   */
+  readonly protocol?: AppProtocol;
+
+  /**
+   * The ports the service listens on (instead of `port` and `protocol`).
+   *
+   * @default - `port` must be given
+   */
+  readonly ports?: WorkloadPort[];
+
+  /**
+   * The number of replicas.
+   *
+   * @default 2
+   */
+  readonly replicas?: number;
+
+  /**
+   * The ServiceAccount name: the service's mesh identity.
+   *
+   * @default - the service name
+   */
+  readonly serviceAccountName?: string;
+
+  /**
+   * Whether the ServiceAccount token is mounted into the pods. Only workloads that call the
+   * Kubernetes API need it.
+   *
+   * @default false
+   */
+  readonly automountServiceAccountToken?: boolean;
+
+  /**
+   * The user id the containers run as. Never 0 (root) nor 1337 (Istio's proxy: traffic of
+   * that user bypasses the sidecar).
+   *
+   * @default 10001
+   */
+  readonly user?: number;
+
+  /**
+   * The group id the containers run as (and the pod's fsGroup).
+   *
+   * @default 10001
+   */
+  readonly group?: number;
+
+  /**
+   * Resource requests and limits of the application container.
+   *
+   * @default - requests 100m CPU and 128Mi memory, limits 500m CPU and 256Mi memory
+   */
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * An HTTP path for readiness and liveness probes on the first HTTP port. The probes keep
+   * working under STRICT mTLS and the allow-nothing policy because Istio rewrites them to the
+   * sidecar's health port (15020); the library never disables that rewrite.
+   *
+   * @default - TCP socket probes on the first port
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * Environment variables of the application container. Never put secret values here: use
+   * `kplus.EnvValue.fromSecretValue()` through `deployment` instead.
+   *
+   * @default - none
+   */
+  readonly env?: { [name: string]: string };
+
+  /**
+   * Arguments of the application container.
+   *
+   * @default - the image's default command and arguments
+   */
+  readonly args?: string[];
+}
+
+const MANAGED_BY = 'cdk8s-zero-trust';
+const ISTIO_RESERVED_PORTS = [15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090];
+const DEFAULT_UID = 10001;
+const ISTIO_PROXY_UID = 1337;
+
+/**
+ * Defines a workload of the mesh: a Deployment (cdk8s-plus-27), its Service and a dedicated
+ * ServiceAccount, hardened by default, in a ZeroTrustNamespace where nothing may reach it
+ * until `allowFrom()` says so.
+ *
+ * Containers run as a non-root user (never root, never Istio's 1337) with a read-only root
+ * filesystem, no privilege escalation, all capabilities dropped, the RuntimeDefault seccomp
+ * profile, resource requests and limits, and no ServiceAccount token. Probes are rewritten by
+ * Istio to the sidecar's health port, so they keep working under STRICT mTLS and
+ * deny-by-default.
+ *
+ * Each call allowed with `allowFrom()` becomes, at synthesis time, part of one ingress
+ * NetworkPolicy and one AuthorizationPolicy on this service and one egress NetworkPolicy on the
+ * caller: objects grow with services, not with calls.
+ *
+ * @example
+ * const order = new MeshService(chart, 'order-service', { namespace: prod, image: 'ghcr.io/acme/order:1.4.2', port: 8080 });
+ * order.allowFrom(gateway, { methods: ['GET', 'POST'], paths: ['/api/orders/*'] });
+ */
+export class MeshService extends Construct implements IMeshWorkload {
+  /** The service name. */
+  public readonly workloadName: string;
+  /** The zero-trust namespace. */
+  public readonly zeroTrustNamespace: IZeroTrustNamespace;
+  /** The ServiceAccount name (the mesh identity). */
+  public readonly serviceAccountName: string;
+  /** Labels selecting this service's pods. */
+  public readonly podSelectorLabels: { [key: string]: string };
+  /** The ports the service listens on. */
+  public readonly workloadPorts: WorkloadPort[];
+  /** The Deployment. Escape hatch: `ApiObject.of(service.deployment)` for JSON patches. */
+  public readonly deployment: kplus.Deployment;
+  /** The Service. */
+  public readonly service: kplus.Service;
+  /** The dedicated ServiceAccount. */
+  public readonly serviceAccount: kplus.ServiceAccount;
+
+  private readonly graph: IntentGraph;
+
+  public constructor(scope: Construct, id: string, props: MeshServiceProps) {
+    super(scope, id);
+    this.graph = IntentGraph.of(this);
+    if (!props || typeof props !== 'object') {
+      invalid(this, 'props', props, 'must be an object with at least namespace, image and port');
+    }
+    this.zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
+    this.workloadName = checkDns1035Label(this, 'name', props.name ?? id);
+    this.serviceAccountName = checkDns1123Label(this, 'serviceAccountName', props.serviceAccountName ?? this.workloadName);
+    this.podSelectorLabels = { 'app.kubernetes.io/name': this.workloadName };
+    this.workloadPorts = this.resolvePorts(props);
+
+    if (typeof props.image !== 'string' || props.image.trim() === '' || /\s/.test(props.image)) {
+      invalid(this, 'image', props.image, 'must be a container image reference without spaces, for example \'ghcr.io/acme/orders:1.4.2\'');
+    }
+    const replicas = props.replicas ?? 2;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      invalid(this, 'replicas', replicas, 'must be a non-negative integer');
+    }
+    const user = props.user ?? DEFAULT_UID;
+    const group = props.group ?? DEFAULT_UID;
+    for (const [prop, value] of [['user', user], ['group', group]] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > 2147483647) {
+        invalid(this, prop, value, 'must be an integer between 1 and 2147483647 (0 is root)');
+      }
+    }
+    if (user === ISTIO_PROXY_UID) {
+      invalid(this, 'user', user, 'must not be 1337: Istio exempts that user\'s traffic from the sidecar, so the app would bypass mTLS and policy');
+    }
+    if (props.healthCheckPath !== undefined && (!props.healthCheckPath.startsWith('/') || /\s/.test(props.healthCheckPath))) {
+      invalid(this, 'healthCheckPath', props.healthCheckPath, 'must be an HTTP path starting with \'/\' and without spaces');
+    }
+    const httpPort = this.workloadPorts.find(p => p.protocol !== AppProtocol.TCP);
+    if (props.healthCheckPath !== undefined && !httpPort) {
+      invalid(this, 'healthCheckPath', props.healthCheckPath, 'needs an HTTP port, but every port of this service is TCP', 'leave healthCheckPath out for TCP probes');
+    }
+
+    this.graph._addWorkload(this);
+    const namespace = this.zeroTrustNamespace.namespaceName;
+    const place = (childId: string) => this.graph._placement(Layer.WORKLOADS, this, `${namespace}-${this.workloadName}`, childId);
+    const labels = { 'app.kubernetes.io/name': this.workloadName, 'app.kubernetes.io/managed-by': MANAGED_BY };
+    const metadata = { name: this.workloadName, namespace, labels };
+
+    let p = place('ServiceAccount');
+    this.serviceAccount = new kplus.ServiceAccount(p.scope, p.id, {
+      metadata: { ...metadata, name: this.serviceAccountName },
+      automountToken: props.automountServiceAccountToken ?? false,
+    });
+
+    const probe = props.healthCheckPath !== undefined
+      ? kplus.Probe.fromHttpGet(props.healthCheckPath, { port: httpPort!.port })
+      : kplus.Probe.fromTcpSocket({ port: this.workloadPorts[0].port });
+
+    p = place('Deployment');
+    this.deployment = new kplus.Deployment(p.scope, p.id, {
+      metadata,
+      replicas,
+      // select by the stable name label, not by the construct path: a selector is immutable
+      select: false,
+      serviceAccount: this.serviceAccount,
+      automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+      securityContext: { ensureNonRoot: true, user, group, fsGroup: group },
+      podMetadata: {
+        labels: this.podSelectorLabels,
+        annotations: {
+          // Istio rewrites probes to the sidecar's health port; never let them hit the app through mTLS
+          'sidecar.istio.io/rewriteAppHTTPProbers': 'true',
+          'kubectl.kubernetes.io/default-container': 'app',
+        },
+      },
+      containers: [{
+        name: 'app',
+        image: props.image,
+        args: props.args,
+        envVariables: Object.fromEntries(Object.entries(props.env ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+        ports: this.workloadPorts.map(wp => ({ number: wp.port, name: portName(wp), protocol: kplus.Protocol.TCP })),
+        securityContext: {
+          ensureNonRoot: true,
+          user,
+          group,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+        },
+        resources: props.resources ?? {
+          cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+          memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
+        },
+        readiness: probe,
+        liveness: probe,
+      }],
+    });
+    this.deployment.select(kplus.LabelSelector.of({ labels: this.podSelectorLabels }));
+    // cdk8s-plus-27 has neither a seccomp prop nor an `ALL` capability: Pod Security `restricted`
+    // requires the RuntimeDefault (or Localhost) profile and `drop: [ALL]`
+    ApiObject.of(this.deployment).addJsonPatch(
+      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+    );
+
+    p = place('Service');
+    this.service = new kplus.Service(p.scope, p.id, {
+      metadata,
+      ports: this.workloadPorts.map(wp => ({
+        name: portName(wp),
+        port: wp.servicePort ?? wp.port,
+        targetPort: wp.port,
+        protocol: kplus.Protocol.TCP,
+      })),
+    });
+    this.service.selectLabel('app.kubernetes.io/name', this.workloadName);
+  }
+
+  /**
+   * Allows `caller` to call this service, and nothing else that was not allowed already.
+   *
+   * At synthesis time the call becomes: an ingress rule on this service's NetworkPolicy (from
+   * the caller's pods, on the container ports; plus HBONE 15008 in ambient namespaces), an
+   * egress rule on the caller's NetworkPolicy, and an ALLOW rule on this service's
+   * AuthorizationPolicy whose source is the caller's mTLS principal
+   * (`<trustDomain>/ns/<namespace>/sa/<serviceAccount>`), restricted to the ports, methods and
+   * paths given. Callers may be in other namespaces. Calling it again with the same arguments
+   * changes nothing and returns the same call.
+   *
+   * @param caller the workload that may call this service
+   * @param options ports, methods and paths the caller may use
+   * @returns the call added to the intent graph
+   *
+   * @example
+   * orders.allowFrom(gateway, { methods: ['GET', 'POST'], paths: ['/api/orders/*'] });
+   * database.allowFrom(orders); // plain TCP: identity and port only
+   */
+  public allowFrom(caller: IMeshWorkload, options: AllowFromOptions = {}): CallIntent {
+    const call = this.graph._addCall(caller, this, options);
+    ensureIngressPolicy(this.graph, this);
+    ensureAuthorizationPolicy(this.graph, this);
+    ensureEgressPolicy(this.graph, caller);
+    return call;
+  }
+
+  /** The calls this service accepts, from the intent graph. */
+  public get allowedCalls(): CallIntent[] {
+    return this.graph.callsTo(this);
+  }
+
+  /** The service's SPIFFE ID: `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
+  public get spiffeId(): string {
+    return this.graph.spiffeIdOf(this);
+  }
+
+  /** The in-cluster DNS name of the Service. */
+  public get host(): string {
+    return `${this.workloadName}.${this.zeroTrustNamespace.namespaceName}.svc.cluster.local`;
+  }
+
+  private resolvePorts(props: MeshServiceProps): WorkloadPort[] {
+    if (props.port !== undefined && props.ports !== undefined) {
+      invalid(this, 'port', props.port, 'cannot be combined with `ports`', 'give either port (and protocol) or ports');
+    }
+    if (props.protocol !== undefined && props.ports !== undefined) {
+      invalid(this, 'protocol', props.protocol, 'cannot be combined with `ports`', 'set the protocol of each entry of ports');
+    }
+    const ports: WorkloadPort[] = props.ports ?? (props.port !== undefined ? [{ port: props.port, protocol: props.protocol }] : []);
+    if (ports.length === 0) {
+      invalid(this, 'port', props.port, 'a MeshService needs a port', 'set port (for example 8080) or ports');
+    }
+    const seen = new Set<number>();
+    const seenService = new Set<number>();
+    return ports.map(wp => {
+      checkPort(this, 'port', wp.port);
+      if (ISTIO_RESERVED_PORTS.includes(wp.port)) {
+        invalid(this, 'port', wp.port, `is reserved by the Istio sidecar (${ISTIO_RESERVED_PORTS.join(', ')})`, 'choose another container port');
+      }
+      if (seen.has(wp.port)) {
+        invalid(this, 'ports', wp.port, 'is listed twice');
+      }
+      seen.add(wp.port);
+      const servicePort = checkPort(this, 'servicePort', wp.servicePort ?? wp.port);
+      if (seenService.has(servicePort)) {
+        invalid(this, 'servicePort', servicePort, 'is listed twice');
+      }
+      seenService.add(servicePort);
+      const protocol = wp.protocol ?? AppProtocol.HTTP;
+      if (!Object.values(AppProtocol).includes(protocol)) {
+        invalid(this, 'protocol', protocol, `must be one of ${Object.values(AppProtocol).join(', ')}`);
+      }
+      return { port: wp.port, protocol, servicePort: wp.servicePort };
+    });
+  }
+}
+
+/** Istio selects the protocol from the Service port name prefix (`http-`, `grpc-`, `tcp-`). */
+function portName(wp: WorkloadPort): string {
+  return `${wp.protocol}-${wp.port}`;
+}

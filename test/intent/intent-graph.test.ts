@@ -1,0 +1,81 @@
+import { Chart, Testing } from 'cdk8s';
+import { IntentGraph, MeshService, ZeroTrustNamespace } from '../../src';
+
+function twoServices(trustDomain?: string) {
+  const app = Testing.app();
+  if (trustDomain) new IntentGraph(app, 'IntentGraph', { trustDomain });
+  const chart = new Chart(app, 'test');
+  const ns = new ZeroTrustNamespace(chart, 'shop');
+  const a = new MeshService(chart, 'a', { namespace: ns, image: 'ghcr.io/acme/a:1', port: 8080 });
+  const b = new MeshService(chart, 'b', { namespace: ns, image: 'ghcr.io/acme/b:1', ports: [{ port: 8080 }, { port: 9090 }] });
+  return { app, chart, ns, a, b, graph: IntentGraph.of(chart) };
+}
+
+describe('IntentGraph', () => {
+  test('one graph per app, created on first use with cluster.local', () => {
+    const { app, graph, a, b } = twoServices();
+    expect(IntentGraph.of(app)).toBe(graph);
+    expect(IntentGraph.of(a)).toBe(graph);
+    expect(graph.trustDomain).toBe('cluster.local');
+    expect(graph.workloads).toEqual([a, b]);
+    expect(graph.namespaces.map(n => n.namespaceName)).toEqual(['shop']);
+  });
+
+  test('identities: principal and SPIFFE ID', () => {
+    const { graph, a } = twoServices('prod.example.org');
+    expect(graph.principalOf(a)).toBe('prod.example.org/ns/shop/sa/a');
+    expect(graph.spiffeIdOf(a)).toBe('spiffe://prod.example.org/ns/shop/sa/a');
+  });
+
+  test('allows() answers per port, method and path with Istio matching', () => {
+    const { graph, a, b } = twoServices();
+    b.allowFrom(a, { ports: [8080], methods: ['GET'], paths: ['/api/orders/*', '/items/{*}/price', '/static/{**}', '*.json', '/exact'] });
+    expect(graph.allows(a, b)).toBe(true);
+    expect(graph.allows(b, a)).toBe(false);
+    expect(graph.allows(a, b, { port: 9090 })).toBe(false);
+    expect(graph.allows(a, b, { port: 8080, method: 'POST' })).toBe(false);
+    expect(graph.allows(a, b, { method: 'GET', path: '/api/orders/1/lines' })).toBe(true);
+    expect(graph.allows(a, b, { method: 'GET', path: '/items/7/price' })).toBe(true);
+    expect(graph.allows(a, b, { method: 'GET', path: '/items/7/8/price' })).toBe(false);
+    expect(graph.allows(a, b, { method: 'GET', path: '/static/css/site.css' })).toBe(true);
+    expect(graph.allows(a, b, { method: 'GET', path: '/data/report.json' })).toBe(true);
+    expect(graph.allows(a, b, { method: 'GET', path: '/exact' })).toBe(true);
+    expect(graph.allows(a, b, { method: 'GET', path: '/exact/more' })).toBe(false);
+  });
+
+  test('calls are listed, keyed and serialized deterministically', () => {
+    const { graph, a, b } = twoServices();
+    b.allowFrom(a, { ports: [9090] });
+    b.allowFrom(a, { ports: [8080], methods: ['GET'] });
+    expect(graph.calls.map(c => c.key)).toEqual(['shop/a -> shop/b:8080 GET *', 'shop/a -> shop/b:9090']);
+    expect(graph.callsFrom(a)).toEqual(graph.calls);
+    expect(graph.callsTo(a)).toEqual([]);
+    expect(graph.toJson()).toEqual({
+      trustDomain: 'cluster.local',
+      workloads: [
+        { name: 'a', namespace: 'shop', meshMode: 'sidecar', serviceAccount: 'a', spiffeId: 'spiffe://cluster.local/ns/shop/sa/a', ports: [{ port: 8080, protocol: 'http' }] },
+        { name: 'b', namespace: 'shop', meshMode: 'sidecar', serviceAccount: 'b', spiffeId: 'spiffe://cluster.local/ns/shop/sa/b', ports: [{ port: 8080, protocol: 'http' }, { port: 9090, protocol: 'http' }] },
+      ],
+      calls: [
+        { from: 'shop/a', to: 'shop/b', principal: 'cluster.local/ns/shop/sa/a', ports: [8080], methods: ['GET'] },
+        { from: 'shop/a', to: 'shop/b', principal: 'cluster.local/ns/shop/sa/a', ports: [9090] },
+      ],
+    });
+  });
+
+  describe('fails on bad input', () => {
+    test('throws on an invalid trust domain', () => {
+      for (const td of ['spiffe://example.org', 'Example.org', 'example.org:8443', '']) {
+        expect(() => new IntentGraph(Testing.app(), 'IntentGraph', { trustDomain: td }))
+          .toThrow(new RegExp(`^\\[IntentGraph\\] invalid trustDomain ${JSON.stringify(td).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: must be a SPIFFE trust domain`));
+      }
+    });
+
+    test('throws when a second graph is defined, or defined after first use', () => {
+      const app = Testing.app();
+      new ZeroTrustNamespace(new Chart(app, 'c'), 'ns');
+      expect(() => new IntentGraph(app, 'Late', { trustDomain: 'example.org' }))
+        .toThrow(/\[Late\] an app has exactly one IntentGraph and IntentGraph already exists; define it before any ZeroTrustNamespace/);
+    });
+  });
+});

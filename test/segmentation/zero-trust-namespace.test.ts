@@ -1,0 +1,157 @@
+import { Testing } from 'cdk8s';
+import { MeshMode, PodSecurityLevel, ZeroTrustNamespace } from '../../src';
+import { find, synthValid } from '../support/synth';
+
+describe('ZeroTrustNamespace', () => {
+  test('sidecar mode (default): snapshot', () => {
+    // GIVEN
+    const chart = Testing.chart();
+    // WHEN
+    new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    // THEN
+    expect(synthValid(chart)).toMatchSnapshot();
+  });
+
+  test('namespace carries restricted Pod Security and sidecar injection', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    const ns = find(synthValid(chart), 'Namespace', 'production');
+    expect(ns.metadata.labels).toEqual(expect.objectContaining({
+      'istio-injection': 'enabled',
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/enforce-version': 'latest',
+    }));
+  });
+
+  test('default-deny covers ingress and egress of every pod', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    const deny = find(synthValid(chart), 'NetworkPolicy', 'default-deny', 'production');
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+  });
+
+  test('DNS egress: kube-dns pods only (namespace AND pod selector in one peer), UDP and TCP 53', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    const dns = find(synthValid(chart), 'NetworkPolicy', 'allow-dns', 'production');
+    expect(dns.spec.policyTypes).toEqual(['Egress']);
+    expect(dns.spec.egress).toEqual([{
+      to: [{
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      }],
+      ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+    }]);
+  });
+
+  test('sidecars may reach istiod on 15012 and nothing else of istio-system', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    const istiod = find(synthValid(chart), 'NetworkPolicy', 'allow-istiod', 'production');
+    expect(istiod.spec.egress).toEqual([{
+      to: [{
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } },
+        podSelector: { matchLabels: { istio: 'pilot' } },
+      }],
+      ports: [{ protocol: 'TCP', port: 15012 }],
+    }]);
+  });
+
+  test('mTLS is STRICT and authorization is allow-nothing (ALLOW with an empty spec, never DENY)', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    const manifests = synthValid(chart);
+    const pa = find(manifests, 'PeerAuthentication', 'default', 'production');
+    expect(pa.apiVersion).toBe('security.istio.io/v1');
+    expect(pa.spec).toEqual({ mtls: { mode: 'STRICT' } });
+    const ap = find(manifests, 'AuthorizationPolicy', 'allow-nothing', 'production');
+    expect(ap.spec).toEqual({});
+    expect(manifests.filter(m => m.kind === 'AuthorizationPolicy' && m.spec?.action === 'DENY')).toEqual([]);
+  });
+
+  test('ambient mode: ambient label, probe source allowed, no istiod egress', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'amb', { meshMode: MeshMode.AMBIENT });
+    const manifests = synthValid(chart);
+    expect(manifests).toMatchSnapshot();
+    const ns = find(manifests, 'Namespace', 'amb');
+    expect(ns.metadata.labels['istio.io/dataplane-mode']).toBe('ambient');
+    expect(ns.metadata.labels['istio-injection']).toBeUndefined();
+    const probes = find(manifests, 'NetworkPolicy', 'allow-ambient-probes', 'amb');
+    expect(probes.spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: '169.254.7.127/32' } }] }]);
+    expect(manifests.some(m => m.metadata.name === 'allow-istiod')).toBe(false);
+  });
+
+  test('istio revision label replaces istio-injection', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'ns', { istioRevision: '1-30-3' });
+    const ns = find(synthValid(chart), 'Namespace', 'ns');
+    expect(ns.metadata.labels['istio.io/rev']).toBe('1-30-3');
+    expect(ns.metadata.labels['istio-injection']).toBeUndefined();
+  });
+
+  test('custom DNS and istiod locations', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'ns', {
+      dns: { namespace: 'dns', podLabels: { app: 'coredns' } },
+      istiod: { namespace: 'istio-control', podLabels: { app: 'istiod' } },
+    });
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'NetworkPolicy', 'allow-dns').spec.egress[0].to[0]).toEqual({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'dns' } },
+      podSelector: { matchLabels: { app: 'coredns' } },
+    });
+    expect(find(manifests, 'NetworkPolicy', 'allow-istiod').spec.egress[0].to[0].podSelector).toEqual({ matchLabels: { app: 'istiod' } });
+  });
+
+  describe('fails on bad input, naming the path, prop, value and what is allowed', () => {
+    test('throws when the name is not a DNS-1123 label', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'ns', { name: 'Prod_1' }))
+        .toThrow(/^\[test\/ns\] invalid name "Prod_1": must be a DNS-1123 label/);
+    });
+
+    test('throws when the construct id is used as the name and is invalid', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'Production')).toThrow(/\[test\/Production\] invalid name "Production"/);
+    });
+
+    test('throws when a namespace is defined twice', () => {
+      const chart = Testing.chart();
+      new ZeroTrustNamespace(chart, 'a', { name: 'shared' });
+      expect(() => new ZeroTrustNamespace(chart, 'b', { name: 'shared' }))
+        .toThrow(/\[test\/b\] invalid name "shared": test\/a already defines this namespace/);
+    });
+
+    test('throws when sidecar injection without Istio CNI meets a restricted namespace', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'ns', { istioCni: false }))
+        .toThrow(/\[test\/ns\] invalid istioCni false: sidecar injection without the Istio CNI plugin .* NET_ADMIN and NET_RAW.*'restricted'.*install Istio with the CNI plugin/);
+    });
+
+    test('sidecar injection without Istio CNI is accepted in a privileged namespace', () => {
+      const chart = Testing.chart();
+      new ZeroTrustNamespace(chart, 'ns', { istioCni: false, podSecurity: PodSecurityLevel.PRIVILEGED });
+      expect(find(synthValid(chart), 'Namespace', 'ns').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    });
+
+    test('throws when an istio revision is given in ambient mode', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'ns', { meshMode: MeshMode.AMBIENT, istioRevision: 'canary' }))
+        .toThrow(/\[test\/ns\] invalid istioRevision "canary": applies to sidecar injection only/);
+    });
+
+    test('throws on an unknown mesh mode or Pod Security level', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'a', { meshMode: 'gateway' as MeshMode })).toThrow(/invalid meshMode "gateway": must be one of sidecar, ambient/);
+      expect(() => new ZeroTrustNamespace(chart, 'b', { podSecurity: 'strict' as PodSecurityLevel })).toThrow(/invalid podSecurity "strict": must be one of restricted, baseline, privileged/);
+    });
+
+    test('throws on a malformed Pod Security version', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'ns', { podSecurityVersion: '1.27' })).toThrow(/invalid podSecurityVersion "1.27": must be 'latest' or 'v1.<minor>'/);
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import { App, Chart, Testing } from 'cdk8s';
+import { expectValidManifests } from './schemas';
+
+/**
+ * Synthesizes a chart like `Testing.synth` and validates every object against the Kubernetes
+ * 1.27 and 1.35 schemas and the pinned CRD schemas (unknown fields rejected).
+ */
+export function synthValid(chart: Chart): any[] {
+  const manifests = Testing.synth(chart);
+  expectValidManifests(manifests);
+  return manifests;
+}
+
+/** Synthesizes (and validates) every chart of an app, in dependency order. */
+export function synthAppValid(app: App): any[] {
+  const manifests = app.charts.flatMap(chart => Testing.synth(chart));
+  expectValidManifests(manifests);
+  return manifests;
+}
+
+/** The one object of `kind` named `name` (in `namespace` when given). */
+export function find(manifests: any[], kind: string, name: string, namespace?: string): any {
+  const found = manifests.filter(m => m.kind === kind && m.metadata?.name === name
+    && (namespace === undefined || m.metadata?.namespace === namespace));
+  if (found.length !== 1) {
+    throw new Error(`expected exactly one ${kind} ${namespace ?? '*'}/${name}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+export function ofKind(manifests: any[], kind: string): any[] {
+  return manifests.filter(m => m.kind === kind);
+}
