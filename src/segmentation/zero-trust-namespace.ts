@@ -1,4 +1,4 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import * as istio from '../imports/istio-security';
@@ -228,6 +228,11 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
         },
       },
     });
+
+    // a Namespace is cluster-scoped: drop the namespace a Chart with `namespace` would stamp on it
+    if (Chart.of(this.namespace).namespace !== undefined) {
+      this.namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    }
 
     const meta = (name: string) => ({ name, namespace: this.namespaceName, labels: { ...MANAGED_BY } });
 

@@ -1,4 +1,4 @@
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { MeshMode, PodSecurityLevel, ZeroTrustNamespace } from '../../src';
 import { find, synthValid } from '../support/synth';
 
@@ -104,6 +104,14 @@ describe('ZeroTrustNamespace', () => {
       podSelector: { matchLabels: { app: 'coredns' } },
     });
     expect(find(manifests, 'NetworkPolicy', 'allow-istiod').spec.egress[0].to[0].podSelector).toEqual({ matchLabels: { app: 'istiod' } });
+  });
+
+  test('the cluster-scoped Namespace never gets the namespace of a namespaced chart', () => {
+    const chart = new Chart(Testing.app(), 'apps', { namespace: 'apps' });
+    new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'Namespace', 'production').metadata.namespace).toBeUndefined();
+    expect(find(manifests, 'NetworkPolicy', 'default-deny').metadata.namespace).toBe('production');
   });
 
   describe('fails on bad input, naming the path, prop, value and what is allowed', () => {
