@@ -61,7 +61,6 @@ const tsNode = 'ts-node --transpile-only --project test/tsconfig.json';
 
 project.addTask('import', {
   description: 'Regenerate src/imports from the pinned CRDs (CRD_DIR, default ../shared/crds); see imports/README.md',
-  env: { CRD_DIR: '../shared/crds' },
   exec: `${tsNode} projenrc/import-crds.ts`,
 });
 

@@ -210,7 +210,12 @@ export class IntentGraph extends Construct {
   private readonly layers: LayerScopes;
   private readonly namespacesByName = new Map<string, IZeroTrustNamespace>();
   private readonly workloadsByKey = new Map<string, IMeshWorkload>();
+  private readonly workloadsByIdentity = new Map<string, IMeshWorkload>();
   private readonly callsByKey = new Map<string, CallIntent>();
+  // indexes kept up to date by _addCall, so rendering a policy costs the workload's degree, not E
+  private readonly callsByCallee = new Map<IMeshWorkload, CallIntent[]>();
+  private readonly callsByCaller = new Map<IMeshWorkload, CallIntent[]>();
+  private sortedCalls?: CallIntent[];
 
   public constructor(scope: Construct, id: string, props: IntentGraphProps = {}) {
     super(scope, id);
@@ -232,17 +237,18 @@ export class IntentGraph extends Construct {
 
   /** Every allowed call, sorted by caller, callee and key. */
   public get calls(): CallIntent[] {
-    return [...this.callsByKey.entries()].sort(([a], [b]) => compare(a, b)).map(([, c]) => c);
+    this.sortedCalls ??= sortByKey([...this.callsByKey.values()]);
+    return [...this.sortedCalls];
   }
 
   /** The calls `callee` accepts, sorted. */
   public callsTo(callee: IMeshWorkload): CallIntent[] {
-    return this.calls.filter(c => c.callee === callee);
+    return sortByKey([...this.callsByCallee.get(callee) ?? []]);
   }
 
   /** The calls `caller` makes, sorted. */
   public callsFrom(caller: IMeshWorkload): CallIntent[] {
-    return this.calls.filter(c => c.caller === caller);
+    return sortByKey([...this.callsByCaller.get(caller) ?? []]);
   }
 
   /** The workload's Istio principal: `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
@@ -319,15 +325,15 @@ export class IntentGraph extends Construct {
       invalid(workload, 'name', workload.workloadName,
         `${existing.node.path} already defines a workload with this name in namespace ${workload.zeroTrustNamespace.namespaceName}`, 'give each workload of a namespace its own name');
     }
-    for (const other of this.workloadsByKey.values()) {
-      const sameNamespace = other.zeroTrustNamespace.namespaceName === workload.zeroTrustNamespace.namespaceName;
-      if (sameNamespace && other.serviceAccountName === workload.serviceAccountName) {
-        invalid(workload, 'serviceAccountName', workload.serviceAccountName,
-          `${other.node.path} already runs as this ServiceAccount, and two workloads sharing an identity cannot be told apart by any policy`,
-          'give each workload its own ServiceAccount');
-      }
+    const identity = `${workload.zeroTrustNamespace.namespaceName}/${workload.serviceAccountName}`;
+    const other = this.workloadsByIdentity.get(identity);
+    if (other) {
+      invalid(workload, 'serviceAccountName', workload.serviceAccountName,
+        `${other.node.path} already runs as this ServiceAccount, and two workloads sharing an identity cannot be told apart by any policy`,
+        'give each workload its own ServiceAccount');
     }
     this.workloadsByKey.set(key, workload);
+    this.workloadsByIdentity.set(identity, workload);
   }
 
   /**
@@ -390,6 +396,9 @@ export class IntentGraph extends Construct {
       return existing;
     }
     this.callsByKey.set(call.key, call);
+    this.callsByCallee.set(callee, [...(this.callsByCallee.get(callee) ?? []), call]);
+    this.callsByCaller.set(caller, [...(this.callsByCaller.get(caller) ?? []), call]);
+    this.sortedCalls = undefined;
     return call;
   }
 
@@ -406,6 +415,10 @@ export class IntentGraph extends Construct {
 /** `<namespace>/<name>` @internal */
 export function workloadKey(workload: IMeshWorkload): string {
   return `${workload.zeroTrustNamespace.namespaceName}/${workload.workloadName}`;
+}
+
+function sortByKey(calls: CallIntent[]): CallIntent[] {
+  return calls.map(c => ({ key: c.key, c })).sort((a, b) => compare(a.key, b.key)).map(({ c }) => c);
 }
 
 function compare(a: string, b: string): number {
