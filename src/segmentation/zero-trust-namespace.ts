@@ -211,8 +211,8 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
       ? { 'istio.io/dataplane-mode': 'ambient' }
       : props.istioRevision ? { 'istio.io/rev': props.istioRevision } : { 'istio-injection': 'enabled' };
 
-    let p = place(Layer.NAMESPACES, 'Namespace');
-    this.namespace = new k8s.KubeNamespace(p.scope, p.id, {
+    const at = place(Layer.NAMESPACES, 'Namespace');
+    this.namespace = new k8s.KubeNamespace(at.scope, at.id, {
       metadata: {
         name: this.namespaceName,
         labels: {
@@ -236,56 +236,35 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
 
     const meta = (name: string) => ({ name, namespace: this.namespaceName, labels: { ...MANAGED_BY } });
 
-    p = place(Layer.NETWORK, 'DefaultDeny');
-    this.defaultDenyPolicy = new k8s.KubeNetworkPolicy(p.scope, p.id, {
-      metadata: meta('default-deny'),
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-    });
+    const networkPolicy = (childId: string, name: string, spec: k8s.NetworkPolicySpec) => {
+      const at = place(Layer.NETWORK, childId);
+      return new k8s.KubeNetworkPolicy(at.scope, at.id, { metadata: meta(name), spec });
+    };
+    const egressOfAllPodsTo = (peer: k8s.NetworkPolicyPeer, ports: k8s.NetworkPolicyPort[]): k8s.NetworkPolicySpec =>
+      ({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [peer], ports }] });
+
+    this.defaultDenyPolicy = networkPolicy('DefaultDeny', 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
 
     const dns = props.dns ?? {};
-    p = place(Layer.NETWORK, 'AllowDns');
-    new k8s.KubeNetworkPolicy(p.scope, p.id, {
-      metadata: meta('allow-dns'),
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [{
-          to: [podPeer(checkDns1123Label(this, 'dns.namespace', dns.namespace ?? 'kube-system'), dns.podLabels ?? { 'k8s-app': 'kube-dns' })],
-          ports: [
-            { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
-            { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
-          ],
-        }],
-      },
-    });
+    const dnsPods = podPeer(checkDns1123Label(this, 'dns.namespace', dns.namespace ?? 'kube-system'), dns.podLabels ?? { 'k8s-app': 'kube-dns' });
+    networkPolicy('AllowDns', 'allow-dns', egressOfAllPodsTo(dnsPods, [
+      { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
+      { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
+    ]));
 
     if (this.meshMode === MeshMode.SIDECAR) {
       const istiod = props.istiod ?? {};
-      p = place(Layer.NETWORK, 'AllowIstiod');
-      new k8s.KubeNetworkPolicy(p.scope, p.id, {
-        metadata: meta('allow-istiod'),
-        spec: {
-          podSelector: {},
-          policyTypes: ['Egress'],
-          egress: [{
-            to: [podPeer(checkDns1123Label(this, 'istiod.namespace', istiod.namespace ?? 'istio-system'), istiod.podLabels ?? { istio: 'pilot' })],
-            ports: tcpPorts([15012]),
-          }],
-        },
-      });
+      const istiodPods = podPeer(checkDns1123Label(this, 'istiod.namespace', istiod.namespace ?? 'istio-system'), istiod.podLabels ?? { istio: 'pilot' });
+      networkPolicy('AllowIstiod', 'allow-istiod', egressOfAllPodsTo(istiodPods, tcpPorts([15012])));
     } else {
-      p = place(Layer.NETWORK, 'AllowAmbientProbes');
-      new k8s.KubeNetworkPolicy(p.scope, p.id, {
-        metadata: meta('allow-ambient-probes'),
-        spec: {
-          podSelector: {},
-          policyTypes: ['Ingress'],
-          ingress: [{ from: [{ ipBlock: { cidr: '169.254.7.127/32' } }] }],
-        },
+      networkPolicy('AllowAmbientProbes', 'allow-ambient-probes', {
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ ipBlock: { cidr: '169.254.7.127/32' } }] }],
       });
     }
 
-    p = place(Layer.MESH, 'PeerAuthentication');
+    let p = place(Layer.MESH, 'PeerAuthentication');
     this.peerAuthentication = new istio.PeerAuthentication(p.scope, p.id, {
       metadata: meta('default'),
       spec: { mtls: { mode: istio.PeerAuthenticationSpecMtlsMode.STRICT } },
