@@ -237,8 +237,8 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
     const meta = (name: string) => ({ name, namespace: this.namespaceName, labels: { ...MANAGED_BY } });
 
     const networkPolicy = (childId: string, name: string, spec: k8s.NetworkPolicySpec) => {
-      const at = place(Layer.NETWORK, childId);
-      return new k8s.KubeNetworkPolicy(at.scope, at.id, { metadata: meta(name), spec });
+      const placed = place(Layer.NETWORK, childId);
+      return new k8s.KubeNetworkPolicy(placed.scope, placed.id, { metadata: meta(name), spec });
     };
     const egressOfAllPodsTo = (peer: k8s.NetworkPolicyPeer, ports: k8s.NetworkPolicyPort[]): k8s.NetworkPolicySpec =>
       ({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [peer], ports }] });
