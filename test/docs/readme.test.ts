@@ -1,0 +1,62 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vm from 'vm';
+import * as cdk8s from 'cdk8s';
+import * as ts from 'typescript';
+import * as lib from '../../src';
+import { Cluster } from '../support/reachability';
+import { expectValidManifests } from '../support/schemas';
+
+/** The first ```ts block after `heading` in the README. */
+function snippet(heading: string): string {
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf(heading));
+  const match = section.match(/```ts\n([\s\S]*?)```/);
+  if (!match) throw new Error(`no ts block after ${heading} in README.md`);
+  return match[1];
+}
+
+/** Runs a README snippet against this checkout's sources, with `app.synth()` captured. */
+function run(code: string): cdk8s.App {
+  const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+  let captured: cdk8s.App | undefined;
+  const App = class extends cdk8s.App {
+    constructor(props?: cdk8s.AppProps) {
+      super({ ...props, outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'readme-')) });
+      captured = this;
+    }
+  };
+  const modules: Record<string, unknown> = { 'cdk8s': { ...cdk8s, App }, 'cdk8s-zero-trust': lib };
+  const exports = {};
+  vm.runInNewContext(js, { require: (m: string) => modules[m] ?? require(m), exports, module: { exports } });
+  if (!captured) throw new Error('the snippet defines no App');
+  return captured;
+}
+
+describe('README', () => {
+  test('the quickstart runs, synthesizes valid objects and does what the text says', () => {
+    const app = run(snippet('## Quickstart'));
+    const manifests = app.charts.flatMap(c => cdk8s.Testing.synth(c));
+    expectValidManifests(manifests);
+    const cluster = new Cluster(manifests);
+    const frontend = cluster.pod('web', 'frontend');
+    const gateway = cluster.pod('production', 'api-gateway');
+    const database = cluster.pod('data', 'database');
+    expect(cluster.allows(frontend, gateway, { port: 8080, method: 'GET', path: '/api/orders' })).toBe(true);
+    // "In particular the frontend cannot reach the database."
+    expect(cluster.networkAllows(frontend, database, 5432)).toBe(false);
+    expect(cluster.meshAllows(frontend, database, { port: 5432 })).toBe(false);
+    expect(cluster.allows(cluster.pod('production', 'order-service'), database, { port: 5432 })).toBe(true);
+  });
+
+  test('the error example is the message the library gives', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const shown = readme.match(/```\n(\[shop\/order-service\] invalid methods[^\n]*)\n```/)![1];
+    const chart = new cdk8s.Chart(cdk8s.Testing.app(), 'shop');
+    const ns = new lib.ZeroTrustNamespace(chart, 'production');
+    const caller = new lib.MeshService(chart, 'api-gateway', { namespace: ns, image: 'ghcr.io/acme/gw:1', port: 8080 });
+    const orders = new lib.MeshService(chart, 'order-service', { namespace: ns, image: 'ghcr.io/acme/o:1', port: 8080 });
+    expect(() => orders.allowFrom(caller, { methods: ['get'] })).toThrow(shown);
+  });
+});
