@@ -29,7 +29,11 @@ function run(code: string): cdk8s.App {
   };
   const modules: Record<string, unknown> = { 'cdk8s': { ...cdk8s, App }, 'cdk8s-zero-trust': lib };
   const exports = {};
-  vm.runInNewContext(js, { require: (m: string) => modules[m] ?? require(m), exports, module: { exports } });
+  const requireFromSnippet = (m: string) => {
+    if (!(m in modules)) throw new Error(`the README snippet imports ${m}; only ${Object.keys(modules).join(', ')} are provided`);
+    return modules[m];
+  };
+  vm.runInNewContext(js, { require: requireFromSnippet, exports, module: { exports } });
   if (!captured) throw new Error('the snippet defines no App');
   return captured;
 }
