@@ -29,6 +29,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // tests: validation of every synthesized object against the Kubernetes and CRD JSON schemas
     'ajv@^8.17.1',
     'yaml@^2.8.1',
+    // tests: the CRDs' x-kubernetes-validations (CEL) rules, evaluated as the API server does
+    '@bufbuild/cel@0.6.1',
+    '@bufbuild/protobuf@2.17.0',
   ],
 
   // no GitHub and no cluster are reachable from our machines; CI is .ci/run

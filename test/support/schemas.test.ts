@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { celIssues, escapeCelField } from './cel';
 import {
   expectValidManifests,
   knownKinds,
@@ -209,6 +210,151 @@ describe('custom resources (pinned CRDs)', () => {
   });
 });
 
+describe('CEL rules (x-kubernetes-validations)', () => {
+  const source = 'crd istio/istio-crds.yaml security.istio.io/v1 AuthorizationPolicy';
+
+  function peerAuthentication(spec: any): any {
+    return { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'web', namespace: 'shop' }, spec };
+  }
+
+  test('valid AuthorizationPolicies and PeerAuthentications pass', () => {
+    expectValidManifests([
+      authorizationPolicy({}), // allow-nothing
+      fullAuthorizationPolicy,
+      authorizationPolicy({ targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'edge' }], action: 'DENY', rules: [{}] }),
+      authorizationPolicy({ rules: [{ from: [{ source: { serviceAccounts: ['front/frontend'] } }, { source: { namespaces: ['front'] } }] }] }),
+      peerAuthentication({ mtls: { mode: 'STRICT' } }),
+      peerAuthentication({ selector: { matchLabels: { app: 'web' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } }),
+    ]);
+  });
+
+  test('selector and targetRefs together fail with the CRD message', () => {
+    const errors = validateManifest(authorizationPolicy({
+      selector: { matchLabels: { app: 'web' } },
+      targetRefs: [{ kind: 'Service', group: '', name: 'web' }],
+    }));
+    expect(errors).toHaveLength(1);
+    expectError(errors, 'AuthorizationPolicy/shop/web', `[${source}] /spec:`, 'CEL rule failed: only one of targetRefs or selector can be set',
+      '(rule: (has(self.selector) ? 1 : 0)');
+  });
+
+  test('serviceAccounts with principals in the same source fails', () => {
+    const errors = validateManifest(authorizationPolicy({
+      rules: [{ from: [{ source: { serviceAccounts: ['front/frontend'], principals: ['cluster.local/ns/front/sa/frontend'] } }] }],
+    }));
+    expect(errors).toHaveLength(1);
+    expectError(errors, '/spec/rules/0/from/0/source', 'Cannot set serviceAccounts with namespaces or principals');
+  });
+
+  test('wildcards and empty keys in matchLabels fail', () => {
+    expectError(validateManifest(authorizationPolicy({ selector: { matchLabels: { app: '*' } } })),
+      '/spec/selector/matchLabels/app', 'wildcard not allowed in label value match');
+    expectError(validateManifest(authorizationPolicy({ selector: { matchLabels: { 'app*': 'web' } } })),
+      '/spec/selector/matchLabels:', 'wildcard not allowed in label key match');
+    expectError(validateManifest(authorizationPolicy({ selector: { matchLabels: { '': 'web' } } })),
+      '/spec/selector/matchLabels:', 'key must not be empty');
+  });
+
+  test('PeerAuthentication: portLevelMtls needs a non-empty selector, ports are 1-65535', () => {
+    const mtls = { 8080: { mode: 'DISABLE' } };
+    expectError(validateManifest(peerAuthentication({ portLevelMtls: mtls })), '/spec:', 'portLevelMtls requires selector');
+    expectError(validateManifest(peerAuthentication({ selector: { matchLabels: {} }, portLevelMtls: mtls })), '/spec:', 'portLevelMtls requires selector');
+    expectError(validateManifest(peerAuthentication({ selector: { matchLabels: { app: 'web' } }, portLevelMtls: { 0: { mode: 'DISABLE' } } })),
+      '/spec/portLevelMtls:', 'port must be between 1-65535');
+  });
+
+  describe('Gateway API HTTPRoute (rules are generic; schema defaults apply, `namespace` is `__namespace__`)', () => {
+    const route = (rules: any[], parentRefs: any[] = [{ name: 'edge', namespace: 'gateways' }]): any => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { parentRefs, hostnames: ['shop.example.com'], rules },
+    });
+
+    test('a typical route passes', () => {
+      expectValidManifests([
+        route([{ backendRefs: [{ name: 'web', port: 8080 }] }]),
+        route([{ matches: [{ path: { type: 'PathPrefix', value: '/api' } }], backendRefs: [{ name: 'api', port: 80 }] }],
+          [{ name: 'edge', namespace: 'gateways', sectionName: 'https' }, { name: 'edge', namespace: 'gateways', sectionName: 'http' }]),
+      ]);
+    });
+
+    test('a Service backendRef without a port fails (kind defaults to Service)', () => {
+      const errors = validateManifest(route([{ backendRefs: [{ name: 'web' }] }]));
+      expect(errors).toHaveLength(1);
+      expectError(errors, 'crd gateway-api/gateway.networking.k8s.io_httproutes.yaml gateway.networking.k8s.io/v1 HTTPRoute',
+        '/spec/rules/0/backendRefs/0:', 'Must have port for Service reference');
+    });
+
+    test('path and parentRef rules', () => {
+      expectError(validateManifest(route([{ matches: [{ path: { type: 'PathPrefix', value: 'api' } }], backendRefs: [{ name: 'web', port: 80 }] }])),
+        '/spec/rules/0/matches/0/path:', 'must be an absolute path');
+      expectError(validateManifest(route([{ backendRefs: [{ name: 'web', port: 80 }] }],
+        [{ name: 'edge', namespace: 'gateways' }, { name: 'edge', namespace: 'gateways', sectionName: 'http' }])),
+      '/spec/parentRefs:', 'sectionName must be specified when parentRefs includes 2 or more references to the same parent');
+    });
+  });
+
+  describe('harness guarantees (celIssues on a synthetic schema)', () => {
+    const schema = (rules: any[]): any => ({
+      type: 'object',
+      properties: {
+        spec: {
+          'type': 'object',
+          'properties': {
+            'n': { type: 'integer' },
+            'max-n': { type: 'integer', default: 10 },
+            'namespace': { type: 'string' },
+            'url': { type: 'string' },
+            'maybe': { type: 'string', nullable: true },
+            'unused': { 'type': 'object', 'x-kubernetes-validations': [{ rule: 'this is not CEL (' }] },
+          },
+          'x-kubernetes-validations': rules,
+        },
+      },
+    });
+    const obj = (spec: any): any => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec });
+
+    test('typed values, defaults, escaped names, Kubernetes URL functions', () => {
+      const rules = [
+        { rule: 'self.n < self.max__dash__n', message: 'n too big' },
+        { rule: 'has(self.__namespace__) && self.__namespace__ == "shop"' },
+        { rule: 'url(self.url).getScheme() == "https" && url(self.url).getHostname() == "example.com" && url(self.url).getPort() == "8443"' },
+        { rule: 'isURL(self.url) && !isURL("not a url")' },
+        { rule: 'self.n == oldSelf.n' }, // transition rule: skipped on create
+      ];
+      expect(celIssues(obj({ n: 3, namespace: 'shop', url: 'https://example.com:8443/x?a=b' }), schema(rules))).toEqual([]);
+      expect(celIssues(obj({ n: 11, namespace: 'shop', url: 'https://example.com:8443/' }), schema(rules)))
+        .toEqual([{ pointer: '/spec', message: 'CEL rule failed: n too big (rule: self.n < self.max__dash__n)' }]);
+      expect(escapeCelField('a.b-c/d__e')).toBe('a__dot__b__dash__c__slash__d__underscores__e');
+      // An explicit null in a nullable field is present (has() is true), as in Kubernetes.
+      expect(celIssues(obj({ maybe: null }), schema([{ rule: 'has(self.maybe) && self.maybe == null && !has(self.url)' }]))).toEqual([]);
+    });
+
+    test('a reached rule that cannot be compiled or evaluated is an error; unreached rules are not compiled', () => {
+      const issues = celIssues(obj({ n: 1 }), schema([
+        { rule: 'self.n ==', message: 'syntax' },
+        { rule: 'quantity(self.url).isGreaterThan(quantity("1"))' },
+        { rule: 'self.url.startsWith("https://")' }, // url is absent: no such key
+        { rule: 'self.n' }, // not a bool
+      ]));
+      expect(issues.map(i => i.message)).toEqual([
+        expect.stringMatching(/^CEL rule cannot be compiled: .*\(rule: self\.n ==\)$/),
+        expect.stringMatching(/^CEL rule cannot be compiled: unknown function\(s\) `isGreaterThan`, `quantity` \(a Kubernetes CEL library/),
+        expect.stringMatching(/^CEL rule cannot be evaluated: .*url/),
+        'CEL rule returned int 1, not a bool (rule: self.n)',
+      ]);
+      expect(issues.every(i => i.pointer === '/spec')).toBe(true);
+    });
+
+    test('rules above a value of the wrong type are reported as not evaluated', () => {
+      expect(celIssues(obj({ n: 'three' }), schema([{ rule: 'self.n > 0' }]))).toEqual([
+        { pointer: '/spec', message: '1 CEL rule(s) not evaluated: /spec/n does not match its schema (expected an integer); fix the schema errors first' },
+      ]);
+    });
+  });
+});
+
 describe('real cdk8s output', () => {
   test('cdk8s-plus objects synthesized in a namespaced chart validate; cluster-scoped ones there fail', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
@@ -216,7 +362,7 @@ describe('real cdk8s output', () => {
     web.exposeViaService({ ports: [{ port: 80, targetPort: 8080 }] });
     new kplus.NetworkPolicy(chart, 'web-ingress', {
       selector: web,
-      ingress: { rules: [{ peer: kplus.Pods.all(), ports: [kplus.NetworkPolicyPort.tcp(8080)] }] },
+      ingress: { rules: [{ peer: kplus.Pods.all(chart, 'all-pods'), ports: [kplus.NetworkPolicyPort.tcp(8080)] }] },
     });
     new kplus.ServiceAccount(chart, 'sa');
     expectValidManifests(Testing.synth(chart));

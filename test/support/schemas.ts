@@ -18,8 +18,12 @@
  * `ZERO_TRUST_SCHEMA_CACHE_DIR` (default `<os tmpdir>/cdk8s-zero-trust-schema-cache`, keyed by a
  * hash of each file's content; set it to `off` to disable).
  *
- * Not evaluated: CEL rules (`x-kubernetes-validations`), `x-kubernetes-list-type` uniqueness,
- * defaults.
+ * CRD CEL rules (`x-kubernetes-validations`) are evaluated too, at every schema node the object
+ * reaches, on the object as the API server sees it (schema defaults applied, unknown fields pruned;
+ * see `cel.ts`). A failing rule, and a reached rule that cannot be compiled or evaluated, is an error.
+ *
+ * Not checked: `x-kubernetes-list-type` uniqueness; CEL transition rules (`oldSelf`: an object
+ * being created has none); the CEL cost budget.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -28,6 +32,7 @@ import * as os from 'os';
 import * as path from 'path';
 import Ajv, { ErrorObject, Format, ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
+import { celIssues } from './cel';
 
 /** The Kubernetes versions every core object must validate against. */
 export const K8S_VERSIONS: readonly string[] = ['v1.27.0', 'v1.35.0'];
@@ -404,6 +409,12 @@ interface Target {
   readonly select: (obj: any) => unknown;
 }
 
+/** A CRD version whose `x-kubernetes-validations` rules an object must satisfy. */
+interface CelTarget {
+  readonly source: string;
+  readonly schema: any;
+}
+
 class Registry {
   private readonly ajv = newAjv();
   private readonly core = new Map<string, Map<string, string>>(); // k8s version -> gvk -> definition
@@ -488,7 +499,7 @@ class Registry {
   }
 
   /** Which schemas an object must satisfy, or the issues that say why there is none. */
-  targets(group: string, version: string, kind: string, apiVersion: string): { targets: Target[]; issues: Issue[]; scope?: string } {
+  targets(group: string, version: string, kind: string, apiVersion: string): { targets: Target[]; issues: Issue[]; scope?: string; cel?: CelTarget } {
     const gvk = `${group}/${version}/${kind}`;
     const whole = (o: any) => o;
     const found = K8S_VERSIONS.map(v => ({ v, def: this.coreIndex(v).get(gvk) }));
@@ -520,7 +531,8 @@ class Registry {
     for (const v of K8S_VERSIONS) {
       targets.push({ source: `k8s ${v} ObjectMeta`, validate: this.coreValidator(v, OBJECT_META), prefix: '/metadata', select: (o: any) => o.metadata ?? {} });
     }
-    return { targets, issues: [], scope: crd.scope };
+    // CEL rules read the original (not strictified) schema: cel.ts never modifies it.
+    return { targets, issues: [], scope: crd.scope, cel: { source, schema: ver.schema } };
   }
 
   /** Other versions of the same group and kind, to make `no schema` errors actionable. */
@@ -652,6 +664,9 @@ export function validateManifest(obj: any): string[] {
     for (const e of t.validate.errors ?? []) {
       issues.push({ source: t.source, pointer: t.prefix + e.instancePath || '/', message: describe(e) });
     }
+  }
+  if (found.cel) {
+    for (const i of celIssues(obj, found.cel.schema)) issues.push({ source: found.cel.source, ...i });
   }
 
   // The same error from several sources (typically both k8s versions) is reported once.
