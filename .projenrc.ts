@@ -72,6 +72,12 @@ project.addTask('synth', {
   exec: `${tsNode} examples/reference-architecture/main.ts`,
 });
 
+project.addTask('validate', {
+  description: 'Validate synthesized YAML (default dist/) against the Kubernetes 1.27/1.35 and pinned CRD schemas',
+  exec: `${tsNode} test/support/validate-files.ts`,
+  receiveArgs: true,
+});
+
 project.addTask('bench', {
   description: 'Benchmark: this library vs plain cdk8s-plus-27 on the same topology (last line is JSON)',
   exec: `${tsNode} bench/bench.ts`,

@@ -1,0 +1,31 @@
+/**
+ * Validates synthesized YAML files (default: every *.yaml in dist/) against the Kubernetes 1.27
+ * and 1.35 schemas and the pinned CRD schemas, CEL rules included. Exits 1 on any error.
+ *
+ *   npx projen validate [dir-or-file ...]
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as yaml from 'yaml';
+import { validateManifests } from './schemas';
+
+const targets = process.argv.slice(2).length ? process.argv.slice(2) : ['dist'];
+const files = targets.flatMap(t => (fs.statSync(t).isDirectory()
+  ? fs.readdirSync(t).filter(f => /\.ya?ml$/.test(f)).sort().map(f => path.join(t, f))
+  : [t]));
+if (files.length === 0) {
+  console.error(`no YAML files in ${targets.join(', ')}: run npm run synth first`);
+  process.exit(1);
+}
+let objects = 0;
+const errors: string[] = [];
+for (const file of files) {
+  const docs = yaml.parseAllDocuments(fs.readFileSync(file, 'utf8')).map(d => d.toJSON()).filter(d => d !== null);
+  objects += docs.length;
+  errors.push(...validateManifests(docs).map(e => `${file}: ${e}`));
+}
+if (errors.length > 0 || objects === 0) {
+  console.error(errors.join('\n') || 'no objects found');
+  process.exit(1);
+}
+console.log(`${objects} objects in ${files.length} files valid against Kubernetes v1.27.0 and v1.35.0 and the pinned CRDs`);
