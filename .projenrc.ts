@@ -84,7 +84,8 @@ project.addTask('bench', {
 });
 
 project.gitignore.exclude('/dist-pkg/');
-project.npmignore?.exclude('/examples/', '/bench/', '/imports/', '/.ci/', '/dist-pkg/', 'cdk8s.yaml');
+// jsii-pacmak appends its outdir to .npmignore unless this exact line is there
+project.npmignore?.exclude('/examples/', '/bench/', '/imports/', '/.ci/', 'dist-pkg', 'cdk8s.yaml');
 
 // unrs-resolver@1.13.0 (via eslint-import-resolver-typescript) declares 17 optional platform
 // bindings that were never published at 1.13.0; npm records them as missing and `npm ci` then
