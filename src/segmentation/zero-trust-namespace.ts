@@ -211,8 +211,8 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
       ? { 'istio.io/dataplane-mode': 'ambient' }
       : props.istioRevision ? { 'istio.io/rev': props.istioRevision } : { 'istio-injection': 'enabled' };
 
-    const at = place(Layer.NAMESPACES, 'Namespace');
-    this.namespace = new k8s.KubeNamespace(at.scope, at.id, {
+    const namespaceAt = place(Layer.NAMESPACES, 'Namespace');
+    this.namespace = new k8s.KubeNamespace(namespaceAt.scope, namespaceAt.id, {
       metadata: {
         name: this.namespaceName,
         labels: {
@@ -237,8 +237,8 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
     const meta = (name: string) => ({ name, namespace: this.namespaceName, labels: { ...MANAGED_BY } });
 
     const networkPolicy = (childId: string, name: string, spec: k8s.NetworkPolicySpec) => {
-      const placed = place(Layer.NETWORK, childId);
-      return new k8s.KubeNetworkPolicy(placed.scope, placed.id, { metadata: meta(name), spec });
+      const policyAt = place(Layer.NETWORK, childId);
+      return new k8s.KubeNetworkPolicy(policyAt.scope, policyAt.id, { metadata: meta(name), spec });
     };
     const egressOfAllPodsTo = (peer: k8s.NetworkPolicyPeer, ports: k8s.NetworkPolicyPort[]): k8s.NetworkPolicySpec =>
       ({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [peer], ports }] });
@@ -264,15 +264,15 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
       });
     }
 
-    let p = place(Layer.MESH, 'PeerAuthentication');
-    this.peerAuthentication = new istio.PeerAuthentication(p.scope, p.id, {
+    const peerAuthenticationAt = place(Layer.MESH, 'PeerAuthentication');
+    this.peerAuthentication = new istio.PeerAuthentication(peerAuthenticationAt.scope, peerAuthenticationAt.id, {
       metadata: meta('default'),
       spec: { mtls: { mode: istio.PeerAuthenticationSpecMtlsMode.STRICT } },
     });
 
-    p = place(Layer.MESH, 'AllowNothing');
+    const allowNothingAt = place(Layer.MESH, 'AllowNothing');
     // ALLOW (the default action) with no rules: matches nothing, so nothing is allowed
-    this.allowNothingPolicy = new istio.AuthorizationPolicy(p.scope, p.id, {
+    this.allowNothingPolicy = new istio.AuthorizationPolicy(allowNothingAt.scope, allowNothingAt.id, {
       metadata: meta('allow-nothing'),
       spec: {},
     });
