@@ -32,6 +32,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // tests: the CRDs' x-kubernetes-validations (CEL) rules, evaluated as the API server does
     '@bufbuild/cel@0.6.1',
     '@bufbuild/protobuf@2.17.0',
+    // tests: every PromQL expression of the alert rules parses with Prometheus' own grammar
+    '@prometheus-io/lezer-promql@0.315.0',
+    '@lezer/lr@^1.4.2',
+    '@lezer/highlight@^1.2.1',
   ],
 
   // no GitHub and no cluster are reachable from our machines; CI is .ci/run

@@ -1,6 +1,7 @@
 import { Construct, IConstruct } from 'constructs';
 import { checkPort, checkTrustDomain, invalid, sortedUnique } from './_validation';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, MeshMode } from './mesh-workload';
+import { PrivilegedWorkload, PrivilegedWorkloadOptions } from './privileged-workload';
 
 /**
  * The enforcement layers the intent graph renders into. Each layer's objects can be placed in
@@ -15,6 +16,20 @@ export enum Layer {
   MESH = 'mesh',
   /** ServiceAccounts, Deployments and Services. */
   WORKLOADS = 'workloads',
+  /** Workload identity: SPIRE, SPIFFE registrations, cloud identity, human access RBAC. */
+  IDENTITY = 'identity',
+  /** Admission policy templates (Gatekeeper ConstraintTemplates), applied before their constraints. */
+  POLICY_TEMPLATES = 'policyTemplates',
+  /** Admission policies (Gatekeeper constraints, Kyverno policies). */
+  POLICY = 'policy',
+  /** The edge and the exits: ingress gateway, request authentication, egress, Cilium policies. */
+  EDGE = 'edge',
+  /** Secrets delivery: Vault injection, Secrets Store CSI, External Secrets. */
+  SECRETS = 'secrets',
+  /** Monitoring: Prometheus rules and monitors, access logging. */
+  MONITORING = 'monitoring',
+  /** Runtime detection: Falco rules. */
+  RUNTIME = 'runtime',
 }
 
 /**
@@ -47,6 +62,48 @@ export interface LayerScopes {
    * @default - inside each MeshService
    */
   readonly workloads?: Construct;
+  /**
+   * Scope for identity objects (SPIRE, ClusterSPIFFEIDs, RBAC for people).
+   *
+   * @default - inside the construct that defines them
+   */
+  readonly identity?: Construct;
+  /**
+   * Scope for admission policy templates (applied before the policies that use them).
+   *
+   * @default - inside the construct that defines them
+   */
+  readonly policyTemplates?: Construct;
+  /**
+   * Scope for admission policies.
+   *
+   * @default - inside the construct that defines them
+   */
+  readonly policy?: Construct;
+  /**
+   * Scope for edge and egress objects.
+   *
+   * @default - inside the construct that defines them
+   */
+  readonly edge?: Construct;
+  /**
+   * Scope for secrets delivery objects.
+   *
+   * @default - inside the construct that defines them
+   */
+  readonly secrets?: Construct;
+  /**
+   * Scope for monitoring objects.
+   *
+   * @default - inside the construct that defines them
+   */
+  readonly monitoring?: Construct;
+  /**
+   * Scope for runtime detection objects.
+   *
+   * @default - inside the construct that defines them
+   */
+  readonly runtime?: Construct;
 }
 
 /**
@@ -216,6 +273,7 @@ export class IntentGraph extends Construct {
   private readonly callsByCallee = new Map<IMeshWorkload, CallIntent[]>();
   private readonly callsByCaller = new Map<IMeshWorkload, CallIntent[]>();
   private sortedCalls?: CallIntent[];
+  private readonly privilegedByKey = new Map<string, PrivilegedWorkload>();
 
   public constructor(scope: Construct, id: string, props: IntentGraphProps = {}) {
     super(scope, id);
@@ -300,6 +358,31 @@ export class IntentGraph extends Construct {
   /** Every zero-trust namespace, sorted by name. */
   public get namespaces(): IZeroTrustNamespace[] {
     return [...this.namespacesByName.keys()].sort().map(k => this.namespacesByName.get(k)!);
+  }
+
+  /**
+   * Declares a workload that needs privileges beyond the `restricted` Pod Security level, with
+   * the reason. Constructs that deploy such components (SPIRE agent, SPIFFE CSI driver, Falco)
+   * call it; admission policy packs exempt exactly the declared workloads from exactly the
+   * declared checks.
+   *
+   * @param owner the construct that deploys the workload
+   * @param options the workload, its privileges and why it needs them
+   * @returns the declared exception
+   */
+  public declarePrivilegedWorkload(owner: IConstruct, options: PrivilegedWorkloadOptions): PrivilegedWorkload {
+    const declared = PrivilegedWorkload._create(owner, options);
+    const existing = this.privilegedByKey.get(declared.key);
+    if (existing) {
+      invalid(owner, 'privilegedWorkload', declared.key, `${existing.owner.node.path} already declared this workload`, 'declare each privileged workload once, with every privilege it needs');
+    }
+    this.privilegedByKey.set(declared.key, declared);
+    return declared;
+  }
+
+  /** Every declared privileged workload, sorted by namespace, kind and name. */
+  public get privilegedWorkloads(): PrivilegedWorkload[] {
+    return [...this.privilegedByKey.keys()].sort(compare).map(k => this.privilegedByKey.get(k)!);
   }
 
   /**

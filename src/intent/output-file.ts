@@ -1,0 +1,91 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { invalid } from './_validation';
+
+/**
+ * Properties of an output file.
+ */
+export interface OutputFileProps {
+  /**
+   * The file's path relative to the app's output directory, in a sub-folder (for example
+   * `vault/production/order-service.policy.hcl`). Sub-folders keep `kubectl apply -f dist/`
+   * (which does not recurse) to the Kubernetes manifests.
+   */
+  readonly path: string;
+}
+
+const OUTPUT_FILE = Symbol.for('cdk8s-zero-trust.OutputFile');
+const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/**
+ * A file the app writes next to its Kubernetes manifests: configuration for systems outside
+ * the cluster's API (Vault policies and roles, Helm values), derived from the same constructs.
+ *
+ * Subclasses render the contents at synthesis time. `OutputFile.synthAll(app)` writes every
+ * output file of an app after `app.synth()`.
+ *
+ * @example
+ * app.synth();
+ * OutputFile.synthAll(app);
+ */
+export abstract class OutputFile extends Construct {
+  /** Whether `x` is an OutputFile. */
+  public static isOutputFile(x: any): x is OutputFile {
+    return x !== null && typeof x === 'object' && OUTPUT_FILE in x;
+  }
+
+  /**
+   * Every output file of `scope`'s tree, sorted by path. Two files with the same path are an
+   * error.
+   */
+  public static of(scope: IConstruct): OutputFile[] {
+    const files = scope.node.findAll().filter(OutputFile.isOutputFile);
+    const byPath = new Map<string, OutputFile>();
+    for (const file of files) {
+      const other = byPath.get(file.relativePath);
+      if (other) {
+        invalid(file, 'path', file.relativePath, `${other.node.path} already writes this file`, 'give each output file its own path');
+      }
+      byPath.set(file.relativePath, file);
+    }
+    return [...byPath.keys()].sort().map(p => byPath.get(p)!);
+  }
+
+  /**
+   * Writes every output file of `app` below `outdir`, creating folders as needed.
+   *
+   * @param app the app
+   * @param outdir the output directory
+   * @default outdir - the app's `outdir`
+   * @returns the paths written, relative to `outdir`, sorted
+   */
+  public static synthAll(app: App, outdir?: string): string[] {
+    const root = outdir ?? app.outdir;
+    return OutputFile.of(app).map(file => {
+      const target = path.join(root, file.relativePath);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, file.renderContents());
+      return file.relativePath;
+    });
+  }
+
+  /** The path relative to the output directory. */
+  public readonly relativePath: string;
+
+  public constructor(scope: Construct, id: string, props: OutputFileProps) {
+    super(scope, id);
+    Object.defineProperty(this, OUTPUT_FILE, { value: true });
+    const segments = typeof props?.path === 'string' ? props.path.split('/') : [];
+    if (segments.length < 2 || !segments.every(s => SEGMENT.test(s))) {
+      invalid(this, 'path', props?.path,
+        'must be a relative path in a sub-folder (at least \'folder/file\'), each segment made of letters, digits, \'.\', \'_\' or \'-\' and not starting with \'.\' or \'-\'',
+        'for example \'vault/production/order-service.policy.hcl\'');
+    }
+    this.relativePath = segments.join('/');
+  }
+
+  /** The file's contents, rendered at synthesis time. */
+  public abstract renderContents(): string;
+}

@@ -1,0 +1,62 @@
+import { Testing } from 'cdk8s';
+import { IntentGraph, Privilege, PrivilegedWorkloadOptions } from '../../src';
+
+const agent: PrivilegedWorkloadOptions = {
+  namespace: 'spire-system',
+  kind: 'DaemonSet',
+  name: 'spire-agent',
+  podLabels: { 'app.kubernetes.io/name': 'spire-agent' },
+  privileges: [Privilege.HOST_PID, Privilege.HOST_PATH],
+  hostPaths: ['/run/spire/agent-sockets', '/var/lib/kubelet'],
+  containers: ['spire-agent'],
+  reason: 'the k8s workload attestor reads the PIDs of workload containers on the node',
+};
+
+describe('IntentGraph.declarePrivilegedWorkload', () => {
+  test('records exactly the declared privileges, sorted and keyed', () => {
+    const chart = Testing.chart();
+    const graph = IntentGraph.of(chart);
+    const declared = graph.declarePrivilegedWorkload(chart, agent);
+    expect(declared.key).toBe('spire-system/DaemonSet/spire-agent');
+    expect(declared.privileges).toEqual(['host-path', 'host-pid']);
+    expect(declared.hostPaths).toEqual(['/run/spire/agent-sockets', '/var/lib/kubelet']);
+    expect(declared.capabilities).toEqual([]);
+    expect(declared.owner).toBe(chart);
+    expect(graph.privilegedWorkloads).toEqual([declared]);
+  });
+
+  test('lists workloads sorted by namespace, kind and name', () => {
+    const chart = Testing.chart();
+    const graph = IntentGraph.of(chart);
+    graph.declarePrivilegedWorkload(chart, { ...agent, namespace: 'spire-system', name: 'spiffe-csi-driver' });
+    graph.declarePrivilegedWorkload(chart, { ...agent, namespace: 'falco', name: 'falco' });
+    graph.declarePrivilegedWorkload(chart, agent);
+    expect(graph.privilegedWorkloads.map(w => w.key)).toEqual([
+      'falco/DaemonSet/falco', 'spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spire-agent',
+    ]);
+  });
+
+  test.each<[string, Partial<PrivilegedWorkloadOptions>, RegExp]>([
+    ['no reason', { reason: '' }, /invalid privilegedWorkload.reason "": must say why/],
+    ['no privileges', { privileges: [] }, /invalid privilegedWorkload.privileges \[\]: must list at least one/],
+    ['unknown privilege', { privileges: ['root' as Privilege] }, /invalid privilegedWorkload.privileges "root": must be one of/],
+    ['host path privilege without paths', { hostPaths: [] }, /hostPaths \[\]: must list the mounted host paths exactly when/],
+    ['paths without host path privilege', { privileges: [Privilege.HOST_PID] }, /hostPaths .*: must list the mounted host paths exactly when/],
+    ['relative host path', { hostPaths: ['var/lib'] }, /hostPaths \["var\/lib"\]: must be absolute paths/],
+    ['capabilities without the privilege', { capabilities: ['SYS_ADMIN'] }, /capabilities \["SYS_ADMIN"\]: must list the added capabilities/],
+    ['no pod labels', { podLabels: {} }, /podLabels \{\}: must select the workload's pods/],
+    ['bad kind', { kind: 'ReplicaSet' }, /kind "ReplicaSet": must be one of DaemonSet/],
+    ['bad namespace', { namespace: 'Kube_System' }, /namespace "Kube_System": must be a DNS-1123 label/],
+  ])('rejects %s with the path, prop and value', (_, patch, message) => {
+    const chart = Testing.chart();
+    expect(() => IntentGraph.of(chart).declarePrivilegedWorkload(chart, { ...agent, ...patch })).toThrow(message);
+    expect(() => IntentGraph.of(chart).declarePrivilegedWorkload(chart, { ...agent, ...patch })).toThrow(/^\[test\] invalid/);
+  });
+
+  test('a workload is declared once', () => {
+    const chart = Testing.chart();
+    IntentGraph.of(chart).declarePrivilegedWorkload(chart, agent);
+    expect(() => IntentGraph.of(chart).declarePrivilegedWorkload(chart, agent))
+      .toThrow(/invalid privilegedWorkload "spire-system\/DaemonSet\/spire-agent": test already declared this workload/);
+  });
+});
