@@ -5,3 +5,7 @@ export * from './intent/output-file';
 export * from './segmentation/zero-trust-namespace';
 export * from './mesh/mesh-service';
 export * from './reference/reference-architecture';
+export * from './secrets/vault-connection';
+export * from './secrets/vault-secret';
+export * from './secrets/vault-role';
+export * from './secrets/vault-injected-deployment';
