@@ -9,3 +9,5 @@ export * from './secrets/vault-connection';
 export * from './secrets/vault-secret';
 export * from './secrets/vault-role';
 export * from './secrets/vault-injected-deployment';
+export * from './secrets/vault-csi-secrets';
+export * from './secrets/vault-external-secrets';
