@@ -161,7 +161,12 @@ export class ReferenceArchitecture extends Construct {
     const withDatabaseCredentials = (name: string) => {
       const secret = VaultSecret.databaseCredentials(name);
       return new VaultInjectedDeployment(this, name, {
-        namespace: this.production, name, image: image(name), port: 8080, healthCheckPath: '/healthz', vault: this.vault,
+        namespace: this.production,
+        name,
+        image: image(name),
+        port: 8080,
+        healthCheckPath: '/healthz',
+        vault: this.vault,
         secrets: [{
           name: 'db',
           secret,

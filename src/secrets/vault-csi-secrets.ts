@@ -1,4 +1,4 @@
-import { Duration, Yaml } from 'cdk8s';
+import { ApiObject, Duration, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checkDelivery } from './_delivery';
@@ -74,8 +74,8 @@ const SECRET_KEY = /^[A-Za-z0-9._-]+$/;
  * Kubernetes Secret is created.
  */
 export class VaultCsiSecrets extends Construct {
-  /** The SecretProviderClass. */
-  public readonly secretProviderClass: csi.SecretProviderClass;
+  /** The SecretProviderClass (secrets-store.csi.x-k8s.io/v1). */
+  public readonly secretProviderClass: ApiObject;
   /** The Vault role and policy. */
   public readonly vaultRole: VaultKubernetesRole;
   /** The directory the files are mounted in. */

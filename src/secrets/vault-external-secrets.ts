@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checkDelivery } from './_delivery';
@@ -84,8 +84,8 @@ export interface VaultExternalSecretsProps {
 export class VaultExternalSecrets extends Construct {
   /** The Vault role and policy. */
   public readonly vaultRole: VaultKubernetesRole;
-  /** The ExternalSecrets, in the order of `secrets`. */
-  public readonly externalSecrets: eso.ExternalSecret[];
+  /** The ExternalSecrets (external-secrets.io/v1), in the order of `secrets`. */
+  public readonly externalSecrets: ApiObject[];
 
   public constructor(scope: Construct, id: string, props: VaultExternalSecretsProps) {
     super(scope, id);
@@ -106,7 +106,9 @@ export class VaultExternalSecrets extends Construct {
     const labels = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': workload.workloadName };
     const stores = new Map<string, string>();
     const storeFor = (secret: VaultSecret): string => {
-      const version = secret.engine === VaultSecretEngine.KV_V2 ? eso.SecretStoreSpecProviderVaultVersion.V2 : eso.SecretStoreSpecProviderVaultVersion.V1;
+      const version = secret.engine === VaultSecretEngine.KV_V2
+        ? eso.SecretStoreSpecProviderVaultVersion.V2
+        : eso.SecretStoreSpecProviderVaultVersion.V1;
       const suffix = version === eso.SecretStoreSpecProviderVaultVersion.V2 ? 'kv2' : 'v1';
       const existing = stores.get(suffix);
       if (existing) {

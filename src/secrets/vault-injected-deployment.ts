@@ -233,7 +233,8 @@ export class VaultInjectedDeployment extends MeshService {
         invalid(this, `${prop}.permissions`, permissions, 'must be a file mode of four octal digits', 'for example \'0440\'');
       }
       // no access for others, no write for the group
-      if ((parseInt(permissions, 8) & 0o027) !== 0) {
+      const [, , group, others] = permissions.split('').map(Number);
+      if (others !== 0 || [2, 3, 6, 7].includes(group)) {
         invalid(this, `${prop}.permissions`, permissions, 'must not let others read, nor anyone but the owner write, a secret', 'for example \'0440\' or \'0400\'');
       }
       set(`agent-inject-secret-${s.name}`, path);

@@ -1,6 +1,6 @@
 import * as yaml from 'yaml';
-import { MeshService, OutputFile, VaultCsiSecrets, VaultInjectedDeployment, VaultSecret } from '../../src';
 import { IMAGE, setup } from './_fixtures';
+import { MeshService, OutputFile, VaultCsiSecrets, VaultInjectedDeployment, VaultSecret } from '../../src';
 import { find, synthValid } from '../support/synth';
 
 describe('VaultCsiSecrets', () => {
@@ -10,7 +10,8 @@ describe('VaultCsiSecrets', () => {
     const orders = new MeshService(chart, 'orders', { namespace: prod, image: IMAGE, port: 8080 });
     // WHEN
     const csi = new VaultCsiSecrets(chart, 'Csi', {
-      workload: orders, vault,
+      workload: orders,
+      vault,
       secrets: [
         { name: 'db-username', secret: VaultSecret.databaseCredentials('orders'), key: 'username' },
         { name: 'db-password', secret: VaultSecret.databaseCredentials('orders'), key: 'password' },
@@ -23,8 +24,12 @@ describe('VaultCsiSecrets', () => {
     const spc = find(manifests, 'SecretProviderClass', 'orders-vault', 'production');
     expect(spc.spec.provider).toBe('vault');
     expect({ ...spc.spec.parameters, objects: undefined }).toEqual({
-      roleName: 'production-orders', vaultAddress: 'https://vault.vault.svc:8200', vaultKubernetesMountPath: 'kubernetes',
-      audience: 'vault', vaultTLSServerName: 'vault.internal', objects: undefined,
+      roleName: 'production-orders',
+      vaultAddress: 'https://vault.vault.svc:8200',
+      vaultKubernetesMountPath: 'kubernetes',
+      audience: 'vault',
+      vaultTLSServerName: 'vault.internal',
+      objects: undefined,
     });
     expect(yaml.parse(spc.spec.parameters.objects)).toEqual([
       { objectName: 'db-username', secretPath: 'database/creds/orders', secretKey: 'username' },

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
-import { MeshService, VaultExternalSecrets, VaultSecret } from '../../src';
 import { IMAGE, setup } from './_fixtures';
+import { MeshService, VaultExternalSecrets, VaultSecret } from '../../src';
 import { find, ofKind, synthValid } from '../support/synth';
 
 describe('VaultExternalSecrets', () => {
@@ -10,7 +10,9 @@ describe('VaultExternalSecrets', () => {
     const orders = new MeshService(chart, 'orders', { namespace: prod, image: IMAGE, port: 8080 });
     // WHEN
     new VaultExternalSecrets(chart, 'Eso', {
-      workload: orders, vault, refreshInterval: Duration.minutes(10),
+      workload: orders,
+      vault,
+      refreshInterval: Duration.minutes(10),
       secrets: [
         { name: 'db', secret: VaultSecret.databaseCredentials('orders') },
         { name: 'api', secret: VaultSecret.kv('secret', 'production/orders/api') },

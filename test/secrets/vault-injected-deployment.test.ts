@@ -1,8 +1,8 @@
 import { Duration, Testing } from 'cdk8s';
+import { IMAGE, setup } from './_fixtures';
 import {
   MeshMode, MeshService, OutputFile, VaultConnection, VaultInjectedDeployment, VaultIstioStartup, VaultSecret, ZeroTrustNamespace,
 } from '../../src';
-import { IMAGE, setup } from './_fixtures';
 import { find, synthValid } from '../support/synth';
 
 const DB_TEMPLATE = '{{- with secret "database/creds/orders" -}}\npostgresql://{{ .Data.username }}:{{ .Data.password }}@db:5432/orders\n{{- end }}';
@@ -10,7 +10,10 @@ const DB_TEMPLATE = '{{- with secret "database/creds/orders" -}}\npostgresql://{
 function orders(extra: any = {}) {
   const { chart, prod, vault } = setup();
   const service = new VaultInjectedDeployment(chart, 'orders', {
-    namespace: prod, image: IMAGE, port: 8080, vault,
+    namespace: prod,
+    image: IMAGE,
+    port: 8080,
+    vault,
     secrets: [
       { name: 'db', secret: VaultSecret.databaseCredentials('orders'), template: DB_TEMPLATE, fileName: 'db.url' },
       { name: 'api', secret: VaultSecret.kv('secret', 'production/orders/api') },
@@ -115,9 +118,13 @@ describe('VaultInjectedDeployment', () => {
 
   test('typed options: pre-populate-only, agent user, resources, role, TTLs, token lifetime', () => {
     const { chart, service } = orders({
-      prePopulateOnly: true, agentUser: 2000, role: 'orders-reader',
+      prePopulateOnly: true,
+      agentUser: 2000,
+      role: 'orders-reader',
       agentResources: { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '32Mi', memoryLimit: '64Mi' },
-      tokenTtl: Duration.minutes(5), tokenMaxTtl: Duration.minutes(30), loginTokenExpiration: Duration.hours(1),
+      tokenTtl: Duration.minutes(5),
+      tokenMaxTtl: Duration.minutes(30),
+      loginTokenExpiration: Duration.hours(1),
     });
     const manifests = synthValid(chart);
     const a = annotationsOf(manifests);

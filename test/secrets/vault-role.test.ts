@@ -1,15 +1,13 @@
 import { Duration, Testing } from 'cdk8s';
-import { MeshService, OutputFile, VaultKubernetesRole, VaultSecret } from '../../src';
 import { IMAGE, setup } from './_fixtures';
+import { MeshService, OutputFile, VaultConnection, VaultKubernetesRole, VaultSecret } from '../../src';
 
-/** A small deterministic PRNG (mulberry32), so the property test is reproducible. */
+/** A small deterministic PRNG (Park-Miller), so the property test is reproducible. */
 function prng(seed: number): () => number {
-  let a = seed;
+  let state = seed;
   return () => {
-    a = (a + 0x6D2B79F5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state * 48271) % 2147483647;
+    return state / 2147483647;
   };
 }
 
@@ -29,7 +27,8 @@ describe('VaultKubernetesRole', () => {
     const orders = new MeshService(chart, 'orders', { namespace: prod, image: IMAGE, port: 8080 });
     // WHEN
     const role = new VaultKubernetesRole(chart, 'Role', {
-      workload: orders, vault,
+      workload: orders,
+      vault,
       secrets: [VaultSecret.databaseCredentials('orders'), VaultSecret.kv('secret', 'production/orders/api'), VaultSecret.kvV1('kv', 'legacy/orders')],
     });
     // THEN
@@ -141,10 +140,9 @@ describe('VaultConnection', () => {
     ['a path', 'https://vault/v1', /invalid address "https:\/\/vault\/v1": must be a Vault address/],
     ['credentials', 'https://u:p@vault', /invalid address "https:\/\/u:p@vault": must be a Vault address .*without path or credentials/],
   ])('fails on %s', (_, address, message) => {
-    expect(() => new (require('../../src').VaultConnection)(Testing.chart(), 'Vault', { address })).toThrow(message);
+    expect(() => new VaultConnection(Testing.chart(), 'Vault', { address })).toThrow(message);
   });
   test('fails on an empty pod selector, a bad auth path or a wildcard audience', () => {
-    const { VaultConnection } = require('../../src');
     const c = Testing.chart();
     expect(() => new VaultConnection(c, 'A', { address: 'https://v', podLabels: {} })).toThrow(/invalid podLabels \{\}: must select the Vault server pods/);
     expect(() => new VaultConnection(c, 'B', { address: 'https://v', authPath: 'kubernetes' })).toThrow(/invalid authPath "kubernetes": must be the mount path of a Vault auth method, starting with 'auth\/'/);
