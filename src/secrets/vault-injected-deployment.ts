@@ -154,6 +154,7 @@ const PERMISSIONS = /^0[0-7]{3}$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 const TOKEN_VOLUME = 'vault-token';
 const ISTIO_PROXY_UID = 1337;
+const CREDENTIAL_ENV = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
 
 /**
  * Defines a MeshService whose secrets come from Vault through the Vault agent injector, and
@@ -201,6 +202,14 @@ export class VaultInjectedDeployment extends MeshService {
     const vault = props.vault;
     if (!Array.isArray(props.secrets) || props.secrets.length === 0) {
       invalid(this, 'secrets', props.secrets, 'must list at least one secret', 'use a MeshService for a workload without Vault secrets');
+    }
+
+    for (const name of Object.keys(props.env ?? {})) {
+      // the value is never shown: it may be the secret
+      if (CREDENTIAL_ENV.test(name)) {
+        invalid(this, 'env', name, 'must not carry a credential: env values are written into the synthesized Deployment in plain text',
+          'declare it as a Vault secret in `secrets` and read it from /vault/secrets/');
+      }
     }
 
     const annotations: { [key: string]: string } = {};

@@ -214,6 +214,12 @@ describe('VaultInjectedDeployment', () => {
       expect(build({ agentUser: uid })).toThrow(/invalid agentUser \d+: must be an integer between 1 and 2147483647, not 1337/);
     });
 
+    test('fails on a credential in env, without showing its value', () => {
+      const fn = build({ env: { LOG_LEVEL: 'info', DB_PASSWORD: 'hunter2' } });
+      expect(fn).toThrow(/^\[test\/orders\] invalid env "DB_PASSWORD": must not carry a credential.*; declare it as a Vault secret/);
+      expect(fn).not.toThrow(/hunter2/);
+    });
+
     test('fails on an upper-case secret name and on no secrets', () => {
       expect(build({ secrets: [secret('DB')] })).toThrow(/invalid secrets\[0\]\.name "DB": must be lower-case/);
       expect(build({ secrets: [] })).toThrow(/invalid secrets \[\]: must list at least one secret/);
