@@ -67,13 +67,29 @@ export interface VaultInjectedSecret {
  * Resources of the injected Vault agent containers (Kubernetes quantities).
  */
 export interface VaultAgentResources {
-  /** @default '250m' */
+  /**
+   * CPU request (`agent-requests-cpu`).
+   *
+   * @default '250m'
+   */
   readonly cpuRequest?: string;
-  /** @default '500m' */
+  /**
+   * CPU limit (`agent-limits-cpu`).
+   *
+   * @default '500m'
+   */
   readonly cpuLimit?: string;
-  /** @default '64Mi' */
+  /**
+   * Memory request (`agent-requests-mem`).
+   *
+   * @default '64Mi'
+   */
   readonly memoryRequest?: string;
-  /** @default '128Mi' */
+  /**
+   * Memory limit (`agent-limits-mem`).
+   *
+   * @default '128Mi'
+   */
   readonly memoryLimit?: string;
 }
 
