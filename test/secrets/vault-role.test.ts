@@ -1,6 +1,6 @@
 import { Duration, Testing } from 'cdk8s';
 import { IMAGE, setup } from './_fixtures';
-import { MeshService, OutputFile, VaultConnection, VaultKubernetesRole, VaultSecret } from '../../src';
+import { MeshService, OutputFile, VaultKubernetesRole, VaultSecret } from '../../src';
 
 /** A small deterministic PRNG (Park-Miller), so the property test is reproducible. */
 function prng(seed: number): () => number {
@@ -131,21 +131,5 @@ describe('VaultKubernetesRole', () => {
       expect(() => new VaultKubernetesRole(chart, 'B', { workload: w, vault, secrets: [VaultSecret.kv('secret', 'y')] }))
         .toThrow(/^\[test\/B\] invalid roleName "production-orders": test\/A already defines this Vault role/);
     });
-  });
-});
-
-describe('VaultConnection', () => {
-  test.each([
-    ['not a URL', 'vault:8200', /invalid address "vault:8200": must be a Vault address/],
-    ['a path', 'https://vault/v1', /invalid address "https:\/\/vault\/v1": must be a Vault address/],
-    ['credentials', 'https://u:p@vault', /invalid address "https:\/\/u:p@vault": must be a Vault address .*without path or credentials/],
-  ])('fails on %s', (_, address, message) => {
-    expect(() => new VaultConnection(Testing.chart(), 'Vault', { address })).toThrow(message);
-  });
-  test('fails on an empty pod selector, a bad auth path or a wildcard audience', () => {
-    const c = Testing.chart();
-    expect(() => new VaultConnection(c, 'A', { address: 'https://v', podLabels: {} })).toThrow(/invalid podLabels \{\}: must select the Vault server pods/);
-    expect(() => new VaultConnection(c, 'B', { address: 'https://v', authPath: 'kubernetes' })).toThrow(/invalid authPath "kubernetes": must be the mount path of a Vault auth method, starting with 'auth\/'/);
-    expect(() => new VaultConnection(c, 'C', { address: 'https://v', audience: '*' })).toThrow(/invalid audience "\*"/);
   });
 });
