@@ -3,6 +3,9 @@ import { Construct } from 'constructs';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
+import { VaultConnection } from '../secrets/vault-connection';
+import { VaultInjectedDeployment } from '../secrets/vault-injected-deployment';
+import { VaultSecret } from '../secrets/vault-secret';
 import { ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -29,11 +32,26 @@ export interface ReferenceArchitectureProps {
    * @default '1.0.0'
    */
   readonly imageTag?: string;
+
+  /**
+   * The Vault address payment-service and order-service read their database credentials from.
+   *
+   * @default 'https://vault.vault.svc:8200'
+   */
+  readonly vaultAddress?: string;
+
+  /**
+   * The Secret (in namespace `production`) with the CA certificate of Vault's server
+   * certificate, created by the cluster operator (for example with trust-manager).
+   *
+   * @default 'vault-ca'
+   */
+  readonly vaultCaCertSecret?: string;
 }
 
 /**
  * Defines the reference zero-trust architecture, one Chart per layer, applied in order:
- * `namespaces` → `network` → `mesh` → `workloads` (policies exist before any pod starts).
+ * `namespaces` → `network` → `mesh` → `secrets` → `workloads` (policies exist before any pod starts).
  *
  * Topology (everything else is denied at L4 and L7):
  *
@@ -47,10 +65,16 @@ export interface ReferenceArchitectureProps {
  * | production/order-service | data/database | TCP 5432 |
  * | production/payment-service | data/database | TCP 5432 |
  *
+ * Secrets: order-service and payment-service are VaultInjectedDeployments that read dynamic
+ * database credentials (`database/creds/<service>`) from Vault's database engine; their egress
+ * NetworkPolicies to Vault are in the `secrets` chart (applied before the workloads) and their
+ * Vault policies and roles are output files (`vault/policies/`, `vault/roles/`, `vault/apply.sh`,
+ * written by `OutputFile.synthAll(app)`).
+ *
  * The layer charts are created in `scope` (normally the App) next to this construct, so
  * `App.synth()` with `yamlOutputType: YamlOutputType.FILE_PER_CHART` writes one numbered file
  * per layer: `0000-namespaces.k8s.yaml`, `0001-network.k8s.yaml`, `0002-mesh.k8s.yaml`,
- * `0003-workloads.k8s.yaml`.
+ * `0003-secrets.k8s.yaml`, `0004-workloads.k8s.yaml`.
  */
 export class ReferenceArchitecture extends Construct {
   /** The intent graph every layer is derived from. */
@@ -63,6 +87,10 @@ export class ReferenceArchitecture extends Construct {
   public readonly meshChart: Chart;
   /** Chart with the ServiceAccounts, Deployments and Services. */
   public readonly workloadsChart: Chart;
+  /** Chart with the secrets layer: the workloads' egress NetworkPolicies to Vault. */
+  public readonly secretsChart: Chart;
+  /** The Vault the services read their database credentials from. */
+  public readonly vault: VaultConnection;
 
   /** Namespace `web`. */
   public readonly web: ZeroTrustNamespace;
@@ -75,12 +103,12 @@ export class ReferenceArchitecture extends Construct {
   public readonly frontend: MeshService;
   /** production/api-gateway. */
   public readonly apiGateway: MeshService;
-  /** production/order-service. */
-  public readonly orderService: MeshService;
+  /** production/order-service (database credentials from Vault). */
+  public readonly orderService: VaultInjectedDeployment;
   /** production/inventory-service. */
   public readonly inventoryService: MeshService;
-  /** production/payment-service. */
-  public readonly paymentService: MeshService;
+  /** production/payment-service (database credentials from Vault). */
+  public readonly paymentService: VaultInjectedDeployment;
   /** data/database (PostgreSQL protocol, TCP 5432). */
   public readonly database: MeshService;
 
@@ -92,10 +120,13 @@ export class ReferenceArchitecture extends Construct {
     this.namespacesChart = new Chart(scope, 'namespaces');
     this.networkChart = new Chart(scope, 'network');
     this.meshChart = new Chart(scope, 'mesh');
+    this.secretsChart = new Chart(scope, 'secrets');
     this.workloadsChart = new Chart(scope, 'workloads');
     this.networkChart.addDependency(this.namespacesChart);
     this.meshChart.addDependency(this.networkChart);
     this.workloadsChart.addDependency(this.meshChart);
+    this.secretsChart.addDependency(this.meshChart);
+    this.workloadsChart.addDependency(this.secretsChart);
 
     this.graph = new IntentGraph(this, 'IntentGraph', {
       trustDomain: props.trustDomain,
@@ -104,6 +135,7 @@ export class ReferenceArchitecture extends Construct {
         network: this.networkChart,
         mesh: this.meshChart,
         workloads: this.workloadsChart,
+        secrets: this.secretsChart,
       },
     });
 
@@ -120,9 +152,32 @@ export class ReferenceArchitecture extends Construct {
 
     this.frontend = http(this.web, 'frontend');
     this.apiGateway = http(this.production, 'api-gateway');
-    this.orderService = http(this.production, 'order-service');
+    this.vault = new VaultConnection(this, 'Vault', {
+      address: props.vaultAddress ?? 'https://vault.vault.svc:8200',
+      caCertSecret: props.vaultCaCertSecret ?? 'vault-ca',
+    });
+    // dynamic PostgreSQL credentials, rendered as libpq environment variables; the files hold
+    // the values at run time only, the synthesized output holds the Vault path and template
+    const withDatabaseCredentials = (name: string) => {
+      const secret = VaultSecret.databaseCredentials(name);
+      return new VaultInjectedDeployment(this, name, {
+        namespace: this.production,
+        name,
+        image: image(name),
+        port: 8080,
+        healthCheckPath: '/healthz',
+        vault: this.vault,
+        secrets: [{
+          name: 'db',
+          secret,
+          fileName: 'db.env',
+          template: `{{- with secret "${secret.readPath}" -}}\nPGUSER={{ .Data.username }}\nPGPASSWORD={{ .Data.password }}\n{{- end }}\n`,
+        }],
+      });
+    };
+    this.orderService = withDatabaseCredentials('order-service');
     this.inventoryService = http(this.production, 'inventory-service');
-    this.paymentService = http(this.production, 'payment-service');
+    this.paymentService = withDatabaseCredentials('payment-service');
     this.database = new MeshService(this, 'database', {
       namespace: this.data,
       image: image('database'),

@@ -16,7 +16,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 const PATHS = ['/', '/api', '/api/orders/42', '/api/orders', '/api/inventory/7', '/api/v1/charge', '/api/v1/refund', '/admin', '/healthz'];
 
 describe('ReferenceArchitecture', () => {
-  test.each(['namespaces', 'network', 'mesh', 'workloads'])('layer %s: snapshot', layer => {
+  test.each(['namespaces', 'network', 'mesh', 'secrets', 'workloads'])('layer %s: snapshot', layer => {
     const { app } = reference();
     const chart = app.charts.find(c => c.node.id === layer)!;
     const manifests = Testing.synth(chart);
@@ -28,12 +28,12 @@ describe('ReferenceArchitecture', () => {
     const { app } = reference();
     app.synth();
     expect(fs.readdirSync(app.outdir).sort()).toEqual([
-      '0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-workloads.k8s.yaml',
+      '0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-secrets.k8s.yaml', '0004-workloads.k8s.yaml',
     ]);
     const objects = fs.readdirSync(app.outdir).sort()
       .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(`${app.outdir}/${f}`, 'utf8')).map(d => d.toJSON()));
     expectValidManifests(objects);
-    expect(objects).toHaveLength(3 + 19 + 11 + 18);
+    expect(objects).toHaveLength(3 + 19 + 11 + 2 + 18);
   });
 
   test('layers hold only their own kinds', () => {
@@ -42,6 +42,7 @@ describe('ReferenceArchitecture', () => {
     expect(kinds('namespaces')).toEqual(['Namespace']);
     expect(kinds('network')).toEqual(['NetworkPolicy']);
     expect(kinds('mesh')).toEqual(['AuthorizationPolicy', 'PeerAuthentication']);
+    expect(kinds('secrets')).toEqual(['NetworkPolicy']);
     expect(kinds('workloads')).toEqual(['Deployment', 'Service', 'ServiceAccount']);
   });
 

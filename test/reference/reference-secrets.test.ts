@@ -1,0 +1,130 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Testing, YamlOutputType } from 'cdk8s';
+import * as yaml from 'yaml';
+import { OutputFile, ReferenceArchitecture } from '../../src';
+import { CREDENTIAL_NAME, CREDENTIAL_VALUE, secretValueFindings, strings } from '../secrets/_no-secret-values';
+import { find, ofKind, synthAppValid } from '../support/synth';
+
+function reference() {
+  const app = Testing.app({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const ref = new ReferenceArchitecture(app, 'zero-trust');
+  return { app, ref, manifests: synthAppValid(app) };
+}
+
+describe('ReferenceArchitecture: secrets layer', () => {
+  test('order-service and payment-service read dynamic database credentials from Vault, with exact annotations', () => {
+    const { manifests } = reference();
+    for (const name of ['order-service', 'payment-service']) {
+      const annotations = find(manifests, 'Deployment', name, 'production').spec.template.metadata.annotations;
+      expect(annotations).toEqual(expect.objectContaining({
+        'vault.hashicorp.com/agent-inject': 'true',
+        'vault.hashicorp.com/role': `production-${name}`,
+        'vault.hashicorp.com/service': 'https://vault.vault.svc:8200',
+        'vault.hashicorp.com/agent-inject-secret-db': `database/creds/${name}`,
+        'vault.hashicorp.com/agent-inject-file-db': 'db.env',
+        'vault.hashicorp.com/agent-inject-perms-db': '0440',
+        'vault.hashicorp.com/agent-inject-template-db':
+          `{{- with secret "database/creds/${name}" -}}\nPGUSER={{ .Data.username }}\nPGPASSWORD={{ .Data.password }}\n{{- end }}\n`,
+        'vault.hashicorp.com/agent-service-account-token-volume-name': 'vault-token',
+        'vault.hashicorp.com/tls-secret': 'vault-ca',
+        'vault.hashicorp.com/ca-cert': '/vault/tls/ca.crt',
+        'sidecar.istio.io/nativeSidecar': 'true',
+      }));
+    }
+    // the other services are untouched
+    for (const name of ['api-gateway', 'inventory-service']) {
+      const annotations = find(manifests, 'Deployment', name, 'production').spec.template.metadata.annotations;
+      expect(Object.keys(annotations).filter(k => k.startsWith('vault.hashicorp.com/'))).toEqual([]);
+    }
+  });
+
+  test('the pods start under STRICT mTLS: native sidecar, agent init after the proxy, egress to Vault in the secrets chart', () => {
+    const { app, manifests } = reference();
+    expect(find(manifests, 'PeerAuthentication', 'default', 'production').spec.mtls.mode).toBe('STRICT');
+    const secrets = Testing.synth(app.charts.find(c => c.node.id === 'secrets')!);
+    expect(secrets.map(m => `${m.kind}/${m.metadata.namespace}/${m.metadata.name}`).sort()).toEqual([
+      'NetworkPolicy/production/order-service-vault-egress', 'NetworkPolicy/production/payment-service-vault-egress',
+    ]);
+    for (const policy of secrets) {
+      expect(policy.spec.egress).toEqual([{
+        to: [{
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'vault' } },
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': 'vault', 'component': 'server' } },
+        }],
+        ports: [{ protocol: 'TCP', port: 8200 }],
+      }]);
+    }
+    for (const name of ['order-service', 'payment-service']) {
+      const a = find(manifests, 'Deployment', name).spec.template.metadata.annotations;
+      expect([a['sidecar.istio.io/nativeSidecar'], a['vault.hashicorp.com/agent-init-first']]).toEqual(['true', 'false']);
+    }
+    // the secrets chart is applied after the mesh and before the workloads
+    expect(app.charts.map(c => c.node.id).filter(id => ['mesh', 'secrets', 'workloads'].includes(id))).toEqual(['mesh', 'secrets', 'workloads']);
+  });
+
+  test('synthAll writes one Vault role and policy per workload: exactly one ServiceAccount, exactly the paths used', () => {
+    const { app } = reference();
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'reference-vault-'));
+    const written = OutputFile.synthAll(app, outdir);
+    expect(written).toEqual([
+      'vault/apply.sh',
+      'vault/policies/production-order-service.hcl', 'vault/policies/production-payment-service.hcl',
+      'vault/roles/production-order-service.json', 'vault/roles/production-payment-service.json',
+    ]);
+    const files = Object.fromEntries(written.map(f => [f, fs.readFileSync(path.join(outdir, f), 'utf8')]));
+    expect(files).toMatchSnapshot();
+    for (const name of ['order-service', 'payment-service']) {
+      const role = JSON.parse(files[`vault/roles/production-${name}.json`]);
+      expect(role.bound_service_account_names).toEqual([name]);
+      expect(role.bound_service_account_namespaces).toEqual(['production']);
+      expect(role.audience).toBe('vault');
+      expect(role.token_policies).toEqual([`production-${name}`]);
+      const policy = files[`vault/policies/production-${name}.hcl`];
+      expect([...policy.matchAll(/path "([^"]+)"/g)].map(m => m[1])).toEqual([`database/creds/${name}`]);
+      expect([...policy.matchAll(/capabilities = (.*)/g)].map(m => m[1])).toEqual(['["read"]']);
+    }
+  });
+
+  test('no secret value anywhere in the synthesized output: objects, YAML files and Vault files', () => {
+    const { app, manifests } = reference();
+    app.synth();
+    OutputFile.synthAll(app);
+    const list = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+      .flatMap(e => (e.isDirectory() ? list(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    const files = Object.fromEntries(list(app.outdir).map(f => [f, fs.readFileSync(f, 'utf8')]));
+    expect(Object.keys(files)).toHaveLength(5 + 5);
+    const written = Object.entries(files).filter(([f]) => f.endsWith('.yaml'))
+      .flatMap(([, text]) => yaml.parseAllDocuments(text).map(d => d.toJSON()));
+    expect(written).toHaveLength(manifests.length);
+    expect(secretValueFindings([...manifests, ...written], files)).toEqual([]);
+    expect(ofKind(written, 'Secret')).toEqual([]);
+  });
+
+  test('the scan catches secret values: a Secret with data, credentials in env, a literal in a template, a token in a file', () => {
+    const planted = [
+      { kind: 'Secret', metadata: { name: 's' }, stringData: { password: 'x' } },
+      {
+        kind: 'Deployment',
+        metadata: { name: 'x' },
+        spec: {
+          template: {
+            metadata: { annotations: { 'vault.hashicorp.com/agent-inject-template-db': 'PGPASSWORD=hunter2\nPGUSER={{ .Data.username }}' } },
+            spec: { containers: [{ env: [{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'URL', value: 'postgres://app:hunter2@db/x' }] }] },
+          },
+        },
+      },
+    ];
+    expect(secretValueFindings(planted, { 'vault/x.json': '{"token": "hvs.CAESIJ1234567890abcdefghijkl"}' })).toEqual([
+      'Secret//s has data',
+      'Deployment//x.spec.template.spec.containers[0].env[1].value',
+      'Deployment//x env DB_PASSWORD',
+      'Deployment//x annotation vault.hashicorp.com/agent-inject-template-db',
+      'vault/x.json',
+    ]);
+    expect(strings({ a: ['b'] })).toEqual([['.a[0]', 'b']]);
+    expect(CREDENTIAL_NAME.test('PGPASSWORD')).toBe(true);
+    expect(CREDENTIAL_VALUE.test('postgres://{{ .Data.username }}@db')).toBe(false);
+  });
+});

@@ -1,0 +1,32 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vm from 'vm';
+import * as cdk8s from 'cdk8s';
+import * as ts from 'typescript';
+import * as lib from '../../src';
+import { find, synthValid } from '../support/synth';
+
+describe('README: Secrets from Vault', () => {
+  test('the example runs, and synthesizes what the section says', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const code = readme.slice(readme.indexOf('### Secrets from Vault')).match(/```ts\n([\s\S]*?)```/)![1];
+    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const chart = cdk8s.Testing.chart();
+    const app = chart.node.root as cdk8s.App;
+    const prod = new lib.ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    vm.runInNewContext(js, { ...lib, app, chart, prod });
+    const manifests = synthValid(chart);
+    const annotations = find(manifests, 'Deployment', 'order-service', 'production').spec.template.metadata.annotations;
+    expect(annotations['vault.hashicorp.com/agent-inject-secret-db']).toBe('database/creds/order-service');
+    expect(annotations['vault.hashicorp.com/agent-inject-file-db']).toBe('db.env');
+    expect(annotations['vault.hashicorp.com/agent-inject-perms-db']).toBe('0440');
+    expect(annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
+    expect(find(manifests, 'NetworkPolicy', 'order-service-vault-egress', 'production').spec.egress[0].ports).toEqual([{ protocol: 'TCP', port: 8200 }]);
+    const files = Object.fromEntries(lib.OutputFile.of(app).map(f => [f.relativePath, f.renderContents()]));
+    expect(Object.keys(files)).toEqual(['vault/apply.sh', 'vault/policies/production-order-service.hcl', 'vault/roles/production-order-service.json']);
+    expect(JSON.parse(files['vault/roles/production-order-service.json'])).toEqual(expect.objectContaining({
+      bound_service_account_names: ['order-service'], bound_service_account_namespaces: ['production'], audience: 'vault', token_ttl: 900, token_max_ttl: 3600,
+    }));
+    expect(files['vault/apply.sh']).toContain('vault write \'auth/kubernetes/role/production-order-service\' \'@vault/roles/production-order-service.json\'');
+  });
+});
