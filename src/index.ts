@@ -5,3 +5,6 @@ export * from './intent/output-file';
 export * from './segmentation/zero-trust-namespace';
 export * from './mesh/mesh-service';
 export * from './reference/reference-architecture';
+export * from './runtime/falco-base-ruleset';
+export * from './runtime/falco-rule-set';
+export * from './runtime/zero-trust-falco-rules';
