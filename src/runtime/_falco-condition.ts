@@ -184,7 +184,7 @@ export function parseCondition(text: string): ConditionRefs {
     }
     const f = field();
     const op = peek();
-    if (!op || (op.kind !== 'op' && op.kind !== 'word')) {
+    if (!op || (op.kind !== 'op' && op.kind !== 'word') || ['and', 'or', 'not'].includes(op.text)) {
       throw new ConditionError(`expected an operator after field '${f}' but found ${describe(op)}`);
     }
     pos++;

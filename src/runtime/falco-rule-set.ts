@@ -299,6 +299,16 @@ export interface FalcoRuleSetProps {
    * @default FalcoDriver.MODERN_EBPF
    */
   readonly driver?: FalcoDriver;
+  /**
+   * Whether a bare snake_case item of an `in`/`intersects`/`pmatch` list on a string field
+   * must be a defined list. Falco compares an undefined list name as the literal string, so a
+   * typo or a missing list silently disables the check; with this on, literal values of that
+   * shape must be quoted (`proc.name in ("my_proc")`). Turn it off only for rules written for
+   * another engine (the stable ruleset itself has four such bare literals).
+   *
+   * @default true
+   */
+  readonly strictListNames?: boolean;
 }
 
 const PRIORITIES = Object.values(FalcoPriority) as string[];
@@ -551,8 +561,7 @@ export class FalcoRuleSet extends Construct {
       this.producers.forEach(produce => produce());
     }
     this.checkReferences();
-    const refs = this.items.filter(i => i.kind === 'rule' || i.kind === 'macro' || i.kind === 'override-rule' || i.kind === 'override-macro')
-      .map(i => parseCondition(i.options.condition ?? 'evt.num=0').fields);
+    const refs = this.items.filter(i => i.options.condition !== undefined).map(i => parseCondition(parsable(i)).fields);
     const outputs = this.items.filter(i => i.options.output).map(i => parseOutput(i.options.output));
     const usesContainer = [...refs.flat(), ...outputs.flat()].some(f => /^(container|k8s)\./.test(f));
     const plugins: FalcoPluginRequirement[] = this.props.requiredPluginVersions
@@ -630,7 +639,7 @@ export class FalcoRuleSet extends Construct {
       invalid(this, prop, condition, 'must be a non-empty Falco condition');
     }
     // an appended fragment starts with `and`/`or`: parse it as if something came before
-    const text = fragment ? `evt.num>=0 ${/^\s*(and|or)\b/.test(condition) ? '' : 'and '}${condition}` : condition;
+    const text = fragment ? appendable(condition) : condition;
     let refs: ConditionRefs;
     try {
       refs = parseCondition(text);
@@ -698,7 +707,7 @@ export class FalcoRuleSet extends Construct {
 
     for (const item of this.items) {
       const prop = `${item.kind === 'rule' ? 'rules' : item.kind === 'macro' ? 'macros' : item.kind === 'list' ? 'lists' : item.kind}[${JSON.stringify(item.name)}]`;
-      if (item.kind === 'append-list' && !setLists.has(item.name) && !(item.name in this.baseRuleset.lists)) {
+      if (item.kind === 'append-list' && !this.items.some(i => i.kind === 'list' && i.name === item.name) && !(item.name in this.baseRuleset.lists)) {
         invalid(this, prop, item.name, `is a list defined neither in ${where}`, 'define it with addList()');
       }
       if (item.kind === 'override-macro' && !macros.has(item.name)) {
@@ -709,9 +718,7 @@ export class FalcoRuleSet extends Construct {
       }
       const condition: string | undefined = item.options.condition;
       if (condition === undefined) continue;
-      const text = item.kind.startsWith('override') && item.yaml.override?.condition === 'append'
-        ? `evt.num>=0 ${/^\s*(and|or)\b/.test(condition) ? '' : 'and '}${condition}` : condition;
-      const refs = parseCondition(text);
+      const refs = parseCondition(parsable(item));
       for (const m of refs.macros) {
         if (!macros.has(m)) {
           const hint = m === 'container_started'
@@ -730,7 +737,7 @@ export class FalcoRuleSet extends Construct {
     const bare = (i: string) => !/^["']/.test(i);
     const expand = (values: string[], seen: string[]): string[] => values.flatMap(v => (bare(v) && lists.has(v) && !seen.includes(v) ? expand(lists.get(v)!, [...seen, v]) : [v]));
     for (const item of items) {
-      if (bare(item) && !lists.has(item) && SNAKE_CASE.test(item) && !EVENT_NAME_FIELDS.includes(field) && !NUMERIC_FIELDS.includes(field) && !IP_FIELDS.includes(field)) {
+      if (this.props.strictListNames !== false && bare(item) && !lists.has(item) && SNAKE_CASE.test(item) && !EVENT_NAME_FIELDS.includes(field) && !NUMERIC_FIELDS.includes(field) && !IP_FIELDS.includes(field)) {
         invalid(this, prop, item, `is used as a list on ${field} but is a list defined neither in ${where}; Falco would compare ${field} with the literal string "${item}"`,
           `define the list with addList(), or quote it ('"${item}"') if you mean the literal value`);
       }
@@ -799,6 +806,16 @@ class FalcoHelmValues extends OutputFile {
       }),
     ].join('\n');
   }
+}
+
+/** The item's condition as a whole condition (an appended fragment gets a neutral left side). */
+function parsable(item: Item): string {
+  const condition: string = item.options.condition;
+  return item.yaml.override?.condition === 'append' ? appendable(condition) : condition;
+}
+
+function appendable(fragment: string): string {
+  return `evt.num>=0 ${/^\s*(and|or)\b/.test(fragment) ? '' : 'and '}${fragment}`;
 }
 
 function renderItem(item: string): string | number {
