@@ -8,3 +8,8 @@ export * from './reference/reference-architecture';
 export * from './runtime/falco-base-ruleset';
 export * from './runtime/falco-rule-set';
 export * from './runtime/zero-trust-falco-rules';
+export * from './monitoring/prometheus-rules';
+export * from './monitoring/zero-trust-alerts';
+export * from './monitoring/metrics-pod-monitor';
+export * from './monitoring/mesh-metrics-scraping';
+export * from './monitoring/mesh-access-logging';
