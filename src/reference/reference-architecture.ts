@@ -3,6 +3,11 @@ import { Construct } from 'constructs';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
+import { MeshAccessLogging } from '../monitoring/mesh-access-logging';
+import { MeshMetricsScraping } from '../monitoring/mesh-metrics-scraping';
+import { MetricsPodMonitor, MonitoredComponent } from '../monitoring/metrics-pod-monitor';
+import { ZeroTrustAlerts } from '../monitoring/zero-trust-alerts';
+import { ZeroTrustFalcoRules } from '../runtime/zero-trust-falco-rules';
 import { ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -33,7 +38,8 @@ export interface ReferenceArchitectureProps {
 
 /**
  * Defines the reference zero-trust architecture, one Chart per layer, applied in order:
- * `namespaces` → `network` → `mesh` → `workloads` (policies exist before any pod starts).
+ * `namespaces` → `network` → `mesh` → `monitoring` → `runtime` → `workloads` (policies,
+ * alerts and detection rules exist before any pod starts).
  *
  * Topology (everything else is denied at L4 and L7):
  *
@@ -50,7 +56,10 @@ export interface ReferenceArchitectureProps {
  * The layer charts are created in `scope` (normally the App) next to this construct, so
  * `App.synth()` with `yamlOutputType: YamlOutputType.FILE_PER_CHART` writes one numbered file
  * per layer: `0000-namespaces.k8s.yaml`, `0001-network.k8s.yaml`, `0002-mesh.k8s.yaml`,
- * `0003-workloads.k8s.yaml`.
+ * `0003-monitoring.k8s.yaml`, `0004-runtime.k8s.yaml`, `0005-workloads.k8s.yaml`;
+ * `OutputFile.synthAll()` writes `helm/falco-values.yaml` (the Falco chart values with the
+ * rules) and `istio/mesh-config-access-log.yaml` (the access log provider for istiod's
+ * meshConfig).
  */
 export class ReferenceArchitecture extends Construct {
   /** The intent graph every layer is derived from. */
@@ -84,6 +93,23 @@ export class ReferenceArchitecture extends Construct {
   /** data/database (PostgreSQL protocol, TCP 5432). */
   public readonly database: MeshService;
 
+  /**
+   * Chart with the monitoring objects: PrometheusRule, PodMonitors (istiod, Gatekeeper, Falco,
+   * Envoy), the NetworkPolicies that let Prometheus scrape sidecars, and the access logging
+   * Telemetry.
+   */
+  public readonly monitoringChart: Chart;
+  /** Chart with the runtime detection objects: the Falco rules ConfigMap. */
+  public readonly runtimeChart: Chart;
+  /** The zero-trust alerts. */
+  public readonly alerts: ZeroTrustAlerts;
+  /** The zero-trust Falco rules (and their Helm values, `helm/falco-values.yaml`). */
+  public readonly falcoRules: ZeroTrustFalcoRules;
+  /** Mesh-wide structured access logging (and its meshConfig, `istio/mesh-config-access-log.yaml`). */
+  public readonly accessLogging: MeshAccessLogging;
+  /** The NetworkPolicies and PodMonitors that let Prometheus scrape the sidecars. */
+  public readonly metricsScraping: MeshMetricsScraping;
+
   public constructor(scope: Construct, id: string, props: ReferenceArchitectureProps = {}) {
     super(scope, id);
 
@@ -92,10 +118,15 @@ export class ReferenceArchitecture extends Construct {
     this.namespacesChart = new Chart(scope, 'namespaces');
     this.networkChart = new Chart(scope, 'network');
     this.meshChart = new Chart(scope, 'mesh');
+    this.monitoringChart = new Chart(scope, 'monitoring');
+    this.runtimeChart = new Chart(scope, 'runtime');
     this.workloadsChart = new Chart(scope, 'workloads');
     this.networkChart.addDependency(this.namespacesChart);
     this.meshChart.addDependency(this.networkChart);
     this.workloadsChart.addDependency(this.meshChart);
+    this.monitoringChart.addDependency(this.meshChart);
+    this.runtimeChart.addDependency(this.monitoringChart);
+    this.workloadsChart.addDependency(this.runtimeChart);
 
     this.graph = new IntentGraph(this, 'IntentGraph', {
       trustDomain: props.trustDomain,
@@ -104,6 +135,8 @@ export class ReferenceArchitecture extends Construct {
         network: this.networkChart,
         mesh: this.meshChart,
         workloads: this.workloadsChart,
+        monitoring: this.monitoringChart,
+        runtime: this.runtimeChart,
       },
     });
 
@@ -138,5 +171,16 @@ export class ReferenceArchitecture extends Construct {
     this.paymentService.allowFrom(this.orderService, { methods: ['POST'], paths: ['/api/v1/charge'] });
     this.database.allowFrom(this.orderService);
     this.database.allowFrom(this.paymentService);
+
+    // monitoring: alerts on the metrics the components export, their scrape targets, access logs
+    this.alerts = new ZeroTrustAlerts(this, 'Alerts');
+    for (const component of [MonitoredComponent.istiod(), MonitoredComponent.gatekeeper(), MonitoredComponent.falco()]) {
+      new MetricsPodMonitor(this, `${component.name}Monitor`, { component });
+    }
+    this.metricsScraping = new MeshMetricsScraping(this, 'MetricsScraping');
+    this.accessLogging = new MeshAccessLogging(this, 'AccessLogging');
+
+    // runtime: the zero-trust Falco rules, derived from the intent graph at synthesis time
+    this.falcoRules = new ZeroTrustFalcoRules(this, 'FalcoRules');
   }
 }
