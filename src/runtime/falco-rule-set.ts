@@ -574,7 +574,7 @@ export class FalcoRuleSet extends Construct {
       .map(x => x.item.yaml);
     return [
       { required_engine_version: this.props.requiredEngineVersion ?? STABLE_RULESET.requiredEngineVersion },
-      ...(plugins.length ? [{ required_plugin_versions: plugins.map(p => ({ name: p.name, version: p.version, ...(p.alternatives?.length ? { alternatives: p.alternatives.map(a => ({ name: a.name, version: a.version })) } : {}) })) }] : []),
+      ...(plugins.length ? [{ required_plugin_versions: plugins.map(renderPlugin) }] : []),
       ...sorted,
     ];
   }
@@ -735,9 +735,11 @@ export class FalcoRuleSet extends Construct {
 
   private checkListUse(prop: string, field: string, items: string[], lists: Map<string, string[]>, where: string): void {
     const bare = (i: string) => !/^["']/.test(i);
-    const expand = (values: string[], seen: string[]): string[] => values.flatMap(v => (bare(v) && lists.has(v) && !seen.includes(v) ? expand(lists.get(v)!, [...seen, v]) : [v]));
+    const expand = (values: string[], seen: string[]): string[] =>
+      values.flatMap(v => (bare(v) && lists.has(v) && !seen.includes(v) ? expand(lists.get(v)!, [...seen, v]) : [v]));
+    const stringField = !EVENT_NAME_FIELDS.includes(field) && !NUMERIC_FIELDS.includes(field) && !IP_FIELDS.includes(field);
     for (const item of items) {
-      if (this.props.strictListNames !== false && bare(item) && !lists.has(item) && SNAKE_CASE.test(item) && !EVENT_NAME_FIELDS.includes(field) && !NUMERIC_FIELDS.includes(field) && !IP_FIELDS.includes(field)) {
+      if (this.props.strictListNames !== false && stringField && bare(item) && !lists.has(item) && SNAKE_CASE.test(item)) {
         invalid(this, prop, item, `is used as a list on ${field} but is a list defined neither in ${where}; Falco would compare ${field} with the literal string "${item}"`,
           `define the list with addList(), or quote it ('"${item}"') if you mean the literal value`);
       }
@@ -816,6 +818,11 @@ function parsable(item: Item): string {
 
 function appendable(fragment: string): string {
   return `evt.num>=0 ${/^\s*(and|or)\b/.test(fragment) ? '' : 'and '}${fragment}`;
+}
+
+function renderPlugin(p: FalcoPluginRequirement): any {
+  const alternatives = (p.alternatives ?? []).map(a => ({ name: a.name, version: a.version }));
+  return { name: p.name, version: p.version, ...(alternatives.length ? { alternatives } : {}) };
 }
 
 function renderItem(item: string): string | number {

@@ -1,7 +1,7 @@
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
+import { parsePromQL } from './_promql';
 import { AlertSeverity, PrometheusRules } from '../../src';
 import { find, synthValid } from '../support/synth';
-import { parsePromQL } from './_promql';
 
 const ALERT = {
   name: 'HighErrorRate',
@@ -26,7 +26,10 @@ describe('PrometheusRules', () => {
     expect(rule.spec.groups).toHaveLength(1);
     expect(rule.spec.groups[0].interval).toBe('1m');
     expect(rule.spec.groups[0].rules[0]).toEqual({
-      alert: 'HighErrorRate', expr: ALERT.expr, for: '5m', labels: { severity: 'warning' },
+      alert: 'HighErrorRate',
+      expr: ALERT.expr,
+      for: '5m',
+      labels: { severity: 'warning' },
       annotations: { summary: ALERT.summary, description: ALERT.description, runbook_url: ALERT.runbookUrl },
     });
     expect(rule.spec.groups[0].rules[1].labels).toEqual({ team: 'payments', severity: 'warning' });
@@ -35,7 +38,7 @@ describe('PrometheusRules', () => {
 
   test('fails validation without alerts', () => {
     const app = Testing.app();
-    const chart = new (require('cdk8s').Chart)(app, 'c');
+    const chart = new Chart(app, 'c');
     new PrometheusRules(chart, 'empty');
     expect(() => app.synth()).toThrow(/\[c\/empty\] a PrometheusRule needs at least one alert: call addAlert\(\)/);
   });

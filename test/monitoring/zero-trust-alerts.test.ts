@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
+import { factsMetricNames, parsePromQL } from './_promql';
 import { MeshService, ZeroTrustAlerts, ZeroTrustNamespace } from '../../src';
 import { repoRoot } from '../support/schemas';
 import { find, synthValid } from '../support/synth';
-import { factsMetricNames, parsePromQL } from './_promql';
 
 const ISTIO_LABELS = ['reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'destination_workload',
   'destination_workload_namespace', 'destination_principal', 'destination_service', 'response_code', 'response_flags', 'connection_security_policy'];

@@ -197,7 +197,8 @@ describe('ReferenceArchitecture', () => {
       'FalcoCriticalEvents', 'ZeroTrustFalcoWarnings', 'FalcoDroppingEvents']);
     for (const alert of alerts) {
       const parsed = parsePromQL(alert.expr);
-      expect({ alert: alert.alert, error: parsed.error, unknown: parsed.metrics.filter(m => !known.has(m)) }).toEqual({ alert: alert.alert, error: false, unknown: [] });
+      const unknown = parsed.metrics.filter(m => !known.has(m));
+      expect({ alert: alert.alert, error: parsed.error, unknown }).toEqual({ alert: alert.alert, error: false, unknown: [] });
       expect(alert.annotations.runbook_url).toMatch(/^https:\/\/.*#[a-z]+$/);
     }
     expect(alerts[0].expr).toContain('destination_workload_namespace=~"data|production|web"');

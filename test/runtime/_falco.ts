@@ -4,6 +4,7 @@ import Ajv from 'ajv';
 import * as yaml from 'yaml';
 import { resolveSharedDir } from '../support/schemas';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const draft06 = require('ajv/dist/refs/json-schema-draft-06.json');
 
 let validator: ReturnType<Ajv['compile']> | undefined;

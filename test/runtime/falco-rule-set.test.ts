@@ -2,13 +2,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as yaml from 'yaml';
+import { falcoSchemaErrors, stableRules } from './_falco';
 import {
   FalcoBaseRuleset, FalcoDriver, FalcoOverrideMode, FalcoPriority, FalcoRuleSet, IntentGraph, OutputFile, Privilege,
 } from '../../src';
 import { parseCondition, parseOutput } from '../../src/runtime/_falco-condition';
 import { STABLE_RULESET } from '../../src/runtime/_stable-ruleset';
 import { find, synthValid } from '../support/synth';
-import { falcoSchemaErrors, stableRules } from './_falco';
 
 const RULE = {
   name: 'Outbound to unexpected port',
@@ -59,7 +59,12 @@ describe('FalcoRuleSet', () => {
       { required_plugin_versions: [{ name: 'container', version: '0.4.0' }] },
       { list: 'allowed_outbound_ports', items: [443, 8080] },
       {
-        rule: RULE.name, desc: RULE.desc, condition: RULE.condition, output: RULE.output, priority: 'WARNING', tags: ['network'],
+        rule: RULE.name,
+        desc: RULE.desc,
+        condition: RULE.condition,
+        output: RULE.output,
+        priority: 'WARNING',
+        tags: ['network'],
         exceptions: [{ name: 'proxies', fields: ['container.name'], comps: ['='], values: [['istio-proxy']] }],
       },
     ]);
@@ -72,7 +77,9 @@ describe('FalcoRuleSet', () => {
     const { set } = ruleSet();
     const [falco] = IntentGraph.of(set).privilegedWorkloads;
     expect(falco.key).toBe('falco/DaemonSet/falco');
-    expect(falco.privileges).toEqual([Privilege.HOST_PATH, Privilege.PRIVILEGED_CONTAINER, Privilege.RUN_AS_ROOT, Privilege.WRITABLE_ROOT_FILESYSTEM]);
+    expect(falco.privileges).toEqual([
+      Privilege.HOST_PATH, Privilege.PRIVILEGED_CONTAINER, Privilege.RUN_AS_ROOT, Privilege.WRITABLE_ROOT_FILESYSTEM,
+    ]);
     expect(falco.hostPaths).toEqual(expect.arrayContaining(['/proc', '/etc', '/dev']));
     expect(falco.hostPaths).not.toContain('/lib/modules');
 
@@ -112,8 +119,12 @@ describe('FalcoRuleSet', () => {
   test('overrideRule renders every key with its mode', () => {
     const { set } = ruleSet();
     set.overrideRule({
-      rule: 'Read sensitive file untrusted', condition: 'and not proc.name=backup', tags: ['pci'], output: 'read %fd.name',
-      priority: FalcoPriority.ERROR, enabled: false,
+      rule: 'Read sensitive file untrusted',
+      condition: 'and not proc.name=backup',
+      tags: ['pci'],
+      output: 'read %fd.name',
+      priority: FalcoPriority.ERROR,
+      enabled: false,
     });
     const [item] = set.toRulesFile().slice(1);
     expect(item.override).toEqual({ condition: 'append', tags: 'append', output: 'replace', priority: 'replace', enabled: 'replace' });
@@ -146,14 +157,21 @@ describe('FalcoRuleSet', () => {
         counts.macros++;
       } else if (item.rule) {
         set.addRule({
-          name: item.rule, desc: item.desc, condition: item.condition, output: item.output, priority: item.priority.toUpperCase() === 'INFO' ? FalcoPriority.INFORMATIONAL : item.priority.toUpperCase(),
-          tags: item.tags, enabled: item.enabled, exceptions: item.exceptions,
+          name: item.rule,
+          desc: item.desc,
+          condition: item.condition,
+          output: item.output,
+          priority: item.priority.toUpperCase() === 'INFO' ? FalcoPriority.INFORMATIONAL : item.priority.toUpperCase(),
+          tags: item.tags,
+          enabled: item.enabled,
+          exceptions: item.exceptions,
         });
         counts.rules++;
       }
     }
     // WHEN / THEN: every reference resolves, every typed list is typed, and Falco's schema accepts it
-    expect(counts).toEqual({ rules: STABLE_RULESET.rules.length, macros: STABLE_RULESET.macros.length, lists: Object.keys(STABLE_RULESET.lists).length });
+    const lists = Object.keys(STABLE_RULESET.lists).length;
+    expect(counts).toEqual({ rules: STABLE_RULESET.rules.length, macros: STABLE_RULESET.macros.length, lists });
     const text = set.renderRulesFile();
     expect(falcoSchemaErrors(text)).toEqual([]);
     expect(yaml.parse(text).filter((i: any) => i.rule).map((i: any) => i.rule).sort()).toEqual([...STABLE_RULESET.rules]);

@@ -1,12 +1,12 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as yaml from 'yaml';
+import { falcoSchemaErrors } from './_falco';
 import {
   AppProtocol, FalcoBaseRuleset, IntentGraph, MeshMode, MeshService, Privilege, ZeroTrustFalcoRules, ZeroTrustNamespace,
 } from '../../src';
 import { parseCondition } from '../../src/runtime/_falco-condition';
 import { STABLE_RULESET } from '../../src/runtime/_stable-ruleset';
 import { find, synthValid } from '../support/synth';
-import { falcoSchemaErrors } from './_falco';
 
 /** web/frontend -> production/api (8080, Service port 80) -> data/db (5432). */
 function app(meshMode = MeshMode.SIDECAR) {
@@ -82,16 +82,22 @@ describe('ZeroTrustFalcoRules', () => {
     const { chart, runtime } = app();
     // a pod with the Vault agent injected, and one that mounts a token on purpose
     new ApiObject(chart, 'vaulted', {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'vaulted', namespace: 'production' },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'vaulted', namespace: 'production' },
       spec: { template: { metadata: { annotations: { 'vault.hashicorp.com/agent-inject': 'true' } }, spec: { containers: [{ name: 'app' }] } } },
     });
     new ApiObject(chart, 'operator', {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'operator', namespace: 'production' },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'operator', namespace: 'production' },
       spec: { template: { spec: { automountServiceAccountToken: true, containers: [{ name: 'operator' }] } } },
     });
     // outside the zero-trust namespaces nothing is derived
     new ApiObject(chart, 'other', {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'other', namespace: 'kube-system' },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'other', namespace: 'kube-system' },
       spec: { template: { spec: { automountServiceAccountToken: true, containers: [{ name: 'controller' }] } } },
     });
     const rules = new ZeroTrustFalcoRules(runtime, 'falco', { tokenReaders: ['spire-agent'] });
@@ -116,13 +122,19 @@ describe('ZeroTrustFalcoRules', () => {
     const { runtime } = app();
     const rules = new ZeroTrustFalcoRules(runtime, 'falco');
     IntentGraph.of(runtime).declarePrivilegedWorkload(runtime, {
-      namespace: 'spire-system', kind: 'DaemonSet', name: 'spire-agent', podLabels: { app: 'spire-agent' },
-      privileges: [Privilege.HOST_PID], reason: 'attests workloads through the node\'s process table',
+      namespace: 'spire-system',
+      kind: 'DaemonSet',
+      name: 'spire-agent',
+      podLabels: { app: 'spire-agent' },
+      privileges: [Privilege.HOST_PID],
+      reason: 'attests workloads through the node\'s process table',
     });
     const rule = item(rulesOf(rules), 'rule', 'Zero trust: privileged container started');
     expect(rule.condition).toBe('spawned_process and container and container_entrypoint and container.privileged=true');
     expect(rule.exceptions).toEqual([{
-      name: 'declared_privileged_workloads', fields: ['k8s.ns.name', 'k8s.pod.name'], comps: ['=', 'startswith'],
+      name: 'declared_privileged_workloads',
+      fields: ['k8s.ns.name', 'k8s.pod.name'],
+      comps: ['=', 'startswith'],
       values: [['falco', 'falco-'], ['spire-system', 'spire-agent-']],
     }]);
   });
