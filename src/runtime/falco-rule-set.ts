@@ -44,14 +44,20 @@ export enum FalcoOverrideMode {
  * installs (falcosecurity/charts `falco` 9.x, `driver.kind`).
  */
 export enum FalcoDriver {
-  /** `modern_ebpf` (the default on kernels ≥5.8): a privileged container. */
+  /**
+   * `auto` (the chart's default: the driver loader picks modern_ebpf on recent kernels, else
+   * kmod): a privileged `falco` container and a privileged `falco-driver-loader` init
+   * container; mounts `/dev` and `/sys/module` too.
+   */
+  AUTO = 'auto',
+  /** `modern_ebpf` (kernels ≥5.8, BTF): a privileged `falco` container. */
   MODERN_EBPF = 'modern_ebpf',
   /**
    * `modern_ebpf` with `driver.modernEbpf.leastPrivileged: true`: not privileged, but adds the
    * BPF, PERFMON, SYS_RESOURCE and SYS_PTRACE capabilities.
    */
   MODERN_EBPF_LEAST_PRIVILEGED = 'modern_ebpf-least-privileged',
-  /** `kmod`: the kernel module, loaded by a privileged init container; a privileged container. */
+  /** `kmod`: the kernel module, loaded by the privileged driver loader; a privileged `falco` container. */
   KMOD = 'kmod',
 }
 
@@ -296,7 +302,7 @@ export interface FalcoRuleSetProps {
    * The driver the Falco chart is installed with, which decides the privileges declared for
    * the Falco DaemonSet.
    *
-   * @default FalcoDriver.MODERN_EBPF
+   * @default FalcoDriver.AUTO (the chart's default)
    */
   readonly driver?: FalcoDriver;
   /**
@@ -312,6 +318,8 @@ export interface FalcoRuleSetProps {
 }
 
 const PRIORITIES = Object.values(FalcoPriority) as string[];
+/** The FalcoRuleSets of each Falco release (`<namespace>/<release>`), per app. */
+const RELEASES = new WeakMap<object, Map<string, FalcoRuleSet[]>>();
 const SEMVER = /^\d+\.\d+\.\d+$/;
 /** Field classes of the syscall source (libsinsp and the container/k8smeta plugins). */
 const SYSCALL_FIELD_CLASSES = ['evt', 'evtin', 'proc', 'thread', 'user', 'group', 'fd', 'fdlist', 'fs', 'syscall', 'span', 'container', 'k8s', 'k8smeta'];
@@ -364,10 +372,15 @@ export class FalcoRuleSet extends Construct {
   public readonly namespace: string;
   /** The Helm release name. */
   public readonly releaseName: string;
-  /** The ConfigMap (`<releaseName>-rules`) holding the rules file. */
+  /**
+   * The ConfigMap (`<releaseName>-rules`) holding the rules files of every FalcoRuleSet of this
+   * release (one key per file), defined by the first of them.
+   */
   public readonly configMap: k8s.KubeConfigMap;
-  /** The Helm values file. */
+  /** The Helm values file of this release (shared like the ConfigMap). */
   public readonly helmValues: OutputFile;
+  /** The driver the chart is installed with. */
+  public readonly driver: FalcoDriver;
 
   private readonly items: Item[] = [];
   private readonly props: FalcoRuleSetProps;
@@ -394,9 +407,31 @@ export class FalcoRuleSet extends Construct {
         }
       }
     }
-    const driver = props.driver ?? FalcoDriver.MODERN_EBPF;
+    const driver = props.driver ?? FalcoDriver.AUTO;
     if (!Object.values(FalcoDriver).includes(driver)) {
       invalid(this, 'driver', driver, `must be one of ${Object.values(FalcoDriver).join(', ')}`);
+    }
+    this.driver = driver;
+
+    // every rules file of one Falco release goes into one ConfigMap and one values file
+    const releases = RELEASES.get(this.node.root) ?? new Map<string, FalcoRuleSet[]>();
+    RELEASES.set(this.node.root, releases);
+    const releaseKey = `${this.namespace}/${this.releaseName}`;
+    const siblings = releases.get(releaseKey) ?? [];
+    const owner = siblings[0];
+    for (const other of siblings) {
+      if (other.fileName === this.fileName) {
+        invalid(this, 'fileName', this.fileName, `${other.node.path} already writes this rules file for Falco release ${releaseKey}`, 'give each FalcoRuleSet its own fileName');
+      }
+    }
+    if (owner && owner.driver !== driver) {
+      invalid(this, 'driver', driver, `${owner.node.path} declared driver ${owner.driver} for Falco release ${releaseKey}`, 'use the same driver for every FalcoRuleSet of a release');
+    }
+    releases.set(releaseKey, [...siblings, this]);
+    if (owner) {
+      this.configMap = owner.configMap;
+      this.helmValues = owner.helmValues;
+      return;
     }
 
     const graph = IntentGraph.of(this);
@@ -417,7 +452,7 @@ export class FalcoRuleSet extends Construct {
           'meta.helm.sh/release-namespace': this.namespace,
         },
       },
-      data: Lazy.any({ produce: () => ({ [this.fileName]: this.renderRulesFile() }) }),
+      data: Lazy.any({ produce: () => this.renderRelease() }),
     });
     this.helmValues = new FalcoHelmValues(this, 'HelmValues', props.helmValuesPath ?? 'helm/falco-values.yaml', this);
 
@@ -582,6 +617,33 @@ export class FalcoRuleSet extends Construct {
   /** The rules file as YAML text. */
   public renderRulesFile(): string {
     return Yaml.stringify(this.toRulesFile());
+  }
+
+  /**
+   * The rules files of every FalcoRuleSet of this release, by file name; a rule name defined
+   * in two of them is an error (Falco would let the later file redefine it).
+   * @internal
+   */
+  public _renderRelease(): { [file: string]: string } {
+    return this.renderRelease();
+  }
+
+  private renderRelease(): { [file: string]: string } {
+    const sets = (RELEASES.get(this.node.root)?.get(`${this.namespace}/${this.releaseName}`) ?? [this])
+      .slice().sort((a, b) => (a.fileName < b.fileName ? -1 : 1));
+    const files: { [file: string]: string } = {};
+    const definedBy = new Map<string, FalcoRuleSet>();
+    for (const set of sets) {
+      files[set.fileName] = set.renderRulesFile();
+      for (const rule of set.ruleNames) {
+        const other = definedBy.get(rule);
+        if (other) {
+          invalid(set, 'rules', rule, `${other.node.path} (${other.fileName}) already defines this rule for the same Falco release`, 'give each rule its own name, or change the other with overrideRule()');
+        }
+        definedBy.set(rule, set);
+      }
+    }
+    return files;
   }
 
   /**
@@ -764,9 +826,11 @@ export class FalcoRuleSet extends Construct {
   }
 
   private declareFalco(graph: IntentGraph, driver: FalcoDriver): void {
-    const key = `${this.namespace}/DaemonSet/${this.releaseName}`;
-    if (graph.privilegedWorkloads.some(w => w.key === key)) return;
     const leastPrivileged = driver === FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED;
+    const loader = driver === FalcoDriver.AUTO || driver === FalcoDriver.KMOD;
+    // falcosecurity/charts falco 9.x templates/pod-template.tpl: securityContext per driver.kind,
+    // hostPath volumes (driver enabled; /dev and /sys/module for auto and kmod) and the
+    // container plugin's default engine sockets
     graph.declarePrivilegedWorkload(this, {
       namespace: this.namespace,
       kind: 'DaemonSet',
@@ -778,11 +842,12 @@ export class FalcoRuleSet extends Construct {
       ],
       ...(leastPrivileged ? { capabilities: ['BPF', 'PERFMON', 'SYS_PTRACE', 'SYS_RESOURCE'] } : {}),
       hostPaths: [
-        '/proc', '/etc', '/dev', '/sys/module',
-        ...(driver === FalcoDriver.KMOD ? ['/boot', '/lib/modules', '/usr'] : []),
-        '/run/containerd', '/run/crio', '/var/run',
+        '/proc', '/boot', '/lib/modules', '/usr', '/etc',
+        ...(loader ? ['/dev', '/sys/module'] : []),
+        '/var/run/docker.sock', '/run/podman/podman.sock', '/run/containerd/containerd.sock', '/run/crio/crio.sock',
       ],
-      reason: `Falco (${driver} driver) reads every syscall of the node through the kernel, and the host's /proc, /etc and container runtime sockets for process and container metadata`,
+      reason: `Falco (driver ${driver}) reads every syscall of the node through the kernel${loader ? ' (its driver loader builds or loads the driver)' : ''}, `
+        + 'and the host\'s /proc, /etc and container runtime sockets for process and container metadata',
     });
   }
 }
@@ -803,7 +868,11 @@ class FalcoHelmValues extends OutputFile {
       '# falco_rules.yaml that falcoctl installs); metrics.enabled exposes falcosecurity_falco_rules_matches_total',
       '# on :8765/metrics for the Prometheus alerts. Generated by cdk8s-zero-trust; do not edit.',
       Yaml.stringify({
-        customRules: { [this.ruleSet.fileName]: this.ruleSet.renderRulesFile() },
+        driver: {
+          kind: this.ruleSet.driver === FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED ? FalcoDriver.MODERN_EBPF : this.ruleSet.driver,
+          ...(this.ruleSet.driver === FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED ? { modernEbpf: { leastPrivileged: true } } : {}),
+        },
+        customRules: this.ruleSet._renderRelease(),
         metrics: { enabled: true, rulesCountersEnabled: true },
       }),
     ].join('\n');

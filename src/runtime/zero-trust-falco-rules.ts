@@ -4,6 +4,7 @@ import { FalcoPriority, FalcoRuleSet, FalcoRuleSetProps } from './falco-rule-set
 import { checkPort, invalid } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 import { IMeshWorkload, MeshMode } from '../intent/mesh-workload';
+import { Privilege } from '../intent/privileged-workload';
 
 /**
  * Properties of the zero-trust Falco rules.
@@ -64,9 +65,9 @@ const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  *   connect to DNS only;
  * - **privileged container started** (CRITICAL): the first process of a container with
  *   `container.privileged=true` (stable macros `spawned_process`, `container`,
- *   `container_entrypoint`), anywhere in the cluster, with an exception for exactly the
- *   workloads declared with `IntentGraph.declarePrivilegedWorkload()` (namespace and pod name
- *   prefix);
+ *   `container_entrypoint`), anywhere in the cluster, except exactly the workloads declared
+ *   with `IntentGraph.declarePrivilegedWorkload()` with `Privilege.PRIVILEGED_CONTAINER`
+ *   (their namespace and pod labels, as the admission exemptions select them);
  * - **shell in container** (WARNING): any shell (stable `shell_procs`) in an application container
  *   of a zero-trust namespace, with or without a terminal;
  * - **network tool in container** (WARNING) and **package manager in container** (WARNING,
@@ -130,22 +131,20 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
       + 'container=%container.name image=%container.image.repository namespace=%k8s.ns.name pod=%k8s.pod.name user=%user.name';
 
     // privileged containers: cluster-wide, except exactly the declared privileged workloads
-    const privileged = graph.privilegedWorkloads;
+    // the declared workloads, selected exactly as the admission exemptions select them: namespace and pod labels
+    const declared = graph.privilegedWorkloads
+      .filter(w => w.privileges.includes(Privilege.PRIVILEGED_CONTAINER))
+      .map(w => `(k8s.ns.name=${w.namespace} and ${labelMatch(w.podLabels)})`);
+    if (declared.length > 0) {
+      this.addMacro({ name: 'zt_declared_privileged_workloads', condition: `(${declared.join(' or ')})` });
+    }
     this.addRule({
       name: PRIVILEGED,
       desc: 'A container started with privileged: true (full access to the node). Only the workloads declared with IntentGraph.declarePrivilegedWorkload() may do this.',
-      condition: 'spawned_process and container and container_entrypoint and container.privileged=true',
+      condition: `spawned_process and container and container_entrypoint and container.privileged=true${declared.length ? ' and not zt_declared_privileged_workloads' : ''}`,
       output: 'Privileged container started | container=%container.name image=%container.image.repository namespace=%k8s.ns.name pod=%k8s.pod.name process=%proc.name command=%proc.cmdline',
       priority: FalcoPriority.CRITICAL,
       tags: [...TAGS, 'mitre_privilege_escalation', 'T1611'],
-      ...(privileged.length ? {
-        exceptions: [{
-          name: 'declared_privileged_workloads',
-          fields: ['k8s.ns.name', 'k8s.pod.name'],
-          comps: ['=', 'startswith'],
-          values: privileged.map(w => [w.namespace, `${w.name}-`]),
-        }],
-      } : {}),
     });
     if (names.size === 0) return;
 
@@ -182,8 +181,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
           ports.add(p.servicePort ?? p.port);
         }
       }
-      const labels = Object.entries(w.podSelectorLabels).sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([k, v]) => `k8s.pod.label[${k}]=${v}`).join(' and ');
+      const labels = labelMatch(w.podSelectorLabels);
       this.addMacro({ name: `zt_workload_${id}`, condition: `(k8s.ns.name=${w.zeroTrustNamespace.namespaceName} and ${labels})` });
       this.addList({ name: `zt_allowed_ports_${id}`, items: [...ports].sort((a, b) => a - b).map(String) });
       violations.push(`(zt_workload_${id} and not fd.sport in (zt_allowed_ports_${id}))`);
@@ -253,6 +251,11 @@ function podsOf(root: IConstruct): PodInfo[] {
     });
   }
   return pods;
+}
+
+/** Falco conditions matching pod labels (container plugin `k8s.pod.label[<key>]`), sorted by key. */
+function labelMatch(labels: { [key: string]: string }): string {
+  return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `k8s.pod.label[${k}]="${v}"`).join(' and ');
 }
 
 function sorted(values: string[]): string[] {

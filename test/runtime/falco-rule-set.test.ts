@@ -70,7 +70,33 @@ describe('FalcoRuleSet', () => {
     ]);
     expect(files).toEqual(['helm/falco-values.yaml']);
     const values = yaml.parse(fs.readFileSync(path.join(app.outdir, 'helm/falco-values.yaml'), 'utf8'));
-    expect(values).toEqual({ customRules: { 'zero-trust-rules.yaml': text }, metrics: { enabled: true, rulesCountersEnabled: true } });
+    expect(values).toEqual({ driver: { kind: 'auto' }, customRules: { 'zero-trust-rules.yaml': text }, metrics: { enabled: true, rulesCountersEnabled: true } });
+  });
+
+  test('every rules file of one Falco release shares the chart\'s one ConfigMap and values file', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'runtime');
+    const a = new FalcoRuleSet(chart, 'a', { driver: FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED });
+    const b = new FalcoRuleSet(chart, 'b', { fileName: 'b-rules.yaml', driver: FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED });
+    const other = new FalcoRuleSet(chart, 'other', { namespace: 'falco-canary', driver: FalcoDriver.MODERN_EBPF, helmValuesPath: 'helm/falco-canary-values.yaml' });
+    a.addRule({ ...RULE, condition: 'evt.type=connect', output: 'a %proc.name' });
+    b.addRule({ ...RULE, name: 'Another rule', condition: 'evt.type=accept', output: 'b %proc.name' });
+    other.addRule({ ...RULE, condition: 'evt.type=connect', output: 'a %proc.name' });
+    const manifests = synthValid(chart);
+    expect(manifests.filter(m => m.kind === 'ConfigMap').map(m => `${m.metadata.namespace}/${m.metadata.name}`)).toEqual(['falco/falco-rules', 'falco-canary/falco-rules']);
+    const data = find(manifests, 'ConfigMap', 'falco-rules', 'falco').data;
+    expect(Object.keys(data)).toEqual(['b-rules.yaml', 'zero-trust-rules.yaml']);
+    expect(b.configMap).toBe(a.configMap);
+    expect(OutputFile.synthAll(app)).toEqual(['helm/falco-canary-values.yaml', 'helm/falco-values.yaml']);
+    const values = yaml.parse(fs.readFileSync(path.join(app.outdir, 'helm/falco-values.yaml'), 'utf8'));
+    expect(values.customRules).toEqual(data);
+    expect(values.driver).toEqual({ kind: 'modern_ebpf', modernEbpf: { leastPrivileged: true } });
+    expect(IntentGraph.of(chart).privilegedWorkloads.map(w => w.key)).toEqual(['falco-canary/DaemonSet/falco', 'falco/DaemonSet/falco']);
+    // the same rule name in two files of one release is an error
+    b.addRule({ ...RULE, condition: 'evt.type=connect', output: 'a %proc.name' });
+    expect(() => Testing.synth(chart)).toThrow(/\[runtime\/a\] invalid rules "Outbound to unexpected port": runtime\/b \(b-rules\.yaml\) already defines this rule for the same Falco release/);
+    expect(() => new FalcoRuleSet(chart, 'c', { fileName: 'b-rules.yaml' })).toThrow(/^\[runtime\/c\] invalid fileName "b-rules\.yaml": runtime\/b already writes this rules file for Falco release falco\/falco/);
+    expect(() => new FalcoRuleSet(chart, 'd', { fileName: 'd.yaml' })).toThrow(/^\[runtime\/d\] invalid driver "auto": runtime\/a declared driver modern_ebpf-least-privileged/);
   });
 
   test('declares the Falco DaemonSet as a privileged workload, per driver', () => {
@@ -80,19 +106,22 @@ describe('FalcoRuleSet', () => {
     expect(falco.privileges).toEqual([
       Privilege.HOST_PATH, Privilege.PRIVILEGED_CONTAINER, Privilege.RUN_AS_ROOT, Privilege.WRITABLE_ROOT_FILESYSTEM,
     ]);
-    expect(falco.hostPaths).toEqual(expect.arrayContaining(['/proc', '/etc', '/dev']));
-    expect(falco.hostPaths).not.toContain('/lib/modules');
+    expect(falco.hostPaths).toEqual(['/boot', '/dev', '/etc', '/lib/modules', '/proc', '/run/containerd/containerd.sock', '/run/crio/crio.sock',
+      '/run/podman/podman.sock', '/sys/module', '/usr', '/var/run/docker.sock']);
+    expect(falco.reason).toMatch(/driver auto/);
 
     const least = ruleSet({ driver: FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED }).set;
     const [leastFalco] = IntentGraph.of(least).privilegedWorkloads;
     expect(leastFalco.privileges).not.toContain(Privilege.PRIVILEGED_CONTAINER);
     expect(leastFalco.capabilities).toEqual(['BPF', 'PERFMON', 'SYS_PTRACE', 'SYS_RESOURCE']);
 
-    const kmod = ruleSet({ driver: FalcoDriver.KMOD }).set;
-    expect(IntentGraph.of(kmod).privilegedWorkloads[0].hostPaths).toContain('/lib/modules');
+    expect(leastFalco.hostPaths).not.toContain('/dev');
+    const modern = ruleSet({ driver: FalcoDriver.MODERN_EBPF }).set;
+    expect(IntentGraph.of(modern).privilegedWorkloads[0].privileges).toContain(Privilege.PRIVILEGED_CONTAINER);
+    expect(IntentGraph.of(modern).privilegedWorkloads[0].hostPaths).not.toContain('/sys/module');
 
     // a second rules file for the same Falco installation does not declare it twice
-    new FalcoRuleSet(Chart.of(set), 'more', { fileName: 'more.yaml', helmValuesPath: 'helm/more.yaml' });
+    new FalcoRuleSet(Chart.of(set), 'more', { fileName: 'more.yaml' });
     expect(IntentGraph.of(set).privilegedWorkloads).toHaveLength(1);
   });
 
@@ -325,7 +354,7 @@ describe('FalcoRuleSet', () => {
       expect(() => ruleSet({ fileName: 'rules.json' })).toThrow(/invalid fileName "rules\.json": must be a file name ending in \.yaml/);
       expect(() => ruleSet({ requiredEngineVersion: '57' })).toThrow(/invalid requiredEngineVersion "57": must be a semver version/);
       expect(() => ruleSet({ requiredPluginVersions: [{ name: 'container', version: 'latest' }] })).toThrow(/invalid requiredPluginVersions .*semver/);
-      expect(() => ruleSet({ driver: 'ebpf' as FalcoDriver })).toThrow(/invalid driver "ebpf": must be one of modern_ebpf/);
+      expect(() => ruleSet({ driver: 'ebpf' as FalcoDriver })).toThrow(/invalid driver "ebpf": must be one of auto, modern_ebpf, modern_ebpf-least-privileged, kmod$/);
     });
   });
 });

@@ -68,7 +68,7 @@ describe('ZeroTrustFalcoRules', () => {
     expect(item(items, 'list', 'zt_allowed_ports_web_frontend').items).toEqual([53, 80, 443, 8080]);
     expect(item(items, 'list', 'zt_allowed_ports_production_api').items).toEqual([53, 5432]);
     expect(item(items, 'list', 'zt_allowed_ports_data_db').items).toEqual([53]);
-    expect(item(items, 'macro', 'zt_workload_production_api').condition).toBe('(k8s.ns.name=production and k8s.pod.label[app.kubernetes.io/name]=api)');
+    expect(item(items, 'macro', 'zt_workload_production_api').condition).toBe('(k8s.ns.name=production and k8s.pod.label[app.kubernetes.io/name]="api")');
     const connect = item(items, 'macro', 'zt_connect').condition;
     expect(connect).toContain('evt.type = connect');
     expect(connect).not.toContain('rfc_1918_addresses');
@@ -118,7 +118,7 @@ describe('ZeroTrustFalcoRules', () => {
     expect(falcoSchemaErrors(yaml.stringify(items))).toEqual([]);
   });
 
-  test('privileged containers: an exception for exactly the declared privileged workloads', () => {
+  test('privileged containers: all but exactly the declared privileged workloads', () => {
     const { runtime } = app();
     const rules = new ZeroTrustFalcoRules(runtime, 'falco');
     IntentGraph.of(runtime).declarePrivilegedWorkload(runtime, {
@@ -129,20 +129,28 @@ describe('ZeroTrustFalcoRules', () => {
       privileges: [Privilege.HOST_PID],
       reason: 'attests workloads through the node\'s process table',
     });
-    const rule = item(rulesOf(rules), 'rule', 'Zero trust: privileged container started');
-    expect(rule.condition).toBe('spawned_process and container and container_entrypoint and container.privileged=true');
-    expect(rule.exceptions).toEqual([{
-      name: 'declared_privileged_workloads',
-      fields: ['k8s.ns.name', 'k8s.pod.name'],
-      comps: ['=', 'startswith'],
-      values: [['falco', 'falco-'], ['spire-system', 'spire-agent-']],
-    }]);
+    IntentGraph.of(runtime).declarePrivilegedWorkload(runtime, {
+      namespace: 'kube-system',
+      kind: 'DaemonSet',
+      name: 'csi-node',
+      podLabels: { 'app.kubernetes.io/name': 'csi-node' },
+      privileges: [Privilege.PRIVILEGED_CONTAINER],
+      reason: 'mounts volumes into pods on the node',
+    });
+    const items = rulesOf(rules);
+    const rule = item(items, 'rule', 'Zero trust: privileged container started');
+    expect(rule.condition).toBe('spawned_process and container and container_entrypoint and container.privileged=true and not zt_declared_privileged_workloads');
+    expect(rule.exceptions).toBeUndefined();
+    // exactly the workloads declared privileged, selected like the admission exemptions (the SPIRE agent only shares the host PID namespace)
+    expect(item(items, 'macro', 'zt_declared_privileged_workloads').condition).toBe('((k8s.ns.name=falco and k8s.pod.label[app.kubernetes.io/instance]="falco" '
+      + 'and k8s.pod.label[app.kubernetes.io/name]="falco") or (k8s.ns.name=kube-system and k8s.pod.label[app.kubernetes.io/name]="csi-node"))');
   });
 
   test('without zero-trust namespaces only the cluster-wide privileged rule is emitted', () => {
     const chart = Testing.chart();
     const items = rulesOf(new ZeroTrustFalcoRules(chart, 'falco'));
-    expect(items.filter(i => i.rule || i.macro || i.list).map(i => i.rule ?? i.macro ?? i.list)).toEqual(['Zero trust: privileged container started']);
+    expect(items.filter(i => i.rule || i.macro || i.list).map(i => i.rule ?? i.macro ?? i.list))
+      .toEqual(['zt_declared_privileged_workloads', 'Zero trust: privileged container started']);
   });
 
   test('loads against an extended base ruleset too', () => {
