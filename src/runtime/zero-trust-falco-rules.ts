@@ -59,7 +59,9 @@ const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  *   plus `tokenReaders` / `allowTokenReader()`;
  * - **unexpected outbound connection** (CRITICAL): a `connect` from an application container of
  *   an intent-graph workload to a port that is not one of its callees' Service or container
- *   ports nor DNS (53), nor a port added with `allowOutbound()`. It uses its own macro
+ *   ports, nor DNS (53), nor a port the app's egress NetworkPolicies open for the workload
+ *   (DNS, istiod, exits defined by other layers), nor a port added with `allowOutbound()`.
+ *   A workload with an egress rule that opens every port is not checked. It uses its own macro
  *   `zt_connect` rather than the stable `outbound`, which excludes RFC1918 destinations and so
  *   never sees pod-to-pod traffic; a pod of a zero-trust namespace that is not in the graph may
  *   connect to DNS only;
@@ -170,6 +172,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
     });
     this.addList({ name: 'zt_dns_ports', items: ['53'] });
     const workloads = graph.workloads.filter(w => names.has(w.zeroTrustNamespace.namespaceName));
+    const policies = egressPoliciesOf(this.node.root);
     const violations: string[] = [];
     const members: string[] = [];
     for (const w of workloads) {
@@ -181,11 +184,15 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
           ports.add(p.servicePort ?? p.port);
         }
       }
+      // what the app's egress NetworkPolicies open for the workload (DNS, istiod, the edge layer's exits)
+      const opened = egressPortsOf(policies, w.zeroTrustNamespace.namespaceName, w.podSelectorLabels);
+      opened.ports.forEach(p => ports.add(p));
       const labels = labelMatch(w.podSelectorLabels);
       this.addMacro({ name: `zt_workload_${id}`, condition: `(k8s.ns.name=${w.zeroTrustNamespace.namespaceName} and ${labels})` });
+      members.push(`zt_workload_${id}`);
+      if (opened.unrestricted) continue; // an egress rule without ports: every port is intended
       this.addList({ name: `zt_allowed_ports_${id}`, items: [...ports].sort((a, b) => a - b).map(String) });
       violations.push(`(zt_workload_${id} and not fd.sport in (zt_allowed_ports_${id}))`);
-      members.push(`zt_workload_${id}`);
     }
     if (members.length > 0) {
       this.addMacro({ name: 'zt_graph_workload', condition: `(${members.join(' or ')})` });
@@ -251,6 +258,55 @@ function podsOf(root: IConstruct): PodInfo[] {
     });
   }
   return pods;
+}
+
+/** Every NetworkPolicy with egress rules the app synthesizes. */
+function egressPoliciesOf(root: IConstruct): any[] {
+  return root.node.findAll()
+    .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'NetworkPolicy')
+    .map(c => c.toJson())
+    .filter(p => (p.spec?.policyTypes ?? []).includes('Egress'));
+}
+
+/**
+ * The TCP/UDP ports the egress NetworkPolicies of `namespace` open to pods labelled `labels`;
+ * `unrestricted` when a rule allows every port (or a named port or a range over 64 ports).
+ */
+function egressPortsOf(policies: any[], namespace: string, labels: { [key: string]: string }): { ports: number[]; unrestricted: boolean } {
+  const ports: number[] = [];
+  let unrestricted = false;
+  for (const policy of policies.filter(p => p.metadata?.namespace === namespace && selects(p.spec.podSelector ?? {}, labels))) {
+    for (const rule of policy.spec.egress ?? []) {
+      if (!rule.ports || rule.ports.length === 0) unrestricted = true;
+      for (const p of rule.ports ?? []) {
+        if (typeof p.port !== 'number') {
+          unrestricted = true;
+        } else if (p.endPort !== undefined) {
+          if (p.endPort - p.port > 64) unrestricted = true;
+          else for (let n = p.port; n <= p.endPort; n++) ports.push(n);
+        } else {
+          ports.push(p.port);
+        }
+      }
+    }
+  }
+  return { ports, unrestricted };
+}
+
+/** Kubernetes label selector semantics. */
+function selects(selector: any, labels: { [key: string]: string }): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every((e: any) => {
+    const has = e.key in labels;
+    switch (e.operator) {
+      case 'In': return has && (e.values ?? []).includes(labels[e.key]);
+      case 'NotIn': return !has || !(e.values ?? []).includes(labels[e.key]);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
+  return byLabels && byExpressions;
 }
 
 /** Falco conditions matching pod labels (container plugin `k8s.pod.label[<key>]`), sorted by key. */

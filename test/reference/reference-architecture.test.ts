@@ -218,8 +218,8 @@ describe('ReferenceArchitecture', () => {
     const items = yaml.parse(text);
     expect(items.filter((i: any) => i.rule).map((i: any) => i.rule)).toEqual(ref.falcoRules.ruleNames);
     expect(ref.falcoRules.ruleNames).toHaveLength(6);
-    expect(items.find((i: any) => i.list === 'zt_allowed_ports_production_order_service').items).toEqual([53, 5432, 8080]);
-    expect(items.find((i: any) => i.list === 'zt_allowed_ports_web_frontend').items).toEqual([53, 8080]);
+    expect(items.find((i: any) => i.list === 'zt_allowed_ports_production_order_service').items).toEqual([53, 5432, 8080, 15012]);
+    expect(items.find((i: any) => i.list === 'zt_allowed_ports_web_frontend').items).toEqual([53, 8080, 15012]);
     expect(items.find((i: any) => i.list === 'zt_token_reader_containers').items).toEqual(['istio-proxy']);
     expect(ref.graph.privilegedWorkloads.map(w => w.key)).toEqual(['falco/DaemonSet/falco']);
     expect(OutputFile.synthAll(app)).toEqual(['helm/falco-values.yaml', 'istio/mesh-config-access-log.yaml']);

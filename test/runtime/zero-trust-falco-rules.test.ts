@@ -65,9 +65,10 @@ describe('ZeroTrustFalcoRules', () => {
     const rules = new ZeroTrustFalcoRules(runtime, 'falco');
     rules.allowOutbound(frontend, [443]);
     const items = rulesOf(rules);
-    expect(item(items, 'list', 'zt_allowed_ports_web_frontend').items).toEqual([53, 80, 443, 8080]);
-    expect(item(items, 'list', 'zt_allowed_ports_production_api').items).toEqual([53, 5432]);
-    expect(item(items, 'list', 'zt_allowed_ports_data_db').items).toEqual([53]);
+    // 53 and 15012: the namespace's allow-dns and allow-istiod egress policies; 80 the api Service port
+    expect(item(items, 'list', 'zt_allowed_ports_web_frontend').items).toEqual([53, 80, 443, 8080, 15012]);
+    expect(item(items, 'list', 'zt_allowed_ports_production_api').items).toEqual([53, 5432, 15012]);
+    expect(item(items, 'list', 'zt_allowed_ports_data_db').items).toEqual([53, 15012]);
     expect(item(items, 'macro', 'zt_workload_production_api').condition).toBe('(k8s.ns.name=production and k8s.pod.label[app.kubernetes.io/name]="api")');
     const connect = item(items, 'macro', 'zt_connect').condition;
     expect(connect).toContain('evt.type = connect');
@@ -76,6 +77,23 @@ describe('ZeroTrustFalcoRules', () => {
     expect(outbound).toContain('(zt_workload_web_frontend and not fd.sport in (zt_allowed_ports_web_frontend))');
     expect(outbound).toContain('(not zt_graph_workload and not fd.sport in (zt_dns_ports))');
     expect(outbound).toMatch(/^zt_connect and zt_app_container and /);
+  });
+
+  test('outbound: exits opened by other layers\' egress NetworkPolicies are allowed; an any-port exit disables the check', () => {
+    const { chart, runtime } = app();
+    const egress = (name: string, namespace: string, podSelector: any, egressRules: any[]) => new ApiObject(chart, name, {
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec: { podSelector, policyTypes: ['Egress'], egress: egressRules },
+    });
+    egress('api-exit', 'production', { matchLabels: { 'app.kubernetes.io/name': 'api' } }, [{ to: [{ ipBlock: { cidr: '203.0.113.0/24' } }], ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 8000, endPort: 8002 }] }]);
+    egress('db-anything', 'data', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['db'] }] }, [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }]);
+    egress('other-pods', 'production', { matchLabels: { 'app.kubernetes.io/name': 'other' } }, [{ ports: [{ protocol: 'TCP', port: 9999 }] }]);
+    const items = rulesOf(new ZeroTrustFalcoRules(runtime, 'falco'));
+    expect(item(items, 'list', 'zt_allowed_ports_production_api').items).toEqual([53, 443, 5432, 8000, 8001, 8002, 15012]);
+    expect(item(items, 'list', 'zt_allowed_ports_data_db')).toBeUndefined();
+    const outbound = item(items, 'rule', 'Zero trust: unexpected outbound connection').condition;
+    expect(outbound).not.toContain('zt_workload_data_db and');
+    expect(item(items, 'macro', 'zt_graph_workload').condition).toContain('zt_workload_data_db');
+    expect(falcoSchemaErrors(yaml.stringify(items))).toEqual([]);
   });
 
   test('token readers: istio-proxy in sidecar namespaces, Vault agents and token-mounting pods where deployed', () => {
