@@ -772,6 +772,9 @@ export class FalcoRuleSet extends Construct {
       if (item.kind === 'append-list' && !this.items.some(i => i.kind === 'list' && i.name === item.name) && !(item.name in this.baseRuleset.lists)) {
         invalid(this, prop, item.name, `is a list defined neither in ${where}`, 'define it with addList()');
       }
+      for (const e of (item.options.exceptions ?? []) as FalcoRuleException[]) {
+        this.checkExceptionValues(`${prop}.exceptions[${e.name}].values`, e, lists, where);
+      }
       if (item.kind === 'override-macro' && !macros.has(item.name)) {
         invalid(this, prop, item.name, `is a macro defined neither in ${where}`, 'define it with addMacro()');
       }
@@ -792,6 +795,26 @@ export class FalcoRuleSet extends Construct {
       for (const use of refs.lists) {
         this.checkListUse(`${prop}.condition`, use.field, use.items, lists, where);
       }
+    }
+  }
+
+  /**
+   * Exception values: a field compared with `in`/`intersects`/`pmatch` takes a list, which must
+   * be defined; a port or numeric field compared with a single value takes an integer.
+   */
+  private checkExceptionValues(prop: string, e: FalcoRuleException, lists: Map<string, string[]>, where: string): void {
+    const comps = e.comps ?? e.fields.map(() => '=');
+    for (const tuple of e.values ?? []) {
+      tuple.forEach((value, i) => {
+        if (['in', 'intersects', 'pmatch'].includes(comps[i])) {
+          if (!lists.has(value)) {
+            invalid(this, prop, value, `is compared with '${comps[i]}' on ${e.fields[i]}, so it must name a list, but it is a list defined neither in ${where}`, 'define the list with addList()');
+          }
+          this.checkListUse(prop, e.fields[i], [value], lists, where);
+        } else if (NUMERIC_FIELDS.includes(e.fields[i]) && !/^-?\d+$/.test(value)) {
+          invalid(this, prop, value, `is not an integer, but ${e.fields[i]} is a numeric field`);
+        }
+      });
     }
   }
 

@@ -338,6 +338,19 @@ describe('FalcoRuleSet', () => {
       expect(renderError(macro)).toMatch(/invalid override-macro\["user_known_shell"\] "user_known_shell": is a macro defined neither/);
     });
 
+    test('fails when an exception value for an `in` comparison is an undefined list, or a port is not an integer', () => {
+      const { set } = ruleSet();
+      set.addRule({ ...RULE, condition: 'evt.type=connect', exceptions: [{ name: 'tools', fields: ['proc.name'], comps: ['in'], values: [['my_tools']] }] });
+      expect(renderError(set)).toMatch(/invalid rules\["Outbound to unexpected port"\]\.exceptions\[tools\]\.values "my_tools": is compared with 'in' on proc\.name, so it must name a list/);
+      const port = ruleSet().set;
+      port.addRule({ ...RULE, condition: 'evt.type=connect', exceptions: [{ name: 'https', fields: ['fd.sport'], values: [['https']] }] });
+      expect(renderError(port)).toMatch(/exceptions\[https\]\.values "https": is not an integer, but fd\.sport is a numeric field/);
+      const ok = ruleSet().set;
+      ok.addList({ name: 'my_tools', items: ['curl'] });
+      ok.addRule({ ...RULE, condition: 'evt.type=connect', exceptions: [{ name: 'tools', fields: ['proc.name', 'fd.sport'], comps: ['in', '='], values: [['my_tools', '443']] }] });
+      expect(falcoSchemaErrors(ok.renderRulesFile())).toEqual([]);
+    });
+
     test('throws on an override that changes nothing, and on bad exceptions', () => {
       const { set } = ruleSet();
       expect(() => set.overrideRule({ rule: 'Terminal shell in container' })).toThrow(/must change at least one of condition/);
