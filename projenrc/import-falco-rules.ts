@@ -7,9 +7,10 @@
  * falco-rules 5.x that the Falco chart's falcoctl installs). Users' apps cannot read the rules
  * file, so its names are compiled into the library.
  *
- * Run with `npx projen import` (after the CRD import). Input: FALCO_RULES (default
- * `../shared/falco/falco_rules-5.1.0.yaml`, from falcosecurity/rules tag falco-rules-5.1.0),
- * checked against its pinned SHA-256.
+ * Run with `npx projen import` (after the CRD import). Input: FALCO_RULES, else
+ * `<ZERO_TRUST_SHARED_DIR>/falco/falco_rules-5.1.0.yaml`, else `falco/` beside CRD_DIR, else
+ * `../shared/falco/falco_rules-5.1.0.yaml` (falcosecurity/rules tag falco-rules-5.1.0), checked
+ * against its pinned SHA-256.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -17,7 +18,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '..');
-const DEFAULT_RULES = '../shared/falco/falco_rules-5.1.0.yaml';
+const RULES_FILE = 'falco_rules-5.1.0.yaml';
 const RULESET_VERSION = '5.1.0';
 const PINNED_SHA256 = '1c15d5d543635b76e31cca39d7df8bf4caf50a428613c314d92986a23bfcb617';
 const OUT_FILE = path.join(ROOT, 'src', 'runtime', '_stable-ruleset.ts');
@@ -32,7 +33,9 @@ interface Item {
 }
 
 function main(): void {
-  const file = path.resolve(ROOT, process.env.FALCO_RULES || DEFAULT_RULES);
+  const shared = process.env.ZERO_TRUST_SHARED_DIR
+    || (process.env.CRD_DIR ? path.dirname(path.resolve(ROOT, process.env.CRD_DIR)) : '../shared');
+  const file = path.resolve(ROOT, process.env.FALCO_RULES || path.join(shared, 'falco', RULES_FILE));
   const text = fs.readFileSync(file, 'utf8');
   const sha = createHash('sha256').update(text).digest('hex');
   if (sha !== PINNED_SHA256) {
