@@ -104,7 +104,10 @@ const DAY = 86400;
  *   `falcosecurity_scap_n_drops_total`;
  * - `VaultAgentInjectionFailures`: `vault_agent_injector_failed_injections_by_namespace_total`.
  *
- * Every alert has a `runbook_url`. The mesh alerts watch the intent graph's namespaces.
+ * Every alert has a `runbook_url`. The mesh alerts watch the intent graph's namespaces. They
+ * read sidecar metrics (`reporter="destination"`): in ambient namespaces L7 metrics come from
+ * waypoints (`reporter="waypoint"`) and L4 metrics from ztunnel, which these expressions do
+ * not cover.
  */
 export class ZeroTrustAlerts extends PrometheusRules {
   public constructor(scope: Construct, id: string, props: ZeroTrustAlertsProps = {}) {
