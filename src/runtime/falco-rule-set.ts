@@ -599,6 +599,12 @@ export class FalcoRuleSet extends Construct {
     const refs = this.items.filter(i => i.options.condition !== undefined).map(i => parseCondition(parsable(i)).fields);
     const outputs = this.items.filter(i => i.options.output).map(i => parseOutput(i.options.output));
     const usesContainer = [...refs.flat(), ...outputs.flat()].some(f => /^(container|k8s)\./.test(f));
+    const pluginSource = this.items.find(i => i.kind === 'rule' && (i.options.source ?? 'syscall') !== 'syscall');
+    if (pluginSource && this.props.requiredPluginVersions === undefined) {
+      invalid(this, `rules[${JSON.stringify(pluginSource.name)}].source`, pluginSource.options.source,
+        'is an event source that a plugin provides, and requiredPluginVersions does not declare it',
+        'list the plugin in requiredPluginVersions (for k8s_audit: { name: \'k8saudit\', version: \'0.16.0\' } or the version you load), so Falco refuses the file when the plugin is missing');
+    }
     const plugins: FalcoPluginRequirement[] = this.props.requiredPluginVersions
       ?? (usesContainer ? STABLE_RULESET.requiredPluginVersions.map(p => ({ name: p.name, version: p.version })) : []);
     const order = { 'list': 0, 'append-list': 1, 'macro': 2, 'override-macro': 3, 'rule': 4, 'override-rule': 5 };

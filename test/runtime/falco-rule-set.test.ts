@@ -351,6 +351,16 @@ describe('FalcoRuleSet', () => {
       expect(falcoSchemaErrors(ok.renderRulesFile())).toEqual([]);
     });
 
+    test('fails when a plugin source is used without declaring the plugin', () => {
+      const { set } = ruleSet();
+      set.addRule({ ...RULE, source: 'k8s_audit', condition: 'ka.verb=create and ka.target.resource=pods', output: 'pod created by %ka.user.name' });
+      expect(renderError(set)).toMatch(/invalid rules\["Outbound to unexpected port"\]\.source "k8s_audit": is an event source that a plugin provides, and requiredPluginVersions does not declare it; list the plugin/);
+      const declared = ruleSet({ requiredPluginVersions: [{ name: 'k8saudit', version: '0.16.0' }, { name: 'json', version: '0.7.0' }] }).set;
+      declared.addRule({ ...RULE, source: 'k8s_audit', condition: 'ka.verb=create and ka.target.resource=pods', output: 'pod created by %ka.user.name' });
+      expect(falcoSchemaErrors(declared.renderRulesFile())).toEqual([]);
+      expect(declared.toRulesFile()[2].source).toBe('k8s_audit');
+    });
+
     test('throws on an override that changes nothing, and on bad exceptions', () => {
       const { set } = ruleSet();
       expect(() => set.overrideRule({ rule: 'Terminal shell in container' })).toThrow(/must change at least one of condition/);
