@@ -33,11 +33,12 @@ export interface AlertOptions {
   /** The runbook: an https URL (annotation `runbook_url`). Every alert has one. */
   readonly runbookUrl: string;
   /**
-   * How long the expression must hold before the alert fires (a Prometheus duration).
+   * How long the expression must hold before the alert fires (the rule's `for`, a Prometheus
+   * duration).
    *
    * @default '5m'
    */
-  readonly for?: string;
+  readonly forDuration?: string;
   /**
    * Extra labels.
    *
@@ -148,8 +149,8 @@ export class PrometheusRules extends Construct {
       invalid(this, `${prop}.severity`, alert.severity, `must be one of ${Object.values(AlertSeverity).join(', ')}`);
     }
     checkExpression(this, `${prop}.expr`, alert.expr);
-    const forDuration = alert.for ?? '5m';
-    this.checkDuration(`${prop}.for`, forDuration);
+    const forDuration = alert.forDuration ?? '5m';
+    this.checkDuration(`${prop}.forDuration`, forDuration);
     for (const [key, text] of [['summary', alert.summary], ['description', alert.description]]) {
       if (typeof text !== 'string' || text.trim() === '') {
         invalid(this, `${prop}.${key}`, text, 'must be a non-empty text');

@@ -210,6 +210,6 @@ export class ZeroTrustAlerts extends PrometheusRules {
 
   private alert(group: string, name: string, severity: AlertSeverity, runbook: (alert: string) => string,
     expr: string, summary: string, description: string, forDuration: string): void {
-    this.addAlert(group, { name, severity, expr, summary, description, runbookUrl: runbook(name), for: forDuration });
+    this.addAlert(group, { name, severity, expr, summary, description, runbookUrl: runbook(name), forDuration });
   }
 }

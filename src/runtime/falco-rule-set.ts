@@ -280,7 +280,7 @@ export interface FalcoRuleSetProps {
    */
   readonly requiredPluginVersions?: FalcoPluginRequirement[];
   /**
-   * The namespace and Helm release name of the Falco chart installation.
+   * The namespace of the Falco chart installation.
    *
    * @default 'falco'
    */

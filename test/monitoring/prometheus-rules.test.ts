@@ -18,7 +18,7 @@ describe('PrometheusRules', () => {
     const rules = new PrometheusRules(chart, 'app-alerts', { interval: '1m', labels: { release: 'prom' } });
     expect(rules.addAlert('app', ALERT)).toBe('HighErrorRate');
     rules.addAlert('app', ALERT);
-    rules.addAlert('app', { ...ALERT, name: 'Other', for: '10m', labels: { team: 'payments' } });
+    rules.addAlert('app', { ...ALERT, name: 'Other', forDuration: '10m', labels: { team: 'payments' } });
     const manifests = synthValid(chart);
     expect(manifests).toMatchSnapshot();
     const rule = find(manifests, 'PrometheusRule', 'app-alerts', 'monitoring');
@@ -48,7 +48,7 @@ describe('PrometheusRules', () => {
     test.each([
       ['an unbalanced expression', { expr: 'sum(rate(x[5m])' }, /^\[test\/r\] invalid alerts\["HighErrorRate"\]\.expr "sum\(rate\(x\[5m\]\)": is not valid PromQL: '\(' is never closed$/],
       ['an unterminated string', { expr: 'x{a="b}' }, /invalid alerts\["HighErrorRate"\]\.expr .*unterminated string/],
-      ['a bad duration', { for: '5 minutes' }, /invalid alerts\["HighErrorRate"\]\.for "5 minutes": must be a Prometheus duration/],
+      ['a bad duration', { forDuration: '5 minutes' }, /invalid alerts\["HighErrorRate"\]\.forDuration "5 minutes": must be a Prometheus duration/],
       ['a missing runbook', { runbookUrl: 'see wiki' }, /invalid alerts\["HighErrorRate"\]\.runbookUrl "see wiki": must be an https URL: every alert links to its runbook/],
       ['an unknown severity', { severity: 'page' }, /invalid alerts\["HighErrorRate"\]\.severity "page": must be one of critical, warning, info/],
       ['a bad name', { name: 'high-error-rate' }, /invalid alert\.name "high-error-rate"/],
@@ -61,7 +61,7 @@ describe('PrometheusRules', () => {
     test('throws on a different alert with the same name, a bad group, name or interval', () => {
       const r = rules();
       r.addAlert('app', ALERT);
-      expect(() => r.addAlert('app', { ...ALERT, for: '1m' })).toThrow(/invalid alerts\["HighErrorRate"\] "HighErrorRate": a different alert with this name is already in group app/);
+      expect(() => r.addAlert('app', { ...ALERT, forDuration: '1m' })).toThrow(/invalid alerts\["HighErrorRate"\] "HighErrorRate": a different alert with this name is already in group app/);
       expect(() => r.addAlert('my group', ALERT)).toThrow(/invalid group "my group"/);
       expect(() => new PrometheusRules(Testing.chart(), 'Bad_Name')).toThrow(/invalid name "Bad_Name": must be a DNS-1123 label/);
       expect(() => new PrometheusRules(Testing.chart(), 'x', { interval: 'often' })).toThrow(/invalid interval "often"/);
