@@ -74,6 +74,9 @@ project.addTask('import', {
   description: 'Regenerate src/imports from the pinned CRDs (CRD_DIR, default ../shared/crds); see imports/README.md',
   exec: `${tsNode} projenrc/import-crds.ts`,
 });
+// the stable Falco ruleset's macro, list and rule names (FalcoRuleSet checks references against
+// them); generated into src/runtime/_stable-ruleset.ts, so CI's drift check covers it too
+project.tasks.tryFind('import')?.exec(`${tsNode} projenrc/import-falco-rules.ts`);
 
 project.addTask('synth', {
   description: 'Synthesize the reference architecture into dist/ (one YAML file per layer chart)',

@@ -6,6 +6,11 @@ import { MeshService } from '../mesh/mesh-service';
 import { VaultConnection } from '../secrets/vault-connection';
 import { VaultInjectedDeployment } from '../secrets/vault-injected-deployment';
 import { VaultSecret } from '../secrets/vault-secret';
+import { MeshAccessLogging } from '../monitoring/mesh-access-logging';
+import { MeshMetricsScraping } from '../monitoring/mesh-metrics-scraping';
+import { MetricsPodMonitor, MonitoredComponent } from '../monitoring/metrics-pod-monitor';
+import { ZeroTrustAlerts } from '../monitoring/zero-trust-alerts';
+import { ZeroTrustFalcoRules } from '../runtime/zero-trust-falco-rules';
 import { ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -51,7 +56,8 @@ export interface ReferenceArchitectureProps {
 
 /**
  * Defines the reference zero-trust architecture, one Chart per layer, applied in order:
- * `namespaces` → `network` → `mesh` → `secrets` → `workloads` (policies exist before any pod starts).
+ * `namespaces` → `network` → `mesh` → `secrets` → `monitoring` → `runtime` → `workloads`
+ * (policies, alerts and detection rules exist before any pod starts).
  *
  * Topology (everything else is denied at L4 and L7):
  *
@@ -74,7 +80,11 @@ export interface ReferenceArchitectureProps {
  * The layer charts are created in `scope` (normally the App) next to this construct, so
  * `App.synth()` with `yamlOutputType: YamlOutputType.FILE_PER_CHART` writes one numbered file
  * per layer: `0000-namespaces.k8s.yaml`, `0001-network.k8s.yaml`, `0002-mesh.k8s.yaml`,
- * `0003-secrets.k8s.yaml`, `0004-workloads.k8s.yaml`.
+ * `0003-secrets.k8s.yaml`, `0004-monitoring.k8s.yaml`, `0005-runtime.k8s.yaml`,
+ * `0006-workloads.k8s.yaml`;
+ * `OutputFile.synthAll()` writes `helm/falco-values.yaml` (the Falco chart values with the
+ * rules) and `istio/mesh-config-access-log.yaml` (the access log provider for istiod's
+ * meshConfig).
  */
 export class ReferenceArchitecture extends Construct {
   /** The intent graph every layer is derived from. */
@@ -112,6 +122,23 @@ export class ReferenceArchitecture extends Construct {
   /** data/database (PostgreSQL protocol, TCP 5432). */
   public readonly database: MeshService;
 
+  /**
+   * Chart with the monitoring objects: PrometheusRule, PodMonitors (istiod, Gatekeeper, Falco,
+   * Envoy), the NetworkPolicies that let Prometheus scrape sidecars, and the access logging
+   * Telemetry.
+   */
+  public readonly monitoringChart: Chart;
+  /** Chart with the runtime detection objects: the Falco rules ConfigMap. */
+  public readonly runtimeChart: Chart;
+  /** The zero-trust alerts. */
+  public readonly alerts: ZeroTrustAlerts;
+  /** The zero-trust Falco rules (and their Helm values, `helm/falco-values.yaml`). */
+  public readonly falcoRules: ZeroTrustFalcoRules;
+  /** Mesh-wide structured access logging (and its meshConfig, `istio/mesh-config-access-log.yaml`). */
+  public readonly accessLogging: MeshAccessLogging;
+  /** The NetworkPolicies and PodMonitors that let Prometheus scrape the sidecars. */
+  public readonly metricsScraping: MeshMetricsScraping;
+
   public constructor(scope: Construct, id: string, props: ReferenceArchitectureProps = {}) {
     super(scope, id);
 
@@ -121,12 +148,13 @@ export class ReferenceArchitecture extends Construct {
     this.networkChart = new Chart(scope, 'network');
     this.meshChart = new Chart(scope, 'mesh');
     this.secretsChart = new Chart(scope, 'secrets');
+    this.monitoringChart = new Chart(scope, 'monitoring');
+    this.runtimeChart = new Chart(scope, 'runtime');
     this.workloadsChart = new Chart(scope, 'workloads');
-    this.networkChart.addDependency(this.namespacesChart);
-    this.meshChart.addDependency(this.networkChart);
-    this.workloadsChart.addDependency(this.meshChart);
-    this.secretsChart.addDependency(this.meshChart);
-    this.workloadsChart.addDependency(this.secretsChart);
+    // one chain, in the order `kubectl apply -f dist/` applies the files
+    const chain = [this.namespacesChart, this.networkChart, this.meshChart, this.secretsChart,
+      this.monitoringChart, this.runtimeChart, this.workloadsChart];
+    chain.slice(1).forEach((chart, i) => chart.addDependency(chain[i]));
 
     this.graph = new IntentGraph(this, 'IntentGraph', {
       trustDomain: props.trustDomain,
@@ -136,6 +164,8 @@ export class ReferenceArchitecture extends Construct {
         mesh: this.meshChart,
         workloads: this.workloadsChart,
         secrets: this.secretsChart,
+        monitoring: this.monitoringChart,
+        runtime: this.runtimeChart,
       },
     });
 
@@ -193,5 +223,16 @@ export class ReferenceArchitecture extends Construct {
     this.paymentService.allowFrom(this.orderService, { methods: ['POST'], paths: ['/api/v1/charge'] });
     this.database.allowFrom(this.orderService);
     this.database.allowFrom(this.paymentService);
+
+    // monitoring: alerts on the metrics the components export, their scrape targets, access logs
+    this.alerts = new ZeroTrustAlerts(this, 'Alerts');
+    for (const component of [MonitoredComponent.istiod(), MonitoredComponent.gatekeeper(), MonitoredComponent.falco()]) {
+      new MetricsPodMonitor(this, `${component.name}Monitor`, { component });
+    }
+    this.metricsScraping = new MeshMetricsScraping(this, 'MetricsScraping');
+    this.accessLogging = new MeshAccessLogging(this, 'AccessLogging');
+
+    // runtime: the zero-trust Falco rules, derived from the intent graph at synthesis time
+    this.falcoRules = new ZeroTrustFalcoRules(this, 'FalcoRules');
   }
 }

@@ -64,3 +64,17 @@ describe('README', () => {
     expect(() => orders.allowFrom(caller, { methods: ['get'] })).toThrow(shown);
   });
 });
+
+describe('README: runtime detection and monitoring', () => {
+  test('the snippet runs and synthesizes valid objects, the Falco rules and the output files', () => {
+    const app = run(snippet('### Runtime detection and monitoring'));
+    const manifests = app.charts.flatMap(c => cdk8s.Testing.synth(c));
+    expectValidManifests(manifests);
+    const kinds = [...new Set(manifests.map(m => m.kind))].sort();
+    expect(kinds).toEqual(expect.arrayContaining(['ConfigMap', 'PodMonitor', 'PrometheusRule', 'Telemetry']));
+    const rules = manifests.find(m => m.kind === 'ConfigMap' && m.metadata.name === 'falco-rules').data['zero-trust-rules.yaml'];
+    expect(rules).toContain('zt_allowed_ports_production_order_service');
+    expect(lib.OutputFile.of(app).map(f => f.relativePath)).toEqual(['helm/falco-values.yaml', 'istio/mesh-config-access-log.yaml']);
+    expect(fs.existsSync(path.join(app.outdir, 'helm', 'falco-values.yaml'))).toBe(true);
+  });
+});

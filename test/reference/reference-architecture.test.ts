@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import { App, Chart, Testing, YamlOutputType } from 'cdk8s';
 import * as yaml from 'yaml';
-import { AppProtocol, IntentGraph, MeshService, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
+import { AppProtocol, IntentGraph, MeshService, OutputFile, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
+import { factsMetricNames, parsePromQL } from '../monitoring/_promql';
+import { falcoSchemaErrors } from '../runtime/_falco';
 import { Cluster } from '../support/reachability';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthAppValid } from '../support/synth';
@@ -16,7 +18,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 const PATHS = ['/', '/api', '/api/orders/42', '/api/orders', '/api/inventory/7', '/api/v1/charge', '/api/v1/refund', '/admin', '/healthz'];
 
 describe('ReferenceArchitecture', () => {
-  test.each(['namespaces', 'network', 'mesh', 'secrets', 'workloads'])('layer %s: snapshot', layer => {
+  test.each(['namespaces', 'network', 'mesh', 'secrets', 'monitoring', 'runtime', 'workloads'])('layer %s: snapshot', layer => {
     const { app } = reference();
     const chart = app.charts.find(c => c.node.id === layer)!;
     const manifests = Testing.synth(chart);
@@ -28,12 +30,13 @@ describe('ReferenceArchitecture', () => {
     const { app } = reference();
     app.synth();
     expect(fs.readdirSync(app.outdir).sort()).toEqual([
-      '0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-secrets.k8s.yaml', '0004-workloads.k8s.yaml',
+      '0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-secrets.k8s.yaml',
+      '0004-monitoring.k8s.yaml', '0005-runtime.k8s.yaml', '0006-workloads.k8s.yaml',
     ]);
     const objects = fs.readdirSync(app.outdir).sort()
       .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(`${app.outdir}/${f}`, 'utf8')).map(d => d.toJSON()));
     expectValidManifests(objects);
-    expect(objects).toHaveLength(3 + 19 + 11 + 2 + 18);
+    expect(objects).toHaveLength(3 + 19 + 11 + 2 + 11 + 1 + 18);
   });
 
   test('layers hold only their own kinds', () => {
@@ -43,6 +46,8 @@ describe('ReferenceArchitecture', () => {
     expect(kinds('network')).toEqual(['NetworkPolicy']);
     expect(kinds('mesh')).toEqual(['AuthorizationPolicy', 'PeerAuthentication']);
     expect(kinds('secrets')).toEqual(['NetworkPolicy']);
+    expect(kinds('monitoring')).toEqual(['NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Telemetry']);
+    expect(kinds('runtime')).toEqual(['ConfigMap']);
     expect(kinds('workloads')).toEqual(['Deployment', 'Service', 'ServiceAccount']);
   });
 
@@ -181,5 +186,49 @@ describe('ReferenceArchitecture', () => {
     const principals = ofKind(manifests, 'AuthorizationPolicy').flatMap(p => (p.spec.rules ?? []).flatMap((r: any) => r.from[0].source.principals));
     expect(principals.every((p: string) => p.startsWith('example.org/ns/'))).toBe(true);
     expect(ref.graph).toBe(IntentGraph.of(app));
+  });
+
+  test('monitoring: alerts parse and use exported metrics, components and sidecars are scraped, access logs are on', () => {
+    const { ref, manifests } = reference();
+    const known = factsMetricNames();
+    const rule = find(manifests, 'PrometheusRule', 'zero-trust-alerts', 'monitoring');
+    const alerts = rule.spec.groups.flatMap((g: any) => g.rules);
+    expect(alerts.map((a: any) => a.alert)).toEqual(['ZeroTrustPlaintextTraffic', 'ZeroTrustAuthorizationDenialSpike',
+      'IstioCACertificateExpiring', 'IstioCACertificateExpiryImminent', 'GatekeeperAuditViolations', 'GatekeeperAuditStale',
+      'FalcoCriticalEvents', 'ZeroTrustFalcoWarnings', 'FalcoDroppingEvents']);
+    for (const alert of alerts) {
+      const parsed = parsePromQL(alert.expr);
+      const unknown = parsed.metrics.filter(m => !known.has(m));
+      expect({ alert: alert.alert, error: parsed.error, unknown }).toEqual({ alert: alert.alert, error: false, unknown: [] });
+      expect(alert.annotations.runbook_url).toMatch(/^https:\/\/.*#[a-z]+$/);
+    }
+    expect(alerts[0].expr).toContain('destination_workload_namespace=~"data|production|web"');
+    expect(ofKind(manifests, 'PodMonitor').map(m => `${m.metadata.namespace}/${m.metadata.name}`).sort()).toEqual([
+      'data/envoy-stats', 'falco/falco', 'gatekeeper-system/gatekeeper', 'istio-system/istiod', 'production/envoy-stats', 'web/envoy-stats',
+    ]);
+    for (const ns of ['web', 'production', 'data']) {
+      expect(find(manifests, 'NetworkPolicy', 'allow-prometheus-scrape', ns).spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 15020 }, { protocol: 'TCP', port: 15090 }]);
+    }
+    expect(find(manifests, 'Telemetry', 'mesh-default', 'istio-system').spec.accessLogging[0].providers).toEqual([{ name: ref.accessLogging.providerName }]);
+  });
+
+  test('runtime: the Falco rules load against the stable ruleset and follow the intent graph', () => {
+    const { app, ref, manifests } = reference();
+    const text = find(manifests, 'ConfigMap', 'falco-rules', 'falco').data['zero-trust-rules.yaml'];
+    expect(falcoSchemaErrors(text)).toEqual([]);
+    const items = yaml.parse(text);
+    expect(items.filter((i: any) => i.rule).map((i: any) => i.rule)).toEqual(ref.falcoRules.ruleNames);
+    expect(ref.falcoRules.ruleNames).toHaveLength(6);
+    // order-service calls payment-service (8080) and the database (5432); DNS and istiod from the namespace's egress
+    // policies (other layers' egress policies for it, e.g. to Vault, add their ports)
+    expect(items.find((i: any) => i.list === 'zt_allowed_ports_production_order_service').items).toEqual(expect.arrayContaining([53, 5432, 8080, 15012]));
+    expect(items.find((i: any) => i.list === 'zt_allowed_ports_web_frontend').items).toEqual([53, 8080, 15012]);
+    // the readers the app deploys: the sidecar everywhere, Vault agents where Vault injection is used
+    expect(items.find((i: any) => i.list === 'zt_token_reader_containers').items)
+      .toEqual(expect.arrayContaining(['istio-proxy', 'vault-agent', 'vault-agent-init']));
+    expect(ref.graph.privilegedWorkloads.map(w => w.key)).toContain('falco/DaemonSet/falco');
+    expect(OutputFile.synthAll(app)).toEqual(expect.arrayContaining(['helm/falco-values.yaml', 'istio/mesh-config-access-log.yaml']));
+    const values = yaml.parse(fs.readFileSync(`${app.outdir}/helm/falco-values.yaml`, 'utf8'));
+    expect(values.customRules['zero-trust-rules.yaml']).toBe(text);
   });
 });

@@ -1,4 +1,4 @@
-import { Duration, Testing } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import { IMAGE, setup } from './_fixtures';
 import { MeshService, OutputFile, VaultKubernetesRole, VaultSecret } from '../../src';
 
