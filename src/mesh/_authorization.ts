@@ -9,17 +9,22 @@ import { IMeshWorkload } from '../intent/mesh-workload';
  * with the principals of every caller allowed that operation.
  */
 function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.AuthorizationPolicySpecRules[] {
-  const byOperation = new Map<string, { ports: number[]; methods: string[]; paths: string[]; principals: Set<string> }>();
+  const byOperation = new Map<string, { ports: number[]; methods: string[]; paths: string[]; requestPrincipals: string[];
+    claims: { [claim: string]: string[] }; principals: Set<string>; }>();
   for (const call of graph.callsTo(callee)) {
-    const key = JSON.stringify([call.ports, call.methods, call.paths]);
-    const slot = byOperation.get(key) ?? { ports: call.ports, methods: call.methods, paths: call.paths, principals: new Set<string>() };
+    // a caller that forwards verified end-user tokens (an AccessProxy): the callee re-checks the token
+    const requestPrincipals = call.requestIssuers.map(issuer => `${issuer}/*`);
+    const key = JSON.stringify([call.ports, call.methods, call.paths, requestPrincipals, call.requiredClaims]);
+    const slot = byOperation.get(key) ?? { ports: call.ports, methods: call.methods, paths: call.paths, requestPrincipals,
+      claims: call.requiredClaims, principals: new Set<string>() };
     slot.principals.add(call.sourcePrincipal);
     byOperation.set(key, slot);
   }
   return [...byOperation.keys()].sort().map(key => {
     const op = byOperation.get(key)!;
+    const when = claimConditions(op.claims);
     return {
-      from: [{ source: { principals: [...op.principals].sort() } }],
+      from: [{ source: { principals: [...op.principals].sort(), ...(op.requestPrincipals.length ? { requestPrincipals: op.requestPrincipals } : {}) } }],
       to: [{
         operation: {
           ports: op.ports.map(String),
@@ -27,8 +32,14 @@ function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.Authoriza
           ...(op.paths.length ? { paths: op.paths } : {}),
         },
       }],
+      ...(when.length ? { when } : {}),
     };
   });
+}
+
+/** One `when` condition per required claim: `request.auth.claims[<claim>]` in the accepted values. */
+export function claimConditions(claims: { [claim: string]: string[] }): istio.AuthorizationPolicySpecRulesWhen[] {
+  return Object.keys(claims).sort().map(claim => ({ key: `request.auth.claims[${claim}]`, values: [...claims[claim]] }));
 }
 
 /**
