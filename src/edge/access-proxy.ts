@@ -1,4 +1,4 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, ApiObjectProps, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { isInClusterHost, parseUrl } from './_hosts';
@@ -186,6 +186,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
   private readonly hostnames: string[];
   private readonly jwtRule: istio.RequestAuthenticationSpecJwtRules;
   private readonly jwks?: { service: IMeshWorkload; port: number; path: string };
+  private fetchingJwks = false;
 
   public constructor(scope: Construct, id: string, props: AccessProxyProps) {
     super(scope, id);
@@ -271,10 +272,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     });
 
     at = place('RequestAuthentication');
-    this.requestAuthentication = new istio.RequestAuthentication(at.scope, at.id, {
-      metadata: meta(this.workloadName),
-      spec: { selector: { matchLabels: { ...this.podSelectorLabels } }, jwtRules: [{ ...this.jwtRule }] },
-    });
+    this.requestAuthentication = requestAuthentication(at.scope, at.id, meta(this.workloadName), this.podSelectorLabels, this.jwtRule);
 
     at = place('AuthorizationPolicy');
     this.authorizationPolicy = new istio.AuthorizationPolicy(at.scope, at.id, {
@@ -305,7 +303,8 @@ export class AccessProxy extends Construct implements IMeshWorkload {
 
   /** The routes (calls) this proxy forwards, from the intent graph. */
   public get routes(): CallIntent[] {
-    return this.graph.callsFrom(this);
+    // not the proxy's own calls (JWKS fetches), which carry no end-user token
+    return this.graph.callsFrom(this).filter(c => this.graph._carriesEndUserToken(c));
   }
 
   /** Request principals of verified tokens: `<issuer>/*`. */
@@ -358,14 +357,20 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     if (fetcher === jwks.service) {
       return;
     }
-    this.graph._addCall(fetcher, jwks.service, { ports: [jwks.port], methods: ['GET'], paths: [jwks.path] });
+    this.fetchingJwks = true;
+    try {
+      const call = this.graph._addCall(fetcher, jwks.service, { ports: [jwks.port], methods: ['GET'], paths: [jwks.path] });
+      this.graph._withoutEndUserToken(call);
+    } finally {
+      this.fetchingJwks = false;
+    }
     ensureIngressPolicy(this.graph, jwks.service);
     ensureAuthorizationPolicy(this.graph, jwks.service);
     ensureEgressPolicy(this.graph, fetcher);
   }
 
   private onCall(call: CallIntent): void {
-    if (call.caller !== this) {
+    if (call.caller !== this || this.fetchingJwks) {
       return;
     }
     const callee = call.callee;
@@ -376,7 +381,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     if (protocol === AppProtocol.TCP || protocol === AppProtocol.GRPC) {
       invalid(callee, 'ports', call.ports, `port ${call.ports[0]} of ${workloadKey(callee)} is ${protocol}; an HTTPRoute forwards HTTP`, 'route to an HTTP or HTTP/2 port');
     }
-    const routes = this.graph.callsFrom(this).filter(c => c.callee === callee);
+    const routes = this.routes.filter(c => c.callee === callee);
     if (routes.length > MAX_ROUTE_RULES) {
       invalid(callee, 'routes', routes.length, `an HTTPRoute holds at most ${MAX_ROUTE_RULES} rules`, 'merge paths into fewer allowFrom() calls');
     }
@@ -398,10 +403,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     if (!authnAt.scope.node.tryFindChild(authnAt.id)) {
       // the callee verifies the forwarded token itself, so its AuthorizationPolicy can check the
       // request principal and the claims
-      new istio.RequestAuthentication(authnAt.scope, authnAt.id, {
-        metadata: meta(`${callee.workloadName}-${this.workloadName}-jwt`),
-        spec: { selector: { matchLabels: { ...callee.podSelectorLabels } }, jwtRules: [{ ...this.jwtRule }] },
-      });
+      requestAuthentication(authnAt.scope, authnAt.id, meta(`${callee.workloadName}-${this.workloadName}-jwt`), callee.podSelectorLabels, this.jwtRule);
       if (this.jwks) {
         this.allowJwksFetch(callee);
       }
@@ -420,7 +422,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
   }
 
   private renderRoute(callee: IMeshWorkload): gw.HttpRouteSpec {
-    const calls = this.graph.callsFrom(this).filter(c => c.callee === callee);
+    const calls = this.routes.filter(c => c.callee === callee);
     return {
       parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: this.workloadName, namespace: this.zeroTrustNamespace.namespaceName, sectionName: 'https' }],
       hostnames: [...this.hostnames],
@@ -460,6 +462,20 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     }
     return [...rules.keys()].sort().map(k => rules.get(k)!);
   }
+}
+
+/**
+ * A RequestAuthentication selecting `podLabels`. Written as a plain ApiObject of the binding's
+ * GVK because the generated binding serializes `jwksUri` as the legacy `jwks_uri` (both are in
+ * the CRD); the output keeps the documented field name.
+ */
+function requestAuthentication(scope: Construct, id: string, metadata: ApiObjectMetadata, podLabels: { [key: string]: string },
+  rule: istio.RequestAuthenticationSpecJwtRules): ApiObject {
+  return new ApiObject(scope, id, {
+    ...istio.RequestAuthentication.GVK,
+    metadata,
+    spec: { selector: { matchLabels: { ...podLabels } }, jwtRules: [{ ...rule }] },
+  } as ApiObjectProps);
 }
 
 /** An Istio path (exact, prefix `x*`, suffix `*x`, template) as a Gateway API path match (RE2 for non-exact). */

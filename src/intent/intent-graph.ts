@@ -256,7 +256,7 @@ export class CallIntent {
 
   /** The JWT issuers whose verified tokens the caller forwards (empty unless the caller is an AccessProxy). */
   public get requestIssuers(): string[] {
-    return this.graph.requestIssuersOf(this.caller);
+    return this.graph._carriesEndUserToken(this) ? this.graph.requestIssuersOf(this.caller) : [];
   }
 }
 
@@ -336,6 +336,7 @@ export class IntentGraph extends Construct {
   private readonly requestIssuersByWorkload = new Map<IMeshWorkload, string[]>();
   private readonly callListeners: Array<(call: CallIntent) => void> = [];
   private readonly egressByKey = new Map<string, EgressIntent>();
+  private readonly callsWithoutEndUserToken = new Set<CallIntent>();
 
   public constructor(scope: Construct, id: string, props: IntentGraphProps = {}) {
     super(scope, id);
@@ -615,6 +616,23 @@ export class IntentGraph extends Construct {
     }
     this.egressByKey.set(egress.key, egress);
     return egress;
+  }
+
+  /**
+   * Marks a call a token-verifying caller makes on its own behalf (for example a gateway
+   * fetching JWKS), which carries no end-user token.
+   * @internal
+   */
+  public _withoutEndUserToken(call: CallIntent): void {
+    if (Object.keys(call.requiredClaims).length > 0) {
+      invalid(call.callee, 'requireClaims', call.requiredClaims, 'a call without an end-user token cannot require claims');
+    }
+    this.callsWithoutEndUserToken.add(call);
+  }
+
+  /** @internal */
+  public _carriesEndUserToken(call: CallIntent): boolean {
+    return !this.callsWithoutEndUserToken.has(call);
   }
 
   private checkClaims(caller: IMeshWorkload, callee: IMeshWorkload, requireClaims?: { [claim: string]: string[] }): { [claim: string]: string[] } {
