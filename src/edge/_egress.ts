@@ -5,7 +5,7 @@ import { checkExternalHost, NON_PUBLIC_IPV4, NON_PUBLIC_IPV6 } from './_hosts';
 import * as istio from '../imports/istio-networking';
 import { checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
-import { IMeshWorkload, MeshMode } from '../intent/mesh-workload';
+import { IMeshWorkload, IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
 import { tcpPorts } from '../network/_network-policies';
 
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' };
@@ -31,6 +31,7 @@ export function addExternalEgress(graph: IntentGraph, workload: IMeshWorkload, h
   const egress = graph._addEgress(workload, host, p);
   ensureServiceEntry(graph, workload, host);
   ensureSidecar(graph, workload);
+  ensureNamespaceSidecar(graph, workload.zeroTrustNamespace);
   if (!CILIUM_EGRESS.get(graph)?.has(workload)) {
     ensureExternalEgressPolicy(graph, workload);
   }
@@ -88,6 +89,42 @@ function serviceHost(workload: IMeshWorkload): string {
   return `${ns}/${workload.workloadName}.${ns}.svc.cluster.local`;
 }
 
+/** Hosts every sidecar may see: the control plane's namespace (Istio's recommended Sidecar baseline). */
+const CONTROL_PLANE_HOSTS = 'istio-system/*';
+
+/** Workloads with their own Sidecar (they declared external egress). */
+function hasOwnSidecar(graph: IntentGraph, workload: IMeshWorkload): boolean {
+  return graph.egressFrom(workload).length > 0;
+}
+
+/**
+ * The namespace's default Sidecar (no workload selector), defined once the namespace holds an
+ * external ServiceEntry: a ServiceEntry is visible to the whole namespace, so without it every
+ * other workload there could reach the external host through its sidecar. It lets the
+ * namespace's other workloads see their declared callees only, REGISTRY_ONLY.
+ */
+function ensureNamespaceSidecar(graph: IntentGraph, namespace: IZeroTrustNamespace): void {
+  const at = graph._placement(Layer.EDGE, namespace as Construct, namespace.namespaceName, 'DefaultSidecar');
+  if (at.scope.node.tryFindChild(at.id)) {
+    return;
+  }
+  new istio.Sidecar(at.scope, at.id, {
+    metadata: { name: 'default', namespace: namespace.namespaceName, labels: { ...MANAGED_BY } },
+    spec: Lazy.any({
+      produce: (): istio.SidecarSpec => ({
+        egress: [{
+          hosts: sortedUnique([
+            CONTROL_PLANE_HOSTS,
+            ...graph.workloads.filter(w => w.zeroTrustNamespace === namespace && !hasOwnSidecar(graph, w))
+              .flatMap(w => graph.callsFrom(w).map(c => serviceHost(c.callee))),
+          ]),
+        }],
+        outboundTrafficPolicy: { mode: istio.SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY },
+      }),
+    }),
+  });
+}
+
 function ensureSidecar(graph: IntentGraph, workload: IMeshWorkload): void {
   const ns = workload.zeroTrustNamespace.namespaceName;
   const at = graph._placement(Layer.EDGE, workload as Construct, `${ns}-${workload.workloadName}`, 'Sidecar');
@@ -101,6 +138,7 @@ function ensureSidecar(graph: IntentGraph, workload: IMeshWorkload): void {
         workloadSelector: { labels: { ...workload.podSelectorLabels } },
         egress: [{
           hosts: sortedUnique([
+            CONTROL_PLANE_HOSTS,
             ...graph.callsFrom(workload).map(c => serviceHost(c.callee)),
             ...graph.egressFrom(workload).map(e => `./${e.host}`),
           ]),

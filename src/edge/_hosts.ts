@@ -46,19 +46,19 @@ export function checkExternalHost(scope: IConstruct, graph: IntentGraph, prop: s
     invalid(scope, prop, host, 'wildcard patterns are not allowed: a wildcard ServiceEntry cannot be resolved by DNS and would open every name under it',
       'list each external host name you call, one allowEgressTo() per host');
   }
-  if (IPV4.test(host) || host.includes(':') || host.startsWith('[')) {
+  if (IPV4.test(host) || /^\[?[0-9a-f:]+\]?$/i.test(host) && host.includes(':')) {
     invalid(scope, prop, host, 'IP addresses are not allowed: egress is declared by host name so that the mesh and Cilium can match it', 'use the DNS name of the destination');
   }
   if (host !== host.toLowerCase() || host.length > 253 || host.endsWith('.') || /[/\s@?#]/.test(host)) {
     invalid(scope, prop, host, allowed);
   }
+  if (isInClusterHost(graph, host)) {
+    invalid(scope, prop, host, 'names a destination inside the cluster or the private network (a single label, localhost, *.svc, *.cluster.local, *.local, *.internal or <service>.<namespace>), which is not external egress',
+      'call in-cluster workloads with callee.allowFrom(caller)');
+  }
   const labels = host.split('.');
   if (labels.length < 2 || !labels.every(l => LABEL.test(l)) || /^\d+$/.test(labels[labels.length - 1])) {
     invalid(scope, prop, host, allowed);
-  }
-  if (isInClusterHost(graph, host)) {
-    invalid(scope, prop, host, 'names a destination inside the cluster or the private network (localhost, *.svc, *.cluster.local, *.local, *.internal or <service>.<namespace>), which is not external egress',
-      'call in-cluster workloads with callee.allowFrom(caller)');
   }
   return host;
 }
