@@ -9,14 +9,22 @@ import { IMeshWorkload } from '../intent/mesh-workload';
  * with the principals of every caller allowed that operation.
  */
 function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.AuthorizationPolicySpecRules[] {
-  const byOperation = new Map<string, { ports: number[]; methods: string[]; paths: string[]; requestPrincipals: string[];
-    claims: { [claim: string]: string[] }; principals: Set<string>; }>();
+  type Operation = {
+    ports: number[];
+    methods: string[];
+    paths: string[];
+    requestPrincipals: string[];
+    claims: { [claim: string]: string[] };
+    principals: Set<string>;
+  };
+  const byOperation = new Map<string, Operation>();
   for (const call of graph.callsTo(callee)) {
     // a caller that forwards verified end-user tokens (an AccessProxy): the callee re-checks the token
     const requestPrincipals = call.requestIssuers.map(issuer => `${issuer}/*`);
     const key = JSON.stringify([call.ports, call.methods, call.paths, requestPrincipals, call.requiredClaims]);
-    const slot = byOperation.get(key) ?? { ports: call.ports, methods: call.methods, paths: call.paths, requestPrincipals,
-      claims: call.requiredClaims, principals: new Set<string>() };
+    const slot: Operation = byOperation.get(key)
+      ?? { ports: call.ports, methods: call.methods, paths: call.paths, requestPrincipals, claims: call.requiredClaims,
+        principals: new Set<string>() };
     slot.principals.add(call.sourcePrincipal);
     byOperation.set(key, slot);
   }
@@ -24,7 +32,12 @@ function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.Authoriza
     const op = byOperation.get(key)!;
     const when = claimConditions(op.claims);
     return {
-      from: [{ source: { principals: [...op.principals].sort(), ...(op.requestPrincipals.length ? { requestPrincipals: op.requestPrincipals } : {}) } }],
+      from: [{
+        source: {
+          principals: [...op.principals].sort(),
+          ...(op.requestPrincipals.length ? { requestPrincipals: op.requestPrincipals } : {}),
+        },
+      }],
       to: [{
         operation: {
           ports: op.ports.map(String),

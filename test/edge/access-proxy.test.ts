@@ -207,8 +207,15 @@ describe('AccessProxy', () => {
       const web = new ZeroTrustNamespace(chart, 'web');
       const keycloak = new MeshService(chart, 'keycloak', { namespace: identity, image: 'quay.io/keycloak/keycloak:26.0', ports: [{ port: 8080, servicePort: 80 }] });
       const proxy = new AccessProxy(chart, 'access-proxy', {
-        namespace: edge, hostnames: ['shop.example.com'], tlsSecretName: 'tls',
-        jwt: { ...JWT, jwksUri: 'http://keycloak.identity.svc.cluster.local/realms/shop/protocol/openid-connect/certs', ...(withService ? { jwksService: keycloak } : {}), ...jwt },
+        namespace: edge,
+        hostnames: ['shop.example.com'],
+        tlsSecretName: 'tls',
+        jwt: {
+          ...JWT,
+          jwksUri: 'http://keycloak.identity.svc.cluster.local/realms/shop/protocol/openid-connect/certs',
+          ...(withService ? { jwksService: keycloak } : {}),
+          ...jwt,
+        },
       });
       const frontend = new MeshService(chart, 'frontend', { namespace: web, image: 'ghcr.io/acme/frontend:1', port: 8080 });
       return { chart, proxy, keycloak, frontend };

@@ -196,7 +196,8 @@ export class Cluster {
    * MESH_EXTERNAL ServiceEntry exported to the pod's namespace with the host and port.
    */
   public meshAllowsExternal(from: Pod, host: string, port: number, meshOutboundPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY' = 'ALLOW_ANY'): boolean {
-    const sidecar = this.sidecars.find(s => s.metadata.namespace === from.namespace && s.spec.workloadSelector && selectorMatches({ matchLabels: s.spec.workloadSelector.labels }, from.labels))
+    const sidecar = this.sidecars.find(s => s.metadata.namespace === from.namespace && s.spec.workloadSelector
+      && selectorMatches({ matchLabels: s.spec.workloadSelector.labels }, from.labels))
       ?? this.sidecars.find(s => s.metadata.namespace === from.namespace && !s.spec.workloadSelector);
     const mode = sidecar?.spec.outboundTrafficPolicy?.mode ?? meshOutboundPolicy;
     const entry = this.serviceEntries.find(se => se.spec.hosts.includes(host) && (se.spec.ports ?? []).some((p: any) => p.number === port)
