@@ -22,9 +22,15 @@ function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.Authoriza
     // a caller that forwards verified end-user tokens (an AccessProxy): the callee re-checks the token
     const requestPrincipals = call.requestIssuers.map(issuer => `${issuer}/*`);
     const key = JSON.stringify([call.ports, call.methods, call.paths, requestPrincipals, call.requiredClaims]);
-    const slot: Operation = byOperation.get(key)
-      ?? { ports: call.ports, methods: call.methods, paths: call.paths, requestPrincipals, claims: call.requiredClaims,
-        principals: new Set<string>() };
+    const fresh: Operation = {
+      ports: call.ports,
+      methods: call.methods,
+      paths: call.paths,
+      requestPrincipals,
+      claims: call.requiredClaims,
+      principals: new Set<string>(),
+    };
+    const slot = byOperation.get(key) ?? fresh;
     slot.principals.add(call.sourcePrincipal);
     byOperation.set(key, slot);
   }
