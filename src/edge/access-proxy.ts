@@ -1,4 +1,4 @@
-import { ApiObject, ApiObjectMetadata, ApiObjectProps, Lazy } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, ApiObjectProps, Lazy, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { isInClusterHost, parseUrl } from './_hosts';
@@ -151,7 +151,9 @@ const MAX_RULE_MATCHES = 64;
  * callee's namespace) and a RequestAuthentication.
  *
  * Istio deploys the gateway itself (Deployment, Service and ServiceAccount `<name>-istio`,
- * pods labelled `gateway.networking.k8s.io/gateway-name: <name>`).
+ * pods labelled `gateway.networking.k8s.io/gateway-name: <name>`), customized through a
+ * ConfigMap `<name>-gateway-options` (the Gateway's `infrastructure.parametersRef`) that adds
+ * the RuntimeDefault seccomp profile the `restricted` Pod Security level requires.
  *
  * @example
  * const proxy = new AccessProxy(edgeChart, 'access-proxy', {
@@ -181,6 +183,13 @@ export class AccessProxy extends Construct implements IMeshWorkload {
   public readonly authorizationPolicy: ApiObject;
   /** The NetworkPolicy admitting clients to the gateway pods. */
   public readonly ingressPolicy: k8s.KubeNetworkPolicy;
+  /**
+   * The ConfigMap the Gateway's `infrastructure.parametersRef` points to: a patch of the
+   * Deployment Istio generates (RuntimeDefault seccomp profile, for Pod Security `restricted`).
+   * Add keys (`deployment`, `service`, `horizontalPodAutoscaler`, `podDisruptionBudget`) with
+   * JSON patches on it.
+   */
+  public readonly gatewayOptions: k8s.KubeConfigMap;
 
   private readonly graph: IntentGraph;
   private readonly hostnames: string[];
@@ -253,11 +262,20 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     const place = (childId: string) => this.graph._placement(Layer.EDGE, this, `${namespace}-${this.workloadName}`, childId);
     const meta = (name: string) => ({ name, namespace, labels: { ...MANAGED_BY, 'app.kubernetes.io/name': this.workloadName } });
 
-    let at = place('Gateway');
+    // Istio's generated gateway Deployment sets no seccomp profile, which the `restricted` Pod
+    // Security level rejects (istio/istio#56383): patch it in through the Gateway's parametersRef
+    let at = place('Options');
+    this.gatewayOptions = new k8s.KubeConfigMap(at.scope, at.id, {
+      metadata: meta(`${this.workloadName}-gateway-options`),
+      data: { deployment: Yaml.stringify({ spec: { template: { spec: { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } } } } }) },
+    });
+
+    at = place('Gateway');
     this.gateway = new gw.Gateway(at.scope, at.id, {
       metadata: meta(this.workloadName),
       spec: {
         gatewayClassName,
+        infrastructure: { parametersRef: { group: '', kind: 'ConfigMap', name: `${this.workloadName}-gateway-options` } },
         listeners: [{
           name: 'https',
           port,

@@ -1,4 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
+import * as yaml from 'yaml';
 import { AccessProxy, AccessProxyProps, AppProtocol, IntentGraph, JwksFetcher, JwtIssuer, MeshService, ZeroTrustNamespace } from '../../src';
 import { MeshMode } from '../../src/intent/mesh-workload';
 import { Cluster, Jwt, Pod } from '../support/reachability';
@@ -42,6 +43,10 @@ describe('AccessProxy', () => {
     const gateway = find(manifests, 'Gateway', 'access-proxy', 'edge');
     expect(gateway.apiVersion).toBe('gateway.networking.k8s.io/v1');
     expect(gateway.spec.gatewayClassName).toBe('istio');
+    // the generated Deployment gets the seccomp profile Pod Security `restricted` requires
+    expect(gateway.spec.infrastructure).toEqual({ parametersRef: { group: '', kind: 'ConfigMap', name: 'access-proxy-gateway-options' } });
+    const options = find(manifests, 'ConfigMap', 'access-proxy-gateway-options', 'edge');
+    expect(yaml.parse(options.data.deployment)).toEqual({ spec: { template: { spec: { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } } } } });
     expect(gateway.spec.listeners).toEqual([{
       name: 'https',
       port: 443,

@@ -37,7 +37,7 @@ describe('ReferenceArchitecture', () => {
     const objects = fs.readdirSync(app.outdir).sort()
       .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(`${app.outdir}/${f}`, 'utf8')).map(d => d.toJSON()));
     expectValidManifests(objects);
-    expect(objects).toHaveLength(4 + 24 + 10 + 14 + 18);
+    expect(objects).toHaveLength(4 + 24 + 11 + 14 + 18);
   });
 
   test('layers hold only their own kinds', () => {
@@ -46,7 +46,7 @@ describe('ReferenceArchitecture', () => {
     expect(kinds('namespaces')).toEqual(['Namespace']);
     expect(kinds('network')).toEqual(['NetworkPolicy']);
     expect(kinds('mesh')).toEqual(['AuthorizationPolicy', 'PeerAuthentication']);
-    expect(kinds('edge')).toEqual(['AuthorizationPolicy', 'CiliumNetworkPolicy', 'Gateway', 'HTTPRoute', 'NetworkPolicy', 'RequestAuthentication', 'ServiceEntry', 'Sidecar']);
+    expect(kinds('edge')).toEqual(['AuthorizationPolicy', 'CiliumNetworkPolicy', 'ConfigMap', 'Gateway', 'HTTPRoute', 'NetworkPolicy', 'RequestAuthentication', 'ServiceEntry', 'Sidecar']);
     expect(kinds('workloads')).toEqual(['Deployment', 'Service', 'ServiceAccount']);
   });
 
