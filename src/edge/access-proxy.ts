@@ -2,6 +2,7 @@ import { ApiObject, ApiObjectMetadata, ApiObjectProps, Lazy, Yaml } from 'cdk8s'
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { isInClusterHost, parseUrl } from './_hosts';
+import { istioPathToRegex } from './_paths';
 import * as gw from '../imports/gateway-api';
 import * as istio from '../imports/istio-security';
 import { checkDns1123Label, checkPort, invalid, sortedUnique } from '../intent/_validation';
@@ -496,17 +497,10 @@ function requestAuthentication(scope: Construct, id: string, metadata: ApiObject
   } as ApiObjectProps);
 }
 
-/** An Istio path (exact, prefix `x*`, suffix `*x`, template) as a Gateway API path match (RE2 for non-exact). */
+/** An Istio path as a Gateway API path match: Exact, or RE2 for prefixes, suffixes and templates. */
 function routePath(path: string): gw.HttpRouteSpecRulesMatchesPath {
-  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  if (path.includes('{')) {
-    return { type: gw.HttpRouteSpecRulesMatchesPathType.REGULAR_EXPRESSION, value: path.split('/').map(s => (s === '{**}' ? '.*' : s === '{*}' ? '[^/]+' : esc(s))).join('/') };
-  }
-  if (path.endsWith('*')) {
-    return { type: gw.HttpRouteSpecRulesMatchesPathType.REGULAR_EXPRESSION, value: `${esc(path.slice(0, -1))}.*` };
-  }
-  if (path.startsWith('*')) {
-    return { type: gw.HttpRouteSpecRulesMatchesPathType.REGULAR_EXPRESSION, value: `.*${esc(path.slice(1))}` };
-  }
-  return { type: gw.HttpRouteSpecRulesMatchesPathType.EXACT, value: path };
+  const exact = !path.includes('{') && !path.includes('*');
+  return exact
+    ? { type: gw.HttpRouteSpecRulesMatchesPathType.EXACT, value: path }
+    : { type: gw.HttpRouteSpecRulesMatchesPathType.REGULAR_EXPRESSION, value: istioPathToRegex(path) };
 }

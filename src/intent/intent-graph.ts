@@ -337,6 +337,7 @@ export class IntentGraph extends Construct {
   private readonly callListeners: Array<(call: CallIntent) => void> = [];
   private readonly egressByKey = new Map<string, EgressIntent>();
   private readonly callsWithoutEndUserToken = new Set<CallIntent>();
+  private readonly ciliumHttpWorkloads = new Set<IMeshWorkload>();
 
   public constructor(scope: Construct, id: string, props: IntentGraphProps = {}) {
     super(scope, id);
@@ -633,6 +634,21 @@ export class IntentGraph extends Construct {
   /** @internal */
   public _carriesEndUserToken(call: CallIntent): boolean {
     return !this.callsWithoutEndUserToken.has(call);
+  }
+
+  /**
+   * Records that Cilium, not Istio, authorizes the HTTP requests `workload` receives (one
+   * enforcement point per workload): its AuthorizationPolicy then opens its declared ports to
+   * any source and its Kubernetes ingress NetworkPolicy admits nothing (Cilium admits the callers).
+   * @internal
+   */
+  public _enforceHttpWithCilium(workload: IMeshWorkload): void {
+    this.ciliumHttpWorkloads.add(workload);
+  }
+
+  /** Whether Cilium authorizes the HTTP requests `workload` receives (`HttpEnforcement.CILIUM`). */
+  public httpEnforcedByCilium(workload: IMeshWorkload): boolean {
+    return this.ciliumHttpWorkloads.has(workload);
   }
 
   private checkClaims(caller: IMeshWorkload, callee: IMeshWorkload, requireClaims?: { [claim: string]: string[] }): { [claim: string]: string[] } {

@@ -9,6 +9,13 @@ import { IMeshWorkload } from '../intent/mesh-workload';
  * with the principals of every caller allowed that operation.
  */
 function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.AuthorizationPolicySpecRules[] {
+  if (graph.httpEnforcedByCilium(callee)) {
+    // Cilium authorizes this workload's requests (callers by endpoint identity, methods and
+    // paths by its L7 proxy) on plaintext traffic, where Istio sees no principal: open the
+    // declared ports only, to any source
+    const ports = [...new Set(graph.callsTo(callee).flatMap(c => c.ports))].sort((a, b) => a - b);
+    return ports.length ? [{ to: [{ operation: { ports: ports.map(String) } }] }] : [];
+  }
   type Operation = {
     ports: number[];
     methods: string[];

@@ -39,7 +39,7 @@ test('README: the edge and egress example runs and does what the text says', () 
   expect(c.meshAllows({ namespace: '', name: 'browser', labels: {}, serviceAccount: '' }, proxy, { port: 443, method: 'GET', path: '/' })).toBe(false);
   expect(c.meshAllows({ namespace: '', name: 'browser', labels: {}, serviceAccount: '' }, proxy, { port: 443, method: 'POST', path: '/account/x', jwt: user })).toBe(true);
   // "toFQDNs per host AND the DNS-proxy rule"; "the ipBlock policy is then not emitted"
-  expect(find(manifests, 'CiliumNetworkPolicy', 'payment-service-egress').spec.egress[0].toPorts[0].rules).toEqual({ dns: [{ matchPattern: '*' }] });
+  expect(find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium').spec.egress[0].toPorts[0].rules).toEqual({ dns: [{ matchPattern: '*' }] });
   expect(c.ciliumAllowsFqdn(payments, 'api.stripe.com', 443)).toBe(true);
   expect(manifests.some(m => m.metadata.name === 'payment-service-external-egress')).toBe(false);
   expect(c.meshAllowsExternal(payments, 'api.stripe.com', 443)).toBe(true);

@@ -226,7 +226,7 @@ describe('ReferenceArchitecture', () => {
       const { manifests } = reference();
       const c = new Cluster(manifests);
       const payments = c.pod('production', 'payment-service');
-      const cnp = find(manifests, 'CiliumNetworkPolicy', 'payment-service-egress', 'production');
+      const cnp = find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium', 'production');
       expect(cnp.spec.egress[0].toPorts[0].rules).toEqual({ dns: [{ matchPattern: '*' }] });
       expect(c.ciliumAllowsFqdn(payments, 'api.stripe.com', 443)).toBe(true);
       for (const pod of c.pods) {

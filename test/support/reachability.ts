@@ -228,6 +228,31 @@ export class Cluster {
     return learnsNames && named;
   }
 
+  /**
+   * Cilium's ingress decision for a request to `to`: allowed when no CiliumNetworkPolicy selecting
+   * the pod has ingress rules; otherwise some rule's `fromEndpoints` selects the caller (namespace
+   * label `k8s:io.kubernetes.pod.namespace`, pod labels with or without `k8s:`), a `toPorts`
+   * entry has the port, and, when it carries `rules.http`, one HTTP rule's method and path regular
+   * expressions match the whole method and path (an L4 connection never matches an HTTP rule).
+   */
+  public ciliumAllowsHttp(from: Pod, to: Pod, request: Request): boolean {
+    const selecting = this.ciliumPolicies.filter(p => p.metadata.namespace === to.namespace && selectorMatches(p.spec.endpointSelector, to.labels)
+      && p.spec.ingress !== undefined);
+    if (selecting.length === 0) return true;
+    const rules = selecting.flatMap(p => p.spec.ingress);
+    const callerLabels: Record<string, string> = { 'k8s:io.kubernetes.pod.namespace': from.namespace };
+    for (const [k, v] of Object.entries(from.labels)) {
+      callerLabels[k] = v;
+      callerLabels[`k8s:${k}`] = v;
+    }
+    const full = (re: string, value: string | undefined) => value !== undefined && new RegExp(`^(?:${re})$`).test(value);
+    return rules.some((rule: any) => (rule.fromEndpoints ?? []).some((sel: any) => selectorMatches(sel, callerLabels))
+      && (rule.toPorts ?? []).some((tp: any) => tp.ports.some((pp: any) => Number(pp.port) === request.port)
+        && (!tp.rules?.http || tp.rules.http.some((h: any) => (h.method === undefined || full(h.method, request.method))
+          && (h.path === undefined || full(h.path, request.path))
+          && (h.method !== undefined || h.path !== undefined || request.method !== undefined)))));
+  }
+
   private directionAllows(direction: 'Ingress' | 'Egress', subject: Pod, peer: Pod, port: number, protocol: string): boolean {
     const selecting = this.networkPolicies.filter(np => np.metadata.namespace === subject.namespace
       && selectorMatches(np.spec.podSelector, subject.labels)
