@@ -8,7 +8,7 @@ import * as istio from '../imports/istio-security';
 import { checkDns1123Label, checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { CallIntent, IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, MeshMode, WorkloadPort } from '../intent/mesh-workload';
-import { claimConditions, ensureAuthorizationPolicy } from '../mesh/_authorization';
+import { claimConditions, ensureAuthorizationPolicy, headerConditions } from '../mesh/_authorization';
 import { ensureEgressPolicy, ensureIngressPolicy, NAMESPACE_NAME_LABEL } from '../network/_network-policies';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
@@ -449,10 +449,13 @@ export class AccessProxy extends Construct implements IMeshWorkload {
         const port = callee.workloadPorts.find(p => p.port === call.ports[0])!;
         const paths: Array<gw.HttpRouteSpecRulesMatchesPath | undefined> = call.paths.length ? call.paths.map(routePath) : [undefined];
         const methods: Array<string | undefined> = call.methods.length ? call.methods : [undefined];
+        const headers = Object.keys(call.requiredHeaders)
+          .map(name => ({ type: gw.HttpRouteSpecRulesMatchesHeadersType.EXACT, name, value: call.requiredHeaders[name] }));
         return {
           matches: paths.flatMap(path => methods.map(method => ({
             path: path ?? { type: gw.HttpRouteSpecRulesMatchesPathType.PATH_PREFIX, value: '/' },
             ...(method ? { method: method as gw.HttpRouteSpecRulesMatchesMethod } : {}),
+            ...(headers.length ? { headers } : {}),
           }))),
           backendRefs: [{ name: callee.workloadName, port: port.servicePort ?? port.port }],
         };
@@ -464,10 +467,10 @@ export class AccessProxy extends Construct implements IMeshWorkload {
   private gatewayRules(): istio.AuthorizationPolicySpecRules[] {
     const rules = new Map<string, istio.AuthorizationPolicySpecRules>();
     for (const call of this.routes) {
-      const when = claimConditions(call.requiredClaims);
+      const when = [...claimConditions(call.requiredClaims), ...headerConditions(call.requiredHeaders)];
       const rule: istio.AuthorizationPolicySpecRules = {
         from: [{ source: { requestPrincipals: this.requestPrincipals } }],
-        ...(call.isL7 ? {
+        ...(call.methods.length || call.paths.length ? {
           to: [{
             operation: {
               ...(call.methods.length ? { methods: call.methods } : {}),

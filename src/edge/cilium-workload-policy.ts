@@ -202,7 +202,12 @@ export class CiliumWorkloadPolicy extends Construct {
     return graph.callsTo(this.workload).map(call => {
       const paths: Array<string | undefined> = call.paths.length ? call.paths.map(istioPathToRegex) : [undefined];
       const methods: Array<string | undefined> = call.methods.length ? call.methods : [undefined];
-      const http = paths.flatMap(path => methods.map(method => ({ ...(method ? { method } : {}), ...(path ? { path } : {}) })));
+      const headerMatches = Object.keys(call.requiredHeaders).map(name => ({ name, value: call.requiredHeaders[name] }));
+      const http = paths.flatMap(path => methods.map(method => ({
+        ...(method ? { method } : {}),
+        ...(path ? { path } : {}),
+        ...(headerMatches.length ? { headerMatches } : {}),
+      })));
       return {
         fromEndpoints: [{ matchLabels: endpointLabels(call.caller) }],
         toPorts: [{

@@ -167,6 +167,18 @@ export interface CallOptions {
    * @default - no claim is required (a verified token is still required when the caller is an AccessProxy)
    */
   readonly requireClaims?: { [claim: string]: string[] };
+
+  /**
+   * HTTP request headers the caller must send, `lower-case name -> exact value` (every header
+   * listed). Rendered as `when: request.headers[<name>]` in Istio, `headerMatches` in Cilium
+   * HTTP rules and header matches of the access proxy's routes. Only for HTTP, HTTP/2 and gRPC
+   * ports. Headers are set by the caller: use them to pin an API version or a tenant, never as
+   * proof of identity.
+   *
+   * @example { 'x-api-version': 'v1' }
+   * @default - no header is required
+   */
+  readonly requireHeaders?: { [name: string]: string };
 }
 
 /**
@@ -198,6 +210,13 @@ export interface RequestQuery {
    * @default - no token: calls that require claims are not allowed
    */
   readonly claims?: { [claim: string]: string[] };
+
+  /**
+   * The request headers (`lower-case name -> value`).
+   *
+   * @default - no headers: calls that require headers are not allowed
+   */
+  readonly headers?: { [name: string]: string };
 }
 
 /**
@@ -207,8 +226,9 @@ export interface RequestQuery {
 export class CallIntent {
   /** @internal */
   public static _create(graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload,
-    ports: number[], methods: string[], paths: string[], claims: { [claim: string]: string[] } = {}): CallIntent {
-    return new CallIntent(graph, caller, callee, ports, methods, paths, claims);
+    ports: number[], methods: string[], paths: string[], claims: { [claim: string]: string[] } = {},
+    headers: { [name: string]: string } = {}): CallIntent {
+    return new CallIntent(graph, caller, callee, ports, methods, paths, claims, headers);
   }
 
   /** The calling workload. */
@@ -223,13 +243,16 @@ export class CallIntent {
   public readonly paths: string[];
   /** JWT claims the end user's token must carry (claim -> accepted values, sorted); empty means none. */
   public readonly requiredClaims: { [claim: string]: string[] };
+  /** HTTP headers the request must carry (lower-case name -> exact value); empty means none. */
+  public readonly requiredHeaders: { [name: string]: string };
 
   private readonly graph: IntentGraph;
 
   private constructor(graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload, ports: number[], methods: string[], paths: string[],
-    claims: { [claim: string]: string[] }) {
+    claims: { [claim: string]: string[] }, headers: { [name: string]: string }) {
     this.graph = graph;
     this.requiredClaims = claims;
+    this.requiredHeaders = headers;
     this.caller = caller;
     this.callee = callee;
     this.ports = ports;
@@ -242,16 +265,17 @@ export class CallIntent {
     return this.graph.principalOf(this.caller);
   }
 
-  /** Whether the call is restricted at L7 (by method or path). */
+  /** Whether the call is restricted at L7 (by method, path or header). */
   public get isL7(): boolean {
-    return this.methods.length > 0 || this.paths.length > 0;
+    return this.methods.length > 0 || this.paths.length > 0 || Object.keys(this.requiredHeaders).length > 0;
   }
 
   /** A stable, human-readable key of the call. */
   public get key(): string {
     const l7 = this.isL7 ? ` ${this.methods.join(',') || '*'} ${this.paths.join(',') || '*'}` : '';
     const claims = Object.keys(this.requiredClaims).map(c => `${c}=${this.requiredClaims[c].join('|')}`).join(',');
-    return `${workloadKey(this.caller)} -> ${workloadKey(this.callee)}:${this.ports.join(',')}${l7}${claims ? ` [${claims}]` : ''}`;
+    const headers = Object.keys(this.requiredHeaders).map(h => `${h}: ${this.requiredHeaders[h]}`).join(',');
+    return `${workloadKey(this.caller)} -> ${workloadKey(this.callee)}:${this.ports.join(',')}${l7}${claims ? ` [${claims}]` : ''}${headers ? ` {${headers}}` : ''}`;
   }
 
   /** The JWT issuers whose verified tokens the caller forwards (empty unless the caller is an AccessProxy). */
@@ -291,6 +315,10 @@ export class EgressIntent {
 
 const GRAPHS = new WeakMap<IConstruct, IntentGraph>();
 const CLAIM_NAME = /^[A-Za-z0-9_.:\/-]{1,128}$/;
+const HEADER_NAME = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
+/** Headers a call may not be restricted by: set by proxies, carrying credentials, or hop-by-hop. */
+const PSEUDO_OR_HOP = ['host', 'authorization', 'cookie', 'connection', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'x-forwarded-client-cert'];
 const HTTP_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
 
 /**
@@ -392,7 +420,8 @@ export class IntentGraph extends Construct {
       && (request.port === undefined || call.ports.includes(request.port))
       && (request.method === undefined || call.methods.length === 0 || call.methods.includes(request.method))
       && (request.path === undefined || call.paths.length === 0 || call.paths.some(p => pathMatches(p, request.path!)))
-      && claimsMatch(call.requiredClaims, request.claims));
+      && claimsMatch(call.requiredClaims, request.claims)
+      && Object.keys(call.requiredHeaders).every(h => request.headers?.[h] === call.requiredHeaders[h]));
   }
 
   /**
@@ -417,6 +446,7 @@ export class IntentGraph extends Construct {
         ...(c.methods.length ? { methods: c.methods } : {}),
         ...(c.paths.length ? { paths: c.paths } : {}),
         ...(Object.keys(c.requiredClaims).length ? { requireClaims: c.requiredClaims } : {}),
+        ...(Object.keys(c.requiredHeaders).length ? { requireHeaders: c.requiredHeaders } : {}),
       })),
       ...(this.egressByKey.size ? { egress: this.egress.map(e => ({ from: workloadKey(e.workload), host: e.host, port: e.port })) } : {}),
     };
@@ -541,7 +571,8 @@ export class IntentGraph extends Construct {
       }
     }
     const claims = this.checkClaims(caller, callee, options.requireClaims);
-    const call = CallIntent._create(this, caller, callee, ports, methods, paths, claims);
+    const headers = this.checkHeaders(callee, ports, options.requireHeaders);
+    const call = CallIntent._create(this, caller, callee, ports, methods, paths, claims, headers);
     const existing = this.callsByKey.get(call.key);
     if (existing) {
       return existing;
@@ -649,6 +680,37 @@ export class IntentGraph extends Construct {
   /** Whether Cilium authorizes the HTTP requests `workload` receives (`HttpEnforcement.CILIUM`). */
   public httpEnforcedByCilium(workload: IMeshWorkload): boolean {
     return this.ciliumHttpWorkloads.has(workload);
+  }
+
+  private checkHeaders(callee: IMeshWorkload, ports: number[], requireHeaders?: { [name: string]: string }): { [name: string]: string } {
+    if (requireHeaders === undefined) {
+      return {};
+    }
+    if (typeof requireHeaders !== 'object' || requireHeaders === null || Object.keys(requireHeaders).length === 0) {
+      invalid(callee, 'requireHeaders', requireHeaders, 'must name at least one header', 'leave requireHeaders out to require none');
+    }
+    const result: { [name: string]: string } = {};
+    for (const name of Object.keys(requireHeaders).sort(compare)) {
+      if (!HEADER_NAME.test(name) || PSEUDO_OR_HOP.includes(name)) {
+        invalid(callee, 'requireHeaders', name, 'header names are lower-case HTTP tokens (letters, digits, \'-\', \'_\', \'.\'), not :pseudo, host, authorization, cookie or hop-by-hop headers',
+          'require claims (requireClaims) for identity, and methods, paths or ordinary headers for routing');
+      }
+      const value = requireHeaders[name];
+      if (typeof value !== 'string' || value.length === 0 || value.length > 256 || /[\r\n*]/.test(value)) {
+        invalid(callee, `requireHeaders.${name}`, value, 'must be an exact, non-empty value of at most 256 characters (no \'*\', no line breaks)');
+      }
+      result[name] = value;
+    }
+    const opaque = callee.workloadPorts.filter(p => ports.includes(p.port) && p.protocol === AppProtocol.TCP).map(p => p.port);
+    if (opaque.length > 0) {
+      invalid(callee, 'requireHeaders', result, `port ${opaque.join(', ')} of ${workloadKey(callee)} is plain TCP, where no HTTP header can be seen`,
+        'restrict the call to the HTTP ports with `ports`');
+    }
+    if (callee.zeroTrustNamespace.meshMode === MeshMode.AMBIENT) {
+      invalid(callee, 'requireHeaders', result, `namespace ${callee.zeroTrustNamespace.namespaceName} is in ambient mode, where ztunnel enforces L4 only`,
+        'drop requireHeaders, or use MeshMode.SIDECAR for this namespace');
+    }
+    return result;
   }
 
   private checkClaims(caller: IMeshWorkload, callee: IMeshWorkload, requireClaims?: { [claim: string]: string[] }): { [claim: string]: string[] } {

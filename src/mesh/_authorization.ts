@@ -22,19 +22,21 @@ function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.Authoriza
     paths: string[];
     requestPrincipals: string[];
     claims: { [claim: string]: string[] };
+    headers: { [name: string]: string };
     principals: Set<string>;
   };
   const byOperation = new Map<string, Operation>();
   for (const call of graph.callsTo(callee)) {
     // a caller that forwards verified end-user tokens (an AccessProxy): the callee re-checks the token
     const requestPrincipals = call.requestIssuers.map(issuer => `${issuer}/*`);
-    const key = JSON.stringify([call.ports, call.methods, call.paths, requestPrincipals, call.requiredClaims]);
+    const key = JSON.stringify([call.ports, call.methods, call.paths, requestPrincipals, call.requiredClaims, call.requiredHeaders]);
     const fresh: Operation = {
       ports: call.ports,
       methods: call.methods,
       paths: call.paths,
       requestPrincipals,
       claims: call.requiredClaims,
+      headers: call.requiredHeaders,
       principals: new Set<string>(),
     };
     const slot = byOperation.get(key) ?? fresh;
@@ -43,7 +45,7 @@ function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.Authoriza
   }
   return [...byOperation.keys()].sort().map(key => {
     const op = byOperation.get(key)!;
-    const when = claimConditions(op.claims);
+    const when = [...claimConditions(op.claims), ...headerConditions(op.headers)];
     return {
       from: [{
         source: {
@@ -61,6 +63,11 @@ function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.Authoriza
       ...(when.length ? { when } : {}),
     };
   });
+}
+
+/** One `when` condition per required header: `request.headers[<name>]` equal to the value. */
+export function headerConditions(headers: { [name: string]: string }): istio.AuthorizationPolicySpecRulesWhen[] {
+  return Object.keys(headers).sort().map(name => ({ key: `request.headers[${name}]`, values: [headers[name]] }));
 }
 
 /** One `when` condition per required claim: `request.auth.claims[<claim>]` in the accepted values. */

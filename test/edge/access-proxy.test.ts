@@ -197,6 +197,22 @@ describe('AccessProxy', () => {
     expect(find(manifests, 'HTTPRoute', 'access-proxy-frontend').spec.rules[0].matches).toEqual([{ path: { type: 'PathPrefix', value: '/' } }]);
   });
 
+  test('required headers: a route header match, and when conditions at the gateway and the callee', () => {
+    const s = setup();
+    s.frontend.allowFrom(s.proxy, { methods: ['GET'], paths: ['/api/*'], requireHeaders: { 'x-api-version': 'v2' } });
+    const manifests = synthValid(s.chart);
+    expect(find(manifests, 'HTTPRoute', 'access-proxy-frontend').spec.rules[0].matches).toEqual([
+      { method: 'GET', path: { type: 'RegularExpression', value: '/api/.*' }, headers: [{ type: 'Exact', name: 'x-api-version', value: 'v2' }] },
+    ]);
+    const condition = { key: 'request.headers[x-api-version]', values: ['v2'] };
+    expect(find(manifests, 'AuthorizationPolicy', 'access-proxy-require-jwt').spec.rules[0].when).toEqual([condition]);
+    expect(find(manifests, 'AuthorizationPolicy', 'frontend').spec.rules[0].when).toEqual([condition]);
+    const c = new Cluster(manifests);
+    const gateway = c.pod('edge', 'access-proxy');
+    expect(c.meshAllows(INTERNET, gateway, { port: 443, method: 'GET', path: '/api/x', jwt: token(), headers: { 'x-api-version': 'v2' } })).toBe(true);
+    expect(c.meshAllows(INTERNET, gateway, { port: 443, method: 'GET', path: '/api/x', jwt: token(), headers: { 'x-api-version': 'v1' } })).toBe(false);
+  });
+
   test('allowedSourceRanges and port shape the external ingress', () => {
     const { chart } = setup({ allowedSourceRanges: ['203.0.113.0/24'], port: 8443 });
     const policy = find(synthValid(chart), 'NetworkPolicy', 'access-proxy-external-ingress', 'edge');

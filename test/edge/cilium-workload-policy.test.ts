@@ -143,6 +143,21 @@ describe('CiliumWorkloadPolicy', () => {
       expect(c.meshAllows(frontend, pay, { port: 9090 })).toBe(false);
     });
 
+    test('required headers become Cilium headerMatches', () => {
+      const s = setup();
+      s.payments.allowFrom(s.orders, { methods: ['POST'], paths: ['/api/v1/charge'], requireHeaders: { 'x-api-version': 'v1' } });
+      new CiliumWorkloadPolicy(s.chart, 'p', { workload: s.payments, httpEnforcement: HttpEnforcement.CILIUM });
+      const manifests = synthValid(s.chart);
+      expect(find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium').spec.ingress[0].toPorts[0].rules).toEqual({
+        http: [{ method: 'POST', path: '/api/v1/charge', headerMatches: [{ name: 'x-api-version', value: 'v1' }] }],
+      });
+      const c = new Cluster(manifests);
+      const [pay, orders] = [c.pod('production', 'payment-service'), c.pod('production', 'order-service')];
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/charge', headers: { 'x-api-version': 'v1' } })).toBe(true);
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/charge', headers: { 'x-api-version': 'v2' } })).toBe(false);
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/charge' })).toBe(false);
+    });
+
     test('in an ambient namespace it is an error', () => {
       const app = Testing.app();
       const chart = new Chart(app, 'c');

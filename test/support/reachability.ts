@@ -28,6 +28,8 @@ export interface Request {
   readonly path?: string;
   /** The end user's JWT, if the request carries one (`Authorization: Bearer ...`). */
   readonly jwt?: Jwt;
+  /** Request headers (lower-case names). */
+  readonly headers?: Record<string, string>;
 }
 
 /** The verifiable content of an end-user JWT. */
@@ -250,7 +252,8 @@ export class Cluster {
       && (rule.toPorts ?? []).some((tp: any) => tp.ports.some((pp: any) => Number(pp.port) === request.port)
         && (!tp.rules?.http || tp.rules.http.some((h: any) => (h.method === undefined || full(h.method, request.method))
           && (h.path === undefined || full(h.path, request.path))
-          && (h.method !== undefined || h.path !== undefined || request.method !== undefined)))));
+          && (h.headerMatches ?? []).every((hm: any) => request.headers?.[hm.name] === hm.value)
+          && (h.method !== undefined || h.path !== undefined || h.headerMatches !== undefined || request.method !== undefined)))));
   }
 
   private directionAllows(direction: 'Ingress' | 'Egress', subject: Pod, peer: Pod, port: number, protocol: string): boolean {
@@ -287,15 +290,19 @@ type RequestAuth = { principal: string; claims: Record<string, string | string[]
 function ruleMatches(rule: any, principal: string, namespace: string, request: Request, auth?: RequestAuth): boolean {
   const fromOk = !rule.from || rule.from.some((f: any) => sourceMatches(f.source ?? {}, principal, namespace, auth));
   const toOk = !rule.to || rule.to.some((t: any) => operationMatches(t.operation ?? {}, request));
-  const whenOk = (rule.when ?? []).every((c: any) => conditionMatches(c, auth));
+  const whenOk = (rule.when ?? []).every((c: any) => conditionMatches(c, auth, request));
   return fromOk && toOk && whenOk;
 }
 
-/** `request.auth.claims[<name>]` conditions: a list claim matches when one element matches; no token never matches. */
-function conditionMatches(condition: any, auth: RequestAuth): boolean {
+/**
+ * `request.auth.claims[<name>]` conditions (a list claim matches when one element matches; no
+ * token never matches) and `request.headers[<name>]` conditions (absent header never matches).
+ */
+function conditionMatches(condition: any, auth: RequestAuth, request: Request): boolean {
+  const header = /^request\.headers\[([^\]]+)\]$/.exec(condition.key);
   const m = /^request\.auth\.claims\[([^\]]+)\]$/.exec(condition.key);
-  if (!m) throw new Error(`condition key not evaluated by this test helper: ${condition.key}`);
-  const raw = auth?.claims[m[1]];
+  if (!m && !header) throw new Error(`condition key not evaluated by this test helper: ${condition.key}`);
+  const raw = header ? request.headers?.[header[1]] : auth?.claims[m![1]];
   const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   if (condition.values && !values.some(v => condition.values.some((p: string) => istioStringMatch(p, v)))) return false;
   if (condition.notValues && values.some(v => condition.notValues.some((p: string) => istioStringMatch(p, v)))) return false;
