@@ -129,6 +129,7 @@ const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' };
 const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3})$/i;
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_ROUTE_RULES = 16;
 const MAX_RULE_MATCHES = 64;
 
@@ -223,7 +224,9 @@ export class AccessProxy extends Construct implements IMeshWorkload {
       }
     }
     this.hostnames = sortedUnique(props.hostnames);
-    checkDns1123Label(this, 'tlsSecretName', props.tlsSecretName);
+    if (typeof props.tlsSecretName !== 'string' || props.tlsSecretName.length > 253 || !DNS1123_SUBDOMAIN.test(props.tlsSecretName)) {
+      invalid(this, 'tlsSecretName', props.tlsSecretName, 'must be the name of a Secret (a DNS-1123 subdomain: lower-case alphanumerics, \'-\' and \'.\')');
+    }
     const sources = props.allowedSourceRanges ?? ['0.0.0.0/0', '::/0'];
     if (!Array.isArray(sources) || sources.length === 0 || sources.some(c => typeof c !== 'string' || !CIDR.test(c))) {
       invalid(this, 'allowedSourceRanges', sources, 'must be a non-empty list of CIDRs such as \'203.0.113.0/24\'');
