@@ -211,6 +211,9 @@ export class AccessProxy extends Construct implements IMeshWorkload {
         'put the proxy in a ZeroTrustNamespace with MeshMode.SIDECAR');
     }
     this.workloadName = checkDns1123Label(this, 'name', props.name ?? id);
+    if (this.workloadName.length > 57) {
+      invalid(this, 'name', this.workloadName, 'must be at most 57 characters: Istio names the gateway Deployment, Service and ServiceAccount `<name>-istio` (at most 63)');
+    }
     this.serviceAccountName = `${this.workloadName}-istio`;
     this.podSelectorLabels = { [GATEWAY_NAME_LABEL]: this.workloadName };
     const port = checkPort(this, 'port', props.port ?? 443);

@@ -318,6 +318,7 @@ describe('AccessProxy', () => {
     });
 
     test('hostnames, TLS secret, source ranges, namespace mode', () => {
+      expect(() => setup({ name: 'a'.repeat(58) })).toThrow(/^\[edge-test\/access-proxy\] invalid name "a{58}": must be at most 57 characters: Istio names the gateway Deployment/);
       expect(() => setup({ hostnames: [] })).toThrow(/^\[edge-test\/access-proxy\] invalid hostnames \[\]: must list at least one host name/);
       expect(() => setup({ hostnames: ['Shop.Example.com'] })).toThrow(/invalid hostnames "Shop\.Example\.com": must be a lower-case DNS name/);
       expect(() => setup({ tlsSecretName: 'My Secret' })).toThrow(/^\[edge-test\/access-proxy\] invalid tlsSecretName "My Secret": must be the name of a Secret/);
