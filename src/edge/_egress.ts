@@ -51,11 +51,6 @@ export function markCiliumEgress(graph: IntentGraph, workload: IMeshWorkload): v
   at.scope.node.tryRemoveChild(at.id);
 }
 
-/** Whether Cilium enforces the external egress of `workload`. */
-export function isCiliumEgress(graph: IntentGraph, workload: IMeshWorkload): boolean {
-  return CILIUM_EGRESS.get(graph)?.has(workload) ?? false;
-}
-
 /** Istio protocol of an external port: HTTP on 80, TLS (SNI-matched, never decrypted) otherwise. */
 function externalProtocol(port: number): string {
   return port === 80 ? 'HTTP' : 'TLS';

@@ -200,13 +200,20 @@ describe('AccessProxy', () => {
   test('required headers: a route header match, and when conditions at the gateway and the callee', () => {
     const s = setup();
     s.frontend.allowFrom(s.proxy, { methods: ['GET'], paths: ['/api/*'], requireHeaders: { 'x-api-version': 'v2' } });
+    s.frontend.allowFrom(s.proxy, { methods: ['GET'], paths: ['*.json', '/v/{*}/doc'] });
     const manifests = synthValid(s.chart);
-    expect(find(manifests, 'HTTPRoute', 'access-proxy-frontend').spec.rules[0].matches).toEqual([
+    const rules = find(manifests, 'HTTPRoute', 'access-proxy-frontend').spec.rules;
+    expect(rules.find((r: any) => r.matches[0].headers).matches).toEqual([
       { method: 'GET', path: { type: 'RegularExpression', value: '/api/.*' }, headers: [{ type: 'Exact', name: 'x-api-version', value: 'v2' }] },
     ]);
+    // suffixes and templates become RE2 regular expressions (Envoy matches them against the whole path)
+    expect(rules.find((r: any) => !r.matches[0].headers).matches.map((m: any) => m.path)).toEqual([
+      { type: 'RegularExpression', value: '.*\\.json' }, { type: 'RegularExpression', value: '/v/[^/]+/doc' },
+    ]);
     const condition = { key: 'request.headers[x-api-version]', values: ['v2'] };
-    expect(find(manifests, 'AuthorizationPolicy', 'access-proxy-require-jwt').spec.rules[0].when).toEqual([condition]);
-    expect(find(manifests, 'AuthorizationPolicy', 'frontend').spec.rules[0].when).toEqual([condition]);
+    const conditions = (name: string) => find(manifests, 'AuthorizationPolicy', name).spec.rules.map((r: any) => r.when);
+    expect(conditions('access-proxy-require-jwt')).toEqual([undefined, [condition]]);
+    expect(conditions('frontend')).toEqual([undefined, [condition]]);
     const c = new Cluster(manifests);
     const gateway = c.pod('edge', 'access-proxy');
     expect(c.meshAllows(INTERNET, gateway, { port: 443, method: 'GET', path: '/api/x', jwt: token(), headers: { 'x-api-version': 'v2' } })).toBe(true);
@@ -329,6 +336,16 @@ describe('AccessProxy', () => {
       const ambient = new ZeroTrustNamespace(chart, 'edge', { meshMode: MeshMode.AMBIENT });
       expect(() => new AccessProxy(chart, 'p', { namespace: ambient, hostnames: ['a.example.com'], tlsSecretName: 't', jwt: JWT }))
         .toThrow(/^\[c\/p\] invalid namespace "edge": the access proxy must run in a sidecar-mode namespace/);
+    });
+
+    test('more routes or matches than an HTTPRoute holds', () => {
+      const s = setup();
+      for (let i = 0; i < 16; i++) s.frontend.allowFrom(s.proxy, { paths: [`/r${i}`] });
+      expect(() => s.frontend.allowFrom(s.proxy, { paths: ['/r16'] })).toThrow(/^\[edge-test\/frontend\] invalid routes 17: an HTTPRoute holds at most 16 rules/);
+      const t = setup();
+      const paths = Array.from({ length: 13 }, (_, i) => `/p${i}`);
+      expect(() => t.frontend.allowFrom(t.proxy, { paths, methods: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] }))
+        .toThrow(/^\[edge-test\/frontend\] invalid paths \[.*\]: paths x methods must be at most 64/);
     });
 
     test('a route to several ports or to a TCP port', () => {
