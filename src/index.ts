@@ -19,3 +19,5 @@ export * from './monitoring/zero-trust-alerts';
 export * from './monitoring/metrics-pod-monitor';
 export * from './monitoring/mesh-metrics-scraping';
 export * from './monitoring/mesh-access-logging';
+export * from './edge/access-proxy';
+export * from './edge/cilium-workload-policy';

@@ -155,6 +155,30 @@ export interface CallOptions {
    * @default - any path
    */
   readonly paths?: string[];
+
+  /**
+   * JWT claims the end user's token must carry, `claim name -> accepted values` (any one value
+   * per claim; every claim listed). For a list claim such as `groups`, one element must match.
+   * Only valid when the caller verifies end-user tokens (an `AccessProxy` with its
+   * RequestAuthentication): the caller's gateway and the callee both check the claims, as
+   * `when` conditions on `request.auth.claims[<name>]`.
+   *
+   * @example { groups: ['shop-users'], device_trust: ['managed'] }
+   * @default - no claim is required (a verified token is still required when the caller is an AccessProxy)
+   */
+  readonly requireClaims?: { [claim: string]: string[] };
+
+  /**
+   * HTTP request headers the caller must send, `lower-case name -> exact value` (every header
+   * listed). Rendered as `when: request.headers[<name>]` in Istio, `headerMatches` in Cilium
+   * HTTP rules and header matches of the access proxy's routes. Only for HTTP, HTTP/2 and gRPC
+   * ports. Headers are set by the caller: use them to pin an API version or a tenant, never as
+   * proof of identity.
+   *
+   * @example { 'x-api-version': 'v1' }
+   * @default - no header is required
+   */
+  readonly requireHeaders?: { [name: string]: string };
 }
 
 /**
@@ -179,6 +203,20 @@ export interface RequestQuery {
    * @default - the path is not checked (an L4 connection)
    */
   readonly path?: string;
+
+  /**
+   * The claims of the end user's verified token (`claim -> values`).
+   *
+   * @default - no token: calls that require claims are not allowed
+   */
+  readonly claims?: { [claim: string]: string[] };
+
+  /**
+   * The request headers (`lower-case name -> value`).
+   *
+   * @default - no headers: calls that require headers are not allowed
+   */
+  readonly headers?: { [name: string]: string };
 }
 
 /**
@@ -188,8 +226,9 @@ export interface RequestQuery {
 export class CallIntent {
   /** @internal */
   public static _create(graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload,
-    ports: number[], methods: string[], paths: string[]): CallIntent {
-    return new CallIntent(graph, caller, callee, ports, methods, paths);
+    ports: number[], methods: string[], paths: string[], claims: { [claim: string]: string[] } = {},
+    headers: { [name: string]: string } = {}): CallIntent {
+    return new CallIntent(graph, caller, callee, ports, methods, paths, claims, headers);
   }
 
   /** The calling workload. */
@@ -202,11 +241,18 @@ export class CallIntent {
   public readonly methods: string[];
   /** The request paths allowed (sorted); empty means any path. */
   public readonly paths: string[];
+  /** JWT claims the end user's token must carry (claim -> accepted values, sorted); empty means none. */
+  public readonly requiredClaims: { [claim: string]: string[] };
+  /** HTTP headers the request must carry (lower-case name -> exact value); empty means none. */
+  public readonly requiredHeaders: { [name: string]: string };
 
   private readonly graph: IntentGraph;
 
-  private constructor(graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload, ports: number[], methods: string[], paths: string[]) {
+  private constructor(graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload, ports: number[], methods: string[], paths: string[],
+    claims: { [claim: string]: string[] }, headers: { [name: string]: string }) {
     this.graph = graph;
+    this.requiredClaims = claims;
+    this.requiredHeaders = headers;
     this.caller = caller;
     this.callee = callee;
     this.ports = ports;
@@ -219,19 +265,60 @@ export class CallIntent {
     return this.graph.principalOf(this.caller);
   }
 
-  /** Whether the call is restricted at L7 (by method or path). */
+  /** Whether the call is restricted at L7 (by method, path or header). */
   public get isL7(): boolean {
-    return this.methods.length > 0 || this.paths.length > 0;
+    return this.methods.length > 0 || this.paths.length > 0 || Object.keys(this.requiredHeaders).length > 0;
   }
 
   /** A stable, human-readable key of the call. */
   public get key(): string {
     const l7 = this.isL7 ? ` ${this.methods.join(',') || '*'} ${this.paths.join(',') || '*'}` : '';
-    return `${workloadKey(this.caller)} -> ${workloadKey(this.callee)}:${this.ports.join(',')}${l7}`;
+    const claims = Object.keys(this.requiredClaims).map(c => `${c}=${this.requiredClaims[c].join('|')}`).join(',');
+    const headers = Object.keys(this.requiredHeaders).map(h => `${h}: ${this.requiredHeaders[h]}`).join(',');
+    return `${workloadKey(this.caller)} -> ${workloadKey(this.callee)}:${this.ports.join(',')}${l7}${claims ? ` [${claims}]` : ''}${headers ? ` {${headers}}` : ''}`;
+  }
+
+  /** The JWT issuers whose verified tokens the caller forwards (empty unless the caller is an AccessProxy). */
+  public get requestIssuers(): string[] {
+    return this.graph._carriesEndUserToken(this) ? this.graph.requestIssuersOf(this.caller) : [];
+  }
+}
+
+/**
+ * A destination outside the cluster a workload may call: `workload` may open connections to
+ * `host` on `port`. Recorded with `MeshService.allowEgressTo()`.
+ */
+export class EgressIntent {
+  /** @internal */
+  public static _create(workload: IMeshWorkload, host: string, port: number): EgressIntent {
+    return new EgressIntent(workload, host, port);
+  }
+
+  /** The workload that may call out. */
+  public readonly workload: IMeshWorkload;
+  /** The external host name (exact, lower case). */
+  public readonly host: string;
+  /** The TCP port. */
+  public readonly port: number;
+
+  private constructor(workload: IMeshWorkload, host: string, port: number) {
+    this.workload = workload;
+    this.host = host;
+    this.port = port;
+  }
+
+  /** A stable, human-readable key of the egress. */
+  public get key(): string {
+    return `${workloadKey(this.workload)} -> ${this.host}:${this.port}`;
   }
 }
 
 const GRAPHS = new WeakMap<IConstruct, IntentGraph>();
+const CLAIM_NAME = /^[A-Za-z0-9_.:\/-]{1,128}$/;
+const HEADER_NAME = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
+/** Headers a call may not be restricted by: set by proxies, carrying credentials, or hop-by-hop. */
+const PSEUDO_OR_HOP = ['host', 'authorization', 'cookie', 'connection', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'x-forwarded-client-cert'];
 const HTTP_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
 
 /**
@@ -274,6 +361,11 @@ export class IntentGraph extends Construct {
   private readonly callsByCaller = new Map<IMeshWorkload, CallIntent[]>();
   private sortedCalls?: CallIntent[];
   private readonly privilegedByKey = new Map<string, PrivilegedWorkload>();
+  private readonly requestIssuersByWorkload = new Map<IMeshWorkload, string[]>();
+  private readonly callListeners: Array<(call: CallIntent) => void> = [];
+  private readonly egressByKey = new Map<string, EgressIntent>();
+  private readonly callsWithoutEndUserToken = new Set<CallIntent>();
+  private readonly ciliumHttpWorkloads = new Set<IMeshWorkload>();
 
   public constructor(scope: Construct, id: string, props: IntentGraphProps = {}) {
     super(scope, id);
@@ -327,7 +419,9 @@ export class IntentGraph extends Construct {
     return this.callsTo(callee).some(call => call.caller === caller
       && (request.port === undefined || call.ports.includes(request.port))
       && (request.method === undefined || call.methods.length === 0 || call.methods.includes(request.method))
-      && (request.path === undefined || call.paths.length === 0 || call.paths.some(p => pathMatches(p, request.path!))));
+      && (request.path === undefined || call.paths.length === 0 || call.paths.some(p => pathMatches(p, request.path!)))
+      && claimsMatch(call.requiredClaims, request.claims)
+      && Object.keys(call.requiredHeaders).every(h => request.headers?.[h] === call.requiredHeaders[h]));
   }
 
   /**
@@ -351,7 +445,10 @@ export class IntentGraph extends Construct {
         ports: c.ports,
         ...(c.methods.length ? { methods: c.methods } : {}),
         ...(c.paths.length ? { paths: c.paths } : {}),
+        ...(Object.keys(c.requiredClaims).length ? { requireClaims: c.requiredClaims } : {}),
+        ...(Object.keys(c.requiredHeaders).length ? { requireHeaders: c.requiredHeaders } : {}),
       })),
+      ...(this.egressByKey.size ? { egress: this.egress.map(e => ({ from: workloadKey(e.workload), host: e.host, port: e.port })) } : {}),
     };
   }
 
@@ -473,7 +570,9 @@ export class IntentGraph extends Construct {
           'drop methods and paths (identity and port are still enforced), or use MeshMode.SIDECAR for this namespace');
       }
     }
-    const call = CallIntent._create(this, caller, callee, ports, methods, paths);
+    const claims = this.checkClaims(caller, callee, options.requireClaims);
+    const headers = this.checkHeaders(callee, ports, options.requireHeaders);
+    const call = CallIntent._create(this, caller, callee, ports, methods, paths, claims, headers);
     const existing = this.callsByKey.get(call.key);
     if (existing) {
       return existing;
@@ -482,6 +581,7 @@ export class IntentGraph extends Construct {
     this.callsByCallee.set(callee, [...(this.callsByCallee.get(callee) ?? []), call]);
     this.callsByCaller.set(caller, [...(this.callsByCaller.get(caller) ?? []), call]);
     this.sortedCalls = undefined;
+    this.callListeners.forEach(listener => listener(call));
     return call;
   }
 
@@ -492,6 +592,151 @@ export class IntentGraph extends Construct {
   public _placement(layer: Layer, owner: Construct, ownerKey: string, id: string): { scope: Construct; id: string } {
     const scope = this.layers[layer];
     return scope ? { scope, id: `${ownerKey}-${id}` } : { scope: owner, id };
+  }
+
+  /** The JWT issuers whose verified end-user tokens `workload` forwards (an AccessProxy's issuers), sorted. */
+  public requestIssuersOf(workload: IMeshWorkload): string[] {
+    return [...this.requestIssuersByWorkload.get(workload) ?? []];
+  }
+
+  /** Every declared external destination, sorted by workload, host and port. */
+  public get egress(): EgressIntent[] {
+    return [...this.egressByKey.keys()].sort(compare).map(k => this.egressByKey.get(k)!);
+  }
+
+  /** The external destinations `workload` may call, sorted. */
+  public egressFrom(workload: IMeshWorkload): EgressIntent[] {
+    return this.egress.filter(e => e.workload === workload);
+  }
+
+  /**
+   * Whether the graph allows `workload` to connect to `host:port` outside the cluster.
+   */
+  public allowsEgress(workload: IMeshWorkload, host: string, port: number): boolean {
+    return this.egressByKey.has(EgressIntent._create(workload, host, port).key);
+  }
+
+  /**
+   * Records that `workload` verifies end-user JWTs of `issuers` and forwards them: its calls may
+   * then require claims.
+   * @internal
+   */
+  public _registerRequestAuthenticator(workload: IMeshWorkload, issuers: string[]): void {
+    this.requestIssuersByWorkload.set(workload, sortedUnique(issuers));
+  }
+
+  /**
+   * Calls `listener` for every call added from now on.
+   * @internal
+   */
+  public _onCall(listener: (call: CallIntent) => void): void {
+    this.callListeners.push(listener);
+  }
+
+  /**
+   * Adds an external destination (idempotent). The host and port are validated by the caller.
+   * @internal
+   */
+  public _addEgress(workload: IMeshWorkload, host: string, port: number): EgressIntent {
+    if (!workload || !workload.zeroTrustNamespace || this.workloadsByKey.get(workloadKey(workload)) !== workload) {
+      invalid(this, 'workload', workload?.node?.path ?? workload, 'must be a workload of this app\'s intent graph');
+    }
+    const egress = EgressIntent._create(workload, host, port);
+    const existing = this.egressByKey.get(egress.key);
+    if (existing) {
+      return existing;
+    }
+    this.egressByKey.set(egress.key, egress);
+    return egress;
+  }
+
+  /**
+   * Marks a call a token-verifying caller makes on its own behalf (for example a gateway
+   * fetching JWKS), which carries no end-user token.
+   * @internal
+   */
+  public _withoutEndUserToken(call: CallIntent): void {
+    if (Object.keys(call.requiredClaims).length > 0) {
+      invalid(call.callee, 'requireClaims', call.requiredClaims, 'a call without an end-user token cannot require claims');
+    }
+    this.callsWithoutEndUserToken.add(call);
+  }
+
+  /** @internal */
+  public _carriesEndUserToken(call: CallIntent): boolean {
+    return !this.callsWithoutEndUserToken.has(call);
+  }
+
+  /**
+   * Records that Cilium, not Istio, authorizes the HTTP requests `workload` receives (one
+   * enforcement point per workload): its AuthorizationPolicy then opens its declared ports to
+   * any source and its Kubernetes ingress NetworkPolicy admits nothing (Cilium admits the callers).
+   * @internal
+   */
+  public _enforceHttpWithCilium(workload: IMeshWorkload): void {
+    this.ciliumHttpWorkloads.add(workload);
+  }
+
+  /** Whether Cilium authorizes the HTTP requests `workload` receives (`HttpEnforcement.CILIUM`). */
+  public httpEnforcedByCilium(workload: IMeshWorkload): boolean {
+    return this.ciliumHttpWorkloads.has(workload);
+  }
+
+  private checkHeaders(callee: IMeshWorkload, ports: number[], requireHeaders?: { [name: string]: string }): { [name: string]: string } {
+    if (requireHeaders === undefined) {
+      return {};
+    }
+    if (typeof requireHeaders !== 'object' || requireHeaders === null || Object.keys(requireHeaders).length === 0) {
+      invalid(callee, 'requireHeaders', requireHeaders, 'must name at least one header', 'leave requireHeaders out to require none');
+    }
+    const result: { [name: string]: string } = {};
+    for (const name of Object.keys(requireHeaders).sort(compare)) {
+      if (!HEADER_NAME.test(name) || PSEUDO_OR_HOP.includes(name)) {
+        invalid(callee, 'requireHeaders', name, 'header names are lower-case HTTP tokens (letters, digits, \'-\', \'_\', \'.\'), not :pseudo, host, authorization, cookie or hop-by-hop headers',
+          'require claims (requireClaims) for identity, and methods, paths or ordinary headers for routing');
+      }
+      const value = requireHeaders[name];
+      if (typeof value !== 'string' || value.length === 0 || value.length > 256 || /[\r\n*]/.test(value)) {
+        invalid(callee, `requireHeaders.${name}`, value, 'must be an exact, non-empty value of at most 256 characters (no \'*\', no line breaks)');
+      }
+      result[name] = value;
+    }
+    const opaque = callee.workloadPorts.filter(p => ports.includes(p.port) && p.protocol === AppProtocol.TCP).map(p => p.port);
+    if (opaque.length > 0) {
+      invalid(callee, 'requireHeaders', result, `port ${opaque.join(', ')} of ${workloadKey(callee)} is plain TCP, where no HTTP header can be seen`,
+        'restrict the call to the HTTP ports with `ports`');
+    }
+    if (callee.zeroTrustNamespace.meshMode === MeshMode.AMBIENT) {
+      invalid(callee, 'requireHeaders', result, `namespace ${callee.zeroTrustNamespace.namespaceName} is in ambient mode, where ztunnel enforces L4 only`,
+        'drop requireHeaders, or use MeshMode.SIDECAR for this namespace');
+    }
+    return result;
+  }
+
+  private checkClaims(caller: IMeshWorkload, callee: IMeshWorkload, requireClaims?: { [claim: string]: string[] }): { [claim: string]: string[] } {
+    if (requireClaims === undefined) {
+      return {};
+    }
+    if (this.requestIssuersOf(caller).length === 0) {
+      invalid(callee, 'requireClaims', requireClaims,
+        `the caller ${workloadKey(caller)} does not verify end-user tokens, so there are no claims to check`,
+        'require claims only on calls from an AccessProxy (it defines the RequestAuthentication), or drop requireClaims');
+    }
+    if (typeof requireClaims !== 'object' || requireClaims === null || Object.keys(requireClaims).length === 0) {
+      invalid(callee, 'requireClaims', requireClaims, 'must name at least one claim', 'leave requireClaims out to require only a verified token');
+    }
+    const result: { [claim: string]: string[] } = {};
+    for (const claim of Object.keys(requireClaims).sort(compare)) {
+      if (!CLAIM_NAME.test(claim)) {
+        invalid(callee, 'requireClaims', claim, 'claim names are 1-128 characters of letters, digits, \'_\', \'-\', \'.\', \':\' or \'/\' (no brackets or spaces)');
+      }
+      const values = requireClaims[claim];
+      if (!Array.isArray(values) || values.length === 0 || values.some(v => typeof v !== 'string' || v.length === 0 || v.includes('*'))) {
+        invalid(callee, `requireClaims.${claim}`, values, 'must be a non-empty list of exact, non-empty values (no \'*\')');
+      }
+      result[claim] = sortedUnique(values);
+    }
+    return result;
   }
 }
 
@@ -560,4 +805,9 @@ function pathMatches(pattern: string, path: string): boolean {
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Every required claim has one of its accepted values among the token's values. */
+function claimsMatch(required: { [claim: string]: string[] }, claims?: { [claim: string]: string[] }): boolean {
+  return Object.keys(required).every(c => (claims?.[c] ?? []).some(v => required[c].includes(v)));
 }

@@ -9,17 +9,50 @@ import { IMeshWorkload } from '../intent/mesh-workload';
  * with the principals of every caller allowed that operation.
  */
 function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.AuthorizationPolicySpecRules[] {
-  const byOperation = new Map<string, { ports: number[]; methods: string[]; paths: string[]; principals: Set<string> }>();
+  if (graph.httpEnforcedByCilium(callee)) {
+    // Cilium authorizes this workload's requests (callers by endpoint identity, methods and
+    // paths by its L7 proxy) on plaintext traffic, where Istio sees no principal: open the
+    // declared ports only, to any source
+    const ports = [...new Set(graph.callsTo(callee).flatMap(c => c.ports))].sort((a, b) => a - b);
+    return ports.length ? [{ to: [{ operation: { ports: ports.map(String) } }] }] : [];
+  }
+  type Operation = {
+    ports: number[];
+    methods: string[];
+    paths: string[];
+    requestPrincipals: string[];
+    claims: { [claim: string]: string[] };
+    headers: { [name: string]: string };
+    principals: Set<string>;
+  };
+  const byOperation = new Map<string, Operation>();
   for (const call of graph.callsTo(callee)) {
-    const key = JSON.stringify([call.ports, call.methods, call.paths]);
-    const slot = byOperation.get(key) ?? { ports: call.ports, methods: call.methods, paths: call.paths, principals: new Set<string>() };
+    // a caller that forwards verified end-user tokens (an AccessProxy): the callee re-checks the token
+    const requestPrincipals = call.requestIssuers.map(issuer => `${issuer}/*`);
+    const key = JSON.stringify([call.ports, call.methods, call.paths, requestPrincipals, call.requiredClaims, call.requiredHeaders]);
+    const fresh: Operation = {
+      ports: call.ports,
+      methods: call.methods,
+      paths: call.paths,
+      requestPrincipals,
+      claims: call.requiredClaims,
+      headers: call.requiredHeaders,
+      principals: new Set<string>(),
+    };
+    const slot = byOperation.get(key) ?? fresh;
     slot.principals.add(call.sourcePrincipal);
     byOperation.set(key, slot);
   }
   return [...byOperation.keys()].sort().map(key => {
     const op = byOperation.get(key)!;
+    const when = [...claimConditions(op.claims), ...headerConditions(op.headers)];
     return {
-      from: [{ source: { principals: [...op.principals].sort() } }],
+      from: [{
+        source: {
+          principals: [...op.principals].sort(),
+          ...(op.requestPrincipals.length ? { requestPrincipals: op.requestPrincipals } : {}),
+        },
+      }],
       to: [{
         operation: {
           ports: op.ports.map(String),
@@ -27,8 +60,19 @@ function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.Authoriza
           ...(op.paths.length ? { paths: op.paths } : {}),
         },
       }],
+      ...(when.length ? { when } : {}),
     };
   });
+}
+
+/** One `when` condition per required header: `request.headers[<name>]` equal to the value. */
+export function headerConditions(headers: { [name: string]: string }): istio.AuthorizationPolicySpecRulesWhen[] {
+  return Object.keys(headers).sort().map(name => ({ key: `request.headers[${name}]`, values: [headers[name]] }));
+}
+
+/** One `when` condition per required claim: `request.auth.claims[<claim>]` in the accepted values. */
+export function claimConditions(claims: { [claim: string]: string[] }): istio.AuthorizationPolicySpecRulesWhen[] {
+  return Object.keys(claims).sort().map(claim => ({ key: `request.auth.claims[${claim}]`, values: [...claims[claim]] }));
 }
 
 /**

@@ -2,8 +2,9 @@ import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ensureAuthorizationPolicy } from './_authorization';
+import { addExternalEgress } from '../edge/_egress';
 import { checkDns1035Label, checkDns1123Label, checkPort, invalid } from '../intent/_validation';
-import { CallIntent, CallOptions, IntentGraph, Layer } from '../intent/intent-graph';
+import { CallIntent, CallOptions, EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
 import { ensureEgressPolicy, ensureIngressPolicy } from '../network/_network-policies';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
@@ -324,6 +325,28 @@ export class MeshService extends Construct implements IMeshWorkload {
     return `${this.workloadName}.${this.zeroTrustNamespace.namespaceName}.svc.cluster.local`;
   }
 
+  /**
+   * Allows this service to call `host` outside the cluster, and nothing else outside it.
+   *
+   * The egress is recorded in the intent graph and rendered at every layer: a ServiceEntry
+   * (MESH_EXTERNAL, visible in this namespace only) and this service's Sidecar (egress hosts =
+   * its declared callees and external hosts, outbound traffic policy REGISTRY_ONLY) for the
+   * mesh; for the network, an egress NetworkPolicy to the port on public addresses only
+   * (Kubernetes NetworkPolicy cannot match host names: private, link-local and metadata ranges
+   * stay closed), replaced by a Cilium `toFQDNs` rule when a `CiliumWorkloadPolicy` covers
+   * this service. Calling it again with the same arguments changes nothing.
+   *
+   * @param host the exact external DNS name, for example `api.stripe.com` (no wildcard, IP or cluster name)
+   * @param options the port
+   * @returns the egress added to the intent graph
+   *
+   * @example
+   * payments.allowEgressTo('api.stripe.com', { port: 443 });
+   */
+  public allowEgressTo(host: string, options: AllowEgressToOptions = {}): EgressIntent {
+    return addExternalEgress(this.graph, this, host, options.port);
+  }
+
   private resolvePorts(props: MeshServiceProps): WorkloadPort[] {
     if (props.port !== undefined && props.ports !== undefined) {
       invalid(this, 'port', props.port, 'cannot be combined with `ports`', 'give either port (and protocol) or ports');
@@ -363,4 +386,17 @@ export class MeshService extends Construct implements IMeshWorkload {
 /** Istio selects the protocol from the Service port name prefix (`http-`, `grpc-`, `tcp-`). */
 function portName(wp: WorkloadPort): string {
   return `${wp.protocol}-${wp.port}`;
+}
+
+/**
+ * Options of `MeshService.allowEgressTo()`.
+ */
+export interface AllowEgressToOptions {
+  /**
+   * The TCP port of the external host. Port 80 is declared to the mesh as HTTP, every other
+   * port as TLS (matched by SNI, never decrypted).
+   *
+   * @default 443
+   */
+  readonly port?: number;
 }

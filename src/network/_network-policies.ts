@@ -54,6 +54,11 @@ function groupRules(entries: Array<{ peer: IMeshWorkload; ports: number[] }>): A
 }
 
 function renderIngress(graph: IntentGraph, callee: IMeshWorkload): k8s.NetworkPolicySpec {
+  if (graph.httpEnforcedByCilium(callee)) {
+    // Cilium admits the callers with L7 rules; an L4 rule here would be ORed with them and
+    // widen every caller to any method and path (Cilium wildcards L7 for L4-only rules: cilium/cilium#3509, #3732)
+    return { podSelector: { matchLabels: { ...callee.podSelectorLabels } }, policyTypes: ['Ingress'], ingress: [] };
+  }
   const rules = groupRules(graph.callsTo(callee).map(c => ({ peer: c.caller, ports: wirePorts(callee, c.ports) })));
   return {
     podSelector: { matchLabels: { ...callee.podSelectorLabels } },

@@ -1,5 +1,7 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
+import { AccessProxy, JwtIssuer } from '../edge/access-proxy';
+import { CiliumWorkloadPolicy } from '../edge/cilium-workload-policy';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
@@ -52,6 +54,28 @@ export interface ReferenceArchitectureProps {
    * @default 'vault-ca'
    */
   readonly vaultCaCertSecret?: string;
+
+  /**
+   * The host name users reach the shop by, through the access proxy.
+   *
+   * @default 'shop.example.com'
+   */
+  readonly hostname?: string;
+
+  /**
+   * The identity provider whose tokens the access proxy verifies.
+   *
+   * @default - issuer https://login.example.com, its /.well-known/jwks.json, audience 'shop'
+   */
+  readonly identityProvider?: JwtIssuer;
+
+  /**
+   * Whether the cluster runs Cilium: external egress is then enforced by name (`toFQDNs`, with
+   * the DNS-proxy rule) instead of by public address ranges.
+   *
+   * @default true
+   */
+  readonly cilium?: boolean;
 }
 
 /**
@@ -70,6 +94,11 @@ export interface ReferenceArchitectureProps {
  * | production/order-service | production/payment-service | POST `/api/v1/charge` on 8080 |
  * | production/order-service | data/database | TCP 5432 |
  * | production/payment-service | data/database | TCP 5432 |
+ * | internet, verified JWT (edge/access-proxy) | web/frontend | GET `/`, `/assets/*`, `/products/*`; GET, POST `/account/*` with claims groups=customers, device_trust=managed |
+ * | production/payment-service | api.stripe.com (outside) | TLS 443, the only external destination |
+ *
+ * The `edge` chart (access proxy, routes, request authentication, egress, Cilium policies) is
+ * applied after `network` and before `mesh`.
  *
  * Secrets: order-service and payment-service are VaultInjectedDeployments that read dynamic
  * database credentials (`database/creds/<service>`) from Vault's database engine; their egress
@@ -95,6 +124,12 @@ export class ReferenceArchitecture extends Construct {
   public readonly networkChart: Chart;
   /** Chart with the Istio PeerAuthentications and AuthorizationPolicies. */
   public readonly meshChart: Chart;
+  /** Chart with the edge and the exits: access proxy, routes, request authentication, egress, Cilium policies. */
+  public readonly edgeChart: Chart;
+  /** Namespace `edge`, where the access proxy runs. */
+  public readonly edge: ZeroTrustNamespace;
+  /** edge/access-proxy: the only way in, for authenticated users. */
+  public readonly accessProxy: AccessProxy;
   /** Chart with the ServiceAccounts, Deployments and Services. */
   public readonly workloadsChart: Chart;
   /** Chart with the secrets layer: the workloads' egress NetworkPolicies to Vault. */
@@ -146,13 +181,14 @@ export class ReferenceArchitecture extends Construct {
     // layer: 0000-namespaces.k8s.yaml, 0001-network.k8s.yaml, ...
     this.namespacesChart = new Chart(scope, 'namespaces');
     this.networkChart = new Chart(scope, 'network');
+    this.edgeChart = new Chart(scope, 'edge');
     this.meshChart = new Chart(scope, 'mesh');
     this.secretsChart = new Chart(scope, 'secrets');
     this.monitoringChart = new Chart(scope, 'monitoring');
     this.runtimeChart = new Chart(scope, 'runtime');
     this.workloadsChart = new Chart(scope, 'workloads');
     // one chain, in the order `kubectl apply -f dist/` applies the files
-    const chain = [this.namespacesChart, this.networkChart, this.meshChart, this.secretsChart,
+    const chain = [this.namespacesChart, this.networkChart, this.edgeChart, this.meshChart, this.secretsChart,
       this.monitoringChart, this.runtimeChart, this.workloadsChart];
     chain.slice(1).forEach((chart, i) => chart.addDependency(chain[i]));
 
@@ -163,6 +199,7 @@ export class ReferenceArchitecture extends Construct {
         network: this.networkChart,
         mesh: this.meshChart,
         workloads: this.workloadsChart,
+        edge: this.edgeChart,
         secrets: this.secretsChart,
         monitoring: this.monitoringChart,
         runtime: this.runtimeChart,
@@ -223,6 +260,32 @@ export class ReferenceArchitecture extends Construct {
     this.paymentService.allowFrom(this.orderService, { methods: ['POST'], paths: ['/api/v1/charge'] });
     this.database.allowFrom(this.orderService);
     this.database.allowFrom(this.paymentService);
+
+    // the edge: the frontend is reached only through the access proxy, by authenticated users;
+    // the account pages also need the customers group and a managed device
+    this.edge = new ZeroTrustNamespace(this, 'edge', { name: 'edge' });
+    this.accessProxy = new AccessProxy(this, 'access-proxy', {
+      namespace: this.edge,
+      hostnames: [props.hostname ?? 'shop.example.com'],
+      tlsSecretName: 'shop-tls',
+      jwt: props.identityProvider ?? {
+        issuer: 'https://login.example.com',
+        jwksUri: 'https://login.example.com/.well-known/jwks.json',
+        audiences: ['shop'],
+      },
+    });
+    this.frontend.allowFrom(this.accessProxy, { methods: ['GET'], paths: ['/', '/assets/*', '/products/*'] });
+    this.frontend.allowFrom(this.accessProxy, {
+      methods: ['GET', 'POST'],
+      paths: ['/account/*'],
+      requireClaims: { groups: ['customers'], device_trust: ['managed'] },
+    });
+
+    // the exits: payment-service may call Stripe, nothing else outside the cluster
+    this.paymentService.allowEgressTo('api.stripe.com', { port: 443 });
+    if (props.cilium ?? true) {
+      new CiliumWorkloadPolicy(this, 'payment-service-egress', { workload: this.paymentService });
+    }
 
     // monitoring: alerts on the metrics the components export, their scrape targets, access logs
     this.alerts = new ZeroTrustAlerts(this, 'Alerts');

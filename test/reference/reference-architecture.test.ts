@@ -4,7 +4,7 @@ import * as yaml from 'yaml';
 import { AppProtocol, IntentGraph, MeshService, OutputFile, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
 import { factsMetricNames, parsePromQL } from '../monitoring/_promql';
 import { falcoSchemaErrors } from '../runtime/_falco';
-import { Cluster } from '../support/reachability';
+import { Cluster, Jwt, Pod } from '../support/reachability';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthAppValid } from '../support/synth';
 
@@ -16,9 +16,13 @@ function reference(): { app: App; ref: ReferenceArchitecture; manifests: any[] }
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 const PATHS = ['/', '/api', '/api/orders/42', '/api/orders', '/api/inventory/7', '/api/v1/charge', '/api/v1/refund', '/admin', '/healthz'];
+/** A verified end user of the shop: a customer on a managed device. */
+const CUSTOMER_CLAIMS = { groups: ['customers'], device_trust: ['managed'] };
+const CUSTOMER: Jwt = { iss: 'https://login.example.com', sub: 'alice', aud: ['shop'], claims: CUSTOMER_CLAIMS };
+const INTERNET: Pod = { namespace: '', name: 'browser', labels: {}, serviceAccount: '' };
 
 describe('ReferenceArchitecture', () => {
-  test.each(['namespaces', 'network', 'mesh', 'secrets', 'monitoring', 'runtime', 'workloads'])('layer %s: snapshot', layer => {
+  test.each(['namespaces', 'network', 'edge', 'mesh', 'secrets', 'monitoring', 'runtime', 'workloads'])('layer %s: snapshot', layer => {
     const { app } = reference();
     const chart = app.charts.find(c => c.node.id === layer)!;
     const manifests = Testing.synth(chart);
@@ -30,13 +34,13 @@ describe('ReferenceArchitecture', () => {
     const { app } = reference();
     app.synth();
     expect(fs.readdirSync(app.outdir).sort()).toEqual([
-      '0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-secrets.k8s.yaml',
-      '0004-monitoring.k8s.yaml', '0005-runtime.k8s.yaml', '0006-workloads.k8s.yaml',
+      '0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-edge.k8s.yaml', '0003-mesh.k8s.yaml', '0004-secrets.k8s.yaml',
+      '0005-monitoring.k8s.yaml', '0006-runtime.k8s.yaml', '0007-workloads.k8s.yaml',
     ]);
     const objects = fs.readdirSync(app.outdir).sort()
       .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(`${app.outdir}/${f}`, 'utf8')).map(d => d.toJSON()));
     expectValidManifests(objects);
-    expect(objects).toHaveLength(3 + 19 + 11 + 2 + 11 + 1 + 18);
+    expect(objects).toHaveLength(4 + 24 + 14 + 11 + 2 + 13 + 1 + 18);
   });
 
   test('layers hold only their own kinds', () => {
@@ -45,6 +49,7 @@ describe('ReferenceArchitecture', () => {
     expect(kinds('namespaces')).toEqual(['Namespace']);
     expect(kinds('network')).toEqual(['NetworkPolicy']);
     expect(kinds('mesh')).toEqual(['AuthorizationPolicy', 'PeerAuthentication']);
+    expect(kinds('edge')).toEqual(['AuthorizationPolicy', 'CiliumNetworkPolicy', 'ConfigMap', 'Gateway', 'HTTPRoute', 'NetworkPolicy', 'RequestAuthentication', 'ServiceEntry', 'Sidecar']);
     expect(kinds('secrets')).toEqual(['NetworkPolicy']);
     expect(kinds('monitoring')).toEqual(['NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Telemetry']);
     expect(kinds('runtime')).toEqual(['ConfigMap']);
@@ -53,7 +58,7 @@ describe('ReferenceArchitecture', () => {
 
   test('every namespace is default-deny, STRICT and allow-nothing', () => {
     const { manifests } = reference();
-    for (const ns of ['web', 'production', 'data']) {
+    for (const ns of ['web', 'production', 'data', 'edge']) {
       expect(find(manifests, 'NetworkPolicy', 'default-deny', ns).spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
       expect(find(manifests, 'PeerAuthentication', 'default', ns).spec).toEqual({ mtls: { mode: 'STRICT' } });
       expect(find(manifests, 'AuthorizationPolicy', 'allow-nothing', ns).spec).toEqual({});
@@ -68,7 +73,7 @@ describe('ReferenceArchitecture', () => {
     const { ref, manifests } = reference();
     const cluster = new Cluster(manifests, ref.graph.trustDomain);
     const workloads = ref.graph.workloads;
-    expect(workloads).toHaveLength(6);
+    expect(workloads).toHaveLength(7);
     let checked = 0;
     let allowed = 0;
     for (const caller of workloads) {
@@ -86,9 +91,12 @@ describe('ReferenceArchitecture', () => {
           if (!listens) continue;
           const tcp = callee.workloadPorts.find(p => p.port === port)!.protocol === AppProtocol.TCP;
           const requests = tcp ? [{ port }] : METHODS.flatMap(method => PATHS.map(path => ({ port, method, path })));
+          // calls from the access proxy carry the end user's token (a customer on a managed device)
+          const token = ref.graph.requestIssuersOf(caller).length > 0;
           for (const request of requests) {
-            const intended = ref.graph.allows(caller, callee, request);
-            expect({ ...request, caller: caller.node.path, callee: callee.node.path, allowed: cluster.allows(from, to, request) })
+            const intended = ref.graph.allows(caller, callee, token ? { ...request, claims: CUSTOMER_CLAIMS } : request);
+            const allowedByCluster = cluster.allows(from, to, token ? { ...request, jwt: CUSTOMER } : request);
+            expect({ ...request, caller: caller.node.path, callee: callee.node.path, allowed: allowedByCluster })
               .toEqual({ ...request, caller: caller.node.path, callee: callee.node.path, allowed: intended });
             // L7 is enforced on its own too: the mesh refuses what the graph does not declare
             if (!intended) expect(cluster.meshAllows(from, to, request)).toBe(false);
@@ -136,9 +144,11 @@ describe('ReferenceArchitecture', () => {
   test('every principal names an existing ServiceAccount in the trust domain', () => {
     const { manifests } = reference();
     const accounts = new Set(ofKind(manifests, 'ServiceAccount').map(sa => `cluster.local/ns/${sa.metadata.namespace}/sa/${sa.metadata.name}`));
+    // Istio creates the ServiceAccount `<name>-istio` of each Gateway API gateway it deploys
+    ofKind(manifests, 'Gateway').forEach(g => accounts.add(`cluster.local/ns/${g.metadata.namespace}/sa/${g.metadata.name}-istio`));
     const principals = ofKind(manifests, 'AuthorizationPolicy')
-      .flatMap(p => (p.spec.rules ?? []).flatMap((r: any) => r.from.flatMap((f: any) => f.source.principals)));
-    expect(principals.length).toBe(7);
+      .flatMap(p => (p.spec.rules ?? []).flatMap((r: any) => r.from.flatMap((f: any) => f.source.principals ?? [])));
+    expect(principals.length).toBe(9);
     for (const principal of principals) expect(accounts).toContain(principal);
   });
 
@@ -151,9 +161,12 @@ describe('ReferenceArchitecture', () => {
       'production/inventory-service -> production/order-service:8080 GET,POST /api/orders/*',
       'production/order-service -> data/database:5432',
       'production/order-service -> production/payment-service:8080 POST /api/v1/charge',
+      'edge/access-proxy -> web/frontend:8080 GET /,/assets/*,/products/*',
+      'edge/access-proxy -> web/frontend:8080 GET,POST /account/* [device_trust=managed,groups=customers]',
       'production/payment-service -> data/database:5432',
       'web/frontend -> production/api-gateway:8080 GET,POST /api/*',
-    ]);
+    ].sort());
+    expect(ref.graph.egress.map(e => e.key)).toEqual(['production/payment-service -> api.stripe.com:443']);
   });
 
   test('synthesis is deterministic: same bytes twice', () => {
@@ -183,7 +196,7 @@ describe('ReferenceArchitecture', () => {
     const app = Testing.app();
     const ref = new ReferenceArchitecture(app, 'zt', { trustDomain: 'example.org' });
     const manifests = synthAppValid(app);
-    const principals = ofKind(manifests, 'AuthorizationPolicy').flatMap(p => (p.spec.rules ?? []).flatMap((r: any) => r.from[0].source.principals));
+    const principals = ofKind(manifests, 'AuthorizationPolicy').flatMap(p => (p.spec.rules ?? []).flatMap((r: any) => r.from[0].source.principals ?? []));
     expect(principals.every((p: string) => p.startsWith('example.org/ns/'))).toBe(true);
     expect(ref.graph).toBe(IntentGraph.of(app));
   });
@@ -202,11 +215,11 @@ describe('ReferenceArchitecture', () => {
       expect({ alert: alert.alert, error: parsed.error, unknown }).toEqual({ alert: alert.alert, error: false, unknown: [] });
       expect(alert.annotations.runbook_url).toMatch(/^https:\/\/.*#[a-z]+$/);
     }
-    expect(alerts[0].expr).toContain('destination_workload_namespace=~"data|production|web"');
+    expect(alerts[0].expr).toContain('destination_workload_namespace=~"data|edge|production|web"');
     expect(ofKind(manifests, 'PodMonitor').map(m => `${m.metadata.namespace}/${m.metadata.name}`).sort()).toEqual([
-      'data/envoy-stats', 'falco/falco', 'gatekeeper-system/gatekeeper', 'istio-system/istiod', 'production/envoy-stats', 'web/envoy-stats',
+      'data/envoy-stats', 'edge/envoy-stats', 'falco/falco', 'gatekeeper-system/gatekeeper', 'istio-system/istiod', 'production/envoy-stats', 'web/envoy-stats',
     ]);
-    for (const ns of ['web', 'production', 'data']) {
+    for (const ns of ['web', 'production', 'data', 'edge']) {
       expect(find(manifests, 'NetworkPolicy', 'allow-prometheus-scrape', ns).spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 15020 }, { protocol: 'TCP', port: 15090 }]);
     }
     expect(find(manifests, 'Telemetry', 'mesh-default', 'istio-system').spec.accessLogging[0].providers).toEqual([{ name: ref.accessLogging.providerName }]);
@@ -230,5 +243,66 @@ describe('ReferenceArchitecture', () => {
     expect(OutputFile.synthAll(app)).toEqual(expect.arrayContaining(['helm/falco-values.yaml', 'istio/mesh-config-access-log.yaml']));
     const values = yaml.parse(fs.readFileSync(`${app.outdir}/helm/falco-values.yaml`, 'utf8'));
     expect(values.customRules['zero-trust-rules.yaml']).toBe(text);
+  });
+
+  describe('edge layer', () => {
+    test('an unauthenticated request is rejected at the edge; an authenticated one reaches only the declared routes', () => {
+      const { manifests } = reference();
+      const c = new Cluster(manifests);
+      const proxy = c.pod('edge', 'access-proxy');
+      const frontend = c.pod('web', 'frontend');
+      const visitor: Jwt = { ...CUSTOMER, claims: { groups: ['visitors'] } };
+      expect(c.networkAllowsFromIp('203.0.113.9', proxy, 443)).toBe(true);
+      for (const path of ['/', '/assets/app.js', '/products/7', '/account/orders']) {
+        expect(c.meshAllows(INTERNET, proxy, { port: 443, method: 'GET', path })).toBe(false);
+      }
+      expect(c.meshAllows(INTERNET, proxy, { port: 443, method: 'GET', path: '/products/7', jwt: visitor })).toBe(true);
+      expect(c.meshAllows(INTERNET, proxy, { port: 443, method: 'GET', path: '/account/orders', jwt: visitor })).toBe(false);
+      expect(c.meshAllows(INTERNET, proxy, { port: 443, method: 'POST', path: '/account/orders', jwt: CUSTOMER })).toBe(true);
+      expect(c.meshAllows(INTERNET, proxy, { port: 443, method: 'DELETE', path: '/account/orders', jwt: CUSTOMER })).toBe(false);
+      expect(c.meshAllows(INTERNET, proxy, { port: 443, method: 'GET', path: '/admin', jwt: CUSTOMER })).toBe(false);
+      expect(c.meshAllows(INTERNET, proxy, { port: 443, method: 'GET', path: '/', jwt: { ...CUSTOMER, aud: ['other'] } })).toBe(false);
+      // behind the gateway: the frontend admits only the gateway, with a verified token
+      expect(c.allows(proxy, frontend, { port: 8080, method: 'GET', path: '/', jwt: visitor })).toBe(true);
+      expect(c.allows(proxy, frontend, { port: 8080, method: 'GET', path: '/' })).toBe(false);
+      expect(c.networkAllowsFromIp('203.0.113.9', frontend, 8080)).toBe(false);
+      // the gateway reaches nothing but the frontend
+      for (const pod of c.pods.filter(p => p !== frontend && p !== proxy)) {
+        for (const port of [8080, 5432]) expect(c.networkAllows(proxy, pod, port)).toBe(false);
+      }
+    });
+
+    test('FQDN egress includes its DNS rule; the only external destination is api.stripe.com:443, at the network and mesh layers', () => {
+      const { manifests } = reference();
+      const c = new Cluster(manifests);
+      const payments = c.pod('production', 'payment-service');
+      const cnp = find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium', 'production');
+      expect(cnp.spec.egress[0].toPorts[0].rules).toEqual({ dns: [{ matchPattern: '*' }] });
+      expect(c.ciliumAllowsFqdn(payments, 'api.stripe.com', 443)).toBe(true);
+      for (const pod of c.pods) {
+        for (const [host, port] of [['api.stripe.com', 443], ['api.stripe.com', 80], ['evil.example.com', 443], ['login.example.com', 443]] as const) {
+          const intended = pod === payments && host === 'api.stripe.com' && port === 443;
+          expect({ pod: pod.name, host, port, cilium: c.ciliumAllowsFqdn(pod, host, port), mesh: c.meshAllowsExternal(pod, host, port, 'REGISTRY_ONLY') })
+            .toEqual({ pod: pod.name, host, port, cilium: intended, mesh: intended });
+        }
+        // by address, nothing leaves the cluster through a Kubernetes NetworkPolicy: Cilium matches the name
+        expect(c.networkAllowsToIp(pod, '34.200.1.1', 443)).toBe(false);
+      }
+    });
+
+    test('without Cilium the network layer opens 443 to public addresses for payment-service only', () => {
+      const app = Testing.app();
+      new ReferenceArchitecture(app, 'zt', { cilium: false });
+      const manifests = synthAppValid(app);
+      expect(ofKind(manifests, 'CiliumNetworkPolicy')).toHaveLength(0);
+      const c = new Cluster(manifests);
+      for (const pod of c.pods) {
+        const isPayments = pod.name === 'payment-service';
+        expect(c.networkAllowsToIp(pod, '34.200.1.1', 443)).toBe(isPayments);
+        expect(c.networkAllowsToIp(pod, '10.0.0.1', 443)).toBe(false);
+        expect(c.networkAllowsToIp(pod, '169.254.169.254', 80)).toBe(false);
+        expect(c.meshAllowsExternal(pod, 'api.stripe.com', 443, 'REGISTRY_ONLY')).toBe(isPayments);
+      }
+    });
   });
 });

@@ -26,6 +26,18 @@ export interface Request {
   readonly protocol?: 'TCP' | 'UDP';
   readonly method?: string;
   readonly path?: string;
+  /** The end user's JWT, if the request carries one (`Authorization: Bearer ...`). */
+  readonly jwt?: Jwt;
+  /** Request headers (lower-case names). */
+  readonly headers?: Record<string, string>;
+}
+
+/** The verifiable content of an end-user JWT. */
+export interface Jwt {
+  readonly iss: string;
+  readonly sub: string;
+  readonly aud: string[];
+  readonly claims?: Record<string, string | string[]>;
 }
 
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
@@ -69,6 +81,10 @@ export class Cluster {
   private readonly networkPolicies: any[];
   private readonly authorizationPolicies: any[];
   private readonly peerAuthentications: any[];
+  private readonly requestAuthentications: any[];
+  private readonly sidecars: any[];
+  private readonly serviceEntries: any[];
+  private readonly ciliumPolicies: any[];
 
   public constructor(manifests: any[], private readonly trustDomain: string = 'cluster.local') {
     for (const ns of manifests.filter(m => m.kind === 'Namespace')) {
@@ -80,6 +96,20 @@ export class Cluster {
       labels: d.spec.template.metadata.labels ?? {},
       serviceAccount: d.spec.template.spec.serviceAccountName ?? 'default',
     }));
+    // Gateway API gateways of class istio: Istio deploys `<name>-istio` running as ServiceAccount
+    // `<name>-istio`, pods labelled with the gateway name
+    for (const g of manifests.filter(m => m.kind === 'Gateway' && m.apiVersion.startsWith('gateway.networking.k8s.io/') && m.spec.gatewayClassName === 'istio')) {
+      this.pods.push({
+        namespace: g.metadata.namespace,
+        name: g.metadata.name,
+        labels: { 'gateway.networking.k8s.io/gateway-name': g.metadata.name, 'istio.io/gateway-name': g.metadata.name },
+        serviceAccount: `${g.metadata.name}-istio`,
+      });
+    }
+    this.requestAuthentications = manifests.filter(m => m.kind === 'RequestAuthentication');
+    this.sidecars = manifests.filter(m => m.kind === 'Sidecar');
+    this.serviceEntries = manifests.filter(m => m.kind === 'ServiceEntry');
+    this.ciliumPolicies = manifests.filter(m => m.kind === 'CiliumNetworkPolicy');
     this.networkPolicies = manifests.filter(m => m.kind === 'NetworkPolicy');
     this.authorizationPolicies = manifests.filter(m => m.kind === 'AuthorizationPolicy');
     this.peerAuthentications = manifests.filter(m => m.kind === 'PeerAuthentication');
@@ -105,7 +135,9 @@ export class Cluster {
     const policies = this.authorizationPolicies.filter(p => p.metadata.namespace === to.namespace
       && selectorMatches(p.spec?.selector, to.labels));
     const principal = this.principal(from);
-    const matches = (p: any) => (p.spec?.rules ?? []).some((rule: any) => ruleMatches(rule, principal, from.namespace, request));
+    const auth = this.requestAuth(to, request.jwt);
+    if (auth === 'rejected') return false; // 401: a token no RequestAuthentication of the pod accepts
+    const matches = (p: any) => (p.spec?.rules ?? []).some((rule: any) => ruleMatches(rule, principal, from.namespace, request, auth));
     const action = (p: any) => p.spec?.action ?? 'ALLOW';
     for (const p of policies) {
       if (!['ALLOW', 'DENY'].includes(action(p))) throw new Error(`unsupported action ${action(p)}`);
@@ -127,6 +159,101 @@ export class Cluster {
     const workload = policies.find(p => p.spec?.selector && selectorMatches(p.spec.selector, pod.labels));
     const namespaceWide = policies.find(p => !p.spec?.selector);
     return workload?.spec?.mtls?.mode ?? namespaceWide?.spec?.mtls?.mode ?? 'PERMISSIVE';
+  }
+
+  /**
+   * Istio RequestAuthentication: no token, no request principal (accepted); a token is accepted
+   * when a jwtRule of a RequestAuthentication selecting the pod has its issuer and (if set) one
+   * of its audiences, otherwise the request is rejected (401).
+   */
+  public requestAuth(to: Pod, jwt?: Jwt): 'rejected' | { principal: string; claims: Record<string, string | string[]> } | undefined {
+    if (!jwt) return undefined;
+    const rules = this.requestAuthentications.filter(ra => ra.metadata.namespace === to.namespace && selectorMatches(ra.spec?.selector, to.labels))
+      .flatMap(ra => ra.spec.jwtRules ?? []);
+    const ok = rules.some((r: any) => r.issuer === jwt.iss && (!r.audiences || r.audiences.some((a: string) => jwt.aud.includes(a))));
+    return ok ? { principal: `${jwt.iss}/${jwt.sub}`, claims: { ...jwt.claims, iss: jwt.iss, sub: jwt.sub } } : 'rejected';
+  }
+
+  /** An outside client at `ip` may open a connection to `to` on `port` (the pod's ingress NetworkPolicies). */
+  public networkAllowsFromIp(ip: string, to: Pod, port: number): boolean {
+    const selecting = this.networkPolicies.filter(np => np.metadata.namespace === to.namespace
+      && selectorMatches(np.spec.podSelector, to.labels) && (np.spec.policyTypes ?? ['Ingress']).includes('Ingress'));
+    if (selecting.length === 0) return true;
+    return selecting.some(np => (np.spec.ingress ?? []).some((rule: any) =>
+      (rule.from === undefined || rule.from.some((peer: any) => peer.ipBlock && ipBlockMatches(peer.ipBlock, ip))) && portsMatch(rule.ports, port, 'TCP')));
+  }
+
+  /** `from` may open a TCP connection to the outside address `ip` on `port` (its egress NetworkPolicies). */
+  public networkAllowsToIp(from: Pod, ip: string, port: number): boolean {
+    const selecting = this.networkPolicies.filter(np => np.metadata.namespace === from.namespace
+      && selectorMatches(np.spec.podSelector, from.labels) && (np.spec.policyTypes ?? ['Ingress']).includes('Egress'));
+    if (selecting.length === 0) return true;
+    return selecting.some(np => (np.spec.egress ?? []).some((rule: any) =>
+      (rule.to === undefined || rule.to.some((peer: any) => peer.ipBlock && ipBlockMatches(peer.ipBlock, ip))) && portsMatch(rule.ports, port, 'TCP')));
+  }
+
+  /**
+   * The pod's sidecar may send to the external `host:port`: its Sidecar's outbound policy
+   * (REGISTRY_ONLY, or the mesh default `meshOutboundPolicy`) and egress hosts, and a
+   * MESH_EXTERNAL ServiceEntry exported to the pod's namespace with the host and port.
+   */
+  public meshAllowsExternal(from: Pod, host: string, port: number, meshOutboundPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY' = 'ALLOW_ANY'): boolean {
+    const sidecar = this.sidecars.find(s => s.metadata.namespace === from.namespace && s.spec.workloadSelector
+      && selectorMatches({ matchLabels: s.spec.workloadSelector.labels }, from.labels))
+      ?? this.sidecars.find(s => s.metadata.namespace === from.namespace && !s.spec.workloadSelector);
+    const mode = sidecar?.spec.outboundTrafficPolicy?.mode ?? meshOutboundPolicy;
+    const entry = this.serviceEntries.find(se => se.spec.hosts.includes(host) && (se.spec.ports ?? []).some((p: any) => p.number === port)
+      && (se.spec.exportTo === undefined || se.spec.exportTo.includes('*') || (se.spec.exportTo.includes('.') && se.metadata.namespace === from.namespace)
+        || se.spec.exportTo.includes(from.namespace)));
+    const visible = entry !== undefined && (!sidecar || (sidecar.spec.egress ?? []).some((e: any) => e.hosts.some((h: string) => {
+      const [ns, name] = h.split('/');
+      const nsOk = ns === '*' || (ns === '.' ? entry.metadata.namespace === from.namespace : ns === entry.metadata.namespace);
+      return nsOk && (name === '*' || name === host);
+    })));
+    if (visible) return true;
+    return mode === 'ALLOW_ANY' && !sidecar;
+  }
+
+  /**
+   * Cilium allows `from` to reach `host:port` by name: a CiliumNetworkPolicy selecting the pod
+   * has a toFQDNs rule for the name on the port AND a DNS rule (L7 `rules.dns`) toward cluster DNS
+   * through which the name is resolved — without it Cilium never learns the name's addresses.
+   */
+  public ciliumAllowsFqdn(from: Pod, host: string, port: number): boolean {
+    const rules = this.ciliumPolicies.filter(p => p.metadata.namespace === from.namespace && selectorMatches(p.spec.endpointSelector, from.labels))
+      .flatMap(p => p.spec.egress ?? []);
+    const learnsNames = rules.some((r: any) => (r.toEndpoints ?? []).length > 0 && (r.toPorts ?? []).some((tp: any) =>
+      tp.ports.some((pp: any) => pp.port === '53') && (tp.rules?.dns ?? []).some((d: any) => d.matchPattern === '*' || d.matchName === host
+        || (d.matchPattern && new RegExp(`^${d.matchPattern.replace(/\./g, '\\.').replace(/\*/g, '[^.]*')}\\.?$`).test(host)))));
+    const named = rules.some((r: any) => (r.toFQDNs ?? []).some((f: any) => f.matchName === host) && (r.toPorts ?? []).some((tp: any) =>
+      tp.ports.some((pp: any) => Number(pp.port) === port)));
+    return learnsNames && named;
+  }
+
+  /**
+   * Cilium's ingress decision for a request to `to`: allowed when no CiliumNetworkPolicy selecting
+   * the pod has ingress rules; otherwise some rule's `fromEndpoints` selects the caller (namespace
+   * label `k8s:io.kubernetes.pod.namespace`, pod labels with or without `k8s:`), a `toPorts`
+   * entry has the port, and, when it carries `rules.http`, one HTTP rule's method and path regular
+   * expressions match the whole method and path (an L4 connection never matches an HTTP rule).
+   */
+  public ciliumAllowsHttp(from: Pod, to: Pod, request: Request): boolean {
+    const selecting = this.ciliumPolicies.filter(p => p.metadata.namespace === to.namespace && selectorMatches(p.spec.endpointSelector, to.labels)
+      && p.spec.ingress !== undefined);
+    if (selecting.length === 0) return true;
+    const rules = selecting.flatMap(p => p.spec.ingress);
+    const callerLabels: Record<string, string> = { 'k8s:io.kubernetes.pod.namespace': from.namespace };
+    for (const [k, v] of Object.entries(from.labels)) {
+      callerLabels[k] = v;
+      callerLabels[`k8s:${k}`] = v;
+    }
+    const full = (re: string, value: string | undefined) => value !== undefined && new RegExp(`^(?:${re})$`).test(value);
+    return rules.some((rule: any) => (rule.fromEndpoints ?? []).some((sel: any) => selectorMatches(sel, callerLabels))
+      && (rule.toPorts ?? []).some((tp: any) => tp.ports.some((pp: any) => Number(pp.port) === request.port)
+        && (!tp.rules?.http || tp.rules.http.some((h: any) => (h.method === undefined || full(h.method, request.method))
+          && (h.path === undefined || full(h.path, request.path))
+          && (h.headerMatches ?? []).every((hm: any) => request.headers?.[hm.name] === hm.value)
+          && (h.method !== undefined || h.path !== undefined || h.headerMatches !== undefined || request.method !== undefined)))));
   }
 
   private directionAllows(direction: 'Ingress' | 'Egress', subject: Pod, peer: Pod, port: number, protocol: string): boolean {
@@ -158,16 +285,34 @@ function portsMatch(ports: any[] | undefined, port: number, protocol: string): b
     || (p.endPort !== undefined && port >= p.port && port <= p.endPort)));
 }
 
-function ruleMatches(rule: any, principal: string, namespace: string, request: Request): boolean {
-  const fromOk = !rule.from || rule.from.some((f: any) => sourceMatches(f.source ?? {}, principal, namespace));
+type RequestAuth = { principal: string; claims: Record<string, string | string[]> } | undefined;
+
+function ruleMatches(rule: any, principal: string, namespace: string, request: Request, auth?: RequestAuth): boolean {
+  const fromOk = !rule.from || rule.from.some((f: any) => sourceMatches(f.source ?? {}, principal, namespace, auth));
   const toOk = !rule.to || rule.to.some((t: any) => operationMatches(t.operation ?? {}, request));
-  if (rule.when) throw new Error('conditions are not evaluated by this test helper');
-  return fromOk && toOk;
+  const whenOk = (rule.when ?? []).every((c: any) => conditionMatches(c, auth, request));
+  return fromOk && toOk && whenOk;
 }
 
-function sourceMatches(source: any, principal: string, namespace: string): boolean {
-  const unsupported = Object.keys(source).filter(k => !['principals', 'notPrincipals', 'namespaces', 'notNamespaces'].includes(k));
+/**
+ * `request.auth.claims[<name>]` conditions (a list claim matches when one element matches; no
+ * token never matches) and `request.headers[<name>]` conditions (absent header never matches).
+ */
+function conditionMatches(condition: any, auth: RequestAuth, request: Request): boolean {
+  const header = /^request\.headers\[([^\]]+)\]$/.exec(condition.key);
+  const m = /^request\.auth\.claims\[([^\]]+)\]$/.exec(condition.key);
+  if (!m && !header) throw new Error(`condition key not evaluated by this test helper: ${condition.key}`);
+  const raw = header ? request.headers?.[header[1]] : auth?.claims[m![1]];
+  const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  if (condition.values && !values.some(v => condition.values.some((p: string) => istioStringMatch(p, v)))) return false;
+  if (condition.notValues && values.some(v => condition.notValues.some((p: string) => istioStringMatch(p, v)))) return false;
+  return true;
+}
+
+function sourceMatches(source: any, principal: string, namespace: string, auth?: RequestAuth): boolean {
+  const unsupported = Object.keys(source).filter(k => !['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'requestPrincipals'].includes(k));
   if (unsupported.length) throw new Error(`source fields not evaluated by this test helper: ${unsupported}`);
+  if (source.requestPrincipals && (!auth || !source.requestPrincipals.some((p: string) => istioStringMatch(p, auth.principal)))) return false;
   if (source.principals && !source.principals.some((p: string) => istioStringMatch(p, principal))) return false;
   if (source.notPrincipals?.some((p: string) => istioStringMatch(p, principal))) return false;
   if (source.namespaces && !source.namespaces.some((n: string) => istioStringMatch(n, namespace))) return false;
@@ -185,4 +330,22 @@ function operationMatches(op: any, request: Request): boolean {
   if (op.notPaths && request.path !== undefined && op.notPaths.some((p: string) => istioPathMatch(p, request.path!))) return false;
   if (op.hosts || op.notHosts) throw new Error('hosts are not evaluated by this test helper');
   return true;
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** IPv4 only (the evaluator's external addresses are IPv4); an IPv6 block never matches an IPv4 address. */
+function cidrContains(cidr: string, ip: string): boolean {
+  if (cidr.includes(':') || ip.includes(':')) return false;
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  const start = Math.floor(ipv4ToInt(base) / size) * size;
+  const value = ipv4ToInt(ip);
+  return value >= start && value < start + size;
+}
+
+function ipBlockMatches(block: { cidr: string; except?: string[] }, ip: string): boolean {
+  return cidrContains(block.cidr, ip) && !(block.except ?? []).some(e => cidrContains(e, ip));
 }

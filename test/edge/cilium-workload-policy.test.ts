@@ -1,0 +1,202 @@
+import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
+import { AccessProxy, CiliumWorkloadPolicy, HttpEnforcement, MeshMode, MeshService, ZeroTrustNamespace } from '../../src';
+import { Cluster } from '../support/reachability';
+import { find, ofKind, synthValid } from '../support/synth';
+
+function setup() {
+  const app = Testing.app();
+  const chart = new Chart(app, 'cilium-test');
+  const production = new ZeroTrustNamespace(chart, 'production');
+  const payments = new MeshService(chart, 'payment-service', { namespace: production, image: 'ghcr.io/acme/payments:1.0.0', port: 8080 });
+  const orders = new MeshService(chart, 'order-service', { namespace: production, image: 'ghcr.io/acme/orders:1.0.0', port: 8080 });
+  return { app, chart, production, payments, orders };
+}
+
+const DNS_RULE = {
+  toEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' } }],
+  toPorts: [{ ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }], rules: { dns: [{ matchPattern: '*' }] } }],
+};
+
+describe('CiliumWorkloadPolicy', () => {
+  test('snapshot', () => {
+    const { chart, payments } = setup();
+    payments.allowEgressTo('api.stripe.com');
+    new CiliumWorkloadPolicy(chart, 'payments-cilium', { workload: payments });
+    expect(ofKind(synthValid(chart), 'CiliumNetworkPolicy')).toMatchSnapshot();
+  });
+
+  test('toFQDNs per declared host and port, always with the DNS-proxy rule toward cluster DNS', () => {
+    const { chart, payments } = setup();
+    payments.allowEgressTo('api.stripe.com');
+    payments.allowEgressTo('api.stripe.com', { port: 8443 });
+    payments.allowEgressTo('hooks.slack.com');
+    new CiliumWorkloadPolicy(chart, 'payments-cilium', { workload: payments });
+    const policy = find(synthValid(chart), 'CiliumNetworkPolicy', 'payment-service-cilium', 'production');
+    expect(policy.apiVersion).toBe('cilium.io/v2');
+    expect(policy.spec.endpointSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'payment-service' } });
+    expect(policy.spec.egress).toEqual([
+      DNS_RULE,
+      { toFQDNs: [{ matchName: 'api.stripe.com' }], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }, { port: '8443', protocol: 'TCP' }] }] },
+      { toFQDNs: [{ matchName: 'hooks.slack.com' }], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }] }] },
+    ]);
+  });
+
+  test('custom DNS location', () => {
+    const { chart, payments } = setup();
+    payments.allowEgressTo('api.stripe.com');
+    new CiliumWorkloadPolicy(chart, 'p', { workload: payments, dns: { namespace: 'dns', podLabels: { app: 'coredns' } } });
+    const policy = find(synthValid(chart), 'CiliumNetworkPolicy', 'payment-service-cilium');
+    expect(policy.spec.egress[0].toEndpoints).toEqual([{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'dns', 'k8s:app': 'coredns' } }]);
+  });
+
+  test.each([['before', true], ['after', false]])('replaces the ipBlock NetworkPolicy (Cilium ORs policies) when created %s allowEgressTo()', (_when, first) => {
+    const { chart, payments } = setup();
+    if (first) new CiliumWorkloadPolicy(chart, 'p', { workload: payments });
+    payments.allowEgressTo('api.stripe.com');
+    if (!first) new CiliumWorkloadPolicy(chart, 'p', { workload: payments });
+    const manifests = synthValid(chart);
+    expect(manifests.filter(m => m.metadata.name === 'payment-service-external-egress')).toHaveLength(0);
+    // the mesh layer is unchanged
+    expect(find(manifests, 'ServiceEntry', 'api.stripe.com').spec.hosts).toEqual(['api.stripe.com']);
+    expect(find(manifests, 'Sidecar', 'payment-service').spec.outboundTrafficPolicy).toEqual({ mode: 'REGISTRY_ONLY' });
+  });
+
+  test('evaluated: the declared name is reachable only with the DNS rule in place', () => {
+    const { chart, payments } = setup();
+    payments.allowEgressTo('api.stripe.com');
+    const cnp = new CiliumWorkloadPolicy(chart, 'p', { workload: payments });
+    let c = new Cluster(synthValid(chart));
+    const pay = c.pod('production', 'payment-service');
+    expect(c.ciliumAllowsFqdn(pay, 'api.stripe.com', 443)).toBe(true);
+    expect(c.ciliumAllowsFqdn(pay, 'api.stripe.com', 80)).toBe(false);
+    expect(c.ciliumAllowsFqdn(pay, 'evil.example.com', 443)).toBe(false);
+    expect(c.ciliumAllowsFqdn(c.pod('production', 'order-service'), 'api.stripe.com', 443)).toBe(false);
+    // the trap: the same policy without the DNS rule never learns the name's addresses
+    ApiObject.of(cnp.policy).addJsonPatch(JsonPatch.remove('/spec/egress/0'));
+    c = new Cluster(Testing.synth(chart));
+    expect(c.ciliumAllowsFqdn(pay, 'api.stripe.com', 443)).toBe(false);
+  });
+
+  describe('HttpEnforcement.CILIUM: Cilium authorizes the requests, Istio steps aside for this workload', () => {
+    function ciliumHttp() {
+      const s = setup();
+      const web = new ZeroTrustNamespace(s.chart, 'web');
+      const frontend = new MeshService(s.chart, 'frontend', { namespace: web, image: 'ghcr.io/acme/frontend:1', port: 8080 });
+      s.payments.allowFrom(s.orders, { methods: ['POST'], paths: ['/api/v1/charge', '/api/v1/refunds/{*}'] });
+      s.payments.allowFrom(frontend, { methods: ['GET'], paths: ['/status'] });
+      const policy = new CiliumWorkloadPolicy(s.chart, 'p', { workload: s.payments, httpEnforcement: HttpEnforcement.CILIUM });
+      return { ...s, frontend, policy };
+    }
+
+    test('snapshot', () => {
+      const { chart } = ciliumHttp();
+      expect(synthValid(chart).filter(m => m.metadata.labels?.['app.kubernetes.io/name'] === 'payment-service' && m.kind !== 'Deployment')).toMatchSnapshot();
+    });
+
+    test('ingress rules from the edges: callers by endpoint labels, methods and paths as HTTP rules', () => {
+      const manifests = synthValid(ciliumHttp().chart);
+      const policy = find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium', 'production');
+      expect(policy.spec.ingress).toEqual([
+        {
+          fromEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'production', 'k8s:app.kubernetes.io/name': 'order-service' } }],
+          toPorts: [{
+            ports: [{ port: '8080', protocol: 'TCP' }],
+            rules: { http: [{ method: 'POST', path: '/api/v1/charge' }, { method: 'POST', path: '/api/v1/refunds/[^/]+' }] },
+          }],
+        },
+        {
+          fromEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'web', 'k8s:app.kubernetes.io/name': 'frontend' } }],
+          toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }], rules: { http: [{ method: 'GET', path: '/status' }] } }],
+        },
+      ]);
+      expect(policy.spec.egress).toBeUndefined();
+    });
+
+    test('one enforcement point: mTLS DISABLE for the workload, Istio opens the ports only, no L4 ingress rule to widen Cilium\'s', () => {
+      const manifests = synthValid(ciliumHttp().chart);
+      expect(find(manifests, 'PeerAuthentication', 'payment-service-cilium-http', 'production').spec).toEqual({
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'payment-service' } }, mtls: { mode: 'DISABLE' },
+      });
+      expect(find(manifests, 'AuthorizationPolicy', 'payment-service', 'production').spec.rules).toEqual([{ to: [{ operation: { ports: ['8080'] } }] }]);
+      expect(find(manifests, 'NetworkPolicy', 'payment-service-ingress', 'production').spec).toEqual({
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'payment-service' } }, policyTypes: ['Ingress'], ingress: [],
+      });
+      const c = new Cluster(manifests);
+      expect(c.mtlsMode(c.pod('production', 'payment-service'))).toBe('DISABLE');
+      expect(c.mtlsMode(c.pod('production', 'order-service'))).toBe('STRICT');
+    });
+
+    test('evaluated: Cilium admits exactly the declared callers, methods and paths', () => {
+      const manifests = synthValid(ciliumHttp().chart);
+      const c = new Cluster(manifests);
+      const [pay, orders, frontend] = [c.pod('production', 'payment-service'), c.pod('production', 'order-service'), c.pod('web', 'frontend')];
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/charge' })).toBe(true);
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/refunds/42' })).toBe(true);
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/refunds/42/x' })).toBe(false);
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'GET', path: '/api/v1/charge' })).toBe(false);
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/charge/extra' })).toBe(false);
+      expect(c.ciliumAllowsHttp(frontend, pay, { port: 8080, method: 'GET', path: '/status' })).toBe(true);
+      expect(c.ciliumAllowsHttp(frontend, pay, { port: 8080, method: 'POST', path: '/api/v1/charge' })).toBe(false);
+      expect(c.ciliumAllowsHttp(pay, orders, { port: 8080, method: 'GET', path: '/' })).toBe(true); // order-service is not Cilium-enforced
+      // the same requests through Istio: ports only, whoever calls
+      expect(c.meshAllows(frontend, pay, { port: 8080, method: 'POST', path: '/api/v1/charge' })).toBe(true);
+      expect(c.meshAllows(frontend, pay, { port: 9090 })).toBe(false);
+    });
+
+    test('required headers become Cilium headerMatches', () => {
+      const s = setup();
+      s.payments.allowFrom(s.orders, { methods: ['POST'], paths: ['/api/v1/charge'], requireHeaders: { 'x-api-version': 'v1' } });
+      new CiliumWorkloadPolicy(s.chart, 'p', { workload: s.payments, httpEnforcement: HttpEnforcement.CILIUM });
+      const manifests = synthValid(s.chart);
+      expect(find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium').spec.ingress[0].toPorts[0].rules).toEqual({
+        http: [{ method: 'POST', path: '/api/v1/charge', headerMatches: [{ name: 'x-api-version', value: 'v1' }] }],
+      });
+      const c = new Cluster(manifests);
+      const [pay, orders] = [c.pod('production', 'payment-service'), c.pod('production', 'order-service')];
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/charge', headers: { 'x-api-version': 'v1' } })).toBe(true);
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/charge', headers: { 'x-api-version': 'v2' } })).toBe(false);
+      expect(c.ciliumAllowsHttp(orders, pay, { port: 8080, method: 'POST', path: '/api/v1/charge' })).toBe(false);
+    });
+
+    test('in an ambient namespace it is an error', () => {
+      const app = Testing.app();
+      const chart = new Chart(app, 'c');
+      const ns = new ZeroTrustNamespace(chart, 'amb', { meshMode: MeshMode.AMBIENT });
+      const svc = new MeshService(chart, 'svc', { namespace: ns, image: 'ghcr.io/a/s:1', port: 8080 });
+      expect(() => new CiliumWorkloadPolicy(chart, 'p', { workload: svc, httpEnforcement: HttpEnforcement.CILIUM }))
+        .toThrow(/^\[c\/p\] invalid httpEnforcement "cilium": amb\/svc is in an ambient namespace, where ztunnel always tunnels traffic in mTLS/);
+    });
+
+    test('behind an access proxy (end-user tokens) it is an error at synthesis', () => {
+      const { app, chart, payments } = setup();
+      const edge = new ZeroTrustNamespace(chart, 'edge');
+      const proxy = new AccessProxy(chart, 'proxy', {
+        namespace: edge,
+        hostnames: ['pay.example.com'],
+        tlsSecretName: 'tls',
+        jwt: { issuer: 'https://login.example.com', jwksUri: 'https://login.example.com/jwks', audiences: ['pay'] },
+      });
+      new CiliumWorkloadPolicy(chart, 'p', { workload: payments, httpEnforcement: HttpEnforcement.CILIUM });
+      payments.allowFrom(proxy, { methods: ['GET'], paths: ['/'] });
+      expect(() => app.synth()).toThrow(/\[cilium-test\/p\] invalid httpEnforcement "cilium": edge\/proxy calls production\/payment-service with an end-user token, which only Istio verifies/);
+    });
+
+    test('one policy per workload', () => {
+      const { chart, payments } = setup();
+      new CiliumWorkloadPolicy(chart, 'a', { workload: payments, httpEnforcement: HttpEnforcement.CILIUM });
+      expect(() => new CiliumWorkloadPolicy(chart, 'b', { workload: payments }))
+        .toThrow(/^\[cilium-test\/b\] invalid workload "production\/payment-service": cilium-test\/a already defines the Cilium policy of this workload/);
+    });
+  });
+
+  test('a policy without declared egress fails at synthesis', () => {
+    const { app, chart, payments } = setup();
+    new CiliumWorkloadPolicy(chart, 'p', { workload: payments });
+    expect(() => app.synth()).toThrow(/\[cilium-test\/p\] production\/payment-service declares no external destination: call allowEgressTo\(\) on it/);
+  });
+
+  test('the workload must be in the intent graph', () => {
+    const { chart } = setup();
+    expect(() => new CiliumWorkloadPolicy(chart, 'p', { workload: chart as any })).toThrow(/^\[cilium-test\/p\] invalid workload "cilium-test": must be a workload of this app's intent graph/);
+  });
+});

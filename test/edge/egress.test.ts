@@ -1,0 +1,163 @@
+import { Chart, Testing } from 'cdk8s';
+import { AppProtocol, IntentGraph, MeshMode, MeshService, ZeroTrustNamespace } from '../../src';
+import { Cluster } from '../support/reachability';
+import { find, ofKind, synthValid } from '../support/synth';
+
+function setup() {
+  const app = Testing.app();
+  const chart = new Chart(app, 'egress-test');
+  const production = new ZeroTrustNamespace(chart, 'production');
+  const data = new ZeroTrustNamespace(chart, 'data');
+  const payments = new MeshService(chart, 'payment-service', { namespace: production, image: 'ghcr.io/acme/payments:1.0.0', port: 8080 });
+  const orders = new MeshService(chart, 'order-service', { namespace: production, image: 'ghcr.io/acme/orders:1.0.0', port: 8080 });
+  const database = new MeshService(chart, 'database', { namespace: data, image: 'postgres:16', port: 5432, protocol: AppProtocol.TCP });
+  database.allowFrom(payments);
+  return { app, chart, production, payments, orders, database };
+}
+
+describe('MeshService.allowEgressTo', () => {
+  test('snapshot: ServiceEntry, Sidecar and NetworkPolicy', () => {
+    const { chart, payments } = setup();
+    payments.allowEgressTo('api.stripe.com', { port: 443 });
+    expect(synthValid(chart).filter(m => ['ServiceEntry', 'Sidecar'].includes(m.kind) || m.metadata.name.endsWith('external-egress'))).toMatchSnapshot();
+  });
+
+  test('mesh: a MESH_EXTERNAL ServiceEntry visible in the namespace only, and a REGISTRY_ONLY Sidecar with exactly the declared hosts', () => {
+    const { chart, payments } = setup();
+    const egress = payments.allowEgressTo('api.stripe.com', { port: 443 });
+    expect(egress.key).toBe('production/payment-service -> api.stripe.com:443');
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'ServiceEntry', 'api.stripe.com', 'production').spec).toEqual({
+      hosts: ['api.stripe.com'],
+      exportTo: ['.'],
+      location: 'MESH_EXTERNAL',
+      resolution: 'DNS',
+      ports: [{ number: 443, name: 'tls-443', protocol: 'TLS' }],
+    });
+    expect(find(manifests, 'Sidecar', 'payment-service', 'production').spec).toEqual({
+      workloadSelector: { labels: { 'app.kubernetes.io/name': 'payment-service' } },
+      // the declared callee stays reachable: a Sidecar's egress hosts are all the proxy knows
+      egress: [{ hosts: ['./api.stripe.com', 'data/database.data.svc.cluster.local', 'istio-system/*'] }],
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+    });
+    // the entry is visible namespace-wide: the namespace's default Sidecar hides it from the other workloads
+    expect(find(manifests, 'Sidecar', 'default', 'production').spec).toEqual({
+      egress: [{ hosts: ['istio-system/*'] }],
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+    });
+  });
+
+  test('the namespace default Sidecar keeps the other workloads\' declared callees visible', () => {
+    const { chart, payments, orders } = setup();
+    payments.allowEgressTo('api.stripe.com');
+    payments.allowFrom(orders, { methods: ['POST'], paths: ['/api/v1/charge'] });
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'Sidecar', 'default', 'production').spec.egress).toEqual([
+      { hosts: ['istio-system/*', 'production/payment-service.production.svc.cluster.local'] },
+    ]);
+  });
+
+  test('network: the port on public addresses only (no private, link-local or metadata ranges)', () => {
+    const { chart, payments } = setup();
+    payments.allowEgressTo('api.stripe.com');
+    const policy = find(synthValid(chart), 'NetworkPolicy', 'payment-service-external-egress', 'production');
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'payment-service' } },
+      policyTypes: ['Egress'],
+      egress: [{
+        to: [
+          { ipBlock: { cidr: '0.0.0.0/0', except: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] } },
+          { ipBlock: { cidr: '::/0', except: ['::1/128', 'fc00::/7', 'fe80::/10'] } },
+        ],
+        ports: [{ protocol: 'TCP', port: 443 }],
+      }],
+    });
+  });
+
+  test('evaluated: only the declared destination is reachable, at the network and mesh layers', () => {
+    const { chart, payments } = setup();
+    payments.allowEgressTo('api.stripe.com', { port: 443 });
+    const c = new Cluster(synthValid(chart));
+    const pay = c.pod('production', 'payment-service');
+    const orders = c.pod('production', 'order-service');
+    // network (addresses): public 443 only
+    expect(c.networkAllowsToIp(pay, '34.200.1.1', 443)).toBe(true);
+    expect(c.networkAllowsToIp(pay, '34.200.1.1', 80)).toBe(false);
+    expect(c.networkAllowsToIp(pay, '10.12.0.5', 443)).toBe(false);
+    expect(c.networkAllowsToIp(pay, '169.254.169.254', 443)).toBe(false);
+    expect(c.networkAllowsToIp(pay, '192.168.1.1', 443)).toBe(false);
+    expect(c.networkAllowsToIp(orders, '34.200.1.1', 443)).toBe(false);
+    // mesh (names): the declared host and port only, even with the mesh default ALLOW_ANY
+    expect(c.meshAllowsExternal(pay, 'api.stripe.com', 443)).toBe(true);
+    expect(c.meshAllowsExternal(pay, 'api.stripe.com', 80)).toBe(false);
+    expect(c.meshAllowsExternal(pay, 'evil.example.com', 443)).toBe(false);
+    // the namespace's other workloads: their sidecars do not see the entry, whatever the mesh default
+    expect(c.meshAllowsExternal(orders, 'api.stripe.com', 443, 'ALLOW_ANY')).toBe(false);
+    expect(c.meshAllowsExternal(orders, 'evil.example.com', 443, 'ALLOW_ANY')).toBe(false);
+    expect(c.networkAllows(pay, c.pod('data', 'database'), 5432)).toBe(true);
+  });
+
+  test('the graph records the egress; a second call changes nothing; ports accumulate per host', () => {
+    const { chart, payments, orders } = setup();
+    const first = payments.allowEgressTo('api.stripe.com');
+    expect(payments.allowEgressTo('api.stripe.com', { port: 443 })).toBe(first);
+    orders.allowEgressTo('api.stripe.com', { port: 8443 });
+    const graph = IntentGraph.of(chart);
+    expect(graph.egress.map(e => e.key)).toEqual(['production/order-service -> api.stripe.com:8443', 'production/payment-service -> api.stripe.com:443']);
+    expect(graph.allowsEgress(payments, 'api.stripe.com', 443)).toBe(true);
+    expect(graph.allowsEgress(payments, 'api.stripe.com', 8443)).toBe(false);
+    expect(graph.toJson().egress).toEqual([
+      { from: 'production/order-service', host: 'api.stripe.com', port: 8443 },
+      { from: 'production/payment-service', host: 'api.stripe.com', port: 443 },
+    ]);
+    const manifests = synthValid(chart);
+    expect(ofKind(manifests, 'ServiceEntry')).toHaveLength(1);
+    expect(find(manifests, 'ServiceEntry', 'api.stripe.com').spec.ports).toEqual([
+      { number: 443, name: 'tls-443', protocol: 'TLS' }, { number: 8443, name: 'tls-8443', protocol: 'TLS' },
+    ]);
+  });
+
+  test('port 80 is declared to the mesh as HTTP', () => {
+    const { chart, payments } = setup();
+    payments.allowEgressTo('status.example.com', { port: 80 });
+    expect(find(synthValid(chart), 'ServiceEntry', 'status.example.com').spec.ports).toEqual([{ number: 80, name: 'http-80', protocol: 'HTTP' }]);
+  });
+
+  describe('bad input', () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['wildcard pattern', '*.stripe.com', /wildcard patterns are not allowed/],
+      ['private IP address', '10.0.0.1', /IP addresses are not allowed/],
+      ['IPv6 address', 'fd00::1', /IP addresses are not allowed/],
+      ['localhost', 'localhost', /names a destination inside the cluster or the private network/],
+      ['cluster service name', 'database.data.svc.cluster.local', /names a destination inside the cluster/],
+      ['wildcard cluster name', '*.svc.cluster.local', /wildcard patterns are not allowed/],
+      ['service.namespace name', 'database.data', /names a destination inside the cluster/],
+      ['internal suffix', 'metadata.google.internal', /names a destination inside the cluster/],
+      ['single label', 'stripe', /names a destination inside the cluster/],
+      ['scheme', 'https://api.stripe.com', /must be an exact, fully qualified public DNS name/],
+      ['upper case', 'API.stripe.com', /must be an exact, fully qualified public DNS name/],
+      ['trailing dot', 'api.stripe.com.', /must be an exact, fully qualified public DNS name/],
+      ['bad label', 'api-.stripe.com', /must be an exact, fully qualified public DNS name/],
+      ['empty', '', /must be an exact, fully qualified public DNS name/],
+    ];
+    test.each(cases)('%s', (_name, host, message) => {
+      const { payments } = setup();
+      const shown = JSON.stringify(host).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      expect(() => payments.allowEgressTo(host)).toThrow(new RegExp(`^\\[egress-test/payment-service\\] invalid host ${shown}: `));
+      expect(() => payments.allowEgressTo(host)).toThrow(message);
+    });
+
+    test('port out of range', () => {
+      const { payments } = setup();
+      expect(() => payments.allowEgressTo('api.stripe.com', { port: 70000 })).toThrow(/^\[egress-test\/payment-service\] invalid port 70000: must be an integer between 1 and 65535/);
+    });
+
+    test('ambient namespace (no Sidecar resource there)', () => {
+      const app = Testing.app();
+      const chart = new Chart(app, 'c');
+      const ns = new ZeroTrustNamespace(chart, 'amb', { meshMode: MeshMode.AMBIENT });
+      const svc = new MeshService(chart, 'svc', { namespace: ns, image: 'ghcr.io/a/s:1', port: 8080 });
+      expect(() => svc.allowEgressTo('api.stripe.com')).toThrow(/^\[c\/svc\] invalid host "api\.stripe\.com": namespace amb is in ambient mode/);
+    });
+  });
+});
