@@ -5,3 +5,7 @@ export * from './intent/output-file';
 export * from './segmentation/zero-trust-namespace';
 export * from './mesh/mesh-service';
 export * from './reference/reference-architecture';
+export * from './policy/constraint-template';
+export * from './policy/constraint';
+export * from './policy/kyverno-policy';
+export * from './policy/zero-trust-policy-pack';

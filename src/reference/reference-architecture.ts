@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
+import { PolicyEngine, PolicyMode, ZeroTrustPolicyPack } from '../policy/zero-trust-policy-pack';
 import { ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -29,11 +30,28 @@ export interface ReferenceArchitectureProps {
    * @default '1.0.0'
    */
   readonly imageTag?: string;
+
+  /**
+   * The admission controller of the policy layer.
+   *
+   * @default PolicyEngine.GATEKEEPER
+   */
+  readonly policyEngine?: PolicyEngine;
+
+  /**
+   * The mode of the policy pack. The reference architecture passes its own pack, so it enforces
+   * by default; start at AUDIT when the cluster already runs other workloads.
+   *
+   * @default PolicyMode.ENFORCE
+   */
+  readonly policyMode?: PolicyMode;
 }
 
 /**
  * Defines the reference zero-trust architecture, one Chart per layer, applied in order:
- * `namespaces` → `network` → `mesh` → `workloads` (policies exist before any pod starts).
+ * `namespaces` → `policy-templates` → `policy` → `network` → `mesh` → `workloads` (admission
+ * policies and network policies exist before any pod starts; the reference passes its own pack,
+ * which is why it enforces it by default).
  *
  * Topology (everything else is denied at L4 and L7):
  *
@@ -49,8 +67,8 @@ export interface ReferenceArchitectureProps {
  *
  * The layer charts are created in `scope` (normally the App) next to this construct, so
  * `App.synth()` with `yamlOutputType: YamlOutputType.FILE_PER_CHART` writes one numbered file
- * per layer: `0000-namespaces.k8s.yaml`, `0001-network.k8s.yaml`, `0002-mesh.k8s.yaml`,
- * `0003-workloads.k8s.yaml`.
+ * per layer: `0000-namespaces.k8s.yaml`, `0001-policy-templates.k8s.yaml`, `0002-policy.k8s.yaml`,
+ * `0003-network.k8s.yaml`, `0004-mesh.k8s.yaml`, `0005-workloads.k8s.yaml`.
  */
 export class ReferenceArchitecture extends Construct {
   /** The intent graph every layer is derived from. */
@@ -63,6 +81,12 @@ export class ReferenceArchitecture extends Construct {
   public readonly meshChart: Chart;
   /** Chart with the ServiceAccounts, Deployments and Services. */
   public readonly workloadsChart: Chart;
+  /** Chart with the admission policy templates (Gatekeeper ConstraintTemplates and Config). */
+  public readonly policyTemplatesChart: Chart;
+  /** Chart with the admission policies (Gatekeeper constraints or Kyverno ClusterPolicies). */
+  public readonly policyChart: Chart;
+  /** The zero-trust admission policy pack; its allowed registry is `imageRegistry`. */
+  public readonly policyPack: ZeroTrustPolicyPack;
 
   /** Namespace `web`. */
   public readonly web: ZeroTrustNamespace;
@@ -90,10 +114,15 @@ export class ReferenceArchitecture extends Construct {
     // the layer charts are siblings of this construct so that their files are named after the
     // layer: 0000-namespaces.k8s.yaml, 0001-network.k8s.yaml, ...
     this.namespacesChart = new Chart(scope, 'namespaces');
+    this.policyTemplatesChart = new Chart(scope, 'policy-templates');
+    this.policyChart = new Chart(scope, 'policy');
     this.networkChart = new Chart(scope, 'network');
     this.meshChart = new Chart(scope, 'mesh');
     this.workloadsChart = new Chart(scope, 'workloads');
+    this.policyTemplatesChart.addDependency(this.namespacesChart);
+    this.policyChart.addDependency(this.policyTemplatesChart);
     this.networkChart.addDependency(this.namespacesChart);
+    this.networkChart.addDependency(this.policyChart);
     this.meshChart.addDependency(this.networkChart);
     this.workloadsChart.addDependency(this.meshChart);
 
@@ -104,12 +133,21 @@ export class ReferenceArchitecture extends Construct {
         network: this.networkChart,
         mesh: this.meshChart,
         workloads: this.workloadsChart,
+        policyTemplates: this.policyTemplatesChart,
+        policy: this.policyChart,
       },
     });
 
     const registry = props.imageRegistry ?? 'ghcr.io/cdk8s-zero-trust/demo';
     const tag = props.imageTag ?? '1.0.0';
     const image = (name: string) => `${registry}/${name}:${tag}`;
+
+    // every image of the reference comes from `registry`: that prefix is the only one allowed
+    this.policyPack = new ZeroTrustPolicyPack(this, 'policy', {
+      engine: props.policyEngine ?? PolicyEngine.GATEKEEPER,
+      mode: props.policyMode ?? PolicyMode.ENFORCE,
+      allowedRegistries: [`${registry}/`],
+    });
 
     this.web = new ZeroTrustNamespace(this, 'web', { name: 'web' });
     this.production = new ZeroTrustNamespace(this, 'production', { name: 'production' });
