@@ -45,13 +45,13 @@ export function bracketProblem(rego: string): string | undefined {
     if (ch === '"') {
       let j = i + 1;
       while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
-      if (text[j] !== '"') return `unterminated string on line ${line}`;
+      if (text[j] !== '"') return `has an unterminated string on line ${line}`;
       i = j;
       continue;
     }
     if (ch === '`') {
       const end = text.indexOf('`', i + 1);
-      if (end < 0) return `unterminated raw string on line ${line}`;
+      if (end < 0) return `has an unterminated raw string on line ${line}`;
       line += text.slice(i, end).split('\n').length - 1;
       i = end;
       continue;
@@ -59,11 +59,11 @@ export function bracketProblem(rego: string): string | undefined {
     if ('([{'.includes(ch)) stack.push({ ch, line });
     if (')]}'.includes(ch)) {
       const open = stack.pop();
-      if (!open || open.ch !== pairs[ch]) return `unbalanced '${ch}' on line ${line}`;
+      if (!open || open.ch !== pairs[ch]) return `has an unbalanced '${ch}' on line ${line}`;
     }
   }
   const open = stack.pop();
-  return open ? `unclosed '${open.ch}' opened on line ${open.line}` : undefined;
+  return open ? `has an unclosed '${open.ch}' opened on line ${open.line}` : undefined;
 }
 
 /** Rego v1 rule-head keywords; in a v0 module (no `import rego.v1`) they do not parse. */

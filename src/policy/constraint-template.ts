@@ -169,8 +169,9 @@ export class ConstraintTemplate extends Construct {
     }
     const problem = regoProblem(props.rego, this.regoVersion, true);
     if (problem) {
-      invalid(this, 'rego', `package ${pkg}`, `is not valid Rego ${this.regoVersion}: it ${problem}`,
-        this.regoVersion === RegoVersion.V0 ? 'write v0 rule heads, or set regoVersion: RegoVersion.V1 (Gatekeeper 3.19+)' : 'write v1 rule heads (`violation contains {...} if {`)');
+      const fix = !problem.includes('rule heads') ? 'Gatekeeper would reject the template with rego_parse_error'
+        : this.regoVersion === RegoVersion.V0 ? 'write v0 rule heads, or set regoVersion: RegoVersion.V1 (Gatekeeper 3.19+)' : 'write v1 rule heads (`violation contains {...} if {`)';
+      invalid(this, 'rego', `package ${pkg}`, `is not valid Rego ${this.regoVersion}: it ${problem}`, fix);
     }
     for (const lib of props.libs ?? []) {
       const libPkg = typeof lib === 'string' ? regoPackage(lib) : undefined;
