@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
+import { regoPackage, regoProblem } from './_rego';
 import * as gk from '../imports/gatekeeper-templates';
 import { invalid } from '../intent/_validation';
-import { regoPackage, regoProblem } from './_rego';
 
 /**
  * The Rego syntax of a ConstraintTemplate.

@@ -192,7 +192,9 @@ export class Constraint extends Construct {
     const labelSelector = m.matchLabels || m.matchExpressions
       ? {
         ...(m.matchLabels ? { matchLabels: { ...m.matchLabels } } : {}),
-        ...(m.matchExpressions ? { matchExpressions: m.matchExpressions.map(e => ({ key: e.key, operator: e.operator, ...(e.values ? { values: [...e.values] } : {}) })) } : {}),
+        ...(m.matchExpressions
+          ? { matchExpressions: m.matchExpressions.map(e => ({ key: e.key, operator: e.operator, ...(e.values ? { values: [...e.values] } : {}) })) }
+          : {}),
       }
       : undefined;
     return {

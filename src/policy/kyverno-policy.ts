@@ -46,6 +46,12 @@ export interface KyvernoResourceFilter {
    * @default - none
    */
   readonly labelKeys?: string[];
+  /**
+   * Admission operations (`CREATE`, `UPDATE`, `DELETE`, `CONNECT`).
+   *
+   * @default - every operation the rule type applies to
+   */
+  readonly operations?: string[];
 }
 
 /**
@@ -329,9 +335,13 @@ export class KyvernoPolicy extends Construct {
           ...(f.labelKeys?.length ? { matchExpressions: f.labelKeys.map(key => ({ key, operator: 'Exists' })) } : {}),
         }
         : undefined;
+      for (const op of f.operations ?? []) {
+        if (!['CREATE', 'UPDATE', 'DELETE', 'CONNECT'].includes(op)) invalid(this, `${prop}.operations`, op, 'must be one of CREATE, UPDATE, DELETE, CONNECT');
+      }
       return {
         resources: {
           kinds: [...f.kinds],
+          ...(f.operations?.length ? { operations: [...f.operations] } : {}),
           ...(f.namespaces?.length ? { namespaces: [...f.namespaces] } : {}),
           ...(f.names?.length ? { names: [...f.names] } : {}),
           ...(selector ? { selector } : {}),

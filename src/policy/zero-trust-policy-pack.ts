@@ -439,13 +439,17 @@ export class ZeroTrustPolicyPack extends Construct {
         const target = check.target === 'pod' ? 'Pod' : 'security.istio.io/*/PeerAuthentication';
         kp._addCelRule({
           name: check.id,
-          match: [{ kinds: [target] }],
+          // the object is checked when it is created or changed (never on DELETE: object is null)
+          match: [{ kinds: [target], operations: ['CREATE', 'UPDATE'] }],
           exclude: this.systemNamespaces.length ? [{ kinds: [target], namespaces: this.systemNamespaces }] : [],
           variables: [...(check.target === 'pod' ? POD_CEL_VARIABLES : []), ...check.cel],
           expressions: celValidations(check.skipUpdate),
           failureAction: mode === PolicyMode.ENFORCE ? FailureAction.ENFORCE : FailureAction.AUDIT,
         }, () => {
-          const params = { ...this.parametersOf(check), ...(check.parameters.exemptWorkloads ? { exemptWorkloads: this.exemptWorkloadsOf(check) } : {}) };
+          const params = {
+            ...this.parametersOf(check),
+            ...(check.parameters.exemptWorkloads ? { exemptWorkloads: this.exemptWorkloadsOf(check) } : {}),
+          };
           // the same variables Gatekeeper defines for K8sNativeValidation, so the same CEL runs
           return [{ name: 'anyObject', expression: 'object' }, { name: 'params', expression: celLiteral(params) }];
         });

@@ -1,5 +1,5 @@
-import { Chart, Testing, YamlOutputType } from 'cdk8s';
 import * as fs from 'fs';
+import { Chart, Testing, YamlOutputType } from 'cdk8s';
 import { Constraint, ConstraintProps, ConstraintTemplate, EnforcementAction, MatchScope } from '../../src';
 import { validateManifests } from '../support/schemas';
 import { find, synthAppValid, synthValid } from '../support/synth';

@@ -163,6 +163,7 @@ describe('ZeroTrustPolicyPack', () => {
       for (const rule of p.spec.rules) {
         if (rule.validate) {
           expect(rule.validate.failureAction).toBe('Enforce');
+          expect(rule.match.any[0].resources.operations).toEqual(['CREATE', 'UPDATE']);
           expect(rule.exclude.any).toEqual([{ resources: { kinds: rule.match.any[0].resources.kinds, namespaces: ['kube-system', 'kyverno'] } }]);
         }
       }
@@ -314,7 +315,10 @@ describe('ZeroTrustPolicyPack', () => {
     });
 
     test('a policy overrides the pack mode', () => {
-      const props = { mode: PolicyMode.AUDIT, policyModes: { [ZeroTrustPolicy.PRIVILEGED_CONTAINERS]: PolicyMode.ENFORCE, [ZeroTrustPolicy.ALLOWED_REGISTRIES]: PolicyMode.WARN } };
+      const props = {
+        mode: PolicyMode.AUDIT,
+        policyModes: { [ZeroTrustPolicy.PRIVILEGED_CONTAINERS]: PolicyMode.ENFORCE, [ZeroTrustPolicy.ALLOWED_REGISTRIES]: PolicyMode.WARN },
+      };
       const gk = pack(PolicyEngine.GATEKEEPER, props);
       expect(find(gk.objs, 'K8sPSPPrivilegedContainer', 'zero-trust-privileged-containers').spec.enforcementAction).toBe('deny');
       expect(find(gk.objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.enforcementAction).toBe('warn');

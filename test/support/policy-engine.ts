@@ -136,7 +136,8 @@ function variablesMap(values: Map<string, unknown>): unknown {
  * Runs `variables` then `validations` (each `{expression, message?, messageExpression?}`);
  * returns the messages of the failed validations.
  */
-function runCel(source: { variables?: any[]; validations: any[] }, bindings: Record<string, unknown>, predefined: Array<[string, unknown]>, what: string): string[] {
+function runCel(source: { variables?: any[]; validations: any[] }, bindings: Record<string, unknown>,
+  predefined: Array<[string, unknown]>, what: string): string[] {
   const values = new Map<string, unknown>(predefined);
   for (const v of source.variables ?? []) {
     values.set(v.name, evaluate(v.expression, { ...bindings, variables: variablesMap(new Map(values)) }, `${what} variable ${v.name}`));
@@ -263,20 +264,21 @@ function kyvernoKindMatches(pattern: string, obj: any): boolean {
   return wildcard(parts[0], group) && wildcard(parts[1], version) && wildcard(parts[2], obj.kind);
 }
 
-function kyvernoFilterMatches(filter: any, obj: any): boolean {
+function kyvernoFilterMatches(filter: any, obj: any, operation: string): boolean {
   const r = filter.resources ?? {};
+  if (r.operations && !r.operations.includes(operation)) return false;
   if (!(r.kinds ?? []).some((k: string) => kyvernoKindMatches(k, obj))) return false;
   if (r.namespaces && !r.namespaces.some((p: string) => wildcard(p, obj.metadata?.namespace ?? ''))) return false;
   if (r.names && !r.names.some((p: string) => wildcard(p, obj.metadata?.name ?? ''))) return false;
   return selectorMatches(r.selector, obj.metadata?.labels ?? {}, true);
 }
 
-function kyvernoSelects(rule: any, obj: any): boolean {
+function kyvernoSelects(rule: any, obj: any, operation: string): boolean {
   const any = rule.match?.any ?? [];
   if (rule.match?.all) throw new Error('kyvernoReview: match.all is not supported by this harness');
-  if (!any.some((f: any) => kyvernoFilterMatches(f, obj))) return false;
+  if (!any.some((f: any) => kyvernoFilterMatches(f, obj, operation))) return false;
   if (rule.exclude?.all) throw new Error('kyvernoReview: exclude.all is not supported by this harness');
-  return !(rule.exclude?.any ?? []).some((f: any) => kyvernoFilterMatches(f, obj));
+  return !(rule.exclude?.any ?? []).some((f: any) => kyvernoFilterMatches(f, obj, operation));
 }
 
 /** Reviews `obj` with every Kyverno policy rule of `objects`. */
@@ -289,14 +291,19 @@ export function kyvernoReview(objects: any[], obj: any, options: ReviewOptions =
   for (const p of objects.filter(o => o.apiVersion === 'kyverno.io/v1' && (o.kind === 'ClusterPolicy' || o.kind === 'Policy'))) {
     if (p.kind === 'Policy' && p.metadata.namespace !== obj.metadata?.namespace) continue;
     for (const rule of p.spec.rules ?? []) {
-      if (!kyvernoSelects(rule, obj)) continue;
+      if (!kyvernoSelects(rule, obj, operation)) continue;
       const name = `${p.metadata.name}/${rule.name}`;
       if (rule.generate) {
         const g = rule.generate;
         const namespace = typeof g.namespace === 'string' ? g.namespace.replace('{{request.object.metadata.name}}', obj.metadata.name) : undefined;
         generated.push({
           policy: name,
-          object: { apiVersion: g.apiVersion, kind: g.kind, ...g.data, metadata: { ...(g.data?.metadata ?? {}), name: g.name, ...(namespace ? { namespace } : {}) } },
+          object: {
+            apiVersion: g.apiVersion,
+            kind: g.kind,
+            ...g.data,
+            metadata: { ...(g.data?.metadata ?? {}), name: g.name, ...(namespace ? { namespace } : {}) },
+          },
         });
         continue;
       }

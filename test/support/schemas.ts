@@ -581,7 +581,8 @@ class Registry {
    * of objects (`spec.parameters` = the template's openAPIV3Schema) plus Gatekeeper's constraint
    * fields. An unknown kind or version is an issue, never skipped.
    */
-  constraintTargets(version: string, kind: string, apiVersion: string, templates: Map<string, any>): { targets: Target[]; issues: Issue[]; scope?: string } {
+  constraintTargets(version: string, kind: string, apiVersion: string,
+    templates: Map<string, any>): { targets: Target[]; issues: Issue[]; scope?: string } {
     const source = `gatekeeper constraint ${apiVersion} ${kind}`;
     if (!GATEKEEPER_CONSTRAINT_VERSIONS.includes(version)) {
       return { targets: [], issues: [{ source, pointer: '/apiVersion', message: `constraints.gatekeeper.sh serves ${GATEKEEPER_CONSTRAINT_VERSIONS.join(', ')}, not ${version}` }] };
