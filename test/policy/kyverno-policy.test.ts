@@ -52,6 +52,13 @@ describe('KyvernoPolicy', () => {
     expect(kyvernoReview(manifests, deployment('sandbox', {})).evaluated).toEqual([]);
   });
 
+  test('the review compiles CEL as Kubernetes does: mixed-type literals are refused', () => {
+    const { chart, p } = policy();
+    p.addCelRule({ name: 'mixed', match: [{ kinds: ['Pod'] }], expressions: [{ expression: '{"a": 1, "b": "x"}.size() == 2', message: 'm' }] });
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: {} };
+    expect(() => kyvernoReview(synthValid(chart), pod)).toThrow('a map literal mixes int64Value and stringValue: Kubernetes CEL (HomogeneousAggregateLiterals) rejects it');
+  });
+
   test('a namespace makes it a namespaced Policy', () => {
     const chart = Testing.chart();
     const p = new KyvernoPolicy(chart, 'p', { namespace: 'team-a', autogen: true });

@@ -9,6 +9,8 @@
  *   `variables.params` (the constraint's `spec.parameters`) defined first, then the template's
  *   variables in order, then its validations; `request` carries operation, namespace, name and
  *   kind. Templates without a CEL source (Rego only) are reported as `regoOnly`, never passed.
+ * - Expressions are compiled like Kubernetes compiles them in one more respect: list and map
+ *   literals must be homogeneous (`cel.HomogeneousAggregateLiterals()`), checked on the AST.
  * - Kyverno: for every ClusterPolicy / Policy rule whose `match.any` selects the object and whose
  *   `exclude.any` does not (kinds with `group/version/Kind` wildcards, namespaces, names,
  *   selector), `validate.cel` runs with `object`, `oldObject`, `request` and its variables.
@@ -106,10 +108,41 @@ function env(): CelEnv {
   return cachedEnv;
 }
 
+/**
+ * The static type of a literal, as far as the AST tells: Kubernetes (and Kyverno) compile CEL
+ * with `cel.HomogeneousAggregateLiterals()`, so list and map literals whose entries have different
+ * known types fail to compile there. Anything not a literal is `dyn` (the objects are untyped).
+ */
+function literalType(e: any): string {
+  switch (e?.exprKind?.case) {
+    case 'constExpr': return e.exprKind.value.constantKind.case;
+    case 'listExpr': return 'list';
+    case 'structExpr': return 'map';
+    default: return 'dyn';
+  }
+}
+
+function checkHomogeneous(e: any, expression: string): void {
+  if (Array.isArray(e)) {
+    e.forEach(x => checkHomogeneous(x, expression));
+    return;
+  }
+  if (!e || typeof e !== 'object') return;
+  const kind = e.exprKind?.case;
+  const entries = kind === 'listExpr' ? e.exprKind.value.elements : kind === 'structExpr' ? e.exprKind.value.entries.map((x: any) => x.value) : [];
+  const types = new Set(entries.map(literalType).filter((t: string) => t !== 'dyn'));
+  if (types.size > 1) {
+    throw new Error(`a ${kind === 'listExpr' ? 'list' : 'map'} literal mixes ${[...types].join(' and ')}: Kubernetes CEL (HomogeneousAggregateLiterals) rejects it; wrap the entries in dyn()`);
+  }
+  for (const [k, v] of Object.entries(e)) if (k !== '$typeName' && typeof v === 'object') checkHomogeneous(v, expression);
+}
+
 function program(expression: string): (bindings: any) => unknown {
   let p = programs.get(expression);
   if (!p) {
-    const run = plan(env(), parse(expression));
+    const parsed = parse(expression);
+    checkHomogeneous(parsed.expr, expression);
+    const run = plan(env(), parsed);
     p = (bindings: any) => run(bindings);
     programs.set(expression, p);
   }
