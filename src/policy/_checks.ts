@@ -68,11 +68,11 @@ is_update(review) {
 
 params := object.get(input, "parameters", {})
 
-review_namespace := ns {
+review_namespace = ns {
 	ns := input.review.object.metadata.namespace
 }
 
-review_namespace := ns {
+review_namespace = ns {
 	not input.review.object.metadata.namespace
 	ns := input.review.namespace
 }
@@ -81,13 +81,14 @@ pod_labels := object.get(input.review.object.metadata, "labels", {})
 
 # the exemptWorkloads entries that select this pod: same namespace, every label present
 exempt_workloads[w] {
-	w := object.get(params, "exemptWorkloads", [])[_]
+	workloads := object.get(params, "exemptWorkloads", [])
+	w := workloads[_]
 	w.namespace == review_namespace
 	mismatched := [k | v := w.podLabels[k]; object.get(pod_labels, k, null) != v]
 	count(mismatched) == 0
 }
 
-exempt_container(container) {
+exempt_container(_) {
 	w := exempt_workloads[_]
 	count(object.get(w, "containers", [])) == 0
 }
@@ -98,13 +99,15 @@ exempt_container(container) {
 }
 
 exempt_container(container) {
-	exemption := object.get(params, "exemptImages", [])[_]
+	exempt_images := object.get(params, "exemptImages", [])
+	exemption := exempt_images[_]
 	not endswith(exemption, "*")
 	container.image == exemption
 }
 
 exempt_container(container) {
-	exemption := object.get(params, "exemptImages", [])[_]
+	exempt_images := object.get(params, "exemptImages", [])
+	exemption := exempt_images[_]
 	endswith(exemption, "*")
 	startswith(container.image, trim_suffix(exemption, "*"))
 }
@@ -263,11 +266,11 @@ violation[{"msg": msg, "details": {}}] {
 }
 
 # the container's runAsUser, else the pod's
-run_as_user(c) := user {
+run_as_user(c) = user {
 	user := c.securityContext.runAsUser
 }
 
-run_as_user(c) := user {
+run_as_user(c) = user {
 	object.get(object.get(c, "securityContext", {}), "runAsUser", null) == null
 	user := input.review.object.spec.securityContext.runAsUser
 }
@@ -326,7 +329,8 @@ import data.lib.zero_trust
 violation[{"msg": msg, "details": {}}] {
 	c := resource_containers[_]
 	not zero_trust.exempt_container(c)
-	r := object.get(input.parameters, "limits", [])[_]
+	limits := object.get(input.parameters, "limits", [])
+	r := limits[_]
 	not c.resources.limits[r]
 	msg := sprintf("Container %v must set resource limits %v and requests %v", [c.name, object.get(input.parameters, "limits", []), object.get(input.parameters, "requests", [])])
 }
@@ -334,7 +338,8 @@ violation[{"msg": msg, "details": {}}] {
 violation[{"msg": msg, "details": {}}] {
 	c := resource_containers[_]
 	not zero_trust.exempt_container(c)
-	r := object.get(input.parameters, "requests", [])[_]
+	requests := object.get(input.parameters, "requests", [])
+	r := requests[_]
 	not c.resources.requests[r]
 	msg := sprintf("Container %v must set resource limits %v and requests %v", [c.name, object.get(input.parameters, "limits", []), object.get(input.parameters, "requests", [])])
 }
@@ -382,7 +387,8 @@ violation[{"msg": msg, "details": {}}] {
 }
 
 allowed_image(image) {
-	startswith(image, object.get(input.parameters, "repos", [])[_])
+	repos := object.get(input.parameters, "repos", [])
+	startswith(image, repos[_])
 }
 `,
   },
@@ -423,7 +429,8 @@ violation[{"msg": msg, "details": {}}] {
 # the tag follows the last ':' of the last path segment (a registry port is not a tag)
 image_tag(image) := tag {
 	segments := split(image, "/")
-	name := split(segments[count(segments) - 1], ":")
+	last := count(segments) - 1
+	name := split(segments[last], ":")
 	count(name) == 2
 	tag := name[1]
 }
@@ -433,7 +440,8 @@ tag_disallowed(image) {
 }
 
 tag_disallowed(image) {
-	image_tag(image) == object.get(input.parameters, "tags", [])[_]
+	tags := object.get(input.parameters, "tags", [])
+	image_tag(image) == tags[_]
 }
 `,
   },
@@ -461,7 +469,8 @@ import data.lib.zero_trust
 
 violation[{"msg": msg, "details": {}}] {
 	not zero_trust.is_update(input.review)
-	field := ["hostPID", "hostIPC"][_]
+	fields := ["hostPID", "hostIPC"]
+	field := fields[_]
 	input.review.object.spec[field] == true
 	not zero_trust.allowed_for_workload(field)
 	msg := sprintf("Sharing the host namespace is not allowed: %v", [field])
@@ -566,7 +575,8 @@ violation[{"msg": msg, "details": {}}] {
 }
 
 allowed_path(volume) {
-	allowed := object.get(input.parameters, "allowedHostPaths", [])[_]
+	allowed_paths := object.get(input.parameters, "allowedHostPaths", [])
+	allowed := allowed_paths[_]
 	path_matches(allowed.pathPrefix, volume.hostPath.path)
 	not read_only_violated(allowed, volume)
 }
@@ -641,11 +651,11 @@ violation[{"msg": msg, "details": {}}] {
 	msg := "The pod runs as the namespace's default ServiceAccount: give each workload a dedicated ServiceAccount (its mesh identity)"
 }
 
-service_account := sa {
+service_account = sa {
 	sa := input.review.object.spec.serviceAccountName
 }
 
-service_account := "default" {
+service_account = "default" {
 	not input.review.object.spec.serviceAccountName
 }
 `,

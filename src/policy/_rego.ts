@@ -80,6 +80,11 @@ export function regoProblem(rego: string, version: 'v0' | 'v1', requireViolation
   const bracket = bracketProblem(rego);
   if (bracket) return bracket;
   const text = stripComments(rego);
+  // a complete rule declared with `:=` may be defined once per package (OPA: "rule named x redeclared")
+  const assigned = text.split('\n').map(l => /^([A-Za-z_]\w*)\s*:=/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+  const heads = text.split('\n').map(l => /^([A-Za-z_]\w*)\s*(:?=|\{|if\b)/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+  const redeclared = assigned.find(n => heads.filter(h => h === n).length > 1);
+  if (redeclared) return `declares the complete rule \`${redeclared}\` with := and defines it again (OPA: rule redeclared); use = for rules with several definitions`;
   if (version === 'v0') {
     if (V1_HEAD.test(text) && !/^\s*import\s+(rego\.v1|future\.keywords)/m.test(text)) {
       return 'uses Rego v1 rule heads (`contains`/`if`) in a v0 module: Gatekeeper parses `rego` and unversioned code as v0 and fails with rego_parse_error';

@@ -44,13 +44,15 @@ function expectGatekeeperRegoV0(t: any): void {
   for (const module of [rego, ...libs]) {
     expect(balanced(module)).toBe(true);
     expect(module).not.toMatch(/\bif\s*\{|\bcontains\s*\{|^import rego\.v1|^import future\.keywords/m);
+    // results of calls are assigned before they are indexed
+    expect(module).not.toMatch(/\)\[/);
     // every rule opened at column 0 is closed at column 0
     expect((module.match(/\{\n/g) ?? []).length).toBeGreaterThan(0);
   }
   expect(rego).toMatch(/^violation\[\{"msg": msg(, "details": \{\})?\}\] \{$/m);
   // every rule the module calls from the library exists there
   const lib = libs.join('\n');
-  for (const [, fn] of rego.matchAll(/zero_trust\.(\w+)/g)) expect(lib).toMatch(new RegExp(`^${fn}(\\(|\\[| :=)`, 'm'));
+  for (const [, fn] of rego.matchAll(/zero_trust\.(\w+)/g)) expect(lib).toMatch(new RegExp(`^${fn}(\\(|\\[| :?=)`, 'm'));
 }
 
 function balanced(rego: string): boolean {
@@ -118,6 +120,11 @@ describe('ConstraintTemplate', () => {
     test('fails on unbalanced brackets and strings', () => {
       expect(() => template({ rego: REGO_V0.replace('msg := "every', 'msg := ("every') })).toThrow('[test/owner] invalid rego "package k8srequiredowner": is not valid Rego v0: it has an unbalanced \'}\' on line 6; Gatekeeper would reject the template with rego_parse_error');
       expect(() => template({ rego: REGO_V0.replace('label"', 'label') })).toThrow('is not valid Rego v0: it has an unterminated string on line 5');
+    });
+
+    test('fails on a complete rule redeclared with :=', () => {
+      const rego = `${REGO_V0}\nowner := o {\n\to := input.review.object.metadata.labels.owner\n}\n\nowner := "none" {\n\tnot input.review.object.metadata.labels.owner\n}\n`;
+      expect(() => template({ rego })).toThrow('is not valid Rego v0: it declares the complete rule `owner` with := and defines it again (OPA: rule redeclared); use = for rules with several definitions');
     });
 
     test('fails without a violation rule', () => {
