@@ -1,4 +1,9 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vm from 'vm';
 import { Chart, Testing } from 'cdk8s';
+import * as ts from 'typescript';
+import * as lib from '../../src';
 import { Construct } from 'constructs';
 import {
   HostNamespace, IntentGraph, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicy, ZeroTrustPolicyPack, ZeroTrustPolicyPackProps,
@@ -328,6 +333,22 @@ describe('ZeroTrustPolicyPack', () => {
       expect(find(ky, 'ClusterPolicy', 'zero-trust-privileged-containers').spec.rules[0].validate.failureAction).toBe('Enforce');
       expect(find(ky, 'ClusterPolicy', 'zero-trust-allowed-registries').spec.emitWarning).toBe(true);
       expect(find(ky, 'ClusterPolicy', 'zero-trust-run-as-non-root').spec.rules[0].validate.failureAction).toBe('Audit');
+    });
+  });
+
+  test('the README example runs and does what it says', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const code = readme.slice(readme.indexOf('### Policy layer')).match(/```ts\n([\s\S]*?)```/)![1];
+    const js = ts.transpileModule(`${code}\nresult.pack = pack;`, { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
+    const chart = Testing.chart();
+    const result: { pack?: ZeroTrustPolicyPack } = {};
+    vm.runInNewContext(js, { ...lib, policyChart: chart, result });
+    const objs = synthValid(chart);
+    expect(result.pack!.engine).toBe(PolicyEngine.GATEKEEPER);
+    expect(find(objs, 'K8sPSPPrivilegedContainer', 'zero-trust-privileged-containers').spec.enforcementAction).toBe('deny');
+    expect(find(objs, 'K8sPSPReadOnlyRootFilesystem', 'zero-trust-read-only-root-filesystem').spec).toMatchObject({
+      enforcementAction: 'warn',
+      parameters: { exemptWorkloads: [{ namespace: 'legacy', podLabels: { app: 'billing' }, reason: expect.stringContaining('OPS-1234') }] },
     });
   });
 
