@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vm from 'vm';
 import { Chart, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
 import * as ts from 'typescript';
 import * as lib from '../../src';
-import { Construct } from 'constructs';
 import {
   HostNamespace, IntentGraph, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicy, ZeroTrustPolicyPack, ZeroTrustPolicyPackProps,
 } from '../../src';
