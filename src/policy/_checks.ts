@@ -157,6 +157,8 @@ export const POD_CEL_VARIABLES: CelVariable[] = [
     expression: 'variables.allContainers.filter(c, variables.exemptImages.exists(i, i.endsWith("*") ? c.image.startsWith(i.substring(0, i.size() - 1)) : c.image == i) || variables.exemptWorkloads.exists(w, !has(w.containers) || size(w.containers) == 0 || c.name in w.containers)).map(c, c.name)',
   },
   { name: 'checkedContainers', expression: 'variables.allContainers.filter(c, !(c.name in variables.exemptContainerNames))' },
+  // the host namespaces and host paths the exempted workloads selecting this pod may use
+  { name: 'podAllowed', expression: 'variables.exemptWorkloads.filter(w, has(w.allowed)).map(w, w.allowed)' },
 ];
 
 /** The validation every check ends with: no violations (UPDATE skipped where fields are immutable). */
@@ -456,7 +458,6 @@ tag_disallowed(image) {
     usesLib: true,
     skipUpdate: true,
     cel: [
-      { name: 'podAllowed', expression: 'variables.exemptWorkloads.filter(w, has(w.allowed)).map(w, w.allowed)' },
       {
         name: 'violations',
         expression: '(has(variables.anyObject.spec.hostPID) && variables.anyObject.spec.hostPID && !variables.podAllowed.exists(a, "hostPID" in a) ? ["Sharing the host namespace is not allowed: hostPID"] : []) + '
@@ -494,7 +495,6 @@ violation[{"msg": msg, "details": {}}] {
     usesLib: true,
     skipUpdate: true,
     cel: [
-      { name: 'podAllowed', expression: 'variables.exemptWorkloads.filter(w, has(w.allowed)).map(w, w.allowed)' },
       {
         name: 'violations',
         expression: '(!(has(variables.params.hostNetwork) && variables.params.hostNetwork) && has(variables.anyObject.spec.hostNetwork) && variables.anyObject.spec.hostNetwork && !variables.podAllowed.exists(a, "hostNetwork" in a) ? ["The pod shares the host network namespace, which is not allowed"] : []) + '
@@ -550,7 +550,6 @@ out_of_range(port) {
     usesLib: true,
     skipUpdate: true,
     cel: [
-      { name: 'podAllowed', expression: 'variables.exemptWorkloads.filter(w, has(w.allowed)).map(w, w.allowed)' },
       { name: 'hostPathVolumes', expression: 'has(variables.anyObject.spec.volumes) ? variables.anyObject.spec.volumes.filter(v, has(v.hostPath)) : []' },
       { name: 'allowedHostPaths', expression: 'has(variables.params.allowedHostPaths) ? variables.params.allowedHostPaths : []' },
       {

@@ -1,9 +1,16 @@
 import { Testing } from 'cdk8s';
-import { FailureAction, KyvernoPolicy } from '../../src';
+import { FailureAction, KyvernoCelRuleOptions, KyvernoPolicy } from '../../src';
 import { kyvernoReview } from '../support/policy-engine';
 import { find, synthValid } from '../support/synth';
 
-const LABELS = 'has(object.metadata.labels) ? object.metadata.labels : {}';
+const OWNER_RULE: KyvernoCelRuleOptions = {
+  name: 'owner-label',
+  match: [{ kinds: ['apps/v1/Deployment'] }],
+  exclude: [{ kinds: ['apps/v1/Deployment'], namespaces: ['sandbox'] }],
+  variables: [{ name: 'labels', expression: 'has(object.metadata.labels) ? object.metadata.labels : {}' }],
+  expressions: [{ expression: '"owner" in variables.labels', message: 'every Deployment needs an owner label' }],
+  failureAction: FailureAction.ENFORCE,
+};
 
 function policy() {
   const chart = Testing.chart();
@@ -14,14 +21,7 @@ function policy() {
 describe('KyvernoPolicy', () => {
   test('snapshot: a ClusterPolicy with CEL rules, each with its own failure action', () => {
     const { chart, p } = policy();
-    p.addCelRule({
-      name: 'owner-label',
-      match: [{ kinds: ['apps/v1/Deployment'] }],
-      exclude: [{ kinds: ['apps/v1/Deployment'], namespaces: ['sandbox'] }],
-      variables: [{ name: 'labels', expression: LABELS }],
-      expressions: [{ expression: '"owner" in variables.labels', message: 'every Deployment needs an owner label' }],
-      failureAction: FailureAction.ENFORCE,
-    });
+    p.addCelRule(OWNER_RULE);
     p.addCelRule({
       name: 'team-label',
       match: [{ kinds: ['apps/v1/Deployment'], matchLabels: { tier: 'backend' } }],
@@ -37,14 +37,7 @@ describe('KyvernoPolicy', () => {
 
   test('the rules decide as written: match, exclude, CEL', () => {
     const { chart, p } = policy();
-    p.addCelRule({
-      name: 'owner-label',
-      match: [{ kinds: ['apps/v1/Deployment'] }],
-      exclude: [{ kinds: ['apps/v1/Deployment'], namespaces: ['sandbox'] }],
-      variables: [{ name: 'labels', expression: LABELS }],
-      expressions: [{ expression: '"owner" in variables.labels', message: 'every Deployment needs an owner label' }],
-      failureAction: FailureAction.ENFORCE,
-    });
+    p.addCelRule(OWNER_RULE);
     const manifests = synthValid(chart);
     const deployment = (namespace: string, labels: Record<string, string>) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace, labels }, spec: {} });
     expect(kyvernoReview(manifests, deployment('apps', {})).violations.map(v => v.message)).toEqual(['every Deployment needs an owner label']);
