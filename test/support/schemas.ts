@@ -687,8 +687,11 @@ const GATEKEEPER_CONSTRAINT_SCHEMA: any = {
   },
 };
 
-/** `kind -> parameters openAPIV3Schema` of the ConstraintTemplates in a set of objects. */
-function constraintTemplates(objs: any[]): Map<string, any> {
+/**
+ * `kind -> parameters openAPIV3Schema` of the ConstraintTemplates in a set of objects: pass it to
+ * `validateManifest(obj, templates)` to validate constraints spread over several files.
+ */
+export function constraintTemplates(objs: any[]): Map<string, any> {
   const templates = new Map<string, any>();
   for (const o of objs) {
     if (isObject(o) && o.kind === 'ConstraintTemplate' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('templates.gatekeeper.sh/')) {
