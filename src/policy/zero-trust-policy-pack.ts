@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { CHECKS, CheckDefinition, POD_CEL_VARIABLES, ZERO_TRUST_LIB, celValidations } from './_checks';
@@ -183,9 +184,29 @@ export interface ZeroTrustPolicyPackProps {
    * @default true
    */
   readonly gatekeeperConfig?: boolean;
+
+  /**
+   * Whether the image repositories of every workload this app synthesizes (Deployments,
+   * StatefulSets, DaemonSets, Jobs, CronJobs, Pods; read at synthesis time) are allowed too, each
+   * exactly (`<repository>:` or `<repository>@`, never its whole registry). Use it when the app
+   * deploys the platform's own components, whose images are trusted by construction.
+   *
+   * @default false
+   */
+  readonly allowAppImages?: boolean;
 }
 
 const POD_KIND = { apiGroups: [''], kinds: ['Pod'] };
+/** The pod spec of each workload kind. */
+const POD_SPEC: Record<string, (o: any) => any> = {
+  Pod: o => o.spec,
+  Deployment: o => o.spec?.template?.spec,
+  StatefulSet: o => o.spec?.template?.spec,
+  DaemonSet: o => o.spec?.template?.spec,
+  ReplicaSet: o => o.spec?.template?.spec,
+  Job: o => o.spec?.template?.spec,
+  CronJob: o => o.spec?.jobTemplate?.spec?.template?.spec,
+};
 const PEER_AUTHN_KIND = { apiGroups: ['security.istio.io'], kinds: ['PeerAuthentication'] };
 const ENFORCEMENT: Record<PolicyMode, EnforcementAction> = {
   [PolicyMode.AUDIT]: EnforcementAction.DRYRUN,
@@ -263,6 +284,7 @@ export class ZeroTrustPolicyPack extends Construct {
   private readonly policyModes: Map<string, PolicyMode>;
   private readonly userExemptions: PolicyExemption[] = [];
   private readonly disallowedTags: string[];
+  private readonly allowAppImages: boolean;
 
   public constructor(scope: Construct, id: string, props: ZeroTrustPolicyPackProps) {
     super(scope, id);
@@ -282,6 +304,7 @@ export class ZeroTrustPolicyPack extends Construct {
       this.policyModes.set(policy, this.checkMode(`policyModes.${policy}`, mode));
     }
     this.allowedRegistries = this.checkRegistries(props.allowedRegistries);
+    this.allowAppImages = props.allowAppImages ?? false;
     this.disallowedTags = sortedUnique(props.disallowedTags ?? ['latest']);
     if (this.disallowedTags.length === 0 || this.disallowedTags.some(t => typeof t !== 'string' || !/^[\w][\w.-]{0,127}$/.test(t))) {
       invalid(this, 'disallowedTags', props.disallowedTags, 'must list at least one image tag (letters, digits, \'_\', \'.\', \'-\')');
@@ -352,6 +375,33 @@ export class ZeroTrustPolicyPack extends Construct {
     }
   }
 
+  /** Parameters known only at synthesis time: exemptions, and the app's image repositories. */
+  private lazyParametersOf(check: CheckDefinition): { [name: string]: any } {
+    const exempt = check.parameters.exemptWorkloads ? this.exemptWorkloadsOf(check) : [];
+    return {
+      ...(exempt.length ? { exemptWorkloads: exempt } : {}),
+      ...(check.kind === 'K8sAllowedRepos' && this.allowAppImages ? { repos: sortedUnique([...this.allowedRegistries, ...this.appImageRepositories()]) } : {}),
+    };
+  }
+
+  /** `<repository>:` / `<repository>@` of every container image of the app's workloads. */
+  private appImageRepositories(): string[] {
+    const prefixes: string[] = [];
+    for (const c of this.node.root.node.findAll()) {
+      if (!ApiObject.isApiObject(c) || !POD_SPEC[c.kind]) continue;
+      const spec = POD_SPEC[c.kind](c.toJson());
+      for (const container of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+        const image: string = container.image ?? '';
+        const digest = image.indexOf('@');
+        const tag = image.lastIndexOf(':') > image.lastIndexOf('/') ? image.lastIndexOf(':') : -1;
+        const end = digest >= 0 ? digest : tag;
+        if (end > 0) prefixes.push(image.slice(0, end + 1));
+      }
+    }
+    // what an allowed registry already admits is not listed again
+    return sortedUnique(prefixes).filter(p => !this.allowedRegistries.some(r => p.startsWith(r)));
+  }
+
   /** The `exemptWorkloads` parameter of a check, from the exemptions in effect at synthesis. */
   private exemptWorkloadsOf(check: CheckDefinition): any[] {
     return this.exemptions.filter(e => e.policies.includes(check.policy as ZeroTrustPolicy)).map(e => {
@@ -410,12 +460,7 @@ export class ZeroTrustPolicyPack extends Construct {
         },
         parameters: this.parametersOf(check),
       });
-      if (check.parameters.exemptWorkloads) {
-        constraint._addLazyParameters(() => {
-          const exempt = this.exemptWorkloadsOf(check);
-          return exempt.length ? { exemptWorkloads: exempt } : {};
-        });
-      }
+      constraint._addLazyParameters(() => this.lazyParametersOf(check));
       this.constraints.push(constraint);
     }
   }
@@ -448,7 +493,8 @@ export class ZeroTrustPolicyPack extends Construct {
         }, () => {
           const params = {
             ...this.parametersOf(check),
-            ...(check.parameters.exemptWorkloads ? { exemptWorkloads: this.exemptWorkloadsOf(check) } : {}),
+            ...(check.parameters.exemptWorkloads ? { exemptWorkloads: [] } : {}),
+            ...this.lazyParametersOf(check),
           };
           // the same variables Gatekeeper defines for K8sNativeValidation, so the same CEL runs
           return [{ name: 'anyObject', expression: 'object' }, { name: 'params', expression: celLiteral(params) }];

@@ -85,7 +85,10 @@ export class ReferenceArchitecture extends Construct {
   public readonly policyTemplatesChart: Chart;
   /** Chart with the admission policies (Gatekeeper constraints or Kyverno ClusterPolicies). */
   public readonly policyChart: Chart;
-  /** The zero-trust admission policy pack; its allowed registry is `imageRegistry`. */
+  /**
+   * The zero-trust admission policy pack. Allowed images: `imageRegistry`, and exactly the image
+   * repositories of the workloads the app synthesizes (`allowAppImages`).
+   */
   public readonly policyPack: ZeroTrustPolicyPack;
 
   /** Namespace `web`. */
@@ -142,11 +145,13 @@ export class ReferenceArchitecture extends Construct {
     const tag = props.imageTag ?? '1.0.0';
     const image = (name: string) => `${registry}/${name}:${tag}`;
 
-    // every image of the reference comes from `registry`: that prefix is the only one allowed
+    // allowed images: the services' registry, and exactly the repositories of the platform
+    // components the app itself deploys (read at synthesis time)
     this.policyPack = new ZeroTrustPolicyPack(this, 'policy', {
       engine: props.policyEngine ?? PolicyEngine.GATEKEEPER,
       mode: props.policyMode ?? PolicyMode.ENFORCE,
       allowedRegistries: [`${registry}/`],
+      allowAppImages: true,
     });
 
     this.web = new ZeroTrustNamespace(this, 'web', { name: 'web' });

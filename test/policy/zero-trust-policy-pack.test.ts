@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vm from 'vm';
 import { Chart, Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as ts from 'typescript';
 import * as lib from '../../src';
@@ -302,6 +303,33 @@ describe('ZeroTrustPolicyPack', () => {
       expect(text).toContain('attests workloads by PID');
       expect(text).toContain('/run/spire/agent-sockets');
     });
+  });
+
+  test.each(ENGINES)('%s: allowAppImages admits exactly the repositories the app deploys', engine => {
+    const { objs } = pack(engine, { allowAppImages: true }, chart => {
+      new k8s.KubeDaemonSet(chart, 'falco', {
+        metadata: { name: 'falco', namespace: 'falco' },
+        spec: {
+          selector: { matchLabels: { app: 'falco' } },
+          template: { metadata: { labels: { app: 'falco' } }, spec: { containers: [{ name: 'falco', image: 'docker.io/falcosecurity/falco:0.44.1' }] } },
+        },
+      });
+      new k8s.KubeDeployment(chart, 'app', {
+        metadata: { name: 'app', namespace: 'apps' },
+        spec: {
+          selector: { matchLabels: { app: 'app' } },
+          template: { metadata: { labels: { app: 'app' } }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.2.3' }] } },
+        },
+      });
+    });
+    if (engine === PolicyEngine.GATEKEEPER) {
+      // the configured registry, and the one repository outside it
+      expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/falcosecurity/falco:', 'ghcr.io/acme/']);
+    }
+    const image = (ref: string) => pod(p => { container(p).image = ref; });
+    expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/falco:0.44.1'))).toEqual([]);
+    expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/falco-exporter:0.9.0'))).toEqual(['allowed-registries']);
+    expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/other:1.0.0'))).toEqual(['allowed-registries']);
   });
 
   describe('modes', () => {

@@ -224,13 +224,15 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
     expect(evaluated.size).toBe(12);
   });
 
-  test('the pack enforces, allows only the reference registry and polices every namespace but the system ones', () => {
+  test('the pack enforces, allows the reference registry (and the repositories of the app\'s own images) and polices every namespace but the system ones', () => {
     expect(ref.policyPack.engine).toBe(engine);
     expect(ref.policyPack.allowedRegistries).toEqual(['ghcr.io/cdk8s-zero-trust/demo/']);
     expect(ref.policyPack.systemNamespaces).toEqual(engine === PolicyEngine.GATEKEEPER ? ['gatekeeper-system', 'kube-system'] : ['kube-system', 'kyverno']);
     if (engine === PolicyEngine.GATEKEEPER) {
       const constraints = manifests.filter(m => m.apiVersion.startsWith('constraints.gatekeeper.sh/'));
       expect(new Set(constraints.map(c => c.spec.enforcementAction))).toEqual(new Set(['deny']));
+      // every image the app deploys is admitted by the registry prefix or by its exact repository
+      expect(find(manifests, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['ghcr.io/cdk8s-zero-trust/demo/']);
     } else {
       const rules = ofKind(manifests, 'ClusterPolicy').flatMap(p => p.spec.rules.filter((r: any) => r.validate));
       expect(new Set(rules.map((r: any) => r.validate.failureAction))).toEqual(new Set(['Enforce']));
