@@ -194,6 +194,16 @@ export interface ZeroTrustPolicyPackProps {
    * @default false
    */
   readonly allowAppImages?: boolean;
+
+  /**
+   * Image prefixes of the Istio sidecar: Istio's injection webhook adds `istio-proxy` (and, with
+   * the CNI plugin, the `istio-validation` init container) to every pod of a sidecar namespace
+   * before validating admission sees the pod, so their image must be allowed. Same form as
+   * `allowedRegistries`, or a whole repository ending with `:`. Set `[]` without sidecars.
+   *
+   * @default ['docker.io/istio/proxyv2:'] (Istio's default `global.hub` and proxy image)
+   */
+  readonly meshProxyImages?: string[];
 }
 
 const POD_KIND = { apiGroups: [''], kinds: ['Pod'] };
@@ -285,6 +295,7 @@ export class ZeroTrustPolicyPack extends Construct {
   private readonly userExemptions: PolicyExemption[] = [];
   private readonly disallowedTags: string[];
   private readonly allowAppImages: boolean;
+  private readonly meshProxyImages: string[];
 
   public constructor(scope: Construct, id: string, props: ZeroTrustPolicyPackProps) {
     super(scope, id);
@@ -305,6 +316,12 @@ export class ZeroTrustPolicyPack extends Construct {
     }
     this.allowedRegistries = this.checkRegistries(props.allowedRegistries);
     this.allowAppImages = props.allowAppImages ?? false;
+    this.meshProxyImages = sortedUnique(props.meshProxyImages ?? ['docker.io/istio/proxyv2:']);
+    for (const image of this.meshProxyImages) {
+      if (typeof image !== 'string' || !/^[a-z0-9][a-z0-9.:-]*(\/[a-z0-9._-]+)+[/:@]$/.test(image)) {
+        invalid(this, 'meshProxyImages', image, 'each entry must be a registry path ending with \'/\', or a repository ending with \':\' or \'@\'', 'for example \'docker.io/istio/proxyv2:\'');
+      }
+    }
     this.disallowedTags = sortedUnique(props.disallowedTags ?? ['latest']);
     if (this.disallowedTags.length === 0 || this.disallowedTags.some(t => typeof t !== 'string' || !/^[\w][\w.-]{0,127}$/.test(t))) {
       invalid(this, 'disallowedTags', props.disallowedTags, 'must list at least one image tag (letters, digits, \'_\', \'.\', \'-\')');
@@ -367,7 +384,7 @@ export class ZeroTrustPolicyPack extends Construct {
     switch (check.kind) {
       case 'K8sPSPAllowedUsers': return { runAsUser: { rule: 'MustRunAsNonRoot' } };
       case 'K8sRequiredResources': return { limits: ['cpu', 'memory'], requests: ['cpu', 'memory'] };
-      case 'K8sAllowedRepos': return { repos: [...this.allowedRegistries] };
+      case 'K8sAllowedRepos': return { repos: this.staticRepos() };
       case 'K8sDisallowedTags': return { tags: [...this.disallowedTags] };
       case 'K8sPSPHostNetworkingPorts': return { hostNetwork: false };
       case 'K8sPSPHostFilesystem': return { allowedHostPaths: [] };
@@ -380,8 +397,13 @@ export class ZeroTrustPolicyPack extends Construct {
     const exempt = check.parameters.exemptWorkloads ? this.exemptWorkloadsOf(check) : [];
     return {
       ...(exempt.length ? { exemptWorkloads: exempt } : {}),
-      ...(check.kind === 'K8sAllowedRepos' && this.allowAppImages ? { repos: sortedUnique([...this.allowedRegistries, ...this.appImageRepositories()]) } : {}),
+      ...(check.kind === 'K8sAllowedRepos' && this.allowAppImages ? { repos: sortedUnique([...this.staticRepos(), ...this.appImageRepositories()]) } : {}),
     };
+  }
+
+  /** The allowed registries and the mesh proxy images. */
+  private staticRepos(): string[] {
+    return sortedUnique([...this.allowedRegistries, ...this.meshProxyImages]);
   }
 
   /** `<repository>:` / `<repository>@` of every container image of the app's workloads. */
@@ -399,7 +421,7 @@ export class ZeroTrustPolicyPack extends Construct {
       }
     }
     // what an allowed registry already admits is not listed again
-    return sortedUnique(prefixes).filter(p => !this.allowedRegistries.some(r => p.startsWith(r)));
+    return sortedUnique(prefixes).filter(p => !this.staticRepos().some(r => p.startsWith(r)));
   }
 
   /** The `exemptWorkloads` parameter of a check, from the exemptions in effect at synthesis. */

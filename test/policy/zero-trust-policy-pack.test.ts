@@ -9,7 +9,7 @@ import * as lib from '../../src';
 import {
   HostNamespace, IntentGraph, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicy, ZeroTrustPolicyPack, ZeroTrustPolicyPackProps,
 } from '../../src';
-import { gatekeeperReview, kyvernoReview, Review } from '../support/policy-engine';
+import { gatekeeperReview, injectIstioSidecar, kyvernoReview, Review } from '../support/policy-engine';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -103,6 +103,7 @@ const GOOD: Array<[string, any]> = [
   ['runAsNonRoot on the pod only', pod(p => { delete container(p).securityContext.runAsUser; })],
   ['a non-root user on the pod only', pod(p => { delete container(p).securityContext.runAsUser; delete p.spec.securityContext.runAsNonRoot; p.spec.securityContext.runAsUser = 1000; })],
   ['an emptyDir volume', pod(p => { p.spec.volumes = [{ name: 'tmp', emptyDir: {} }]; })],
+  ['the hardened pod with the Istio sidecar injected', injectIstioSidecar(goodPod())],
   ['STRICT mTLS', peerAuthentication({ mtls: { mode: 'STRICT' } })],
   ['STRICT with a port UNSET (inherits STRICT)', peerAuthentication({ mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'UNSET' } } })],
 ];
@@ -126,7 +127,8 @@ describe('ZeroTrustPolicyPack', () => {
     expect(constraints).toHaveLength(13);
     // run as non-root is K8sPSPAllowedUsers with MustRunAsNonRoot (there is no k8spsprunasnonroot)
     expect(find(objs, 'K8sPSPAllowedUsers', 'zero-trust-run-as-non-root').spec.parameters).toEqual({ runAsUser: { rule: 'MustRunAsNonRoot' } });
-    expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['ghcr.io/acme/']);
+    // the configured prefix, and Istio's sidecar image (injected before validating admission)
+    expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/istio/proxyv2:', 'ghcr.io/acme/']);
     expect(find(objs, 'K8sRequiredResources', 'zero-trust-required-resources').spec.parameters).toEqual({ limits: ['cpu', 'memory'], requests: ['cpu', 'memory'] });
     expect(find(objs, 'K8sDisallowedTags', 'zero-trust-disallowed-tags').spec.parameters.tags).toEqual(['latest']);
     for (const c of constraints) {
@@ -324,12 +326,18 @@ describe('ZeroTrustPolicyPack', () => {
     });
     if (engine === PolicyEngine.GATEKEEPER) {
       // the configured registry, and the one repository outside it
-      expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/falcosecurity/falco:', 'ghcr.io/acme/']);
+      expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/falcosecurity/falco:', 'docker.io/istio/proxyv2:', 'ghcr.io/acme/']);
     }
     const image = (ref: string) => pod(p => { container(p).image = ref; });
     expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/falco:0.44.1'))).toEqual([]);
     expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/falco-exporter:0.9.0'))).toEqual(['allowed-registries']);
     expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/other:1.0.0'))).toEqual(['allowed-registries']);
+  });
+
+  test.each(ENGINES)('%s: without the mesh proxy image, every injected pod would be rejected', engine => {
+    const { objs } = pack(engine, { meshProxyImages: [] });
+    expect(rejectedBy(engine, objs, injectIstioSidecar(goodPod()))).toEqual(['allowed-registries']);
+    expect(rejectedBy(engine, objs, goodPod())).toEqual([]);
   });
 
   describe('modes', () => {
@@ -408,6 +416,11 @@ describe('ZeroTrustPolicyPack', () => {
         .toThrow('[c/pack] invalid allowedRegistries "ghcr.io/acme": each entry must be a registry (and path) ending with \'/\'');
       expect(build({ allowedRegistries: ['ghcr.io/acme'] })).toThrow('write \'ghcr.io/acme/\'');
       expect(build({ allowedRegistries: [] })).toThrow('[c/pack] invalid allowedRegistries []: must list at least one image prefix ending with \'/\'');
+    });
+
+    test('fails on a mesh proxy image that is not a prefix', () => {
+      expect(build({ meshProxyImages: ['docker.io/istio/proxyv2'] })).toThrow(
+        '[c/pack] invalid meshProxyImages "docker.io/istio/proxyv2": each entry must be a registry path ending with \'/\', or a repository ending with \':\' or \'@\'; for example \'docker.io/istio/proxyv2:\'');
     });
 
     test('fails on an unknown mode or policy', () => {

@@ -215,6 +215,8 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
       r.evaluated.forEach(p => evaluated.add(p));
       if (obj.kind === 'Pod') {
         pods++;
+        // admission sees the pod with Istio's sidecar, injected before validating webhooks run
+        expect(obj.spec.containers.map((c: any) => c.name)).toContain('istio-proxy');
         // every pod check ran on every pod (the default-deny check is Rego-only / generate)
         expect(r.evaluated).toHaveLength(11);
       }
@@ -232,7 +234,7 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
       const constraints = manifests.filter(m => m.apiVersion.startsWith('constraints.gatekeeper.sh/'));
       expect(new Set(constraints.map(c => c.spec.enforcementAction))).toEqual(new Set(['deny']));
       // every image the app deploys is admitted by the registry prefix or by its exact repository
-      expect(find(manifests, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['ghcr.io/cdk8s-zero-trust/demo/']);
+      expect(find(manifests, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/istio/proxyv2:', 'ghcr.io/cdk8s-zero-trust/demo/']);
     } else {
       const rules = ofKind(manifests, 'ClusterPolicy').flatMap(p => p.spec.rules.filter((r: any) => r.validate));
       expect(new Set(rules.map((r: any) => r.validate.failureAction))).toEqual(new Set(['Enforce']));

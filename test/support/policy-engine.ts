@@ -18,8 +18,9 @@
  *
  * Pods are what the admission controllers see: `admissionObjects()` turns every pod template of a
  * workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) into the Pod its
- * controller creates, after the ServiceAccount admission plugin (which runs before validating
- * webhooks) has set `serviceAccountName: default` where it was missing.
+ * controller creates, after the mutating steps that run before validating webhooks: the
+ * ServiceAccount admission plugin (`serviceAccountName: default` where it was missing) and, in
+ * sidecar namespaces, Istio's sidecar injection (`injectIstioSidecar`).
  */
 import { celEnv, celMap, isCelError, parse, plan } from '@bufbuild/cel';
 import type { CelEnv } from '@bufbuild/cel';
@@ -62,12 +63,11 @@ const WORKLOAD_TEMPLATE: Record<string, (o: any) => any> = {
   CronJob: o => o.spec?.jobTemplate?.spec?.template,
 };
 
-/** The Pod a pod template becomes, as admission sees it. */
+/** The Pod a pod template becomes (before admission plugins; see `admissionObjects`). */
 export function podOf(workload: any): any {
   const template = WORKLOAD_TEMPLATE[workload.kind]?.(workload);
   if (!template) throw new Error(`podOf: ${workload.kind}/${workload.metadata?.name} has no pod template`);
   const spec = structuredClone(template.spec ?? {});
-  spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -80,18 +80,77 @@ export function podOf(workload: any): any {
   };
 }
 
+/** The Istio version whose sidecar injection `injectIstioSidecar` models. */
+export const ISTIO_PROXY_IMAGE = 'docker.io/istio/proxyv2:1.30.3';
+
+/**
+ * What Istio's injection webhook (a mutating webhook: it runs before validating admission) adds
+ * to a pod of a sidecar namespace, with the default values of the `istiod` chart and the CNI
+ * plugin (which ZeroTrustNamespace requires for sidecar mode): the `istio-validation` init
+ * container (image `<hub>/proxyv2`, UID 1337, `global.proxy_init.resources`) and the
+ * `istio-proxy` container (UID 1337, read-only root filesystem, `global.proxy.resources`).
+ * Source: istio/istio `manifests/charts/istio-control/istio-discovery/files/injection-template.yaml`.
+ */
+export function injectIstioSidecar(pod: any): any {
+  const securityContext = {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+    readOnlyRootFilesystem: true,
+    runAsGroup: 1337,
+    runAsUser: 1337,
+    runAsNonRoot: true,
+  };
+  return {
+    ...pod,
+    spec: {
+      ...pod.spec,
+      initContainers: [...(pod.spec.initContainers ?? []), {
+        name: 'istio-validation',
+        image: ISTIO_PROXY_IMAGE,
+        args: ['istio-iptables', '--run-validation', '--skip-rule-apply'],
+        resources: { limits: { cpu: '2000m', memory: '1024Mi' }, requests: { cpu: '10m', memory: '10Mi' } },
+        securityContext,
+      }],
+      containers: [...pod.spec.containers, {
+        name: 'istio-proxy',
+        image: ISTIO_PROXY_IMAGE,
+        args: ['proxy', 'sidecar'],
+        ports: [{ containerPort: 15090, protocol: 'TCP', name: 'http-envoy-prom' }],
+        resources: { limits: { cpu: '2000m', memory: '1024Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
+        securityContext,
+      }],
+    },
+  };
+}
+
+/** Whether Istio injects a sidecar into `pod` in a namespace with `labels`. */
+function injected(pod: any, labels: Record<string, string>): boolean {
+  const enrolled = labels['istio-injection'] === 'enabled' || (labels['istio-injection'] === undefined && labels['istio.io/rev'] !== undefined);
+  return enrolled && pod.metadata?.annotations?.['sidecar.istio.io/inject'] !== 'false' && pod.metadata?.labels?.['sidecar.istio.io/inject'] !== 'false';
+}
+
 /**
  * What admission reviews when the manifests are applied: every object as is, plus one Pod per
- * pod template. Policy objects themselves are left out.
+ * pod template, each as validating admission sees it: after the ServiceAccount admission plugin
+ * and, in sidecar namespaces (labels of the Namespaces in `manifests`), after Istio's sidecar
+ * injection. Policy objects themselves are left out.
  */
 export function admissionObjects(manifests: any[]): any[] {
+  const namespaceLabels = new Map<string, Record<string, string>>(
+    manifests.filter(m => m.kind === 'Namespace' && m.apiVersion === 'v1').map(n => [n.metadata.name, n.metadata.labels ?? {}]));
+  const asAdmitted = (pod: any) => {
+    const withAccount = { ...pod, spec: { ...pod.spec, serviceAccountName: pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount ?? 'default' } };
+    return injected(withAccount, namespaceLabels.get(pod.metadata?.namespace) ?? {}) ? injectIstioSidecar(withAccount) : withAccount;
+  };
   const out: any[] = [];
   for (const m of manifests) {
-    out.push(m);
-    if (WORKLOAD_TEMPLATE[m.kind]) out.push(podOf(m));
-    if (m.kind === 'Pod' && m.spec && m.spec.serviceAccountName === undefined) {
-      out[out.length - 1] = { ...m, spec: { ...m.spec, serviceAccountName: m.spec.serviceAccount ?? 'default' } };
+    if (m.kind === 'Pod' && m.apiVersion === 'v1') {
+      out.push(asAdmitted(m));
+      continue;
     }
+    out.push(m);
+    if (WORKLOAD_TEMPLATE[m.kind]) out.push(asAdmitted(podOf(m)));
   }
   return out;
 }
