@@ -279,6 +279,38 @@ describe('ZeroTrustPolicyPack', () => {
       expect(rejectedBy(engine, objs, agent(p => { p.spec.containers.push({ ...structuredClone(container(p)), name: 'helper' }); }))).toEqual(['run-as-non-root']);
     });
 
+    test('two privileged workloads of one namespace keep their own exemptions', () => {
+      const csiLabels = { 'app.kubernetes.io/name': 'spiffe-csi-driver' };
+      const { objs } = pack(engine, {}, chart => {
+        declare(chart);
+        IntentGraph.of(chart).declarePrivilegedWorkload(new Construct(chart, 'Csi'), {
+          namespace: 'spire',
+          kind: 'DaemonSet',
+          name: 'spiffe-csi-driver',
+          podLabels: csiLabels,
+          privileges: [Privilege.PRIVILEGED_CONTAINER, Privilege.HOST_PATH, Privilege.RUN_AS_ROOT, Privilege.WRITABLE_ROOT_FILESYSTEM],
+          hostPaths: ['/var/lib/kubelet/pods'],
+          containers: ['driver'],
+          reason: 'mounts the Workload API socket into pods through kubelet (bidirectional mount propagation)',
+        });
+      });
+      const csi = (mutate: (p: any) => void = () => undefined) => pod(p => {
+        p.metadata = { name: 'csi-x', namespace: 'spire', labels: csiLabels };
+        p.spec.serviceAccountName = 'spiffe-csi-driver';
+        p.spec.volumes = [{ name: 'pods', hostPath: { path: '/var/lib/kubelet/pods' } }];
+        container(p).name = 'driver';
+        container(p).securityContext = { privileged: true, runAsUser: 0, readOnlyRootFilesystem: false };
+        mutate(p);
+      });
+      expect(review(engine, objs, csi()).violations).toEqual([]);
+      expect(review(engine, objs, agent()).violations).toEqual([]);
+      // each keeps only its own privileges
+      expect(rejectedBy(engine, objs, csi(p => { p.spec.hostPID = true; }))).toEqual(['host-pid-ipc']);
+      expect(rejectedBy(engine, objs, csi(p => { p.spec.volumes.push({ name: 'sockets', hostPath: { path: '/run/spire/agent-sockets' } }); }))).toEqual(['host-filesystem']);
+      expect(rejectedBy(engine, objs, agent(p => { container(p).securityContext.privileged = true; }))).toEqual(['privileged-containers']);
+      expect(rejectedBy(engine, objs, agent(p => { container(p).securityContext.readOnlyRootFilesystem = false; }))).toEqual(['read-only-root-filesystem']);
+    });
+
     test('a user exemption needs a reason and applies to its workload only', () => {
       const { objs, pack: p } = pack(engine, {
         exemptions: [{
