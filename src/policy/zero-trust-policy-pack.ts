@@ -36,29 +36,88 @@ export enum PolicyMode {
  * The policies of the zero-trust pack.
  */
 export enum ZeroTrustPolicy {
-  /** Every PeerAuthentication sets mTLS mode STRICT (port-level modes STRICT or UNSET). */
+  /**
+   * Every PeerAuthentication sets mTLS mode STRICT (port-level modes STRICT or UNSET).
+   *
+   * Why: identity on every connection. PERMISSIVE (Istio's default, and what UNSET inherits) and
+   * DISABLE accept plaintext, which carries no peer identity any AuthorizationPolicy can check.
+   */
   STRICT_MTLS = 'strict-mtls',
-  /** No privileged containers (`K8sPSPPrivilegedContainer`). */
+  /**
+   * No privileged containers (`K8sPSPPrivilegedContainer`).
+   *
+   * Why: a privileged container has every capability and device of the node; one compromised
+   * workload owns the node and every workload identity on it.
+   */
   PRIVILEGED_CONTAINERS = 'privileged-containers',
-  /** Containers set `allowPrivilegeEscalation: false` (`K8sPSPAllowPrivilegeEscalationContainer`). */
+  /**
+   * Containers set `allowPrivilegeEscalation: false` (`K8sPSPAllowPrivilegeEscalationContainer`).
+   *
+   * Why: setuid binaries and file capabilities turn a foothold into root; assume breach, limit
+   * the blast radius.
+   */
   PRIVILEGE_ESCALATION = 'privilege-escalation',
-  /** Containers run as non-root (`K8sPSPAllowedUsers` with `runAsUser.rule: MustRunAsNonRoot`). */
+  /**
+   * Containers run as non-root (`K8sPSPAllowedUsers` with `runAsUser.rule: MustRunAsNonRoot`;
+   * there is no `k8spsprunasnonroot` template).
+   *
+   * Why: root in a container is root on the node as soon as any isolation layer fails.
+   */
   RUN_AS_NON_ROOT = 'run-as-non-root',
-  /** Containers set CPU and memory requests and limits (`K8sRequiredResources`). */
+  /**
+   * Containers set CPU and memory requests and limits (`K8sRequiredResources`).
+   *
+   * Why: availability is part of trust; a workload without limits can starve its neighbours
+   * across trust boundaries.
+   */
   REQUIRED_RESOURCES = 'required-resources',
-  /** Images come from the allowed registries only (`K8sAllowedRepos`). */
+  /**
+   * Images come from the allowed registries only (`K8sAllowedRepos`).
+   *
+   * Why: code is an identity too; only images from registries the platform trusts (scans,
+   * signs) may run.
+   */
   ALLOWED_REGISTRIES = 'allowed-registries',
-  /** Images name a version tag or digest, never `latest` or nothing (`K8sDisallowedTags`). */
+  /**
+   * Images name a version tag or a digest, never `latest` or nothing (`K8sDisallowedTags`).
+   *
+   * Why: a mutable tag means the code that runs is not the code that was reviewed.
+   */
   DISALLOWED_TAGS = 'disallowed-tags',
-  /** No host PID, IPC or network namespace (`K8sPSPHostNamespace`, `K8sPSPHostNetworkingPorts`). */
+  /**
+   * No host PID, IPC or network namespace (`K8sPSPHostNamespace`, `K8sPSPHostNetworkingPorts`).
+   *
+   * Why: host PID and IPC expose every process of the node; the host network bypasses
+   * NetworkPolicies and the mesh, so traffic has neither a pod identity nor mTLS.
+   */
   HOST_NAMESPACES = 'host-namespaces',
-  /** No hostPath volumes (`K8sPSPHostFilesystem`). */
+  /**
+   * No hostPath volumes (`K8sPSPHostFilesystem`).
+   *
+   * Why: a hostPath reaches past the container onto the node: kubelet credentials, other pods'
+   * secrets, the container runtime socket.
+   */
   HOST_FILESYSTEM = 'host-filesystem',
-  /** Read-only root filesystems (`K8sPSPReadOnlyRootFilesystem`). */
+  /**
+   * Read-only root filesystems (`K8sPSPReadOnlyRootFilesystem`).
+   *
+   * Why: an attacker who cannot write to the container cannot drop tools or persist.
+   */
   READ_ONLY_ROOT_FILESYSTEM = 'read-only-root-filesystem',
-  /** Pods run as a dedicated ServiceAccount, never `default` (`K8sDisallowDefaultServiceAccount`). */
+  /**
+   * Pods run as a dedicated ServiceAccount, never `default` (`K8sDisallowDefaultServiceAccount`).
+   *
+   * Why: the ServiceAccount is the workload's identity (SPIFFE ID, mTLS principal, Vault role);
+   * pods sharing `default` cannot be told apart by any policy.
+   */
   DEDICATED_SERVICE_ACCOUNT = 'dedicated-service-account',
-  /** Every mesh-enrolled namespace has an allow-nothing AuthorizationPolicy. */
+  /**
+   * Every mesh-enrolled namespace has an allow-nothing AuthorizationPolicy (Gatekeeper: no pod
+   * starts there without one, `K8sIstioDefaultDenyAuthz` on synced data; Kyverno: a generate
+   * rule creates and keeps it).
+   *
+   * Why: deny by default; only what is declared is reachable.
+   */
   DEFAULT_DENY_AUTHORIZATION = 'default-deny-authorization',
 }
 
