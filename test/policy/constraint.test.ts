@@ -82,11 +82,11 @@ describe('Constraint', () => {
     expect(validateManifests([constraint])).toEqual([expect.stringContaining('no ConstraintTemplate defines kind K8sRequiredOwner in the same set of objects')]);
   });
 
-  test('constraints in a later chart are applied after their templates', () => {
+  test('the chart of a constraint is applied after the chart of its template, without a chart dependency', () => {
     const app = Testing.app({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
-    const templates = new Chart(app, 'templates');
+    // created in the wrong order on purpose: the constraint depends on its template
     const constraints = new Chart(app, 'constraints');
-    constraints.addDependency(templates);
+    const templates = new Chart(app, 'templates');
     const template = new ConstraintTemplate(templates, 'template', { kind: 'K8sRequiredOwner', rego: REGO, parameters: { label: { type: 'string' } } });
     new Constraint(constraints, 'owner', { template, match: { kinds: [{ apiGroups: [''], kinds: ['Namespace'] }] }, parameters: { label: 'owner' } });
     synthAppValid(app);
