@@ -161,6 +161,15 @@ export const POD_CEL_VARIABLES: CelVariable[] = [
   { name: 'podAllowed', expression: 'variables.exemptWorkloads.filter(w, has(w.allowed)).map(w, w.allowed)' },
 ];
 
+/**
+ * The CEL variables a check starts with: the pod ones for pod checks (reading `exemptImages` only
+ * where the check declares that parameter), then its own.
+ */
+export function celVariablesOf(check: CheckDefinition): CelVariable[] {
+  const pod = check.target !== 'pod' ? [] : POD_CEL_VARIABLES.map(v => (v.name === 'exemptImages' && !check.parameters.exemptImages ? { name: v.name, expression: '[]' } : v));
+  return [...pod, ...(check.cel ?? [])];
+}
+
 /** The validation every check ends with: no violations (UPDATE skipped where fields are immutable). */
 export function celValidations(skipUpdate: boolean): CelValidation[] {
   return [{

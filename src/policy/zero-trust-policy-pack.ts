@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { CHECKS, CheckDefinition, POD_CEL_VARIABLES, ZERO_TRUST_LIB, celValidations } from './_checks';
+import { CHECKS, CheckDefinition, ZERO_TRUST_LIB, celValidations, celVariablesOf } from './_checks';
 import { Constraint, EnforcementAction } from './constraint';
 import { ConstraintTemplate, RegoVersion } from './constraint-template';
 import { FailureAction, KyvernoPolicy } from './kyverno-policy';
@@ -526,7 +526,7 @@ export class ZeroTrustPolicyPack extends Construct {
         regoVersion: RegoVersion.V0,
         libs: check.usesLib ? [ZERO_TRUST_LIB] : undefined,
         parameters: check.parameters,
-        celVariables: check.cel ? [...(check.target === 'pod' ? POD_CEL_VARIABLES : []), ...check.cel] : undefined,
+        celVariables: check.cel ? celVariablesOf(check) : undefined,
         celValidations: check.cel ? celValidations(check.skipUpdate) : undefined,
       });
       this.templates.push(template);
@@ -568,7 +568,7 @@ export class ZeroTrustPolicyPack extends Construct {
           // the object is checked when it is created or changed (never on DELETE: object is null)
           match: [{ kinds: [target], operations: ['CREATE', 'UPDATE'] }],
           exclude: this.systemNamespaces.length ? [{ kinds: [target], namespaces: this.systemNamespaces }] : [],
-          variables: [...(check.target === 'pod' ? POD_CEL_VARIABLES : []), ...check.cel],
+          variables: celVariablesOf(check),
           expressions: celValidations(check.skipUpdate),
           failureAction: mode === PolicyMode.ENFORCE ? FailureAction.ENFORCE : FailureAction.AUDIT,
         }, () => {

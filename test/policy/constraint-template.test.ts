@@ -98,6 +98,28 @@ describe('ConstraintTemplate', () => {
     for (const t of templates) expectGatekeeperRegoV0(t);
   });
 
+  test('the CEL and the Rego of every pack template read only parameters its schema declares', () => {
+    const chart = Testing.chart();
+    new ZeroTrustPolicyPack(chart, 'pack', { engine: PolicyEngine.GATEKEEPER, allowedRegistries: ['ghcr.io/acme/'] });
+    let read = 0;
+    for (const t of ofKind(synthValid(chart), 'ConstraintTemplate')) {
+      const declared = Object.keys(t.spec.crd.spec.validation?.openAPIV3Schema?.properties ?? {});
+      const code = t.spec.targets[0].code;
+      const cel = JSON.stringify(code.find((c: any) => c.engine === 'K8sNativeValidation')?.source ?? {});
+      const rego = code.find((c: any) => c.engine === 'Rego').source.rego;
+      const names = [
+        ...[...cel.matchAll(/variables\.params\.(\w+)/g)].map(m => m[1]),
+        ...[...rego.matchAll(/input\.parameters\.(\w+)/g)].map(m => m[1]),
+        ...[...rego.matchAll(/object\.get\(input\.parameters, "(\w+)"/g)].map(m => m[1]),
+      ];
+      for (const name of names) {
+        expect({ template: t.metadata.name, parameter: name, declared: declared.includes(name) }).toEqual({ template: t.metadata.name, parameter: name, declared: true });
+      }
+      read += names.length;
+    }
+    expect(read).toBeGreaterThan(20);
+  });
+
   describe('bad input', () => {
     test('fails on an invalid template name (kind)', () => {
       expect(() => template({ kind: 'k8s-required-owner' })).toThrow(
