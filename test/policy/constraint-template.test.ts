@@ -113,7 +113,8 @@ describe('ConstraintTemplate', () => {
         ...[...rego.matchAll(/object\.get\(input\.parameters, "(\w+)"/g)].map(m => m[1]),
       ];
       for (const name of names) {
-        expect({ template: t.metadata.name, parameter: name, declared: declared.includes(name) }).toEqual({ template: t.metadata.name, parameter: name, declared: true });
+        const where = { template: t.metadata.name, parameter: name };
+        expect({ ...where, declared: declared.includes(name) }).toEqual({ ...where, declared: true });
       }
       read += names.length;
     }
