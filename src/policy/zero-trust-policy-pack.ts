@@ -283,6 +283,8 @@ const ENFORCEMENT: Record<PolicyMode, EnforcementAction> = {
   [PolicyMode.ENFORCE]: EnforcementAction.DENY,
 };
 const NOT_POD_POLICIES: string[] = [ZeroTrustPolicy.STRICT_MTLS];
+/** The pack of each engine in each app (its templates and policies are cluster-wide names). */
+const PACKS = new WeakMap<object, Map<PolicyEngine, ZeroTrustPolicyPack>>();
 const GENERATED_POLICY_NAME = 'zero-trust-allow-nothing';
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' };
 
@@ -365,6 +367,14 @@ export class ZeroTrustPolicyPack extends Construct {
     if (!Object.values(PolicyEngine).includes(this.engine)) {
       invalid(this, 'engine', this.engine, `must be one of ${Object.values(PolicyEngine).join(', ')}`);
     }
+    const packs = PACKS.get(this.node.root) ?? new Map<PolicyEngine, ZeroTrustPolicyPack>();
+    const existing = packs.get(this.engine);
+    if (existing) {
+      invalid(this, 'engine', this.engine, `${existing.node.path} already defines the ${this.engine} pack of this app, and its ConstraintTemplates, constraints and ClusterPolicies are cluster-wide names`,
+        'define one pack per engine and stage single policies with policyModes');
+    }
+    packs.set(this.engine, this);
+    PACKS.set(this.node.root, packs);
     this.mode = this.checkMode('mode', props.mode ?? PolicyMode.AUDIT);
     this.policyModes = new Map();
     for (const [policy, mode] of Object.entries(props.policyModes ?? {})) {

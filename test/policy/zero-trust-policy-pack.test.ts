@@ -455,6 +455,13 @@ describe('ZeroTrustPolicyPack', () => {
         '[c/pack] invalid meshProxyImages "docker.io/istio/proxyv2": each entry must be a registry path ending with \'/\', or a repository ending with \':\' or \'@\'; for example \'docker.io/istio/proxyv2:\'');
     });
 
+    test('fails on a second pack of the same engine in one app', () => {
+      const app = Testing.app();
+      new ZeroTrustPolicyPack(new Chart(app, 'a'), 'pack', { engine: PolicyEngine.KYVERNO, allowedRegistries: ['ghcr.io/acme/'] });
+      expect(() => new ZeroTrustPolicyPack(new Chart(app, 'b'), 'pack', { engine: PolicyEngine.KYVERNO, allowedRegistries: ['ghcr.io/acme/'] })).toThrow(
+        '[b/pack] invalid engine "kyverno": a/pack already defines the kyverno pack of this app, and its ConstraintTemplates, constraints and ClusterPolicies are cluster-wide names; define one pack per engine and stage single policies with policyModes');
+    });
+
     test('fails on an unknown mode or policy', () => {
       expect(build({ mode: 'block' as PolicyMode })).toThrow('[c/pack] invalid mode "block": must be one of audit, warn, enforce; roll out with audit, then warn, then enforce');
       expect(build({ policyModes: { 'no-root': PolicyMode.ENFORCE } })).toThrow('[c/pack] invalid policyModes "no-root": keys must be policies of the pack');
