@@ -255,14 +255,16 @@ export interface ZeroTrustPolicyPackProps {
   readonly allowAppImages?: boolean;
 
   /**
-   * Image prefixes of the Istio sidecar: Istio's injection webhook adds `istio-proxy` (and, with
-   * the CNI plugin, the `istio-validation` init container) to every pod of a sidecar namespace
-   * before validating admission sees the pod, so their image must be allowed. Same form as
-   * `allowedRegistries`, or a whole repository ending with `:`. Set `[]` without sidecars.
+   * Image prefixes of the containers mutating webhooks inject into pods before validating
+   * admission sees them, which must therefore be allowed: Istio's sidecar (`istio-proxy`, and
+   * with the CNI plugin the `istio-validation` init container) in every pod of a sidecar
+   * namespace; add the Vault agent's (`hashicorp/vault:`, the injector's default image) when
+   * pods use the Vault agent injector. Same form as `allowedRegistries`, or a whole repository
+   * ending with `:`. Set `[]` when nothing is injected.
    *
    * @default ['docker.io/istio/proxyv2:'] (Istio's default `global.hub` and proxy image)
    */
-  readonly meshProxyImages?: string[];
+  readonly injectedImages?: string[];
 }
 
 const POD_KIND = { apiGroups: [''], kinds: ['Pod'] };
@@ -356,7 +358,7 @@ export class ZeroTrustPolicyPack extends Construct {
   private readonly userExemptions: PolicyExemption[] = [];
   private readonly disallowedTags: string[];
   private readonly allowAppImages: boolean;
-  private readonly meshProxyImages: string[];
+  private readonly injectedImages: string[];
 
   public constructor(scope: Construct, id: string, props: ZeroTrustPolicyPackProps) {
     super(scope, id);
@@ -385,10 +387,10 @@ export class ZeroTrustPolicyPack extends Construct {
     }
     this.allowedRegistries = this.checkRegistries(props.allowedRegistries);
     this.allowAppImages = props.allowAppImages ?? false;
-    this.meshProxyImages = sortedUnique(props.meshProxyImages ?? ['docker.io/istio/proxyv2:']);
-    for (const image of this.meshProxyImages) {
+    this.injectedImages = sortedUnique(props.injectedImages ?? ['docker.io/istio/proxyv2:']);
+    for (const image of this.injectedImages) {
       if (typeof image !== 'string' || !/^[a-z0-9][a-z0-9.:-]*(\/[a-z0-9._-]+)+[/:@]$/.test(image)) {
-        invalid(this, 'meshProxyImages', image, 'each entry must be a registry path ending with \'/\', or a repository ending with \':\' or \'@\'', 'for example \'docker.io/istio/proxyv2:\'');
+        invalid(this, 'injectedImages', image, 'each entry must be a registry path ending with \'/\', or a repository ending with \':\' or \'@\'', 'for example \'docker.io/istio/proxyv2:\'');
       }
     }
     this.disallowedTags = sortedUnique(props.disallowedTags ?? ['latest']);
@@ -470,9 +472,9 @@ export class ZeroTrustPolicyPack extends Construct {
     };
   }
 
-  /** The allowed registries and the mesh proxy images. */
+  /** The allowed registries and the injected images. */
   private staticRepos(): string[] {
-    return sortedUnique([...this.allowedRegistries, ...this.meshProxyImages]);
+    return sortedUnique([...this.allowedRegistries, ...this.injectedImages]);
   }
 
   /** `<repository>:` / `<repository>@` of every container image of the app's workloads. */

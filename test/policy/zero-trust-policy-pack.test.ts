@@ -366,8 +366,8 @@ describe('ZeroTrustPolicyPack', () => {
     expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/other:1.0.0'))).toEqual(['allowed-registries']);
   });
 
-  test.each(ENGINES)('%s: without the mesh proxy image, every injected pod would be rejected', engine => {
-    const { objs } = pack(engine, { meshProxyImages: [] });
+  test.each(ENGINES)('%s: without the injected sidecar image, every injected pod would be rejected', engine => {
+    const { objs } = pack(engine, { injectedImages: [] });
     expect(rejectedBy(engine, objs, injectIstioSidecar(goodPod()))).toEqual(['allowed-registries']);
     expect(rejectedBy(engine, objs, goodPod())).toEqual([]);
   });
@@ -450,9 +450,9 @@ describe('ZeroTrustPolicyPack', () => {
       expect(build({ allowedRegistries: [] })).toThrow('[c/pack] invalid allowedRegistries []: must list at least one image prefix ending with \'/\'');
     });
 
-    test('fails on a mesh proxy image that is not a prefix', () => {
-      expect(build({ meshProxyImages: ['docker.io/istio/proxyv2'] })).toThrow(
-        '[c/pack] invalid meshProxyImages "docker.io/istio/proxyv2": each entry must be a registry path ending with \'/\', or a repository ending with \':\' or \'@\'; for example \'docker.io/istio/proxyv2:\'');
+    test('fails on an injected image that is not a prefix', () => {
+      expect(build({ injectedImages: ['docker.io/istio/proxyv2'] })).toThrow(
+        '[c/pack] invalid injectedImages "docker.io/istio/proxyv2": each entry must be a registry path ending with \'/\', or a repository ending with \':\' or \'@\'; for example \'docker.io/istio/proxyv2:\'');
     });
 
     test('fails on a second pack of the same engine in one app', () => {
