@@ -325,8 +325,9 @@ const PRIVILEGE_HOST_NAMESPACE: Partial<Record<Privilege, HostNamespace>> = {
  * Gatekeeper 3.18+ evaluates and Rego v0 for engines without CEL), one constraint per check, and
  * the `Config` that syncs Namespaces and AuthorizationPolicies for the referential default-deny
  * check. With Kyverno it synthesizes one ClusterPolicy per policy with `validate.cel` rules (the
- * same CEL), each with its own `failureAction`, and a generate rule that creates (and keeps) an
- * allow-nothing AuthorizationPolicy in every enrolled namespace.
+ * same CEL), each with its own `failureAction`, and (in ENFORCE mode for that policy: it changes
+ * traffic) a generate rule that creates and keeps an allow-nothing AuthorizationPolicy in every
+ * enrolled namespace.
  *
  * Exemptions are exact: each workload declared with `IntentGraph.declarePrivilegedWorkload()`
  * (read at synthesis time) is exempted, by namespace and pod labels (and containers), from the
@@ -563,6 +564,8 @@ export class ZeroTrustPolicyPack extends Construct {
     for (const check of CHECKS) byPolicy.set(check.policy, [...(byPolicy.get(check.policy) ?? []), check]);
     for (const [policy, checks] of byPolicy) {
       const mode = this.modeOf(policy as ZeroTrustPolicy);
+      // the generate rule creates policies, which changes traffic: that is enforcing, never auditing
+      if (checks.every(c => !c.cel) && mode !== PolicyMode.ENFORCE) continue;
       const at = this.place(Layer.POLICY, `ClusterPolicy-${policy}`);
       const kp = new KyvernoPolicy(at.scope, at.id, {
         name: `zero-trust-${policy}`,
@@ -600,7 +603,9 @@ export class ZeroTrustPolicyPack extends Construct {
   /**
    * Kyverno cannot see other objects from a CEL rule; instead of checking that the allow-nothing
    * AuthorizationPolicy exists, it creates it in every enrolled namespace and keeps it there
-   * (`synchronize`: a deleted or edited copy is restored).
+   * (`synchronize`: a deleted or edited copy is restored). Creating it changes traffic, so the
+   * rule exists in ENFORCE mode only: in AUDIT and WARN the Kyverno pack has no default-deny
+   * policy (Gatekeeper audits it).
    */
   private addDefaultDenyGenerateRule(kp: KyvernoPolicy, check: CheckDefinition): void {
     kp.addGenerateRule({

@@ -180,7 +180,7 @@ describe('ZeroTrustPolicyPack', () => {
   });
 
   test('kyverno: the default-deny rule generates an allow-nothing AuthorizationPolicy in every enrolled namespace, and the RBAC to do it', () => {
-    const { objs } = pack(PolicyEngine.KYVERNO);
+    const { objs } = pack(PolicyEngine.KYVERNO, { policyModes: { [ZeroTrustPolicy.DEFAULT_DENY_AUTHORIZATION]: PolicyMode.ENFORCE } });
     const rule = find(objs, 'ClusterPolicy', 'zero-trust-default-deny-authorization').spec.rules[0];
     expect(rule.generate).toMatchObject({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', synchronize: true, generateExisting: true, data: { spec: {} } });
     const ns = (name: string, labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
@@ -197,6 +197,13 @@ describe('ZeroTrustPolicyPack', () => {
     const role = ofKind(objs, 'ClusterRole')[0];
     expect(role.metadata.labels['rbac.kyverno.io/aggregate-to-background-controller']).toBe('true');
     expect(role.rules).toEqual([{ apiGroups: ['security.istio.io'], resources: ['authorizationpolicies'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }]);
+  });
+
+  test.each([PolicyMode.AUDIT, PolicyMode.WARN])('kyverno: in %s mode nothing generates policies (that would change traffic)', mode => {
+    const { objs } = pack(PolicyEngine.KYVERNO, { mode });
+    expect(ofKind(objs, 'ClusterPolicy').map(p => p.metadata.name)).not.toContain('zero-trust-default-deny-authorization');
+    expect(ofKind(objs, 'ClusterRole')).toEqual([]);
+    expect(ofKind(objs, 'ClusterPolicy')).toHaveLength(11);
   });
 
   describe.each(ENGINES)('%s: known-bad samples', engine => {
