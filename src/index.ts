@@ -21,3 +21,7 @@ export * from './monitoring/mesh-metrics-scraping';
 export * from './monitoring/mesh-access-logging';
 export * from './edge/access-proxy';
 export * from './edge/cilium-workload-policy';
+export * from './policy/constraint-template';
+export * from './policy/constraint';
+export * from './policy/kyverno-policy';
+export * from './policy/zero-trust-policy-pack';

@@ -13,6 +13,7 @@ import { MeshMetricsScraping } from '../monitoring/mesh-metrics-scraping';
 import { MetricsPodMonitor, MonitoredComponent } from '../monitoring/metrics-pod-monitor';
 import { ZeroTrustAlerts } from '../monitoring/zero-trust-alerts';
 import { ZeroTrustFalcoRules } from '../runtime/zero-trust-falco-rules';
+import { PolicyEngine, PolicyMode, ZeroTrustPolicyPack } from '../policy/zero-trust-policy-pack';
 import { ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -76,6 +77,21 @@ export interface ReferenceArchitectureProps {
    * @default true
    */
   readonly cilium?: boolean;
+
+  /**
+   * The admission controller of the policy layer.
+   *
+   * @default PolicyEngine.GATEKEEPER
+   */
+  readonly policyEngine?: PolicyEngine;
+
+  /**
+   * The mode of the policy pack. The reference architecture passes its own pack, so it enforces
+   * by default; start at AUDIT when the cluster already runs other workloads.
+   *
+   * @default PolicyMode.ENFORCE
+   */
+  readonly policyMode?: PolicyMode;
 }
 
 /**
@@ -136,6 +152,15 @@ export class ReferenceArchitecture extends Construct {
   public readonly secretsChart: Chart;
   /** The Vault the services read their database credentials from. */
   public readonly vault: VaultConnection;
+  /** Chart with the admission policy templates (Gatekeeper ConstraintTemplates and Config). */
+  public readonly policyTemplatesChart: Chart;
+  /** Chart with the admission policies (Gatekeeper constraints or Kyverno ClusterPolicies). */
+  public readonly policyChart: Chart;
+  /**
+   * The zero-trust admission policy pack. Allowed images: `imageRegistry`, and exactly the image
+   * repositories of the workloads the app synthesizes (`allowAppImages`).
+   */
+  public readonly policyPack: ZeroTrustPolicyPack;
 
   /** Namespace `web`. */
   public readonly web: ZeroTrustNamespace;
@@ -180,6 +205,8 @@ export class ReferenceArchitecture extends Construct {
     // the layer charts are siblings of this construct so that their files are named after the
     // layer: 0000-namespaces.k8s.yaml, 0001-network.k8s.yaml, ...
     this.namespacesChart = new Chart(scope, 'namespaces');
+    this.policyTemplatesChart = new Chart(scope, 'policy-templates');
+    this.policyChart = new Chart(scope, 'policy');
     this.networkChart = new Chart(scope, 'network');
     this.edgeChart = new Chart(scope, 'edge');
     this.meshChart = new Chart(scope, 'mesh');
@@ -187,10 +214,15 @@ export class ReferenceArchitecture extends Construct {
     this.monitoringChart = new Chart(scope, 'monitoring');
     this.runtimeChart = new Chart(scope, 'runtime');
     this.workloadsChart = new Chart(scope, 'workloads');
-    // one chain, in the order `kubectl apply -f dist/` applies the files
-    const chain = [this.namespacesChart, this.networkChart, this.edgeChart, this.meshChart, this.secretsChart,
-      this.monitoringChart, this.runtimeChart, this.workloadsChart];
-    chain.slice(1).forEach((chart, i) => chart.addDependency(chain[i]));
+    // every layer depends on the namespaces; the others keep the order they are created in,
+    // which is the order `kubectl apply -f dist/` applies the numbered files. (A chain of
+    // dependencies would say the same, but cdk8s expands chart dependencies into
+    // object-to-object edges and walks every path between them, which grows exponentially with
+    // the chain's length.)
+    for (const chart of [this.policyTemplatesChart, this.policyChart, this.networkChart, this.edgeChart,
+      this.meshChart, this.secretsChart, this.monitoringChart, this.runtimeChart, this.workloadsChart]) {
+      chart.addDependency(this.namespacesChart);
+    }
 
     this.graph = new IntentGraph(this, 'IntentGraph', {
       trustDomain: props.trustDomain,
@@ -203,12 +235,23 @@ export class ReferenceArchitecture extends Construct {
         secrets: this.secretsChart,
         monitoring: this.monitoringChart,
         runtime: this.runtimeChart,
+        policyTemplates: this.policyTemplatesChart,
+        policy: this.policyChart,
       },
     });
 
     const registry = props.imageRegistry ?? 'ghcr.io/cdk8s-zero-trust/demo';
     const tag = props.imageTag ?? '1.0.0';
     const image = (name: string) => `${registry}/${name}:${tag}`;
+
+    // allowed images: the services' registry, and exactly the repositories of the platform
+    // components the app itself deploys (read at synthesis time)
+    this.policyPack = new ZeroTrustPolicyPack(this, 'policy', {
+      engine: props.policyEngine ?? PolicyEngine.GATEKEEPER,
+      mode: props.policyMode ?? PolicyMode.ENFORCE,
+      allowedRegistries: [`${registry}/`],
+      allowAppImages: true,
+    });
 
     this.web = new ZeroTrustNamespace(this, 'web', { name: 'web' });
     this.production = new ZeroTrustNamespace(this, 'production', { name: 'production' });

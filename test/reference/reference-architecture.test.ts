@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import { App, Chart, Testing, YamlOutputType } from 'cdk8s';
 import * as yaml from 'yaml';
-import { AppProtocol, IntentGraph, MeshService, OutputFile, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
+import { AppProtocol, IntentGraph, MeshService, OutputFile, PolicyEngine, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
 import { factsMetricNames, parsePromQL } from '../monitoring/_promql';
 import { falcoSchemaErrors } from '../runtime/_falco';
+import { admissionObjects, gatekeeperReview, kyvernoReview } from '../support/policy-engine';
 import { Cluster, Jwt, Pod } from '../support/reachability';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthAppValid } from '../support/synth';
@@ -22,11 +23,13 @@ const CUSTOMER: Jwt = { iss: 'https://login.example.com', sub: 'alice', aud: ['s
 const INTERNET: Pod = { namespace: '', name: 'browser', labels: {}, serviceAccount: '' };
 
 describe('ReferenceArchitecture', () => {
-  test.each(['namespaces', 'network', 'edge', 'mesh', 'secrets', 'monitoring', 'runtime', 'workloads'])('layer %s: snapshot', layer => {
+  test.each(['namespaces', 'policy-templates', 'policy', 'network', 'edge', 'mesh', 'secrets', 'monitoring', 'runtime', 'workloads'])('layer %s: snapshot', layer => {
     const { app } = reference();
     const chart = app.charts.find(c => c.node.id === layer)!;
     const manifests = Testing.synth(chart);
-    expectValidManifests(manifests);
+    // constraint kinds exist only with their templates: validate the policy layer with them
+    const templates = layer === 'policy' ? Testing.synth(app.charts.find(c => c.node.id === 'policy-templates')!) : [];
+    expectValidManifests([...templates, ...manifests]);
     expect(manifests).toMatchSnapshot();
   });
 
@@ -34,19 +37,30 @@ describe('ReferenceArchitecture', () => {
     const { app } = reference();
     app.synth();
     expect(fs.readdirSync(app.outdir).sort()).toEqual([
-      '0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-edge.k8s.yaml', '0003-mesh.k8s.yaml', '0004-secrets.k8s.yaml',
-      '0005-monitoring.k8s.yaml', '0006-runtime.k8s.yaml', '0007-workloads.k8s.yaml',
+      '0000-namespaces.k8s.yaml', '0001-policy-templates.k8s.yaml', '0002-policy.k8s.yaml', '0003-network.k8s.yaml',
+      '0004-edge.k8s.yaml', '0005-mesh.k8s.yaml', '0006-secrets.k8s.yaml', '0007-monitoring.k8s.yaml', '0008-runtime.k8s.yaml',
+      '0009-workloads.k8s.yaml',
     ]);
     const objects = fs.readdirSync(app.outdir).sort()
       .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(`${app.outdir}/${f}`, 'utf8')).map(d => d.toJSON()));
     expectValidManifests(objects);
-    expect(objects).toHaveLength(4 + 24 + 14 + 11 + 2 + 13 + 1 + 18);
+    expect(objects).toHaveLength(4 + (13 + 1) + 13 + 24 + 14 + 11 + 2 + 13 + 1 + 18);
+    // templates (and the Config syncing what the default-deny check reads) before constraints
+    const firstConstraint = objects.findIndex(o => o.apiVersion.startsWith('constraints.gatekeeper.sh/'));
+    expect(objects.map(o => o.kind).lastIndexOf('ConstraintTemplate')).toBeLessThan(firstConstraint);
+    expect(objects.findIndex(o => o.kind === 'Config')).toBeLessThan(firstConstraint);
   });
 
   test('layers hold only their own kinds', () => {
     const { app } = reference();
     const kinds = (id: string) => [...new Set(Testing.synth(app.charts.find(c => c.node.id === id)!).map(m => m.kind))].sort();
     expect(kinds('namespaces')).toEqual(['Namespace']);
+    expect(kinds('policy-templates')).toEqual(['Config', 'ConstraintTemplate']);
+    expect(kinds('policy')).toEqual([
+      'K8sAllowedRepos', 'K8sDisallowDefaultServiceAccount', 'K8sDisallowedTags', 'K8sIstioDefaultDenyAuthz', 'K8sPSPAllowPrivilegeEscalationContainer',
+      'K8sPSPAllowedUsers', 'K8sPSPHostFilesystem', 'K8sPSPHostNamespace', 'K8sPSPHostNetworkingPorts', 'K8sPSPPrivilegedContainer',
+      'K8sPSPReadOnlyRootFilesystem', 'K8sPeerAuthnStrictMtls', 'K8sRequiredResources',
+    ]);
     expect(kinds('network')).toEqual(['NetworkPolicy']);
     expect(kinds('mesh')).toEqual(['AuthorizationPolicy', 'PeerAuthentication']);
     expect(kinds('edge')).toEqual(['AuthorizationPolicy', 'CiliumNetworkPolicy', 'ConfigMap', 'Gateway', 'HTTPRoute', 'NetworkPolicy', 'RequestAuthentication', 'ServiceEntry', 'Sidecar']);
@@ -304,5 +318,70 @@ describe('ReferenceArchitecture', () => {
         expect(c.meshAllowsExternal(pod, 'api.stripe.com', 443, 'REGISTRY_ONLY')).toBe(isPayments);
       }
     });
+  });
+});
+
+describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchitecture passes its own %s policy pack', engine => {
+  const app = Testing.app();
+  const ref = new ReferenceArchitecture(app, 'zero-trust', { policyEngine: engine });
+  const manifests = synthAppValid(app);
+  const review = engine === PolicyEngine.GATEKEEPER ? gatekeeperReview : kyvernoReview;
+  // generic: every object every chart synthesizes (later layers included) and the Pod of every pod template
+  const admitted = admissionObjects(manifests);
+
+  test('no policy rejects any object or pod, and every policy was evaluated', () => {
+    const evaluated = new Set<string>();
+    let pods = 0;
+    for (const obj of admitted) {
+      const r = review(manifests, obj);
+      expect({ object: `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}`, violations: r.violations })
+        .toEqual({ object: `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}`, violations: [] });
+      r.evaluated.forEach(p => evaluated.add(p));
+      if (obj.kind === 'Pod') {
+        pods++;
+        // admission sees the pod with Istio's sidecar, injected before validating webhooks run
+        expect(obj.spec.containers.map((c: any) => c.name)).toContain('istio-proxy');
+        // every pod check ran on every pod (the default-deny check is Rego-only / generate)
+        expect(r.evaluated).toHaveLength(11);
+      }
+    }
+    expect(pods).toBe(ofKind(manifests, 'Deployment').length);
+    expect(pods).toBeGreaterThan(0);
+    expect(evaluated.size).toBe(12);
+  });
+
+  test('the pack enforces, allows the reference registry (and the repositories of the app\'s own images) and polices every namespace but the system ones', () => {
+    expect(ref.policyPack.engine).toBe(engine);
+    expect(ref.policyPack.allowedRegistries).toEqual(['ghcr.io/cdk8s-zero-trust/demo/']);
+    expect(ref.policyPack.systemNamespaces).toEqual(engine === PolicyEngine.GATEKEEPER ? ['gatekeeper-system', 'kube-system'] : ['kube-system', 'kyverno']);
+    if (engine === PolicyEngine.GATEKEEPER) {
+      const constraints = manifests.filter(m => m.apiVersion.startsWith('constraints.gatekeeper.sh/'));
+      expect(new Set(constraints.map(c => c.spec.enforcementAction))).toEqual(new Set(['deny']));
+      // every image the app deploys is admitted by the registry prefix or by its exact repository
+      expect(find(manifests, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/istio/proxyv2:', 'ghcr.io/cdk8s-zero-trust/demo/']);
+    } else {
+      const rules = ofKind(manifests, 'ClusterPolicy').flatMap(p => p.spec.rules.filter((r: any) => r.validate));
+      expect(new Set(rules.map((r: any) => r.validate.failureAction))).toEqual(new Set(['Enforce']));
+    }
+  });
+
+  test('every enrolled namespace has the allow-nothing AuthorizationPolicy the default-deny check requires', () => {
+    const enrolled = ofKind(manifests, 'Namespace').filter(n => n.metadata.labels['istio-injection'] === 'enabled'
+      || n.metadata.labels['istio.io/rev'] !== undefined || n.metadata.labels['istio.io/dataplane-mode'] === 'ambient');
+    expect(enrolled.map(n => n.metadata.name).sort()).toEqual(['data', 'edge', 'production', 'web']);
+    for (const ns of enrolled) {
+      if (engine === PolicyEngine.GATEKEEPER) {
+        // the Rego's allow_nothing(spec): ALLOW, no rules, no selector, no targetRef(s)
+        const allowNothing = ofKind(manifests, 'AuthorizationPolicy').filter(p => p.metadata.namespace === ns.metadata.name
+          && (p.spec.action ?? 'ALLOW') === 'ALLOW' && (p.spec.rules ?? []).length === 0 && !p.spec.selector && !p.spec.targetRef && !p.spec.targetRefs);
+        expect(allowNothing).toHaveLength(1);
+        const pod = admitted.find(o => o.kind === 'Pod' && o.metadata.namespace === ns.metadata.name);
+        expect(gatekeeperReview(manifests, pod).regoOnly).toEqual(['K8sIstioDefaultDenyAuthz/zero-trust-default-deny-authorization']);
+      } else {
+        const generated = kyvernoReview(manifests, ns).generated;
+        expect(generated.map(g => [g.object.metadata.namespace, g.object.spec])).toEqual([[ns.metadata.name, {}]]);
+        expectValidManifests(generated.map(g => g.object));
+      }
+    }
   });
 });

@@ -421,3 +421,38 @@ describe('harness guarantees', () => {
     });
   });
 });
+
+describe('Gatekeeper constraints (kinds generated from ConstraintTemplates)', () => {
+  const template = {
+    apiVersion: 'templates.gatekeeper.sh/v1',
+    kind: 'ConstraintTemplate',
+    metadata: { name: 'k8srequiredowner' },
+    spec: {
+      crd: { spec: { names: { kind: 'K8sRequiredOwner' }, validation: { openAPIV3Schema: { type: 'object', properties: { label: { type: 'string' } } } } } },
+      targets: [{ target: 'admission.k8s.gatekeeper.sh', code: [{ engine: 'Rego', source: { rego: 'package k8srequiredowner\n\nviolation[{"msg": msg}] {\n\tmsg := "x"\n}\n' } }] }],
+    },
+  };
+  const constraint = (spec: any, extra: any = {}) => ({
+    apiVersion: 'constraints.gatekeeper.sh/v1beta1', kind: 'K8sRequiredOwner', metadata: { name: 'owner', ...extra }, spec,
+  });
+  const match = { kinds: [{ apiGroups: [''], kinds: ['Namespace'] }], excludedNamespaces: ['kube-*'] };
+
+  test('a constraint is valid with its template in the same set', () => {
+    expect(validateManifests([template, constraint({ match, enforcementAction: 'dryrun', parameters: { label: 'owner' } })])).toEqual([]);
+  });
+
+  test('parameters are checked by the template schema, strictly; match and enforcementAction by Gatekeeper\'s', () => {
+    expect(validateManifests([template, constraint({ match: { ...match, excludedNamespaces: ['kube system'] }, enforcementAction: 'audit', parameters: { labels: ['owner'] } })])).toEqual([
+      expect.stringContaining('/spec/enforcementAction: must be equal to one of the allowed values ["deny","dryrun","warn","scoped"], got "audit"'),
+      expect.stringContaining('/spec/match/excludedNamespaces/0: must match pattern'),
+      expect.stringContaining('/spec/parameters: must NOT have additional properties: unknown field "labels"'),
+    ]);
+  });
+
+  test('an unknown constraint kind or version fails, and a constraint is cluster-scoped', () => {
+    expect(validateManifests([constraint({ match })])).toEqual([expect.stringContaining('no ConstraintTemplate defines kind K8sRequiredOwner in the same set of objects (templates: none)')]);
+    expect(validateManifests([template, { ...constraint({ match }), apiVersion: 'constraints.gatekeeper.sh/v2' }]))
+      .toEqual([expect.stringContaining('constraints.gatekeeper.sh serves v1, v1beta1, v1alpha1, not v2')]);
+    expect(validateManifests([template, constraint({ match }, { namespace: 'default' })])).toEqual([expect.stringContaining('/metadata/namespace: must not be set: K8sRequiredOwner is cluster-scoped')]);
+  });
+});

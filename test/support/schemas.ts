@@ -22,6 +22,11 @@
  * reaches, on the object as the API server sees it (schema defaults applied, unknown fields pruned;
  * see `cel.ts`). A failing rule, and a reached rule that cannot be compiled or evaluated, is an error.
  *
+ * Gatekeeper constraints (`constraints.gatekeeper.sh`) have no pinned CRD: Gatekeeper generates one
+ * per ConstraintTemplate. They are validated against Gatekeeper's constraint fields with
+ * `spec.parameters` checked by the template's `openAPIV3Schema` (strictly), when the template is
+ * in the same set of objects (`validateManifests`); an unknown constraint kind is an error.
+ *
  * Not checked: `x-kubernetes-list-type` uniqueness; CEL transition rules (`oldSelf`: an object
  * being created has none); the CEL cost budget.
  */
@@ -569,6 +574,132 @@ class Registry {
     }
     return out.sort();
   }
+
+  /**
+   * Gatekeeper constraints (`constraints.gatekeeper.sh`): Gatekeeper generates their CRDs from
+   * ConstraintTemplates at run time, so their schema is built from the template in the same set
+   * of objects (`spec.parameters` = the template's openAPIV3Schema) plus Gatekeeper's constraint
+   * fields. An unknown kind or version is an issue, never skipped.
+   */
+  constraintTargets(version: string, kind: string, apiVersion: string,
+    templates: Map<string, any>): { targets: Target[]; issues: Issue[]; scope?: string } {
+    const source = `gatekeeper constraint ${apiVersion} ${kind}`;
+    if (!GATEKEEPER_CONSTRAINT_VERSIONS.includes(version)) {
+      return { targets: [], issues: [{ source, pointer: '/apiVersion', message: `constraints.gatekeeper.sh serves ${GATEKEEPER_CONSTRAINT_VERSIONS.join(', ')}, not ${version}` }] };
+    }
+    if (!templates.has(kind)) {
+      const known = [...templates.keys()].sort().join(', ') || 'none';
+      return {
+        targets: [],
+        issues: [{ source, pointer: '/kind', message: `no ConstraintTemplate defines kind ${kind} in the same set of objects (templates: ${known}); Gatekeeper creates a constraint kind from its template only` }],
+      };
+    }
+    const parameters = templates.get(kind);
+    const validate = this.compiled(`constraint|${kind}|${JSON.stringify(parameters ?? null)}`, () => {
+      const params = isObject(parameters) ? structuredClone(parameters) : { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true };
+      strictifyCrd(params, false);
+      const schema = structuredClone(GATEKEEPER_CONSTRAINT_SCHEMA);
+      schema.properties.spec.properties.parameters = params;
+      return schema;
+    });
+    const targets: Target[] = [{ source, validate, prefix: '', select: (o: any) => o }];
+    for (const v of K8S_VERSIONS) {
+      targets.push({ source: `k8s ${v} ObjectMeta`, validate: this.coreValidator(v, OBJECT_META), prefix: '/metadata', select: (o: any) => o.metadata ?? {} });
+    }
+    return { targets, issues: [], scope: 'Cluster' };
+  }
+}
+
+const GATEKEEPER_CONSTRAINT_VERSIONS = ['v1', 'v1beta1', 'v1alpha1'];
+const GATEKEEPER_NAMESPACE_GLOB = { type: 'string', pattern: '^\\*?[-:a-z0-9]*\\*?$' };
+const LABEL_SELECTOR = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
+    matchExpressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'operator'],
+        properties: {
+          key: { type: 'string' },
+          operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+
+/**
+ * The constraint fields Gatekeeper 3.23 generates for every constraint kind (website docs
+ * "howto", "enforcement-points"); `enforcementAction` values are those its webhook accepts.
+ */
+const GATEKEEPER_CONSTRAINT_SCHEMA: any = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    apiVersion: { type: 'string' },
+    kind: { type: 'string' },
+    metadata: { type: 'object' },
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enforcementAction: { type: 'string', enum: ['deny', 'dryrun', 'warn', 'scoped'] },
+        scopedEnforcementActions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              action: { type: 'string', enum: ['deny', 'dryrun', 'warn'] },
+              enforcementPoints: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { name: { type: 'string' } } } },
+            },
+          },
+        },
+        match: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            kinds: {
+              type: 'array',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { apiGroups: { type: 'array', items: { type: 'string' } }, kinds: { type: 'array', items: { type: 'string' } } },
+              },
+            },
+            scope: { type: 'string', enum: ['*', 'Cluster', 'Namespaced'] },
+            namespaces: { type: 'array', items: GATEKEEPER_NAMESPACE_GLOB },
+            excludedNamespaces: { type: 'array', items: GATEKEEPER_NAMESPACE_GLOB },
+            labelSelector: LABEL_SELECTOR,
+            namespaceSelector: LABEL_SELECTOR,
+            name: { type: 'string' },
+            source: { type: 'string', enum: ['All', 'Generated', 'Original'] },
+          },
+        },
+        parameters: { type: 'object' },
+      },
+    },
+  },
+};
+
+/**
+ * `kind -> parameters openAPIV3Schema` of the ConstraintTemplates in a set of objects: pass it to
+ * `validateManifest(obj, templates)` to validate constraints spread over several files.
+ */
+export function constraintTemplates(objs: any[]): Map<string, any> {
+  const templates = new Map<string, any>();
+  for (const o of objs) {
+    if (isObject(o) && o.kind === 'ConstraintTemplate' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('templates.gatekeeper.sh/')) {
+      const kind = o.spec?.crd?.spec?.names?.kind;
+      if (typeof kind === 'string') templates.set(kind, o.spec?.crd?.spec?.validation?.openAPIV3Schema);
+    }
+  }
+  return templates;
 }
 
 const registries = new Map<string, Registry>();
@@ -629,7 +760,7 @@ function label(obj: any): string {
  * (`kind/namespace/name`, or `kind/name` without a namespace), the schema source(s), the JSON
  * pointer and the message. Throws only when the shared/ schemas cannot be found.
  */
-export function validateManifest(obj: any): string[] {
+export function validateManifest(obj: any, templates: Map<string, any> = new Map()): string[] {
   const reg = registry();
   const who = label(obj);
   if (!isObject(obj)) return [`${who}: [harness] /: a manifest must be an object, got ${show(obj)}`];
@@ -649,7 +780,9 @@ export function validateManifest(obj: any): string[] {
     issues.push({ source: 'harness', pointer: '/metadata', message: 'metadata.name (or generateName) is required' });
   }
 
-  const found = reg.targets(group, version, kind, apiVersion);
+  const found: { targets: Target[]; issues: Issue[]; scope?: string; cel?: CelTarget } = group === 'constraints.gatekeeper.sh'
+    ? reg.constraintTargets(version, kind, apiVersion, templates)
+    : reg.targets(group, version, kind, apiVersion);
   issues.push(...found.issues);
   if (found.scope === 'Cluster' && isObject(md) && md.namespace !== undefined) {
     issues.push({
@@ -686,7 +819,8 @@ export function validateManifest(obj: any): string[] {
 /** Validates many manifest objects; the concatenated errors. */
 export function validateManifests(objs: any[]): string[] {
   if (!Array.isArray(objs)) return [`[harness] validateManifests expects an array, got ${show(objs)}`];
-  return objs.flatMap(o => validateManifest(o));
+  const templates = constraintTemplates(objs);
+  return objs.flatMap(o => validateManifest(o, templates));
 }
 
 /**

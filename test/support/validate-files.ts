@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as yaml from 'yaml';
-import { validateManifests } from './schemas';
+import { constraintTemplates, validateManifest } from './schemas';
 
 const targets = process.argv.slice(2).length ? process.argv.slice(2) : ['dist'];
 const files = targets.flatMap(t => (fs.statSync(t).isDirectory()
@@ -17,12 +17,17 @@ if (files.length === 0) {
   console.error(`no YAML files in ${targets.join(', ')}: run npm run synth first`);
   process.exit(1);
 }
+const docsByFile = files.map(file => ({
+  file,
+  docs: yaml.parseAllDocuments(fs.readFileSync(file, 'utf8')).map(d => d.toJSON()).filter(d => d !== null),
+}));
+// Gatekeeper constraint kinds come from ConstraintTemplates, which are in an earlier file
+const templates = constraintTemplates(docsByFile.flatMap(f => f.docs));
 let objects = 0;
 const errors: string[] = [];
-for (const file of files) {
-  const docs = yaml.parseAllDocuments(fs.readFileSync(file, 'utf8')).map(d => d.toJSON()).filter(d => d !== null);
+for (const { file, docs } of docsByFile) {
   objects += docs.length;
-  errors.push(...validateManifests(docs).map(e => `${file}: ${e}`));
+  errors.push(...docs.flatMap(d => validateManifest(d, templates)).map(e => `${file}: ${e}`));
 }
 if (errors.length > 0 || objects === 0) {
   console.error(errors.join('\n') || 'no objects found');

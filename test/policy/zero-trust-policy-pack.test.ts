@@ -1,0 +1,478 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vm from 'vm';
+import { Chart, Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import * as ts from 'typescript';
+import * as lib from '../../src';
+import {
+  HostNamespace, IntentGraph, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicy, ZeroTrustPolicyPack, ZeroTrustPolicyPackProps,
+} from '../../src';
+import { gatekeeperReview, injectIstioSidecar, kyvernoReview, Review } from '../support/policy-engine';
+import { expectValidManifests } from '../support/schemas';
+import { find, ofKind, synthValid } from '../support/synth';
+
+const ENGINES = [PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO];
+
+function pack(engine: PolicyEngine, props: Partial<ZeroTrustPolicyPackProps> = {}, configure?: (chart: Chart, p: ZeroTrustPolicyPack) => void) {
+  const app = Testing.app();
+  const chart = new Chart(app, 'c');
+  const p = new ZeroTrustPolicyPack(chart, 'pack', { engine, allowedRegistries: ['ghcr.io/acme/'], ...props });
+  configure?.(chart, p);
+  return { objs: synthValid(chart), pack: p, chart };
+}
+
+function review(engine: PolicyEngine, objs: any[], obj: any, operation = 'CREATE'): Review {
+  return engine === PolicyEngine.GATEKEEPER ? gatekeeperReview(objs, obj, { operation }) : kyvernoReview(objs, obj, { operation });
+}
+
+/** The checks (constraint `zero-trust-<id>` / Kyverno rule `<id>`) that reject `obj`. */
+function rejectedBy(engine: PolicyEngine, objs: any[], obj: any, operation = 'CREATE'): string[] {
+  const ids = review(engine, objs, obj, operation).violations.map(v => (engine === PolicyEngine.GATEKEEPER
+    ? v.policy.split('/')[1].replace(/^zero-trust-/, '')
+    : v.policy.split('/')[1]));
+  return [...new Set(ids)].sort();
+}
+
+/** A pod that meets every policy of the pack. */
+function goodPod(): any {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'good', namespace: 'apps', labels: { 'app.kubernetes.io/name': 'good' } },
+    spec: {
+      serviceAccountName: 'good',
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{
+        name: 'app',
+        image: 'ghcr.io/acme/app:1.2.3',
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsUser: 10001, capabilities: { drop: ['ALL'] } },
+        resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
+      }],
+    },
+  };
+}
+
+function pod(mutate: (p: any) => void): any {
+  const p = goodPod();
+  mutate(p);
+  return p;
+}
+
+function peerAuthentication(spec: any): any {
+  return { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'apps' }, spec };
+}
+
+const container = (p: any) => p.spec.containers[0];
+
+/** Known-bad samples, each with the checks meant to reject it (and no other). */
+const BAD: Array<[string, any, string[]]> = [
+  ['a privileged container (which cannot disable privilege escalation)', pod(p => { container(p).securityContext.privileged = true; delete container(p).securityContext.allowPrivilegeEscalation; }), ['privilege-escalation', 'privileged-containers']],
+  ['allowPrivilegeEscalation: true', pod(p => { container(p).securityContext.allowPrivilegeEscalation = true; }), ['privilege-escalation']],
+  ['allowPrivilegeEscalation unset', pod(p => { delete container(p).securityContext.allowPrivilegeEscalation; }), ['privilege-escalation']],
+  ['runAsUser: 0 on the container', pod(p => { container(p).securityContext.runAsUser = 0; }), ['run-as-non-root']],
+  ['runAsUser: 0 on the pod, none on the container', pod(p => { delete container(p).securityContext.runAsUser; p.spec.securityContext.runAsUser = 0; }), ['run-as-non-root']],
+  ['neither runAsUser nor runAsNonRoot', pod(p => { delete container(p).securityContext.runAsUser; delete p.spec.securityContext.runAsNonRoot; }), ['run-as-non-root']],
+  ['runAsNonRoot: false on the container overriding the pod', pod(p => { delete container(p).securityContext.runAsUser; container(p).securityContext.runAsNonRoot = false; }), ['run-as-non-root']],
+  ['an init container running as root', pod(p => { p.spec.initContainers = [{ ...structuredClone(container(p)), name: 'init', securityContext: { ...container(p).securityContext, runAsUser: 0 } }]; }), ['run-as-non-root']],
+  ['no limits', pod(p => { delete container(p).resources.limits; }), ['required-resources']],
+  ['no memory request', pod(p => { delete container(p).resources.requests.memory; }), ['required-resources']],
+  ['an image from another registry', pod(p => { container(p).image = 'docker.io/library/nginx:1.27.0'; }), ['allowed-registries']],
+  ['an image from a look-alike repository', pod(p => { container(p).image = 'ghcr.io/acme-evil/app:1.2.3'; }), ['allowed-registries']],
+  ['the latest tag', pod(p => { container(p).image = 'ghcr.io/acme/app:latest'; }), ['disallowed-tags']],
+  ['no tag', pod(p => { container(p).image = 'ghcr.io/acme/app'; }), ['disallowed-tags']],
+  ['hostPID', pod(p => { p.spec.hostPID = true; }), ['host-pid-ipc']],
+  ['hostIPC', pod(p => { p.spec.hostIPC = true; }), ['host-pid-ipc']],
+  ['hostNetwork', pod(p => { p.spec.hostNetwork = true; }), ['host-network']],
+  ['a hostPath volume', pod(p => { p.spec.volumes = [{ name: 'docker', hostPath: { path: '/var/run/docker.sock' } }]; }), ['host-filesystem']],
+  ['a writable root filesystem', pod(p => { container(p).securityContext.readOnlyRootFilesystem = false; }), ['read-only-root-filesystem']],
+  ['readOnlyRootFilesystem unset', pod(p => { delete container(p).securityContext.readOnlyRootFilesystem; }), ['read-only-root-filesystem']],
+  ['the default ServiceAccount', pod(p => { p.spec.serviceAccountName = 'default'; }), ['dedicated-service-account']],
+  ['mTLS PERMISSIVE', peerAuthentication({ mtls: { mode: 'PERMISSIVE' } }), ['strict-mtls']],
+  ['mTLS unset (inherits PERMISSIVE)', peerAuthentication({}), ['strict-mtls']],
+  ['no spec at all', (({ spec: _spec, ...rest }) => rest)(peerAuthentication({})), ['strict-mtls']],
+  ['STRICT with a port in DISABLE', peerAuthentication({ mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'DISABLE' } } }), ['strict-mtls']],
+];
+
+const GOOD: Array<[string, any]> = [
+  ['the hardened pod', goodPod()],
+  ['an image pinned by digest', pod(p => { container(p).image = `ghcr.io/acme/app@sha256:${'a'.repeat(64)}`; })],
+  ['a tag on an image from a registry with a port', pod(p => { container(p).image = 'ghcr.io/acme/app:1.2.3'; })],
+  ['runAsNonRoot on the pod only', pod(p => { delete container(p).securityContext.runAsUser; })],
+  ['a non-root user on the pod only', pod(p => { delete container(p).securityContext.runAsUser; delete p.spec.securityContext.runAsNonRoot; p.spec.securityContext.runAsUser = 1000; })],
+  ['an emptyDir volume', pod(p => { p.spec.volumes = [{ name: 'tmp', emptyDir: {} }]; })],
+  ['the hardened pod with the Istio sidecar injected', injectIstioSidecar(goodPod())],
+  ['STRICT mTLS', peerAuthentication({ mtls: { mode: 'STRICT' } })],
+  ['STRICT with a port UNSET (inherits STRICT)', peerAuthentication({ mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'UNSET' } } })],
+];
+
+describe('ZeroTrustPolicyPack', () => {
+  test.each(ENGINES)('%s: snapshot; every object validates', engine => {
+    const { objs } = pack(engine);
+    expect(objs).toMatchSnapshot();
+  });
+
+  test('gatekeeper: one template per check with the gatekeeper-library kinds, one constraint each, templates before constraints', () => {
+    const { objs } = pack(PolicyEngine.GATEKEEPER);
+    const kinds = ofKind(objs, 'ConstraintTemplate').map(t => t.spec.crd.spec.names.kind).sort();
+    expect(kinds).toEqual([
+      'K8sAllowedRepos', 'K8sDisallowDefaultServiceAccount', 'K8sDisallowedTags', 'K8sIstioDefaultDenyAuthz', 'K8sPSPAllowPrivilegeEscalationContainer',
+      'K8sPSPAllowedUsers', 'K8sPSPHostFilesystem', 'K8sPSPHostNamespace', 'K8sPSPHostNetworkingPorts', 'K8sPSPPrivilegedContainer',
+      'K8sPSPReadOnlyRootFilesystem', 'K8sPeerAuthnStrictMtls', 'K8sRequiredResources',
+    ]);
+    expect(kinds).not.toContain('K8sPSPRunAsNonRoot');
+    const constraints = objs.filter(o => o.apiVersion === 'constraints.gatekeeper.sh/v1beta1');
+    expect(constraints).toHaveLength(13);
+    // run as non-root is K8sPSPAllowedUsers with MustRunAsNonRoot (there is no k8spsprunasnonroot)
+    expect(find(objs, 'K8sPSPAllowedUsers', 'zero-trust-run-as-non-root').spec.parameters).toEqual({ runAsUser: { rule: 'MustRunAsNonRoot' } });
+    // the configured prefix, and Istio's sidecar image (injected before validating admission)
+    expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/istio/proxyv2:', 'ghcr.io/acme/']);
+    expect(find(objs, 'K8sRequiredResources', 'zero-trust-required-resources').spec.parameters).toEqual({ limits: ['cpu', 'memory'], requests: ['cpu', 'memory'] });
+    expect(find(objs, 'K8sDisallowedTags', 'zero-trust-disallowed-tags').spec.parameters.tags).toEqual(['latest']);
+    for (const c of constraints) {
+      expect(c.spec.enforcementAction).toBe('dryrun');
+      expect(c.spec.match.excludedNamespaces).toEqual(['gatekeeper-system', 'kube-system']);
+      expect(objs.indexOf(ofKind(objs, 'ConstraintTemplate').find(t => t.spec.crd.spec.names.kind === c.kind))).toBeLessThan(objs.indexOf(c));
+    }
+    expect(find(objs, 'K8sPeerAuthnStrictMtls', 'zero-trust-strict-mtls').spec.match.kinds).toEqual([{ apiGroups: ['security.istio.io'], kinds: ['PeerAuthentication'] }]);
+  });
+
+  test('gatekeeper: pod templates carry CEL before Rego v0; the default-deny check is Rego only, on synced data', () => {
+    const { objs } = pack(PolicyEngine.GATEKEEPER);
+    for (const t of ofKind(objs, 'ConstraintTemplate')) {
+      const engines = t.spec.targets[0].code.map((c: any) => c.engine);
+      expect(t.spec.targets[0].target).toBe('admission.k8s.gatekeeper.sh');
+      expect(engines).toEqual(t.metadata.name === 'k8sistiodefaultdenyauthz' ? ['Rego'] : ['K8sNativeValidation', 'Rego']);
+      const rego = t.spec.targets[0].code.find((c: any) => c.engine === 'Rego').source;
+      expect(rego.version).toBeUndefined(); // v0: the default of every Gatekeeper version and of gator
+      expect(t.spec.targets[0].rego).toBeUndefined(); // Rego in one place only
+    }
+    const config = find(objs, 'Config', 'config', 'gatekeeper-system');
+    expect(config.spec.sync.syncOnly).toEqual([
+      { group: '', version: 'v1', kind: 'Namespace' },
+      { group: 'security.istio.io', version: 'v1', kind: 'AuthorizationPolicy' },
+    ]);
+    // every inventory path the Rego reads is synced by the Config
+    const rego = find(objs, 'ConstraintTemplate', 'k8sistiodefaultdenyauthz').spec.targets[0].code[0].source.rego;
+    expect(rego).toContain('data.inventory.cluster.v1.Namespace[ns]');
+    expect(rego).toContain('data.inventory.namespace[ns]["security.istio.io/v1"].AuthorizationPolicy[_]');
+    expect([...rego.matchAll(/data\.inventory[^\s]*/g)].map(m => m[0])).toHaveLength(2);
+  });
+
+  test('kyverno: one ClusterPolicy per policy, per-rule failureAction, no policy-level validationFailureAction, autogen off', () => {
+    const { objs } = pack(PolicyEngine.KYVERNO, { mode: PolicyMode.ENFORCE });
+    const policies = ofKind(objs, 'ClusterPolicy');
+    expect(policies.map(p => p.metadata.name).sort()).toEqual(Object.values(ZeroTrustPolicy).map(p => `zero-trust-${p}`).sort());
+    for (const p of policies) {
+      expect(p.spec.validationFailureAction).toBeUndefined();
+      expect(p.metadata.annotations['pod-policies.kyverno.io/autogen-controllers']).toBe('none');
+      for (const rule of p.spec.rules) {
+        if (rule.validate) {
+          expect(rule.validate.failureAction).toBe('Enforce');
+          expect(rule.match.any[0].resources.operations).toEqual(['CREATE', 'UPDATE']);
+          expect(rule.exclude.any).toEqual([{ resources: { kinds: rule.match.any[0].resources.kinds, namespaces: ['kube-system', 'kyverno'] } }]);
+        }
+      }
+    }
+    expect(find(objs, 'ClusterPolicy', 'zero-trust-host-namespaces').spec.rules.map((r: any) => r.name)).toEqual(['host-pid-ipc', 'host-network']);
+  });
+
+  test('kyverno: the default-deny rule generates an allow-nothing AuthorizationPolicy in every enrolled namespace, and the RBAC to do it', () => {
+    const { objs } = pack(PolicyEngine.KYVERNO, { policyModes: { [ZeroTrustPolicy.DEFAULT_DENY_AUTHORIZATION]: PolicyMode.ENFORCE } });
+    const rule = find(objs, 'ClusterPolicy', 'zero-trust-default-deny-authorization').spec.rules[0];
+    expect(rule.generate).toMatchObject({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', synchronize: true, generateExisting: true, data: { spec: {} } });
+    const ns = (name: string, labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+    const generatedFor = (n: any) => kyvernoReview(objs, n).generated.map(g => g.object);
+    for (const enrolled of [ns('a', { 'istio-injection': 'enabled' }), ns('b', { 'istio.io/rev': 'canary' }), ns('c', { 'istio.io/dataplane-mode': 'ambient' })]) {
+      const generated = generatedFor(enrolled);
+      expect(generated).toHaveLength(1);
+      expect(generated[0].metadata).toMatchObject({ name: 'zero-trust-allow-nothing', namespace: enrolled.metadata.name });
+      expect(generated[0].spec).toEqual({}); // ALLOW with no rules: allows nothing; never action DENY
+      expectValidManifests(generated);
+    }
+    expect(generatedFor(ns('plain', {}))).toEqual([]);
+    expect(generatedFor(ns('kube-system', { 'istio-injection': 'enabled' }))).toEqual([]);
+    const role = ofKind(objs, 'ClusterRole')[0];
+    expect(role.metadata.labels['rbac.kyverno.io/aggregate-to-background-controller']).toBe('true');
+    expect(role.rules).toEqual([{ apiGroups: ['security.istio.io'], resources: ['authorizationpolicies'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }]);
+  });
+
+  test.each([PolicyMode.AUDIT, PolicyMode.WARN])('kyverno: in %s mode nothing generates policies (that would change traffic)', mode => {
+    const { objs } = pack(PolicyEngine.KYVERNO, { mode });
+    expect(ofKind(objs, 'ClusterPolicy').map(p => p.metadata.name)).not.toContain('zero-trust-default-deny-authorization');
+    expect(ofKind(objs, 'ClusterRole')).toEqual([]);
+    expect(ofKind(objs, 'ClusterPolicy')).toHaveLength(11);
+  });
+
+  describe.each(ENGINES)('%s: known-bad samples', engine => {
+    const { objs } = pack(engine);
+    test.each(BAD)('rejects %s', (_name, obj, expected) => {
+      expect(rejectedBy(engine, objs, obj)).toEqual(expected);
+    });
+    test.each(GOOD)('admits %s', (_name, obj) => {
+      expect(review(engine, objs, obj).violations).toEqual([]);
+      expect(review(engine, objs, obj).evaluated.length).toBeGreaterThan(0);
+    });
+    test('every check has a known-bad sample', () => {
+      const rejecting = new Set(BAD.flatMap(([, , ids]) => ids));
+      const ids = engine === PolicyEngine.GATEKEEPER
+        ? objs.filter(o => o.apiVersion === 'constraints.gatekeeper.sh/v1beta1').map(c => c.metadata.name.replace(/^zero-trust-/, ''))
+        : ofKind(objs, 'ClusterPolicy').flatMap(p => p.spec.rules.filter((r: any) => r.validate).map((r: any) => r.name));
+      // the default-deny check reads other objects: see the Gatekeeper Rego and Kyverno generate tests
+      expect(ids.filter(id => id !== 'default-deny-authorization').every(id => rejecting.has(id))).toBe(true);
+    });
+    test('UPDATE of an immutable pod field is not re-judged; images are', () => {
+      expect(rejectedBy(engine, objs, BAD[1][1], 'UPDATE')).toEqual([]);
+      expect(rejectedBy(engine, objs, BAD[10][1], 'UPDATE')).toEqual(['allowed-registries']);
+    });
+    test('system namespaces are not policed, every other namespace is', () => {
+      const bad = pod(p => { p.spec.hostNetwork = true; });
+      expect(rejectedBy(engine, objs, { ...bad, metadata: { ...bad.metadata, namespace: 'kube-system' } })).toEqual([]);
+      expect(rejectedBy(engine, objs, { ...bad, metadata: { ...bad.metadata, namespace: 'kube-systemx' } })).toEqual(['host-network']);
+    });
+  });
+
+  describe.each(ENGINES)('%s: exemptions', engine => {
+    const agentLabels = { 'app.kubernetes.io/name': 'spire-agent' };
+    const declare = (chart: Construct) => IntentGraph.of(chart).declarePrivilegedWorkload(new Construct(chart, 'Spire'), {
+      namespace: 'spire',
+      kind: 'DaemonSet',
+      name: 'spire-agent',
+      podLabels: agentLabels,
+      privileges: [Privilege.HOST_PID, Privilege.HOST_PATH, Privilege.RUN_AS_ROOT],
+      hostPaths: ['/run/spire/agent-sockets'],
+      containers: ['spire-agent'],
+      reason: 'attests workloads by PID through the kernel and serves the Workload API socket on the node',
+    });
+    const agent = (mutate: (p: any) => void = () => undefined) => pod(p => {
+      p.metadata = { name: 'spire-agent-x', namespace: 'spire', labels: { ...agentLabels, extra: 'label' } };
+      p.spec.serviceAccountName = 'spire-agent';
+      p.spec.hostPID = true;
+      p.spec.volumes = [{ name: 'sockets', hostPath: { path: '/run/spire/agent-sockets' } }];
+      container(p).name = 'spire-agent';
+      container(p).securityContext.runAsUser = 0;
+      delete p.spec.securityContext.runAsNonRoot;
+      mutate(p);
+    });
+
+    test('a declared privileged workload is exempted from exactly its checks, read at synthesis time', () => {
+      // declared AFTER the pack: the pack reads the intent graph lazily
+      const { objs, pack: p } = pack(engine, {}, chart => declare(chart));
+      expect(review(engine, objs, agent()).violations).toEqual([]);
+      expect(p.exemptions).toEqual([expect.objectContaining({
+        namespace: 'spire',
+        podLabels: agentLabels,
+        policies: ['host-filesystem', 'host-namespaces', 'run-as-non-root'],
+        hostNamespaces: ['hostPID'],
+        hostPaths: ['/run/spire/agent-sockets'],
+        containers: ['spire-agent'],
+        source: 'c/Spire',
+      })]);
+    });
+
+    test('the exemption is no broader than the workload', () => {
+      const { objs } = pack(engine, {}, chart => declare(chart));
+      // another namespace, other labels
+      expect(rejectedBy(engine, objs, agent(p => { p.metadata.namespace = 'apps'; }))).toEqual(['host-filesystem', 'host-pid-ipc', 'run-as-non-root']);
+      expect(rejectedBy(engine, objs, agent(p => { p.metadata.labels = { 'app.kubernetes.io/name': 'spire-agent-2' }; }))).toEqual(['host-filesystem', 'host-pid-ipc', 'run-as-non-root']);
+      // undeclared privileges of the declared workload
+      expect(rejectedBy(engine, objs, agent(p => { p.spec.hostNetwork = true; }))).toEqual(['host-network']);
+      expect(rejectedBy(engine, objs, agent(p => { p.spec.hostIPC = true; }))).toEqual(['host-pid-ipc']);
+      expect(rejectedBy(engine, objs, agent(p => { p.spec.volumes.push({ name: 'docker', hostPath: { path: '/var/run/docker.sock' } }); }))).toEqual(['host-filesystem']);
+      expect(rejectedBy(engine, objs, agent(p => { container(p).securityContext.privileged = true; }))).toEqual(['privileged-containers']);
+      // another container of the workload
+      expect(rejectedBy(engine, objs, agent(p => { p.spec.containers.push({ ...structuredClone(container(p)), name: 'helper' }); }))).toEqual(['run-as-non-root']);
+    });
+
+    test('two privileged workloads of one namespace keep their own exemptions', () => {
+      const csiLabels = { 'app.kubernetes.io/name': 'spiffe-csi-driver' };
+      const { objs } = pack(engine, {}, chart => {
+        declare(chart);
+        IntentGraph.of(chart).declarePrivilegedWorkload(new Construct(chart, 'Csi'), {
+          namespace: 'spire',
+          kind: 'DaemonSet',
+          name: 'spiffe-csi-driver',
+          podLabels: csiLabels,
+          privileges: [Privilege.PRIVILEGED_CONTAINER, Privilege.HOST_PATH, Privilege.RUN_AS_ROOT, Privilege.WRITABLE_ROOT_FILESYSTEM],
+          hostPaths: ['/var/lib/kubelet/pods'],
+          containers: ['driver'],
+          reason: 'mounts the Workload API socket into pods through kubelet (bidirectional mount propagation)',
+        });
+      });
+      const csi = (mutate: (p: any) => void = () => undefined) => pod(p => {
+        p.metadata = { name: 'csi-x', namespace: 'spire', labels: csiLabels };
+        p.spec.serviceAccountName = 'spiffe-csi-driver';
+        p.spec.volumes = [{ name: 'pods', hostPath: { path: '/var/lib/kubelet/pods' } }];
+        container(p).name = 'driver';
+        container(p).securityContext = { privileged: true, runAsUser: 0, readOnlyRootFilesystem: false };
+        mutate(p);
+      });
+      expect(review(engine, objs, csi()).violations).toEqual([]);
+      expect(review(engine, objs, agent()).violations).toEqual([]);
+      // each keeps only its own privileges
+      expect(rejectedBy(engine, objs, csi(p => { p.spec.hostPID = true; }))).toEqual(['host-pid-ipc']);
+      expect(rejectedBy(engine, objs, csi(p => { p.spec.volumes.push({ name: 'sockets', hostPath: { path: '/run/spire/agent-sockets' } }); }))).toEqual(['host-filesystem']);
+      expect(rejectedBy(engine, objs, agent(p => { container(p).securityContext.privileged = true; }))).toEqual(['privileged-containers']);
+      expect(rejectedBy(engine, objs, agent(p => { container(p).securityContext.readOnlyRootFilesystem = false; }))).toEqual(['read-only-root-filesystem']);
+    });
+
+    test('a user exemption needs a reason and applies to its workload only', () => {
+      const { objs, pack: p } = pack(engine, {
+        exemptions: [{
+          namespace: 'legacy',
+          podLabels: { app: 'billing' },
+          policies: [ZeroTrustPolicy.READ_ONLY_ROOT_FILESYSTEM, ZeroTrustPolicy.HOST_NAMESPACES],
+          hostNamespaces: [HostNamespace.HOST_NETWORK],
+          reason: 'vendor image writes to /opt at start; network agent until the vendor ships 3.x',
+        }],
+      });
+      const billing = (ns: string) => pod(q => {
+        q.metadata = { name: 'billing', namespace: ns, labels: { app: 'billing' } };
+        container(q).securityContext.readOnlyRootFilesystem = false;
+        q.spec.hostNetwork = true;
+      });
+      expect(rejectedBy(engine, objs, billing('legacy'))).toEqual([]);
+      expect(rejectedBy(engine, objs, billing('apps'))).toEqual(['host-network', 'read-only-root-filesystem']);
+      expect(p.exemptions[0]).toMatchObject({ source: 'c/pack', reason: expect.stringContaining('vendor image') });
+    });
+
+    test('exemptions are written to the policies with their reason', () => {
+      const { objs } = pack(engine, {}, chart => declare(chart));
+      const text = JSON.stringify(objs);
+      expect(text).toContain('attests workloads by PID');
+      expect(text).toContain('/run/spire/agent-sockets');
+    });
+  });
+
+  test.each(ENGINES)('%s: allowAppImages admits exactly the repositories the app deploys', engine => {
+    const { objs } = pack(engine, { allowAppImages: true }, chart => {
+      new k8s.KubeDaemonSet(chart, 'falco', {
+        metadata: { name: 'falco', namespace: 'falco' },
+        spec: {
+          selector: { matchLabels: { app: 'falco' } },
+          template: { metadata: { labels: { app: 'falco' } }, spec: { containers: [{ name: 'falco', image: 'docker.io/falcosecurity/falco:0.44.1' }] } },
+        },
+      });
+      new k8s.KubeDeployment(chart, 'app', {
+        metadata: { name: 'app', namespace: 'apps' },
+        spec: {
+          selector: { matchLabels: { app: 'app' } },
+          template: { metadata: { labels: { app: 'app' } }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.2.3' }] } },
+        },
+      });
+    });
+    if (engine === PolicyEngine.GATEKEEPER) {
+      // the configured registry, and the one repository outside it
+      expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/falcosecurity/falco:', 'docker.io/istio/proxyv2:', 'ghcr.io/acme/']);
+    }
+    const image = (ref: string) => pod(p => { container(p).image = ref; });
+    expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/falco:0.44.1'))).toEqual([]);
+    expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/falco-exporter:0.9.0'))).toEqual(['allowed-registries']);
+    expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/other:1.0.0'))).toEqual(['allowed-registries']);
+  });
+
+  test.each(ENGINES)('%s: without the injected sidecar image, every injected pod would be rejected', engine => {
+    const { objs } = pack(engine, { injectedImages: [] });
+    expect(rejectedBy(engine, objs, injectIstioSidecar(goodPod()))).toEqual(['allowed-registries']);
+    expect(rejectedBy(engine, objs, goodPod())).toEqual([]);
+  });
+
+  describe('modes', () => {
+    test.each([
+      [PolicyMode.AUDIT, 'dryrun', 'Audit', undefined],
+      [PolicyMode.WARN, 'warn', 'Audit', true],
+      [PolicyMode.ENFORCE, 'deny', 'Enforce', undefined],
+    ])('%s: Gatekeeper %s, Kyverno %s (emitWarning %s)', (mode, action, failureAction, emitWarning) => {
+      const gk = pack(PolicyEngine.GATEKEEPER, { mode }).objs.filter(o => o.apiVersion.startsWith('constraints.'));
+      expect(new Set(gk.map(c => c.spec.enforcementAction))).toEqual(new Set([action]));
+      const ky = ofKind(pack(PolicyEngine.KYVERNO, { mode }).objs, 'ClusterPolicy');
+      for (const p of ky) {
+        expect(p.spec.emitWarning).toBe(emitWarning);
+        for (const r of p.spec.rules.filter((x: any) => x.validate)) expect(r.validate.failureAction).toBe(failureAction);
+      }
+    });
+
+    test('a policy overrides the pack mode', () => {
+      const props = {
+        mode: PolicyMode.AUDIT,
+        policyModes: { [ZeroTrustPolicy.PRIVILEGED_CONTAINERS]: PolicyMode.ENFORCE, [ZeroTrustPolicy.ALLOWED_REGISTRIES]: PolicyMode.WARN },
+      };
+      const gk = pack(PolicyEngine.GATEKEEPER, props);
+      expect(find(gk.objs, 'K8sPSPPrivilegedContainer', 'zero-trust-privileged-containers').spec.enforcementAction).toBe('deny');
+      expect(find(gk.objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.enforcementAction).toBe('warn');
+      expect(find(gk.objs, 'K8sPSPAllowedUsers', 'zero-trust-run-as-non-root').spec.enforcementAction).toBe('dryrun');
+      expect(gk.pack.modeOf(ZeroTrustPolicy.PRIVILEGED_CONTAINERS)).toBe(PolicyMode.ENFORCE);
+      const ky = pack(PolicyEngine.KYVERNO, props).objs;
+      expect(find(ky, 'ClusterPolicy', 'zero-trust-privileged-containers').spec.rules[0].validate.failureAction).toBe('Enforce');
+      expect(find(ky, 'ClusterPolicy', 'zero-trust-allowed-registries').spec.emitWarning).toBe(true);
+      expect(find(ky, 'ClusterPolicy', 'zero-trust-run-as-non-root').spec.rules[0].validate.failureAction).toBe('Audit');
+    });
+  });
+
+  test('the README example runs and does what it says', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const code = readme.slice(readme.indexOf('### Policy layer')).match(/```ts\n([\s\S]*?)```/)![1];
+    const js = ts.transpileModule(`${code}\nresult.pack = pack;`, { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
+    const chart = Testing.chart();
+    const result: { pack?: ZeroTrustPolicyPack } = {};
+    vm.runInNewContext(js, { ...lib, policyChart: chart, result });
+    const objs = synthValid(chart);
+    expect(result.pack!.engine).toBe(PolicyEngine.GATEKEEPER);
+    expect(find(objs, 'K8sPSPPrivilegedContainer', 'zero-trust-privileged-containers').spec.enforcementAction).toBe('deny');
+    expect(find(objs, 'K8sPSPReadOnlyRootFilesystem', 'zero-trust-read-only-root-filesystem').spec).toMatchObject({
+      enforcementAction: 'warn',
+      parameters: { exemptWorkloads: [{ namespace: 'legacy', podLabels: { app: 'billing' }, reason: expect.stringContaining('OPS-1234') }] },
+    });
+  });
+
+  describe('bad input', () => {
+    const build = (props: Partial<ZeroTrustPolicyPackProps>) => () => pack(PolicyEngine.GATEKEEPER, props);
+
+    test('fails when an exemption has no reason', () => {
+      expect(build({ exemptions: [{ namespace: 'apps', podLabels: { app: 'x' }, policies: [ZeroTrustPolicy.RUN_AS_NON_ROOT], reason: '' }] }))
+        .toThrow('[c/pack] invalid exemption.reason "": must say why the workload needs the exemption (at least 10 characters); an exemption without a reason cannot be reviewed');
+    });
+
+    test('fails when an exemption selects no pods', () => {
+      expect(build({ exemptions: [{ namespace: 'apps', podLabels: {}, policies: [ZeroTrustPolicy.RUN_AS_NON_ROOT], reason: 'a reason long enough' }] }))
+        .toThrow('[c/pack] invalid exemption.podLabels {}: must select the workload\'s pods with at least one label');
+    });
+
+    test('fails when an exemption names the PeerAuthentication policy', () => {
+      expect(build({ exemptions: [{ namespace: 'apps', podLabels: { app: 'x' }, policies: [ZeroTrustPolicy.STRICT_MTLS], reason: 'a reason long enough' }] }))
+        .toThrow('[c/pack] invalid exemption.policies "strict-mtls": applies to PeerAuthentications, not to pods');
+    });
+
+    test('fails when a host namespaces exemption does not say which', () => {
+      expect(build({ exemptions: [{ namespace: 'apps', podLabels: { app: 'x' }, policies: [ZeroTrustPolicy.HOST_NAMESPACES], reason: 'a reason long enough' }] }))
+        .toThrow('[c/pack] invalid exemption.hostNamespaces undefined: must list the host namespaces exactly when ZeroTrustPolicy.HOST_NAMESPACES is exempted');
+    });
+
+    test('fails when a registry prefix does not end with a slash', () => {
+      expect(build({ allowedRegistries: ['ghcr.io/acme'] }))
+        .toThrow('[c/pack] invalid allowedRegistries "ghcr.io/acme": each entry must be a registry (and path) ending with \'/\'');
+      expect(build({ allowedRegistries: ['ghcr.io/acme'] })).toThrow('write \'ghcr.io/acme/\'');
+      expect(build({ allowedRegistries: [] })).toThrow('[c/pack] invalid allowedRegistries []: must list at least one image prefix ending with \'/\'');
+    });
+
+    test('fails on an injected image that is not a prefix', () => {
+      expect(build({ injectedImages: ['docker.io/istio/proxyv2'] })).toThrow(
+        '[c/pack] invalid injectedImages "docker.io/istio/proxyv2": each entry must be a registry path ending with \'/\', or a repository ending with \':\' or \'@\'; for example \'docker.io/istio/proxyv2:\'');
+    });
+
+    test('fails on a second pack of the same engine in one app', () => {
+      const app = Testing.app();
+      new ZeroTrustPolicyPack(new Chart(app, 'a'), 'pack', { engine: PolicyEngine.KYVERNO, allowedRegistries: ['ghcr.io/acme/'] });
+      expect(() => new ZeroTrustPolicyPack(new Chart(app, 'b'), 'pack', { engine: PolicyEngine.KYVERNO, allowedRegistries: ['ghcr.io/acme/'] })).toThrow(
+        '[b/pack] invalid engine "kyverno": a/pack already defines the kyverno pack of this app, and its ConstraintTemplates, constraints and ClusterPolicies are cluster-wide names; define one pack per engine and stage single policies with policyModes');
+    });
+
+    test('fails on an unknown mode or policy', () => {
+      expect(build({ mode: 'block' as PolicyMode })).toThrow('[c/pack] invalid mode "block": must be one of audit, warn, enforce; roll out with audit, then warn, then enforce');
+      expect(build({ policyModes: { 'no-root': PolicyMode.ENFORCE } })).toThrow('[c/pack] invalid policyModes "no-root": keys must be policies of the pack');
+      expect(build({ engine: 'opa' as PolicyEngine })).toThrow('[c/pack] invalid engine "opa": must be one of gatekeeper, kyverno');
+    });
+  });
+});

@@ -1,0 +1,411 @@
+/**
+ * Admission review of synthesized objects by the policies of the same synthesis, without a
+ * cluster: the CEL each policy carries is evaluated exactly (`@bufbuild/cel` with the CEL strings
+ * extension, as Kubernetes enables it), with the bindings each engine provides.
+ *
+ * - Gatekeeper: for every constraint whose template is in the set and whose `match` selects the
+ *   object (kinds, scope, namespaces / excludedNamespaces globs, labelSelector), the template's
+ *   `K8sNativeValidation` source runs with `variables.anyObject` (the object) and
+ *   `variables.params` (the constraint's `spec.parameters`) defined first, then the template's
+ *   variables in order, then its validations; `request` carries operation, namespace, name and
+ *   kind. Templates without a CEL source (Rego only) are reported as `regoOnly`, never passed.
+ * - Expressions are compiled like Kubernetes compiles them in one more respect: list and map
+ *   literals must be homogeneous (`cel.HomogeneousAggregateLiterals()`), checked on the AST.
+ * - Kyverno: for every ClusterPolicy / Policy rule whose `match.any` selects the object and whose
+ *   `exclude.any` does not (kinds with `group/version/Kind` wildcards, namespaces, names,
+ *   selector), `validate.cel` runs with `object`, `oldObject`, `request` and its variables.
+ *   Generate rules report the object they would generate.
+ *
+ * Pods are what the admission controllers see: `admissionObjects()` turns every pod template of a
+ * workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) into the Pod its
+ * controller creates, after the mutating steps that run before validating webhooks: the
+ * ServiceAccount admission plugin (`serviceAccountName: default` where it was missing) and, in
+ * sidecar namespaces, Istio's sidecar injection (`injectIstioSidecar`).
+ */
+import { celEnv, celMap, isCelError, parse, plan } from '@bufbuild/cel';
+import type { CelEnv } from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
+import { toCel } from './cel';
+
+export interface Decision {
+  /** `gatekeeper` or `kyverno`. */
+  readonly engine: string;
+  /** The constraint (`Kind/name`) or the Kyverno rule (`policy/rule`). */
+  readonly policy: string;
+  /** The object reviewed (`Kind/namespace/name`). */
+  readonly object: string;
+  /** The violation messages (or the evaluation error). */
+  readonly message: string;
+}
+
+export interface Review {
+  /** Policies that rejected the object. */
+  readonly violations: Decision[];
+  /** Policies that evaluated the object (whatever the outcome). */
+  readonly evaluated: string[];
+  /** Gatekeeper constraints that selected the object but whose template has no CEL source. */
+  readonly regoOnly: string[];
+  /** Kyverno generate rules the object triggers, with the generated object. */
+  readonly generated: Array<{ policy: string; object: any }>;
+}
+
+export interface ReviewOptions {
+  /** The admission operation. @default 'CREATE' */
+  readonly operation?: string;
+}
+
+const WORKLOAD_TEMPLATE: Record<string, (o: any) => any> = {
+  Deployment: o => o.spec?.template,
+  StatefulSet: o => o.spec?.template,
+  DaemonSet: o => o.spec?.template,
+  ReplicaSet: o => o.spec?.template,
+  Job: o => o.spec?.template,
+  CronJob: o => o.spec?.jobTemplate?.spec?.template,
+};
+
+/** The Pod a pod template becomes (before admission plugins; see `admissionObjects`). */
+export function podOf(workload: any): any {
+  const template = WORKLOAD_TEMPLATE[workload.kind]?.(workload);
+  if (!template) throw new Error(`podOf: ${workload.kind}/${workload.metadata?.name} has no pod template`);
+  const spec = structuredClone(template.spec ?? {});
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...structuredClone(template.metadata ?? {}),
+      name: `${workload.metadata.name}-pod`,
+      ...(workload.metadata.namespace ? { namespace: workload.metadata.namespace } : {}),
+    },
+    spec,
+  };
+}
+
+/** The Istio version whose sidecar injection `injectIstioSidecar` models. */
+export const ISTIO_PROXY_IMAGE = 'docker.io/istio/proxyv2:1.30.3';
+
+/**
+ * What Istio's injection webhook (a mutating webhook: it runs before validating admission) adds
+ * to a pod of a sidecar namespace, with the default values of the `istiod` chart and the CNI
+ * plugin (which ZeroTrustNamespace requires for sidecar mode): the `istio-validation` init
+ * container (image `<hub>/proxyv2`, UID 1337, `global.proxy_init.resources`) and the
+ * `istio-proxy` container (UID 1337, read-only root filesystem, `global.proxy.resources`).
+ * Source: istio/istio `manifests/charts/istio-control/istio-discovery/files/injection-template.yaml`.
+ */
+export function injectIstioSidecar(pod: any): any {
+  const securityContext = {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+    readOnlyRootFilesystem: true,
+    runAsGroup: 1337,
+    runAsUser: 1337,
+    runAsNonRoot: true,
+  };
+  return {
+    ...pod,
+    spec: {
+      ...pod.spec,
+      initContainers: [...(pod.spec.initContainers ?? []), {
+        name: 'istio-validation',
+        image: ISTIO_PROXY_IMAGE,
+        args: ['istio-iptables', '--run-validation', '--skip-rule-apply'],
+        resources: { limits: { cpu: '2000m', memory: '1024Mi' }, requests: { cpu: '10m', memory: '10Mi' } },
+        securityContext,
+      }],
+      containers: [...pod.spec.containers, {
+        name: 'istio-proxy',
+        image: ISTIO_PROXY_IMAGE,
+        args: ['proxy', 'sidecar'],
+        ports: [{ containerPort: 15090, protocol: 'TCP', name: 'http-envoy-prom' }],
+        resources: { limits: { cpu: '2000m', memory: '1024Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
+        securityContext,
+      }],
+    },
+  };
+}
+
+/** Whether Istio injects a sidecar into `pod` in a namespace with `labels`. */
+function injected(pod: any, labels: Record<string, string>): boolean {
+  const enrolled = labels['istio-injection'] === 'enabled' || (labels['istio-injection'] === undefined && labels['istio.io/rev'] !== undefined);
+  return enrolled && pod.metadata?.annotations?.['sidecar.istio.io/inject'] !== 'false' && pod.metadata?.labels?.['sidecar.istio.io/inject'] !== 'false';
+}
+
+/**
+ * What admission reviews when the manifests are applied: every object as is, plus one Pod per
+ * pod template, each as validating admission sees it: after the ServiceAccount admission plugin
+ * and, in sidecar namespaces (labels of the Namespaces in `manifests`), after Istio's sidecar
+ * injection. Policy objects themselves are left out.
+ */
+export function admissionObjects(manifests: any[]): any[] {
+  const namespaceLabels = new Map<string, Record<string, string>>(
+    manifests.filter(m => m.kind === 'Namespace' && m.apiVersion === 'v1').map(n => [n.metadata.name, n.metadata.labels ?? {}]));
+  const asAdmitted = (pod: any) => {
+    const withAccount = { ...pod, spec: { ...pod.spec, serviceAccountName: pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount ?? 'default' } };
+    return injected(withAccount, namespaceLabels.get(pod.metadata?.namespace) ?? {}) ? injectIstioSidecar(withAccount) : withAccount;
+  };
+  const out: any[] = [];
+  for (const m of manifests) {
+    if (m.kind === 'Pod' && m.apiVersion === 'v1') {
+      out.push(asAdmitted(m));
+      continue;
+    }
+    out.push(m);
+    if (WORKLOAD_TEMPLATE[m.kind]) out.push(asAdmitted(podOf(m)));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CEL
+// ---------------------------------------------------------------------------------------------
+
+let cachedEnv: CelEnv | undefined;
+const programs = new Map<string, (bindings: any) => unknown>();
+
+function env(): CelEnv {
+  cachedEnv ??= celEnv({ funcs: [...strings] });
+  return cachedEnv;
+}
+
+/**
+ * The static type of a literal, as far as the AST tells: Kubernetes (and Kyverno) compile CEL
+ * with `cel.HomogeneousAggregateLiterals()`, so list and map literals whose entries have different
+ * known types fail to compile there. Anything not a literal is `dyn` (the objects are untyped).
+ */
+function literalType(e: any): string {
+  switch (e?.exprKind?.case) {
+    case 'constExpr': return e.exprKind.value.constantKind.case;
+    case 'listExpr': return 'list';
+    case 'structExpr': return 'map';
+    default: return 'dyn';
+  }
+}
+
+function checkHomogeneous(e: any, expression: string): void {
+  if (Array.isArray(e)) {
+    e.forEach(x => checkHomogeneous(x, expression));
+    return;
+  }
+  if (!e || typeof e !== 'object') return;
+  const kind = e.exprKind?.case;
+  const entries = kind === 'listExpr' ? e.exprKind.value.elements : kind === 'structExpr' ? e.exprKind.value.entries.map((x: any) => x.value) : [];
+  const types = new Set(entries.map(literalType).filter((t: string) => t !== 'dyn'));
+  if (types.size > 1) {
+    throw new Error(`a ${kind === 'listExpr' ? 'list' : 'map'} literal mixes ${[...types].join(' and ')}: Kubernetes CEL (HomogeneousAggregateLiterals) rejects it; wrap the entries in dyn()`);
+  }
+  for (const [k, v] of Object.entries(e)) if (k !== '$typeName' && typeof v === 'object') checkHomogeneous(v, expression);
+}
+
+function program(expression: string): (bindings: any) => unknown {
+  let p = programs.get(expression);
+  if (!p) {
+    const parsed = parse(expression);
+    checkHomogeneous(parsed.expr, expression);
+    const run = plan(env(), parsed);
+    p = (bindings: any) => run(bindings);
+    programs.set(expression, p);
+  }
+  return p;
+}
+
+function evaluate(expression: string, bindings: any, what: string): unknown {
+  let result: unknown;
+  try {
+    result = program(expression)(bindings);
+  } catch (e) {
+    throw new Error(`${what}: CEL cannot be compiled or evaluated: ${(e as Error).message}\n  ${expression}`);
+  }
+  if (isCelError(result)) throw new Error(`${what}: CEL evaluation error: ${(result as Error).message}\n  ${expression}`);
+  return result;
+}
+
+/** A map of evaluated variables, readable as `variables.<name>`. */
+function variablesMap(values: Map<string, unknown>): unknown {
+  return celMap(values as Map<string, any>);
+}
+
+/**
+ * Runs `variables` then `validations` (each `{expression, message?, messageExpression?}`);
+ * returns the messages of the failed validations.
+ */
+function runCel(source: { variables?: any[]; validations: any[] }, bindings: Record<string, unknown>,
+  predefined: Array<[string, unknown]>, what: string): string[] {
+  const values = new Map<string, unknown>(predefined);
+  for (const v of source.variables ?? []) {
+    values.set(v.name, evaluate(v.expression, { ...bindings, variables: variablesMap(new Map(values)) }, `${what} variable ${v.name}`));
+  }
+  const all = { ...bindings, variables: variablesMap(values) };
+  const messages: string[] = [];
+  for (const validation of source.validations) {
+    const ok = evaluate(validation.expression, all, `${what} validation`);
+    if (typeof ok !== 'boolean') throw new Error(`${what}: validation returned ${String(ok)}, not a bool`);
+    if (ok) continue;
+    const message = validation.messageExpression ? evaluate(validation.messageExpression, all, `${what} messageExpression`) : validation.message;
+    messages.push(typeof message === 'string' && message !== '' ? message : validation.message ?? validation.expression);
+  }
+  return messages;
+}
+
+function describe(obj: any): string {
+  return obj.metadata?.namespace ? `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}` : `${obj.kind}/${obj.metadata?.name}`;
+}
+
+function groupVersion(obj: any): { group: string; version: string } {
+  const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
+  return { group, version };
+}
+
+function requestOf(obj: any, operation: string): unknown {
+  const { group, version } = groupVersion(obj);
+  return toCel({
+    operation,
+    name: obj.metadata?.name ?? '',
+    ...(obj.metadata?.namespace ? { namespace: obj.metadata.namespace } : {}),
+    kind: { group, version, kind: obj.kind },
+  }, undefined, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Label selectors and globs
+// ---------------------------------------------------------------------------------------------
+
+function selectorMatches(selector: any, labels: Record<string, string>, wildcards: boolean): boolean {
+  if (!selector) return true;
+  for (const [k, v] of Object.entries<string>(selector.matchLabels ?? {})) {
+    if (!(k in labels) || !(wildcards ? wildcard(v, labels[k]) : labels[k] === v)) return false;
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    const present = e.key in labels;
+    switch (e.operator) {
+      case 'In': if (!present || !e.values.includes(labels[e.key])) return false; break;
+      case 'NotIn': if (present && e.values.includes(labels[e.key])) return false; break;
+      case 'Exists': if (!present) return false; break;
+      case 'DoesNotExist': if (present) return false; break;
+      default: throw new Error(`unknown selector operator ${e.operator}`);
+    }
+  }
+  return true;
+}
+
+/** Gatekeeper namespace globs: a leading and/or trailing `*`. */
+function gatekeeperGlob(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map(s => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`);
+  return re.test(value);
+}
+
+/** Kyverno wildcards: `*` and `?`. */
+function wildcard(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gatekeeper
+// ---------------------------------------------------------------------------------------------
+
+function gatekeeperMatches(match: any, obj: any): boolean {
+  const { group } = groupVersion(obj);
+  const kinds = match?.kinds ?? [];
+  if (!kinds.some((k: any) => (k.apiGroups ?? []).some((g: string) => g === '*' || g === group) && (k.kinds ?? []).some((kind: string) => kind === '*' || kind === obj.kind))) return false;
+  const ns = obj.metadata?.namespace;
+  if (match.scope === 'Cluster' && ns) return false;
+  if (match.scope === 'Namespaced' && !ns) return false;
+  if (ns !== undefined) {
+    if (match.namespaces && !match.namespaces.some((p: string) => gatekeeperGlob(p, ns))) return false;
+    if ((match.excludedNamespaces ?? []).some((p: string) => gatekeeperGlob(p, ns))) return false;
+  }
+  return selectorMatches(match.labelSelector, obj.metadata?.labels ?? {}, false);
+}
+
+/** Reviews `obj` with every Gatekeeper constraint of `objects`. */
+export function gatekeeperReview(objects: any[], obj: any, options: ReviewOptions = {}): Review {
+  const operation = options.operation ?? 'CREATE';
+  const templates = new Map<string, any>();
+  for (const t of objects.filter(o => o.kind === 'ConstraintTemplate')) templates.set(t.spec.crd.spec.names.kind, t);
+  const violations: Decision[] = [];
+  const evaluated: string[] = [];
+  const regoOnly: string[] = [];
+  const object = toCel(obj, undefined, '');
+  for (const c of objects.filter(o => o.apiVersion?.startsWith('constraints.gatekeeper.sh/'))) {
+    const template = templates.get(c.kind);
+    if (!template) throw new Error(`gatekeeperReview: constraint ${c.kind}/${c.metadata.name} has no template in the set`);
+    if (!gatekeeperMatches(c.spec?.match, obj)) continue;
+    const name = `${c.kind}/${c.metadata.name}`;
+    const cel = template.spec.targets.flatMap((t: any) => t.code ?? []).find((code: any) => code.engine === 'K8sNativeValidation');
+    if (!cel) {
+      regoOnly.push(name);
+      continue;
+    }
+    evaluated.push(name);
+    const params = toCel(c.spec?.parameters ?? {}, undefined, '');
+    const messages = runCel(cel.source, { object, oldObject: null, request: requestOf(obj, operation) }, [['anyObject', object], ['params', params]], `${name} on ${describe(obj)}`);
+    for (const message of messages) violations.push({ engine: 'gatekeeper', policy: name, object: describe(obj), message });
+  }
+  return { violations, evaluated, regoOnly, generated: [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kyverno
+// ---------------------------------------------------------------------------------------------
+
+function kyvernoKindMatches(pattern: string, obj: any): boolean {
+  const { group, version } = groupVersion(obj);
+  const parts = pattern.split('/');
+  if (parts.length === 1) return wildcard(parts[0], obj.kind);
+  if (parts.length === 2) return wildcard(parts[0], version) && wildcard(parts[1], obj.kind);
+  return wildcard(parts[0], group) && wildcard(parts[1], version) && wildcard(parts[2], obj.kind);
+}
+
+function kyvernoFilterMatches(filter: any, obj: any, operation: string): boolean {
+  const r = filter.resources ?? {};
+  if (r.operations && !r.operations.includes(operation)) return false;
+  if (!(r.kinds ?? []).some((k: string) => kyvernoKindMatches(k, obj))) return false;
+  if (r.namespaces && !r.namespaces.some((p: string) => wildcard(p, obj.metadata?.namespace ?? ''))) return false;
+  if (r.names && !r.names.some((p: string) => wildcard(p, obj.metadata?.name ?? ''))) return false;
+  return selectorMatches(r.selector, obj.metadata?.labels ?? {}, true);
+}
+
+function kyvernoSelects(rule: any, obj: any, operation: string): boolean {
+  const any = rule.match?.any ?? [];
+  if (rule.match?.all) throw new Error('kyvernoReview: match.all is not supported by this harness');
+  if (!any.some((f: any) => kyvernoFilterMatches(f, obj, operation))) return false;
+  if (rule.exclude?.all) throw new Error('kyvernoReview: exclude.all is not supported by this harness');
+  return !(rule.exclude?.any ?? []).some((f: any) => kyvernoFilterMatches(f, obj, operation));
+}
+
+/** Reviews `obj` with every Kyverno policy rule of `objects`. */
+export function kyvernoReview(objects: any[], obj: any, options: ReviewOptions = {}): Review {
+  const operation = options.operation ?? 'CREATE';
+  const violations: Decision[] = [];
+  const evaluated: string[] = [];
+  const generated: Array<{ policy: string; object: any }> = [];
+  const object = toCel(obj, undefined, '');
+  for (const p of objects.filter(o => o.apiVersion === 'kyverno.io/v1' && (o.kind === 'ClusterPolicy' || o.kind === 'Policy'))) {
+    if (p.kind === 'Policy' && p.metadata.namespace !== obj.metadata?.namespace) continue;
+    for (const rule of p.spec.rules ?? []) {
+      if (!kyvernoSelects(rule, obj, operation)) continue;
+      const name = `${p.metadata.name}/${rule.name}`;
+      if (rule.generate) {
+        const g = rule.generate;
+        const namespace = typeof g.namespace === 'string' ? g.namespace.replace('{{request.object.metadata.name}}', obj.metadata.name) : undefined;
+        generated.push({
+          policy: name,
+          object: {
+            apiVersion: g.apiVersion,
+            kind: g.kind,
+            ...g.data,
+            metadata: { ...(g.data?.metadata ?? {}), name: g.name, ...(namespace ? { namespace } : {}) },
+          },
+        });
+        continue;
+      }
+      const cel = rule.validate?.cel;
+      if (!cel) throw new Error(`kyvernoReview: rule ${name} is neither validate.cel nor generate`);
+      evaluated.push(name);
+      const messages = runCel({ variables: cel.variables, validations: cel.expressions },
+        { object, oldObject: null, request: requestOf(obj, operation) }, [], `${name} on ${describe(obj)}`);
+      for (const message of messages) violations.push({ engine: 'kyverno', policy: name, object: describe(obj), message });
+    }
+  }
+  return { violations, evaluated, regoOnly: [], generated };
+}
