@@ -5,3 +5,5 @@ export * from './intent/output-file';
 export * from './segmentation/zero-trust-namespace';
 export * from './mesh/mesh-service';
 export * from './reference/reference-architecture';
+export * from './identity/cluster-spiffe-id';
+export * from './identity/spire-deployment';
