@@ -7,3 +7,5 @@ export * from './mesh/mesh-service';
 export * from './reference/reference-architecture';
 export * from './identity/cluster-spiffe-id';
 export * from './identity/spire-deployment';
+export * from './identity/cloud-identity';
+export * from './identity/human-access';
