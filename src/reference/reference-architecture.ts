@@ -1,5 +1,7 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
+import { NamespaceAccess } from '../identity/human-access';
+import { SpireDeployment } from '../identity/spire-deployment';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
@@ -29,11 +31,21 @@ export interface ReferenceArchitectureProps {
    * @default '1.0.0'
    */
   readonly imageTag?: string;
+
+  /**
+   * The cluster name SPIRE attests agents with (k8s_psat).
+   *
+   * @default 'reference'
+   */
+  readonly clusterName?: string;
 }
 
 /**
  * Defines the reference zero-trust architecture, one Chart per layer, applied in order:
- * `namespaces` → `network` → `mesh` → `workloads` (policies exist before any pod starts).
+ * `namespaces` → `identity` → `network` → `mesh` → `workloads` (policies exist before any pod
+ * starts). The identity layer deploys SPIRE (server, controller manager, agent, SPIFFE CSI
+ * driver) and registers every workload with the SPIFFE ID its callers' AuthorizationPolicies
+ * name, and gives OIDC groups least-privilege access to `production`.
  *
  * Topology (everything else is denied at L4 and L7):
  *
@@ -49,8 +61,8 @@ export interface ReferenceArchitectureProps {
  *
  * The layer charts are created in `scope` (normally the App) next to this construct, so
  * `App.synth()` with `yamlOutputType: YamlOutputType.FILE_PER_CHART` writes one numbered file
- * per layer: `0000-namespaces.k8s.yaml`, `0001-network.k8s.yaml`, `0002-mesh.k8s.yaml`,
- * `0003-workloads.k8s.yaml`.
+ * per layer: `0000-namespaces.k8s.yaml`, `0001-identity.k8s.yaml`, `0002-network.k8s.yaml`,
+ * `0003-mesh.k8s.yaml`, `0004-workloads.k8s.yaml`.
  */
 export class ReferenceArchitecture extends Construct {
   /** The intent graph every layer is derived from. */
@@ -59,6 +71,8 @@ export class ReferenceArchitecture extends Construct {
   public readonly namespacesChart: Chart;
   /** Chart with the NetworkPolicies. */
   public readonly networkChart: Chart;
+  /** Chart with the identity layer: SPIRE, the ClusterSPIFFEIDs, RBAC for people. */
+  public readonly identityChart: Chart;
   /** Chart with the Istio PeerAuthentications and AuthorizationPolicies. */
   public readonly meshChart: Chart;
   /** Chart with the ServiceAccounts, Deployments and Services. */
@@ -83,6 +97,10 @@ export class ReferenceArchitecture extends Construct {
   public readonly paymentService: MeshService;
   /** data/database (PostgreSQL protocol, TCP 5432). */
   public readonly database: MeshService;
+  /** SPIRE: issues every workload the SPIFFE ID its callers' AuthorizationPolicies name. */
+  public readonly spire: SpireDeployment;
+  /** Access for people to namespace `production` (OIDC groups `sre`: read-only, `production-deployers`: deployer). */
+  public readonly productionAccess: NamespaceAccess;
 
   public constructor(scope: Construct, id: string, props: ReferenceArchitectureProps = {}) {
     super(scope, id);
@@ -90,12 +108,15 @@ export class ReferenceArchitecture extends Construct {
     // the layer charts are siblings of this construct so that their files are named after the
     // layer: 0000-namespaces.k8s.yaml, 0001-network.k8s.yaml, ...
     this.namespacesChart = new Chart(scope, 'namespaces');
+    this.identityChart = new Chart(scope, 'identity');
     this.networkChart = new Chart(scope, 'network');
     this.meshChart = new Chart(scope, 'mesh');
     this.workloadsChart = new Chart(scope, 'workloads');
     this.networkChart.addDependency(this.namespacesChart);
     this.meshChart.addDependency(this.networkChart);
     this.workloadsChart.addDependency(this.meshChart);
+    this.identityChart.addDependency(this.namespacesChart);
+    this.networkChart.addDependency(this.identityChart);
 
     this.graph = new IntentGraph(this, 'IntentGraph', {
       trustDomain: props.trustDomain,
@@ -104,6 +125,7 @@ export class ReferenceArchitecture extends Construct {
         network: this.networkChart,
         mesh: this.meshChart,
         workloads: this.workloadsChart,
+        identity: this.identityChart,
       },
     });
 
@@ -138,5 +160,11 @@ export class ReferenceArchitecture extends Construct {
     this.paymentService.allowFrom(this.orderService, { methods: ['POST'], paths: ['/api/v1/charge'] });
     this.database.allowFrom(this.orderService);
     this.database.allowFrom(this.paymentService);
+
+    // identity: SPIRE registers every workload above under its mesh identity
+    this.spire = new SpireDeployment(this, 'spire', { clusterName: props.clusterName ?? 'reference' });
+    this.productionAccess = new NamespaceAccess(this, 'production-access', { namespace: this.production });
+    this.productionAccess.grantReadOnly('sre');
+    this.productionAccess.grantDeployer('production-deployers');
   }
 }

@@ -12,11 +12,12 @@ function reference(): { app: App; ref: ReferenceArchitecture; manifests: any[] }
   return { app, ref, manifests: synthAppValid(app) };
 }
 
+const IDENTITY_OBJECTS = 29;
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 const PATHS = ['/', '/api', '/api/orders/42', '/api/orders', '/api/inventory/7', '/api/v1/charge', '/api/v1/refund', '/admin', '/healthz'];
 
 describe('ReferenceArchitecture', () => {
-  test.each(['namespaces', 'network', 'mesh', 'workloads'])('layer %s: snapshot', layer => {
+  test.each(['namespaces', 'identity', 'network', 'mesh', 'workloads'])('layer %s: snapshot', layer => {
     const { app } = reference();
     const chart = app.charts.find(c => c.node.id === layer)!;
     const manifests = Testing.synth(chart);
@@ -28,12 +29,12 @@ describe('ReferenceArchitecture', () => {
     const { app } = reference();
     app.synth();
     expect(fs.readdirSync(app.outdir).sort()).toEqual([
-      '0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-workloads.k8s.yaml',
+      '0000-namespaces.k8s.yaml', '0001-identity.k8s.yaml', '0002-network.k8s.yaml', '0003-mesh.k8s.yaml', '0004-workloads.k8s.yaml',
     ]);
     const objects = fs.readdirSync(app.outdir).sort()
       .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(`${app.outdir}/${f}`, 'utf8')).map(d => d.toJSON()));
     expectValidManifests(objects);
-    expect(objects).toHaveLength(3 + 19 + 11 + 18);
+    expect(objects).toHaveLength(5 + IDENTITY_OBJECTS + 19 + 11 + 18);
   });
 
   test('layers hold only their own kinds', () => {
@@ -43,6 +44,10 @@ describe('ReferenceArchitecture', () => {
     expect(kinds('network')).toEqual(['NetworkPolicy']);
     expect(kinds('mesh')).toEqual(['AuthorizationPolicy', 'PeerAuthentication']);
     expect(kinds('workloads')).toEqual(['Deployment', 'Service', 'ServiceAccount']);
+    expect(kinds('identity')).toEqual([
+      'CSIDriver', 'ClusterRole', 'ClusterRoleBinding', 'ClusterSPIFFEID', 'ConfigMap', 'DaemonSet', 'Role', 'RoleBinding',
+      'Service', 'ServiceAccount', 'StatefulSet', 'ValidatingWebhookConfiguration',
+    ]);
   });
 
   test('every namespace is default-deny, STRICT and allow-nothing', () => {
@@ -181,4 +186,71 @@ describe('ReferenceArchitecture', () => {
     expect(principals.every((p: string) => p.startsWith('example.org/ns/'))).toBe(true);
     expect(ref.graph).toBe(IntentGraph.of(app));
   });
+
+  test('identity: every workload has exactly one SPIFFE registration, whose ID is the principal its callers are allowed as', () => {
+    const { ref, manifests } = reference();
+    const namespaces = new Map(ofKind(manifests, 'Namespace').map(n => [n.metadata.name, { ...n.metadata.labels, 'kubernetes.io/metadata.name': n.metadata.name }]));
+    const registrations = ofKind(manifests, 'ClusterSPIFFEID');
+    const controllerManager = yaml.parse(find(manifests, 'ConfigMap', 'spire-controller-manager', 'spire-server').data['controller-manager-config.yaml']);
+    const principals = new Set(ofKind(manifests, 'AuthorizationPolicy')
+      .flatMap(p => (p.spec.rules ?? []).flatMap((r: any) => r.from.flatMap((f: any) => f.source.principals))));
+    expect(ref.graph.workloads).toHaveLength(6);
+    for (const w of ref.graph.workloads) {
+      const deployment = find(manifests, 'Deployment', w.workloadName, w.zeroTrustNamespace.namespaceName);
+      const pod = { namespace: deployment.metadata.namespace, labels: deployment.spec.template.metadata.labels, serviceAccountName: deployment.spec.template.spec.serviceAccountName };
+      // the controller manager reconciles only its class, and ignores some namespaces
+      const matching = registrations.filter(r => r.spec.className === controllerManager.className
+        && !controllerManager.ignoreNamespaces.includes(pod.namespace)
+        && selects(r.spec.namespaceSelector, namespaces.get(pod.namespace)!)
+        && selects(r.spec.podSelector, pod.labels));
+      expect({ workload: w.node.path, registrations: matching.length }).toEqual({ workload: w.node.path, registrations: 1 });
+      const id = renderTemplate(matching[0].spec.spiffeIDTemplate, { trustDomain: controllerManager.trustDomain, ...pod });
+      expect(id).toBe(ref.graph.spiffeIdOf(w));
+      expect(id).toBe(`spiffe://${ref.graph.principalOf(w)}`);
+      if (ref.graph.callsFrom(w).length > 0) expect(principals).toContain(ref.graph.principalOf(w));
+    }
+    expect(controllerManager.trustDomain).toBe(ref.graph.trustDomain);
+  });
+
+  test('identity: SPIRE runs hardened except for the declared agent and CSI driver', () => {
+    const { ref, manifests } = reference();
+    const declared = ref.graph.privilegedWorkloads.map(p => p.key);
+    expect(declared).toEqual(['spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spire-agent']);
+    const server = find(manifests, 'StatefulSet', 'spire-server', 'spire-server');
+    expect(server.spec.replicas).toBe(1);
+    expect(JSON.parse(find(manifests, 'ConfigMap', 'spire-server', 'spire-server').data['server.conf']).plugins.DataStore[0].sql.plugin_data.database_type).toBe('sqlite3');
+    for (const c of server.spec.template.spec.containers) {
+      expect(c.securityContext).toEqual(expect.objectContaining({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }));
+    }
+    const agentConf = JSON.parse(find(manifests, 'ConfigMap', 'spire-agent', 'spire-system').data['agent.conf']);
+    expect(agentConf.plugins.WorkloadAttestor[0].k8s.plugin_data.skip_kubelet_verification).toBe(false);
+    expect(find(manifests, 'RoleBinding', 'zero-trust-read-only', 'production').subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'sre' }]);
+  });
 });
+
+/** Kubernetes label selector semantics, written independently of the library. */
+function selects(selector: any, labels: { [key: string]: string }): boolean {
+  if (!selector) return true;
+  const labelsOk = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const exprOk = (selector.matchExpressions ?? []).every((e: any) => {
+    switch (e.operator) {
+      case 'In': return e.key in labels && e.values.includes(labels[e.key]);
+      case 'NotIn': return !(e.key in labels) || !e.values.includes(labels[e.key]);
+      case 'Exists': return e.key in labels;
+      case 'DoesNotExist': return !(e.key in labels);
+      default: throw new Error(`unknown operator ${e.operator}`);
+    }
+  });
+  return labelsOk && exprOk;
+}
+
+/** The spire-controller-manager's Go template, for the fields the reference uses. */
+function renderTemplate(template: string, pod: { trustDomain: string; namespace: string; serviceAccountName: string }): string {
+  const fields: { [key: string]: string } = {
+    '.TrustDomain': pod.trustDomain, '.PodMeta.Namespace': pod.namespace, '.PodSpec.ServiceAccountName': pod.serviceAccountName,
+  };
+  return template.replace(/\{\{\s*([.\w]+)\s*\}\}/g, (_, f: string) => {
+    if (!(f in fields)) throw new Error(`unsupported template field ${f}`);
+    return fields[f];
+  });
+}
