@@ -1,10 +1,15 @@
+/** A label selector as the CRDs and the library's LabelSelector spell it. @internal */
+export interface SelectorLike {
+  readonly matchLabels?: { [key: string]: string };
+  readonly matchExpressions?: ReadonlyArray<{ key: string; operator: string; values?: string[] }>;
+}
+
 /**
  * Kubernetes label selector semantics (matchLabels and matchExpressions ANDed; an absent or
  * empty selector matches everything).
  * @internal
  */
-export function matchesSelector(selector: { matchLabels?: { [key: string]: string }; matchExpressions?: ReadonlyArray<{ key: string; operator: string; values?: string[] }> } | undefined,
-  labels: { [key: string]: string }): boolean {
+export function matchesSelector(selector: SelectorLike | undefined, labels: { [key: string]: string }): boolean {
   if (!selector) return true;
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
     if (labels[k] !== v) return false;

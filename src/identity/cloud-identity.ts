@@ -166,7 +166,7 @@ export class CloudWorkloadIdentity {
         deployment.podMetadata.addLabel('azure.workload.identity/use', 'true');
         break;
       default:
-        invalid(workload, 'cloudIdentity', this.provider, `must be created with CloudWorkloadIdentity.awsIrsa(), gkeWorkloadIdentity() or azureWorkloadIdentity()`);
+        invalid(workload, 'cloudIdentity', this.provider, 'must be created with CloudWorkloadIdentity.awsIrsa(), gkeWorkloadIdentity() or azureWorkloadIdentity()');
     }
   }
 }

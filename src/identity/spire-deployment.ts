@@ -455,7 +455,7 @@ export class SpireDeployment extends Construct {
     const clusterMeta = (name: string) => ({ name, labels: { ...MANAGED_BY, 'app.kubernetes.io/part-of': 'spire' } });
 
     // --- namespaces -------------------------------------------------------------------------
-    const namespace = (childId: string, name: string, level: string) => {
+    const spireNamespace = (childId: string, name: string, level: string) => {
       const at = place(Layer.NAMESPACES, childId);
       return clusterScoped(new k8s.KubeNamespace(at.scope, at.id, {
         metadata: {
@@ -473,8 +473,8 @@ export class SpireDeployment extends Construct {
         },
       }));
     };
-    namespace('ServerNamespace', this.serverNamespace, 'restricted');
-    namespace('AgentNamespace', this.agentNamespace, 'privileged');
+    spireNamespace('ServerNamespace', this.serverNamespace, 'restricted');
+    spireNamespace('AgentNamespace', this.agentNamespace, 'privileged');
 
     // --- server -----------------------------------------------------------------------------
     let at = identity('ServerServiceAccount');
@@ -1122,13 +1122,13 @@ function isMeshService(w: IConstruct): boolean {
 /** The labels of a workload's namespace (the Namespace object's labels plus the name label). */
 function namespaceLabelsOf(workload: IMeshWorkload): { [key: string]: string } {
   const ns = workload.zeroTrustNamespace;
-  const labels = ZeroTrustNamespace.isZeroTrustNamespace(ns) ? ApiObject.of(ns.namespace).metadata.labels : {};
+  const labels = ZeroTrustNamespace.isZeroTrustNamespace(ns) ? ApiObject.of(ns.namespace).metadata.toJson().labels ?? {} : {};
   return { ...labels, [NAMESPACE_NAME_LABEL]: ns.namespaceName };
 }
 
 /** The labels of a workload's pods. */
 function podLabelsOf(workload: IMeshWorkload): { [key: string]: string } {
-  const extra = isMeshService(workload) ? (workload as unknown as MeshService).deployment.podMetadata.labels : {};
+  const extra = isMeshService(workload) ? (workload as unknown as MeshService).deployment.podMetadata.toJson().labels ?? {} : {};
   return { ...extra, ...workload.podSelectorLabels };
 }
 

@@ -14,7 +14,10 @@ describe('CloudWorkloadIdentity', () => {
   test('AWS IRSA: role annotation, no token automount, trust policy for exactly this ServiceAccount', () => {
     const { app, chart, prod } = setup();
     new MeshService(chart, 'orders', {
-      namespace: prod, image: 'ghcr.io/acme/orders:1', port: 8080, serviceAccountName: 'orders-sa',
+      namespace: prod,
+      image: 'ghcr.io/acme/orders:1',
+      port: 8080,
+      serviceAccountName: 'orders-sa',
       cloudIdentity: CloudWorkloadIdentity.awsIrsa({ roleArn: 'arn:aws:iam::123456789012:role/apps/orders', oidcIssuer: ISSUER }),
     });
     const manifests = synthValid(chart);
@@ -38,7 +41,9 @@ describe('CloudWorkloadIdentity', () => {
   test('GKE Workload Identity: ServiceAccount annotation only', () => {
     const { chart, prod } = setup();
     new MeshService(chart, 'orders', {
-      namespace: prod, image: 'ghcr.io/acme/orders:1', port: 8080,
+      namespace: prod,
+      image: 'ghcr.io/acme/orders:1',
+      port: 8080,
       cloudIdentity: CloudWorkloadIdentity.gkeWorkloadIdentity({ serviceAccountEmail: 'orders@acme-prod.iam.gserviceaccount.com' }),
     });
     const manifests = synthValid(chart);
@@ -48,7 +53,9 @@ describe('CloudWorkloadIdentity', () => {
   test('Azure Workload ID: client and tenant annotations plus the pod label the webhook requires', () => {
     const { chart, prod } = setup();
     new MeshService(chart, 'orders', {
-      namespace: prod, image: 'ghcr.io/acme/orders:1', port: 8080,
+      namespace: prod,
+      image: 'ghcr.io/acme/orders:1',
+      port: 8080,
       cloudIdentity: CloudWorkloadIdentity.azureWorkloadIdentity({ clientId: '11111111-2222-3333-4444-555555555555', tenantId: '66666666-7777-8888-9999-000000000000' }),
     });
     const manifests = synthValid(chart);
@@ -76,7 +83,9 @@ describe('CloudWorkloadIdentity', () => {
     test('fails on an issuer URL with a scheme', () => {
       const { chart, prod } = setup();
       expect(() => new MeshService(chart, 'orders', {
-        namespace: prod, image: 'ghcr.io/acme/orders:1', port: 8080,
+        namespace: prod,
+        image: 'ghcr.io/acme/orders:1',
+        port: 8080,
         cloudIdentity: CloudWorkloadIdentity.awsIrsa({ roleArn: 'arn:aws:iam::123456789012:role/orders', oidcIssuer: `https://${ISSUER}` }),
       })).toThrow(/^\[c\/orders\] invalid cloudIdentity.oidcIssuer "https:\/\/oidc.eks/);
     });

@@ -1,5 +1,6 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import * as yaml from 'yaml';
 import {
   ClusterSpiffeId, IntentGraph, KubeletVerification, MeshMode, MeshService, Privilege, SpireDataStore, SpireDeployment, ZeroTrustNamespace,
 } from '../../src';
@@ -196,10 +197,13 @@ describe('SpireDeployment', () => {
     const { chart } = setup();
     new SpireDeployment(chart, 'spire', { clusterName: 'c1', className: 'prod-spire' });
     const manifests = synthValid(chart);
-    const yaml = require('yaml');
     const cm = yaml.parse(find(manifests, 'ConfigMap', 'spire-controller-manager', 'spire-server').data['controller-manager-config.yaml']);
     expect(cm).toEqual(expect.objectContaining({
-      kind: 'ControllerManagerConfig', className: 'prod-spire', watchClassless: false, trustDomain: 'example.com', clusterName: 'c1',
+      kind: 'ControllerManagerConfig',
+      className: 'prod-spire',
+      watchClassless: false,
+      trustDomain: 'example.com',
+      clusterName: 'c1',
       spireServerSocketPath: '/tmp/spire-server/private/api.sock',
     }));
     expect(cm.ignoreNamespaces).toEqual(expect.arrayContaining(['kube-system', 'spire-server', 'spire-system']));
@@ -323,9 +327,9 @@ describe('SpireDeployment', () => {
       expect(find(manifests, 'Deployment', 'payments').spec.template.metadata.labels['spiffe.io/spire-managed-identity']).toBeUndefined();
       const files = OutputFile.of(app);
       expect(files.map(f => f.relativePath)).toEqual(['istio/spire-integration.values.yaml']);
-      const values = require('yaml').parse(files[0].renderContents());
+      const values = yaml.parse(files[0].renderContents());
       expect(values.meshConfig.trustDomain).toBe('example.com');
-      const template = require('yaml').parse(values.sidecarInjectorWebhook.templates.spire);
+      const template = yaml.parse(values.sidecarInjectorWebhook.templates.spire);
       expect(template.labels).toEqual({ 'spiffe.io/spire-managed-identity': 'true' });
       expect(template.spec.volumes).toEqual([{ name: 'workload-socket', csi: { driver: 'csi.spiffe.io', readOnly: true } }]);
       expect(template.spec.containers[0].volumeMounts).toEqual([{ name: 'workload-socket', mountPath: '/run/secrets/workload-spiffe-uds', readOnly: true }]);

@@ -197,7 +197,11 @@ describe('ReferenceArchitecture', () => {
     expect(ref.graph.workloads).toHaveLength(6);
     for (const w of ref.graph.workloads) {
       const deployment = find(manifests, 'Deployment', w.workloadName, w.zeroTrustNamespace.namespaceName);
-      const pod = { namespace: deployment.metadata.namespace, labels: deployment.spec.template.metadata.labels, serviceAccountName: deployment.spec.template.spec.serviceAccountName };
+      const pod = {
+        namespace: deployment.metadata.namespace,
+        labels: deployment.spec.template.metadata.labels,
+        serviceAccountName: deployment.spec.template.spec.serviceAccountName,
+      };
       // the controller manager reconciles only its class, and ignores some namespaces
       const matching = registrations.filter(r => r.spec.className === controllerManager.className
         && !controllerManager.ignoreNamespaces.includes(pod.namespace)
