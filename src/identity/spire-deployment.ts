@@ -541,7 +541,7 @@ export class SpireDeployment extends Construct {
       validatingWebhookConfigurationName: `${this.serverNamespace}-spire-controller-manager-webhook`,
       clusterName: this.clusterName,
       trustDomain: this.trustDomain,
-      ignoreNamespaces: ['kube-system', 'kube-public', 'local-path-storage', this.serverNamespace, this.agentNamespace],
+      ignoreNamespaces: ['kube-system', 'kube-public', 'local-path-storage'],
       spireServerSocketPath: `${SERVER_SOCKET_DIR}/api.sock`,
       className: this.className,
       watchClassless: false,
@@ -590,8 +590,7 @@ export class SpireDeployment extends Construct {
             }, {
               name: 'spire-controller-manager',
               image: image.controllerManager,
-              args: ['--config=controller-manager-config.yaml'],
-              workingDir: '/run/spire/controller-manager-config',
+              args: ['--config=/run/spire/controller-manager-config/controller-manager-config.yaml'],
               env: [{ name: 'ENABLE_WEBHOOKS', value: 'true' }],
               ports: [
                 { name: 'https', containerPort: WEBHOOK_PORT, protocol: 'TCP' },
@@ -605,14 +604,15 @@ export class SpireDeployment extends Construct {
               volumeMounts: [
                 { name: 'controller-manager-config', mountPath: '/run/spire/controller-manager-config', readOnly: true },
                 { name: 'spire-server-socket', mountPath: SERVER_SOCKET_DIR, readOnly: true },
-                { name: 'controller-manager-tmp', mountPath: '/tmp/k8s-webhook-server' },
+                // writable /tmp (the chart mounts one too): the webhook server keeps its serving certificate there
+                { name: 'controller-manager-tmp', mountPath: '/tmp' },
               ],
             }],
             volumes: [
               { name: 'spire-config', configMap: { name: 'spire-server' } },
               { name: 'controller-manager-config', configMap: { name: 'spire-controller-manager' } },
               { name: 'spire-server-socket', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
-              { name: 'controller-manager-tmp', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
+              { name: 'controller-manager-tmp', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
             ],
           },
         },

@@ -206,7 +206,13 @@ describe('SpireDeployment', () => {
       clusterName: 'c1',
       spireServerSocketPath: '/tmp/spire-server/private/api.sock',
     }));
-    expect(cm.ignoreNamespaces).toEqual(expect.arrayContaining(['kube-system', 'spire-server', 'spire-system']));
+    expect(cm.ignoreNamespaces).toEqual(['kube-system', 'kube-public', 'local-path-storage']);
+    const manager = podOf(find(manifests, 'StatefulSet', 'spire-server')).containers.find((c: any) => c.name === 'spire-controller-manager');
+    expect(manager.args).toEqual(['--config=/run/spire/controller-manager-config/controller-manager-config.yaml']);
+    expect(manager.volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'controller-manager-config', mountPath: '/run/spire/controller-manager-config', readOnly: true },
+      { name: 'spire-server-socket', mountPath: '/tmp/spire-server/private', readOnly: true },
+    ]));
     for (const id of ofKind(manifests, 'ClusterSPIFFEID')) expect(id.spec.className).toBe('prod-spire');
     expect(find(manifests, 'ValidatingWebhookConfiguration', 'spire-server-spire-controller-manager-webhook').metadata.name).toBe(cm.validatingWebhookConfigurationName);
   });
