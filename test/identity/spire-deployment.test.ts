@@ -1,5 +1,9 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vm from 'vm';
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import * as ts from 'typescript';
 import * as yaml from 'yaml';
 import {
   ClusterSpiffeId, IntentGraph, KubeletVerification, MeshMode, MeshService, Privilege, SpireDataStore, SpireDeployment, ZeroTrustNamespace,
@@ -375,5 +379,17 @@ describe('SpireDeployment', () => {
       spire.enableIstioIntegration(orders);
       expect(() => Testing.synth(chart)).toThrow(/invalid registration \[\]: workload production\/orders takes its identity from SPIRE but no ClusterSPIFFEID selects it/);
     });
+  });
+
+  test('the README example runs as written', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Identity: SPIFFE/SPIRE'));
+    const code = section.match(/```ts\n([\s\S]*?)```/)![1];
+    const { chart, orders } = setup();
+    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    vm.runInNewContext(js, { identityChart: chart, orders, Duration, SpireDeployment });
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'Deployment', 'orders').spec.template.metadata.annotations['inject.istio.io/templates']).toBe('sidecar,spire');
+    expect(ofKind(manifests, 'ClusterSPIFFEID')).toHaveLength(1);
   });
 });
