@@ -8,7 +8,8 @@ import {
 } from './_k8s';
 import { checkDuration, goDuration, plugin, renderJson } from './_spire-config';
 import { ClusterSpiffeId, LabelSelector, LabelSelectorOperator } from './cluster-spiffe-id';
-import { checkDns1123Label, checkTrustDomain, invalid } from '../intent/_validation';
+import { spireNetworkPolicies } from './_spire-network-policies';
+import { checkDns1123Label, checkPort, checkTrustDomain, invalid } from '../intent/_validation';
 import { IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload, MeshMode } from '../intent/mesh-workload';
 import { OutputFile } from '../intent/output-file';
@@ -80,6 +81,20 @@ export interface ExternalSqlDataStoreOptions {
    * @default 'connection-string'
    */
   readonly connectionStringKey?: string;
+
+  /**
+   * Addresses (CIDRs) of the database, for the server's egress NetworkPolicy.
+   *
+   * @default - any address, on the database port only
+   */
+  readonly cidrs?: string[];
+
+  /**
+   * The database port, for the server's egress NetworkPolicy.
+   *
+   * @default - 5432 for PostgreSQL, 3306 for MySQL
+   */
+  readonly port?: number;
 }
 
 /**
@@ -110,9 +125,15 @@ export class SpireDataStore {
   public readonly connectionStringSecret?: kplus.ISecret;
   /** The key of the connection string in the Secret. */
   public readonly connectionStringKey?: string;
+  /** The database addresses for the egress NetworkPolicy (empty: any). */
+  public readonly cidrs: string[];
+  /** The database port (external databases). */
+  public readonly port?: number;
 
   private constructor(databaseType: string, options?: ExternalSqlDataStoreOptions) {
     this.databaseType = databaseType;
+    this.cidrs = [...options?.cidrs ?? []];
+    this.port = options ? options.port ?? (databaseType === 'mysql' ? 3306 : 5432) : undefined;
     this.connectionStringSecret = options?.connectionStringSecret;
     this.connectionStringKey = options ? options.connectionStringKey ?? 'connection-string' : undefined;
   }
@@ -290,6 +311,39 @@ export interface SpireDeploymentProps {
    * @default - SPIRE 1.15.3, spire-controller-manager 0.6.6, spiffe-csi-driver 0.2.7
    */
   readonly images?: SpireImages;
+
+  /**
+   * Whether the SPIRE namespaces get default-deny NetworkPolicies plus exactly what SPIRE needs:
+   * ingress to the server on 8081 (agents), 9443 (webhook) and its health ports, egress to DNS,
+   * the API server and the external database; ingress to the CSI driver's health port.
+   *
+   * @default true
+   */
+  readonly networkPolicies?: boolean;
+
+  /**
+   * Node addresses (CIDRs): the agent runs on the host network, so its connections to the server
+   * (and kubelet probes) come from node IPs. Narrows the server's ingress NetworkPolicy.
+   *
+   * @default - any source, on the server's ports only
+   */
+  readonly nodeCidrs?: string[];
+
+  /**
+   * API server addresses (CIDRs) for the server's egress NetworkPolicy (the endpoints of the
+   * `kubernetes` Service).
+   *
+   * @default - any address, on `apiServerPorts` only
+   */
+  readonly apiServerCidrs?: string[];
+
+  /**
+   * API server ports (of its endpoints: NetworkPolicies see traffic after the `kubernetes`
+   * Service's 443 is translated).
+   *
+   * @default [443, 6443]
+   */
+  readonly apiServerPorts?: number[];
 }
 
 const SERVER_UID = 1000;
@@ -921,6 +975,24 @@ export class SpireDeployment extends Construct {
       }),
     ];
 
+    if (props.networkPolicies ?? true) {
+      const cidrs = (prop: string, values: string[] | undefined) => (values ?? []).map(c => checkCidr(this, prop, c));
+      spireNetworkPolicies(this, {
+        serverNamespace: this.serverNamespace,
+        agentNamespace: this.agentNamespace,
+        serverLabels,
+        csiLabels,
+        serverIngressPorts: [8080, 8081, 8083, WEBHOOK_PORT],
+        csiHealthPort: 9809,
+        nodeCidrs: cidrs('nodeCidrs', props.nodeCidrs),
+        apiServerCidrs: cidrs('apiServerCidrs', props.apiServerCidrs),
+        apiServerPorts: (props.apiServerPorts ?? [443, 6443]).map(p => checkPort(this, 'apiServerPorts', p)),
+        dataStore: dataStore.isShared
+          ? { port: checkPort(this, 'dataStore.port', dataStore.port!), cidrs: cidrs('dataStore.cidrs', dataStore.cidrs) }
+          : undefined,
+      });
+    }
+
     if (props.registerMeshWorkloads ?? true) {
       this.registerMeshWorkloads();
     }
@@ -1102,6 +1174,17 @@ class IstioSpireValues extends OutputFile {
 # inject.istio.io/templates: "sidecar,spire" get the SPIRE agent socket at ${ISTIO_WORKLOAD_SOCKET_PATH}.
 ${Yaml.stringify({ meshConfig: { trustDomain: this.trustDomain }, sidecarInjectorWebhook: { templates: { spire: template } } })}`;
   }
+}
+
+const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+function checkCidr(scope: IConstruct, prop: string, cidr: string): string {
+  const m = typeof cidr === 'string' ? IPV4_CIDR.exec(cidr) : null;
+  const ipv6 = typeof cidr === 'string' && /^[0-9a-fA-F:]+\/\d{1,3}$/.test(cidr) && cidr.includes(':') && Number(cidr.split('/')[1]) <= 128;
+  if (!ipv6 && (!m || m.slice(1, 5).some(o => Number(o) > 255) || Number(m[5]) > 32)) {
+    invalid(scope, prop, cidr, 'must be an IPv4 or IPv6 CIDR, for example \'10.0.0.0/16\'');
+  }
+  return cidr;
 }
 
 function webhook(namespace: string, name: string, resource: string, failurePolicy: string): k8s.ValidatingWebhook {

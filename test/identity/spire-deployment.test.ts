@@ -242,6 +242,44 @@ describe('SpireDeployment', () => {
     expect(ofKind(synthValid(chart), 'PodDisruptionBudget')).toEqual([]);
   });
 
+  test('NetworkPolicies: SPIRE namespaces default-deny; the server admits its own ports (8081, not the Service\'s 443) and reaches DNS, the API server and its database', () => {
+    const { chart } = setup();
+    const secret = kplus.Secret.fromSecretName(chart, 'db', 'spire-db');
+    new SpireDeployment(chart, 'spire', {
+      clusterName: 'c1',
+      replicas: 2,
+      dataStore: SpireDataStore.postgres({ connectionStringSecret: secret, cidrs: ['10.20.0.0/24'] }),
+      nodeCidrs: ['10.0.0.0/16'],
+    });
+    const manifests = synthValid(chart);
+    for (const ns of ['spire-server', 'spire-system']) {
+      expect(find(manifests, 'NetworkPolicy', 'default-deny', ns).spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    }
+    const server = find(manifests, 'NetworkPolicy', 'spire-server', 'spire-server').spec;
+    const pod = podOf(find(manifests, 'StatefulSet', 'spire-server'));
+    // every port the pod exposes to others (not the metrics port), as container ports
+    const exposed = pod.containers.flatMap((c: any) => c.ports).filter((p: any) => p.name !== 'cm-metrics').map((p: any) => p.containerPort).sort();
+    expect(server.ingress).toEqual([{ from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: exposed.map((port: number) => ({ protocol: 'TCP', port })) }]);
+    expect(server.ingress[0].ports.map((p: any) => p.port)).not.toContain(443);
+    expect(server.podSelector.matchLabels).toEqual(find(manifests, 'StatefulSet', 'spire-server').spec.selector.matchLabels);
+    expect(server.egress).toEqual([
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+      },
+      { ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] },
+      { to: [{ ipBlock: { cidr: '10.20.0.0/24' } }], ports: [{ protocol: 'TCP', port: 5432 }] },
+    ]);
+    expect(find(manifests, 'NetworkPolicy', 'spiffe-csi-driver', 'spire-system').spec.ingress)
+      .toEqual([{ from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 9809 }] }]);
+  });
+
+  test('NetworkPolicies can be left to the user', () => {
+    const { chart } = setup();
+    new SpireDeployment(chart, 'spire', { clusterName: 'c1', networkPolicies: false });
+    expect(ofKind(synthValid(chart), 'NetworkPolicy').filter(p => p.metadata.namespace.startsWith('spire'))).toEqual([]);
+  });
+
   describe('bad input', () => {
     test('fails when a replicated server would use sqlite', () => {
       const { chart } = setup();
@@ -269,6 +307,11 @@ describe('SpireDeployment', () => {
       const { chart } = setup();
       expect(() => new SpireDeployment(chart, 'spire', { clusterName: 'c1', caTtl: Duration.minutes(30) }))
         .toThrow(/^\[c\/spire\] invalid caTtl "30m": must be between 1h and 8760h/);
+    });
+    test('fails on a malformed CIDR', () => {
+      const { chart } = setup();
+      expect(() => new SpireDeployment(chart, 'spire', { clusterName: 'c1', nodeCidrs: ['10.0.0.0/33'] }))
+        .toThrow(/^\[c\/spire\] invalid nodeCidrs "10.0.0.0\/33": must be an IPv4 or IPv6 CIDR/);
     });
     test('fails on the chart\'s placeholder cluster name', () => {
       const { chart } = setup();

@@ -13,6 +13,7 @@ function reference(): { app: App; ref: ReferenceArchitecture; manifests: any[] }
 }
 
 const IDENTITY_OBJECTS = 29;
+const SPIRE_NETWORK_POLICIES = 4;
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 const PATHS = ['/', '/api', '/api/orders/42', '/api/orders', '/api/inventory/7', '/api/v1/charge', '/api/v1/refund', '/admin', '/healthz'];
 
@@ -34,7 +35,7 @@ describe('ReferenceArchitecture', () => {
     const objects = fs.readdirSync(app.outdir).sort()
       .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(`${app.outdir}/${f}`, 'utf8')).map(d => d.toJSON()));
     expectValidManifests(objects);
-    expect(objects).toHaveLength(5 + IDENTITY_OBJECTS + 19 + 11 + 18);
+    expect(objects).toHaveLength(5 + IDENTITY_OBJECTS + 19 + SPIRE_NETWORK_POLICIES + 11 + 18);
   });
 
   test('layers hold only their own kinds', () => {
