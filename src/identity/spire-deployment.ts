@@ -7,8 +7,8 @@ import {
   restrictedContainerSecurity, restrictedPodSecurity,
 } from './_k8s';
 import { checkDuration, goDuration, plugin, renderJson } from './_spire-config';
-import { ClusterSpiffeId, LabelSelector, LabelSelectorOperator } from './cluster-spiffe-id';
 import { spireNetworkPolicies } from './_spire-network-policies';
+import { ClusterSpiffeId, LabelSelector, LabelSelectorOperator } from './cluster-spiffe-id';
 import { checkDns1123Label, checkPort, checkTrustDomain, invalid } from '../intent/_validation';
 import { IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload, MeshMode } from '../intent/mesh-workload';
