@@ -17,6 +17,7 @@ export interface SpireNetworkPolicyOptions {
   readonly apiServerCidrs: string[];
   readonly apiServerPorts: number[];
   readonly dataStore?: { port: number; cidrs: string[] };
+  readonly oidc?: { labels: { [key: string]: string }; port: number };
 }
 
 function ipBlocks(cidrs: string[]): k8s.NetworkPolicyPeer[] | undefined {
@@ -55,6 +56,12 @@ export function spireNetworkPolicies(owner: Construct, o: SpireNetworkPolicyOpti
       ingress: [{ from: ipBlocks(o.nodeCidrs), ports: tcpPorts(o.serverIngressPorts) }],
       egress,
     }),
+    ...(o.oidc ? [policy('OidcDiscoveryPolicy', 'spiffe-oidc-discovery-provider', o.serverNamespace, {
+      podSelector: { matchLabels: { ...o.oidc.labels } },
+      policyTypes: ['Ingress'],
+      // relying parties fetch the discovery document and keys, usually through an ingress controller
+      ingress: [{ ports: tcpPorts([o.oidc.port]) }],
+    })] : []),
     policy('AgentNamespaceDefaultDeny', 'default-deny', o.agentNamespace, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
     policy('CsiDriverPolicy', 'spiffe-csi-driver', o.agentNamespace, {
       podSelector: { matchLabels: { ...o.csiLabels } },

@@ -344,6 +344,44 @@ export interface SpireDeploymentProps {
    * @default [443, 6443]
    */
   readonly apiServerPorts?: number[];
+
+  /**
+   * Deploys the SPIRE OIDC discovery provider, which publishes the trust domain's JWT signing
+   * keys (`/.well-known/openid-configuration`, `/keys`) so that external relying parties (cloud
+   * IAM, API gateways) can verify JWT-SVIDs. The server's `jwt_issuer` becomes
+   * `https://<domain>`.
+   *
+   * @default - not deployed
+   */
+  readonly oidcDiscovery?: OidcDiscoveryOptions;
+}
+
+/**
+ * Options of the SPIRE OIDC discovery provider.
+ */
+export interface OidcDiscoveryOptions {
+  /** The public domain the provider is served from (the JWT issuer's host), for example `oidc.example.org`. */
+  readonly domain: string;
+
+  /**
+   * A `kubernetes.io/tls` Secret in the server namespace with the serving certificate for
+   * `domain` (for example from cert-manager). The provider serves HTTPS only.
+   */
+  readonly tlsSecret: kplus.ISecret;
+
+  /**
+   * The provider's image.
+   *
+   * @default 'ghcr.io/spiffe/oidc-discovery-provider:1.15.3'
+   */
+  readonly image?: string;
+
+  /**
+   * Replicas.
+   *
+   * @default 2
+   */
+  readonly replicas?: number;
 }
 
 const SERVER_UID = 1000;
@@ -357,6 +395,8 @@ const BUNDLE_KEY = 'bundle.spiffe';
 /** The socket file name Istio looks for (`/run/secrets/workload-spiffe-uds/socket`). */
 const AGENT_SOCKET_NAME = 'socket';
 const WEBHOOK_PORT = 9443;
+const OIDC_PORT = 8443;
+const OIDC_LABELS = { 'app.kubernetes.io/name': 'spiffe-oidc-discovery-provider', 'app.kubernetes.io/instance': 'spire' };
 const SPIRE_MANAGED_IDENTITY_LABEL = 'spiffe.io/spire-managed-identity';
 const ISTIO_TEMPLATES_ANNOTATION = 'inject.istio.io/templates';
 /** The mount path of the SPIRE socket in istio-proxy (the Istio SPIRE integration). */
@@ -414,6 +454,8 @@ export class SpireDeployment extends Construct {
   public readonly csiDriver: k8s.KubeCsiDriver;
   /** The privileged workloads this deployment declared (agent and CSI driver). */
   public readonly privilegedWorkloads: PrivilegedWorkload[];
+  /** The OIDC discovery provider Deployment, when `oidcDiscovery` is set. */
+  public readonly oidcDiscoveryDeployment?: k8s.KubeDeployment;
 
   private readonly graph: IntentGraph;
   private readonly registrations: ClusterSpiffeId[] = [];
@@ -500,6 +542,16 @@ export class SpireDeployment extends Construct {
       initTools: checkImage(this, 'images.initTools', images.initTools ?? 'docker.io/library/busybox:1.37.0'),
     };
     this.serverAddress = `spire-server.${this.serverNamespace}.svc`;
+    const oidc = props.oidcDiscovery;
+    const oidcDomain = oidc ? checkDomain(this, 'oidcDiscovery.domain', oidc.domain) : undefined;
+    if (oidc && (!oidc.tlsSecret || typeof oidc.tlsSecret.name !== 'string')) {
+      invalid(this, 'oidcDiscovery.tlsSecret', oidc.tlsSecret, 'must be the kubernetes.io/tls Secret (in the server namespace) with the certificate for the domain', 'for example kplus.Secret.fromSecretName(scope, \'OidcTls\', \'oidc-discovery-tls\')');
+    }
+    const oidcReplicas = oidc?.replicas ?? 2;
+    if (oidc && (!Number.isInteger(oidcReplicas) || oidcReplicas < 1 || oidcReplicas > 10)) {
+      invalid(this, 'oidcDiscovery.replicas', oidcReplicas, 'must be an integer between 1 and 10');
+    }
+    const oidcImage = oidc ? checkImage(this, 'oidcDiscovery.image', oidc.image ?? 'ghcr.io/spiffe/oidc-discovery-provider:1.15.3') : undefined;
 
     const place = (layer: Layer, childId: string) => this.graph._placement(layer, this, 'spire', childId);
     const identity = (childId: string) => place(Layer.IDENTITY, childId);
@@ -553,6 +605,7 @@ export class SpireDeployment extends Construct {
         ca_ttl: goDuration(this.caTtl),
         default_x509_svid_ttl: goDuration(x509SvidTtl),
         default_jwt_svid_ttl: goDuration(jwtSvidTtl),
+        ...(oidcDomain ? { jwt_issuer: `https://${oidcDomain}` } : {}),
       },
       plugins: {
         DataStore: plugin('sql', sql),
@@ -983,6 +1036,7 @@ export class SpireDeployment extends Construct {
         serverLabels,
         csiLabels,
         serverIngressPorts: [8080, 8081, 8083, WEBHOOK_PORT],
+        oidc: oidc ? { labels: OIDC_LABELS, port: OIDC_PORT } : undefined,
         csiHealthPort: 9809,
         nodeCidrs: cidrs('nodeCidrs', props.nodeCidrs),
         apiServerCidrs: cidrs('apiServerCidrs', props.apiServerCidrs),
@@ -995,6 +1049,9 @@ export class SpireDeployment extends Construct {
 
     if (props.registerMeshWorkloads ?? true) {
       this.registerMeshWorkloads();
+    }
+    if (oidc) {
+      this.oidcDiscoveryDeployment = this.deployOidcDiscovery(oidcDomain!, oidc.tlsSecret, oidcImage!, oidcReplicas);
     }
     this.node.addValidation({ validate: () => this.validateRegistrations() });
   }
@@ -1102,6 +1159,78 @@ export class SpireDeployment extends Construct {
     this.registrations.push(registration);
   }
 
+  private deployOidcDiscovery(domain: string, tlsSecret: kplus.ISecret, image: string, replicas: number): k8s.KubeDeployment {
+    const identity = (childId: string) => this.graph._placement(Layer.IDENTITY, this, 'spire', childId);
+    const metadata = {
+      name: 'spiffe-oidc-discovery-provider',
+      namespace: this.serverNamespace,
+      labels: { ...MANAGED_BY, 'app.kubernetes.io/part-of': 'spire', 'app.kubernetes.io/name': 'spiffe-oidc-discovery-provider' },
+    };
+    const conf = {
+      log_level: 'info',
+      domains: [domain],
+      serving_cert_file: { cert_file_path: '/run/spire/oidc-tls/tls.crt', key_file_path: '/run/spire/oidc-tls/tls.key', addr: `:${OIDC_PORT}` },
+      workload_api: { socket_path: `/spiffe-workload-api/${AGENT_SOCKET_NAME}`, trust_domain: this.trustDomain },
+    };
+    let at = identity('OidcDiscoveryConfig');
+    new k8s.KubeConfigMap(at.scope, at.id, { metadata, data: { 'oidc-discovery-provider.conf': renderJson(conf) } });
+    at = identity('OidcDiscoveryServiceAccount');
+    new k8s.KubeServiceAccount(at.scope, at.id, { metadata, automountServiceAccountToken: false });
+    at = identity('OidcDiscoveryService');
+    new k8s.KubeService(at.scope, at.id, {
+      metadata,
+      spec: { selector: { ...OIDC_LABELS }, ports: [{ name: 'https', port: 443, targetPort: k8s.IntOrString.fromString('https'), protocol: 'TCP' }] },
+    });
+    // the provider's health listener binds to localhost, out of the kubelet's reach: probe the HTTPS port
+    const probe = (periodSeconds: number): k8s.Probe => ({ tcpSocket: { port: k8s.IntOrString.fromString('https') }, periodSeconds, timeoutSeconds: 3, failureThreshold: 3 });
+    at = identity('OidcDiscoveryDeployment');
+    const deployment = new k8s.KubeDeployment(at.scope, at.id, {
+      metadata,
+      spec: {
+        replicas,
+        selector: { matchLabels: { ...OIDC_LABELS } },
+        template: {
+          metadata: { labels: { ...OIDC_LABELS } },
+          spec: {
+            serviceAccountName: 'spiffe-oidc-discovery-provider',
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(SERVER_UID),
+            containers: [{
+              name: 'spiffe-oidc-discovery-provider',
+              image,
+              args: ['-config', '/run/spire/oidc-config/oidc-discovery-provider.conf'],
+              ports: [{ name: 'https', containerPort: OIDC_PORT, protocol: 'TCP' }],
+              securityContext: restrictedContainerSecurity(),
+              resources: resources('10m', '32Mi', '200m', '128Mi'),
+              livenessProbe: probe(10),
+              readinessProbe: probe(5),
+              volumeMounts: [
+                { name: 'oidc-config', mountPath: '/run/spire/oidc-config', readOnly: true },
+                { name: 'oidc-tls', mountPath: '/run/spire/oidc-tls', readOnly: true },
+                { name: 'spiffe-workload-api', mountPath: '/spiffe-workload-api', readOnly: true },
+              ],
+            }],
+            volumes: [
+              { name: 'oidc-config', configMap: { name: 'spiffe-oidc-discovery-provider' } },
+              { name: 'oidc-tls', secret: { secretName: tlsSecret.name } },
+              // the Workload API through the SPIFFE CSI driver, not a hostPath: the pod stays restricted
+              { name: 'spiffe-workload-api', csi: { driver: CSI_DRIVER, readOnly: true } },
+            ],
+          },
+        },
+      },
+    });
+    // the provider reads the JWT keys through the Workload API, so it needs a registration
+    new ClusterSpiffeId(this, 'OidcDiscoveryProvider', {
+      spire: this,
+      name: `${this.className}-oidc-discovery-provider`,
+      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: this.serverNamespace } },
+      podSelector: { matchLabels: { ...OIDC_LABELS } },
+      dnsNameTemplates: [domain],
+    });
+    return deployment;
+  }
+
   private meshNamespaceSelector(): LabelSelector {
     const names = [...new Set(this.graph.workloads.map(w => w.zeroTrustNamespace.namespaceName))].sort();
     // an In requirement needs values: with no workloads yet, select no namespace at all
@@ -1174,6 +1303,15 @@ class IstioSpireValues extends OutputFile {
 # inject.istio.io/templates: "sidecar,spire" get the SPIRE agent socket at ${ISTIO_WORKLOAD_SOCKET_PATH}.
 ${Yaml.stringify({ meshConfig: { trustDomain: this.trustDomain }, sidecarInjectorWebhook: { templates: { spire: template } } })}`;
   }
+}
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function checkDomain(scope: IConstruct, prop: string, domain: string): string {
+  if (typeof domain !== 'string' || !DOMAIN.test(domain)) {
+    invalid(scope, prop, domain, 'must be a lower-case DNS name without scheme, port or path', 'for example \'oidc-discovery.example.org\'');
+  }
+  return domain;
 }
 
 const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;

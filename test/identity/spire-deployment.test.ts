@@ -280,6 +280,39 @@ describe('SpireDeployment', () => {
     expect(ofKind(synthValid(chart), 'NetworkPolicy').filter(p => p.metadata.namespace.startsWith('spire'))).toEqual([]);
   });
 
+  test('OIDC discovery provider: HTTPS from a TLS Secret, keys through the CSI Workload API socket, its own registration, restricted', () => {
+    const { chart } = setup();
+    const spire = new SpireDeployment(chart, 'spire', {
+      clusterName: 'c1',
+      oidcDiscovery: { domain: 'oidc.example.com', tlsSecret: kplus.Secret.fromSecretName(chart, 'tls', 'oidc-tls') },
+    });
+    const manifests = synthValid(chart);
+    expect(conf(manifests, 'spire-server', 'spire-server', 'server.conf').server.jwt_issuer).toBe('https://oidc.example.com');
+    const provider = conf(manifests, 'spiffe-oidc-discovery-provider', 'spire-server', 'oidc-discovery-provider.conf');
+    expect(provider).toEqual({
+      log_level: 'info',
+      domains: ['oidc.example.com'],
+      serving_cert_file: { cert_file_path: '/run/spire/oidc-tls/tls.crt', key_file_path: '/run/spire/oidc-tls/tls.key', addr: ':8443' },
+      workload_api: { socket_path: '/spiffe-workload-api/socket', trust_domain: 'example.com' },
+    });
+    const deployment = find(manifests, 'Deployment', 'spiffe-oidc-discovery-provider', 'spire-server');
+    const pod = podOf(deployment);
+    expectRestricted(pod);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.volumes).toEqual(expect.arrayContaining([
+      { name: 'oidc-tls', secret: { secretName: 'oidc-tls' } },
+      { name: 'spiffe-workload-api', csi: { driver: 'csi.spiffe.io', readOnly: true } },
+    ]));
+    expect(spire.oidcDiscoveryDeployment).toBeDefined();
+    // exactly one registration selects the provider's pods
+    const nsLabels = { 'kubernetes.io/metadata.name': 'spire-server' };
+    const matching = spire.clusterSpiffeIds.filter(r => r.selects(nsLabels, deployment.spec.template.metadata.labels));
+    expect(matching.map(r => r.name)).toEqual(['spire-server-spire-oidc-discovery-provider']);
+    expect(find(manifests, 'ClusterSPIFFEID', 'spire-server-spire-oidc-discovery-provider').spec.dnsNameTemplates).toEqual(['oidc.example.com']);
+    expect(find(manifests, 'NetworkPolicy', 'spiffe-oidc-discovery-provider', 'spire-server').spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8443 }] }]);
+    expect(find(manifests, 'Service', 'spiffe-oidc-discovery-provider', 'spire-server').spec.ports).toEqual([{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }]);
+  });
+
   describe('bad input', () => {
     test('fails when a replicated server would use sqlite', () => {
       const { chart } = setup();
@@ -307,6 +340,12 @@ describe('SpireDeployment', () => {
       const { chart } = setup();
       expect(() => new SpireDeployment(chart, 'spire', { clusterName: 'c1', caTtl: Duration.minutes(30) }))
         .toThrow(/^\[c\/spire\] invalid caTtl "30m": must be between 1h and 8760h/);
+    });
+    test('fails on an OIDC discovery domain with a scheme', () => {
+      const { chart } = setup();
+      expect(() => new SpireDeployment(chart, 'spire', {
+        clusterName: 'c1', oidcDiscovery: { domain: 'https://oidc.example.com', tlsSecret: kplus.Secret.fromSecretName(chart, 'tls', 'oidc-tls') },
+      })).toThrow(/^\[c\/spire\] invalid oidcDiscovery.domain "https:\/\/oidc.example.com": must be a lower-case DNS name/);
     });
     test('fails on a malformed CIDR', () => {
       const { chart } = setup();
