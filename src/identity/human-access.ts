@@ -41,6 +41,8 @@ const DEPLOYER_RULES: k8s.PolicyRule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'patch', 'update'] },
 ];
 
+const ACCESS_BY_APP = new WeakMap<object, Map<string, NamespaceAccess>>();
+
 /**
  * The built-in roles NamespaceAccess binds.
  */
@@ -84,6 +86,14 @@ export class NamespaceAccess extends Construct {
     if (typeof this.groupPrefix !== 'string' || /\s/.test(this.groupPrefix) || this.groupPrefix.startsWith('system:')) {
       invalid(this, 'groupPrefix', this.groupPrefix, 'must be the API server\'s OIDC groups prefix: no spaces, not \'system:\'');
     }
+    const byNamespace = ACCESS_BY_APP.get(this.node.root) ?? new Map<string, NamespaceAccess>();
+    const other = byNamespace.get(this.zeroTrustNamespace.namespaceName);
+    if (other) {
+      invalid(this, 'namespace', this.zeroTrustNamespace.namespaceName, `${other.node.path} already defines access to this namespace`,
+        'define one NamespaceAccess per namespace and grant every group through it');
+    }
+    byNamespace.set(this.zeroTrustNamespace.namespaceName, this);
+    ACCESS_BY_APP.set(this.node.root, byNamespace);
   }
 
   /**

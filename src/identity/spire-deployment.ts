@@ -48,7 +48,8 @@ export enum KubeletVerification {
   /**
    * Against the node's kubelet certificate (`<kubeletPath>/pki/kubelet.crt`, mounted read-only
    * as a single file): works with the self-signed kubelet certificates kubeadm creates. The
-   * chart's `auto` mode.
+   * chart's `auto` mode. The file must exist on every node (with kubelet serving-certificate
+   * bootstrap it does not: use `API_SERVER_CA` there).
    */
   HOST_CERT = 'hostCert',
   /**

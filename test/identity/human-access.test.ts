@@ -39,4 +39,11 @@ describe('NamespaceAccess', () => {
     const access = new NamespaceAccess(chart, 'access', { namespace: new ZeroTrustNamespace(chart, 'production') });
     expect(() => access.grantDeployer(group)).toThrow(new RegExp(`^\\[${chart.node.path ? `${chart.node.path}/` : ''}access\\] invalid group ${JSON.stringify(group).replace(/[*]/g, '\\$&')}: must be an OIDC group name`));
   });
+
+  test('fails on a second NamespaceAccess for the same namespace', () => {
+    const chart = Testing.chart();
+    const prod = new ZeroTrustNamespace(chart, 'production');
+    new NamespaceAccess(chart, 'a', { namespace: prod });
+    expect(() => new NamespaceAccess(chart, 'b', { namespace: prod })).toThrow(/\] invalid namespace "production": .*a already defines access to this namespace/);
+  });
 });
