@@ -25,3 +25,7 @@ export * from './policy/constraint-template';
 export * from './policy/constraint';
 export * from './policy/kyverno-policy';
 export * from './policy/zero-trust-policy-pack';
+export * from './identity/cluster-spiffe-id';
+export * from './identity/spire-deployment';
+export * from './identity/cloud-identity';
+export * from './identity/human-access';

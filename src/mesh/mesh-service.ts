@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ensureAuthorizationPolicy } from './_authorization';
 import { addExternalEgress } from '../edge/_egress';
+import { CloudWorkloadIdentity } from '../identity/cloud-identity';
 import { checkDns1035Label, checkDns1123Label, checkPort, invalid } from '../intent/_validation';
 import { CallIntent, CallOptions, EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
@@ -124,6 +125,15 @@ export interface MeshServiceProps {
    * @default - the image's default command and arguments
    */
   readonly args?: string[];
+
+  /**
+   * A cloud workload identity for the service's ServiceAccount (AWS IRSA, GKE Workload
+   * Identity, Azure Workload ID). The ServiceAccount token stays unmounted: the cloud's
+   * webhook or metadata server provides its own token.
+   *
+   * @default - none
+   */
+  readonly cloudIdentity?: CloudWorkloadIdentity;
 }
 
 const MANAGED_BY = 'cdk8s-zero-trust';
@@ -281,6 +291,8 @@ export class MeshService extends Construct implements IMeshWorkload {
       })),
     });
     this.service.selectLabel('app.kubernetes.io/name', this.workloadName);
+
+    props.cloudIdentity?._bind(this, this.serviceAccount, this.deployment);
   }
 
   /**

@@ -278,6 +278,22 @@ const POD_SPEC: Record<string, (o: any) => any> = {
   Job: o => o.spec?.template?.spec,
   CronJob: o => o.spec?.jobTemplate?.spec?.template?.spec,
 };
+/** The pod metadata of each workload kind. */
+const POD_METADATA: Record<string, (o: any) => any> = {
+  Pod: o => o.metadata,
+  Deployment: o => o.spec?.template?.metadata,
+  StatefulSet: o => o.spec?.template?.metadata,
+  DaemonSet: o => o.spec?.template?.metadata,
+  ReplicaSet: o => o.spec?.template?.metadata,
+  Job: o => o.spec?.template?.metadata,
+  CronJob: o => o.spec?.jobTemplate?.spec?.template?.metadata,
+};
+
+/** The images the Vault agent injector adds to a pod whose template pins them. */
+function injectedImagesOf(annotations: { [key: string]: string }): string[] {
+  const vaultAgent = annotations['vault.hashicorp.com/agent-inject'] === 'true' ? annotations['vault.hashicorp.com/agent-image'] : undefined;
+  return vaultAgent ? [vaultAgent] : [];
+}
 const PEER_AUTHN_KIND = { apiGroups: ['security.istio.io'], kinds: ['PeerAuthentication'] };
 const ENFORCEMENT: Record<PolicyMode, EnforcementAction> = {
   [PolicyMode.AUDIT]: EnforcementAction.DRYRUN,
@@ -483,9 +499,11 @@ export class ZeroTrustPolicyPack extends Construct {
     const prefixes: string[] = [];
     for (const c of this.node.root.node.findAll()) {
       if (!ApiObject.isApiObject(c) || !POD_SPEC[c.kind]) continue;
-      const spec = POD_SPEC[c.kind](c.toJson());
-      for (const container of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
-        const image: string = container.image ?? '';
+      const json = c.toJson();
+      const spec = POD_SPEC[c.kind](json);
+      // images a mutating webhook injects as the pod template pins them (the Vault agent)
+      const injected = injectedImagesOf(POD_METADATA[c.kind](json)?.annotations ?? {});
+      for (const image of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].map((x: any) => x.image ?? '').concat(injected)) {
         const digest = image.indexOf('@');
         const tag = image.lastIndexOf(':') > image.lastIndexOf('/') ? image.lastIndexOf(':') : -1;
         const end = digest >= 0 ? digest : tag;

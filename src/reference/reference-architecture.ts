@@ -2,6 +2,8 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AccessProxy, JwtIssuer } from '../edge/access-proxy';
 import { CiliumWorkloadPolicy } from '../edge/cilium-workload-policy';
+import { NamespaceAccess } from '../identity/human-access';
+import { SpireDeployment } from '../identity/spire-deployment';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
@@ -92,6 +94,13 @@ export interface ReferenceArchitectureProps {
    * @default PolicyMode.ENFORCE
    */
   readonly policyMode?: PolicyMode;
+
+  /**
+   * The cluster name SPIRE attests agents with (k8s_psat).
+   *
+   * @default 'reference'
+   */
+  readonly clusterName?: string;
 }
 
 /**
@@ -138,6 +147,8 @@ export class ReferenceArchitecture extends Construct {
   public readonly namespacesChart: Chart;
   /** Chart with the NetworkPolicies. */
   public readonly networkChart: Chart;
+  /** Chart with the identity layer: SPIRE, the ClusterSPIFFEIDs, RBAC for people. */
+  public readonly identityChart: Chart;
   /** Chart with the Istio PeerAuthentications and AuthorizationPolicies. */
   public readonly meshChart: Chart;
   /** Chart with the edge and the exits: access proxy, routes, request authentication, egress, Cilium policies. */
@@ -181,6 +192,10 @@ export class ReferenceArchitecture extends Construct {
   public readonly paymentService: VaultInjectedDeployment;
   /** data/database (PostgreSQL protocol, TCP 5432). */
   public readonly database: MeshService;
+  /** SPIRE: issues every workload the SPIFFE ID its callers' AuthorizationPolicies name. */
+  public readonly spire: SpireDeployment;
+  /** Access for people to namespace `production` (OIDC groups `sre`: read-only, `production-deployers`: deployer). */
+  public readonly productionAccess: NamespaceAccess;
 
   /**
    * Chart with the monitoring objects: PrometheusRule, PodMonitors (istiod, Gatekeeper, Falco,
@@ -207,6 +222,7 @@ export class ReferenceArchitecture extends Construct {
     this.namespacesChart = new Chart(scope, 'namespaces');
     this.policyTemplatesChart = new Chart(scope, 'policy-templates');
     this.policyChart = new Chart(scope, 'policy');
+    this.identityChart = new Chart(scope, 'identity');
     this.networkChart = new Chart(scope, 'network');
     this.edgeChart = new Chart(scope, 'edge');
     this.meshChart = new Chart(scope, 'mesh');
@@ -219,7 +235,7 @@ export class ReferenceArchitecture extends Construct {
     // dependencies would say the same, but cdk8s expands chart dependencies into
     // object-to-object edges and walks every path between them, which grows exponentially with
     // the chain's length.)
-    for (const chart of [this.policyTemplatesChart, this.policyChart, this.networkChart, this.edgeChart,
+    for (const chart of [this.policyTemplatesChart, this.policyChart, this.identityChart, this.networkChart, this.edgeChart,
       this.meshChart, this.secretsChart, this.monitoringChart, this.runtimeChart, this.workloadsChart]) {
       chart.addDependency(this.namespacesChart);
     }
@@ -228,15 +244,16 @@ export class ReferenceArchitecture extends Construct {
       trustDomain: props.trustDomain,
       layers: {
         namespaces: this.namespacesChart,
+        policyTemplates: this.policyTemplatesChart,
+        policy: this.policyChart,
+        identity: this.identityChart,
         network: this.networkChart,
-        mesh: this.meshChart,
-        workloads: this.workloadsChart,
         edge: this.edgeChart,
+        mesh: this.meshChart,
         secrets: this.secretsChart,
         monitoring: this.monitoringChart,
         runtime: this.runtimeChart,
-        policyTemplates: this.policyTemplatesChart,
-        policy: this.policyChart,
+        workloads: this.workloadsChart,
       },
     });
 
@@ -340,5 +357,10 @@ export class ReferenceArchitecture extends Construct {
 
     // runtime: the zero-trust Falco rules, derived from the intent graph at synthesis time
     this.falcoRules = new ZeroTrustFalcoRules(this, 'FalcoRules');
+    // identity: SPIRE registers every workload above under its mesh identity
+    this.spire = new SpireDeployment(this, 'spire', { clusterName: props.clusterName ?? 'reference' });
+    this.productionAccess = new NamespaceAccess(this, 'production-access', { namespace: this.production });
+    this.productionAccess.grantReadOnly('sre');
+    this.productionAccess.grantDeployer('production-deployers');
   }
 }

@@ -81,6 +81,16 @@ export interface VaultConnectionProps {
    * @default - the host of `address`
    */
   readonly tlsServerName?: string;
+
+  /**
+   * The Vault agent image the injector runs in the pods (annotation
+   * `vault.hashicorp.com/agent-image`). Pinned here rather than left to the injector's default, so
+   * that admission policies can allow exactly this image and the agent does not change version
+   * with an injector upgrade.
+   *
+   * @default 'hashicorp/vault:1.20.4'
+   */
+  readonly agentImage?: string;
 }
 
 const AUTH_PATH = /^auth\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
@@ -116,6 +126,8 @@ export class VaultConnection extends Construct {
   public readonly tlsServerName?: string;
   /** The port clients dial: the port of `address`, or 443 / 80 by scheme. */
   public readonly addressPort: number;
+  /** The Vault agent image the injector runs. */
+  public readonly agentImage: string;
 
   public constructor(scope: Construct, id: string, props: VaultConnectionProps) {
     super(scope, id);
@@ -166,6 +178,10 @@ export class VaultConnection extends Construct {
       invalid(this, 'tlsServerName', props.tlsServerName, 'must be a DNS name');
     }
     this.tlsServerName = props.tlsServerName;
+    this.agentImage = props.agentImage ?? 'hashicorp/vault:1.20.4';
+    if (!/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$/.test(this.agentImage) || /:latest$/.test(this.agentImage)) {
+      invalid(this, 'agentImage', this.agentImage, 'must be an image reference with a version tag (not latest) or a sha256 digest', 'for example \'hashicorp/vault:1.20.4\'');
+    }
   }
 
   /** Whether the address uses TLS. */

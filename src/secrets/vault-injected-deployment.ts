@@ -316,6 +316,7 @@ export class VaultInjectedDeployment extends MeshService {
     set('agent-inject', 'true');
     set('role', this.vaultRole.roleName);
     set('service', vault.address);
+    set('agent-image', vault.agentImage);
     set('auth-path', vault.authPath);
     set('agent-service-account-token-volume-name', TOKEN_VOLUME);
     set('agent-inject-containers', 'app');

@@ -15,6 +15,8 @@ function reference(): { app: App; ref: ReferenceArchitecture; manifests: any[] }
   return { app, ref, manifests: synthAppValid(app) };
 }
 
+const IDENTITY_OBJECTS = 29;
+const SPIRE_NETWORK_POLICIES = 4;
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 const PATHS = ['/', '/api', '/api/orders/42', '/api/orders', '/api/inventory/7', '/api/v1/charge', '/api/v1/refund', '/admin', '/healthz'];
 /** A verified end user of the shop: a customer on a managed device. */
@@ -23,7 +25,7 @@ const CUSTOMER: Jwt = { iss: 'https://login.example.com', sub: 'alice', aud: ['s
 const INTERNET: Pod = { namespace: '', name: 'browser', labels: {}, serviceAccount: '' };
 
 describe('ReferenceArchitecture', () => {
-  test.each(['namespaces', 'policy-templates', 'policy', 'network', 'edge', 'mesh', 'secrets', 'monitoring', 'runtime', 'workloads'])('layer %s: snapshot', layer => {
+  test.each(['namespaces', 'policy-templates', 'policy', 'identity', 'network', 'edge', 'mesh', 'secrets', 'monitoring', 'runtime', 'workloads'])('layer %s: snapshot', layer => {
     const { app } = reference();
     const chart = app.charts.find(c => c.node.id === layer)!;
     const manifests = Testing.synth(chart);
@@ -37,14 +39,14 @@ describe('ReferenceArchitecture', () => {
     const { app } = reference();
     app.synth();
     expect(fs.readdirSync(app.outdir).sort()).toEqual([
-      '0000-namespaces.k8s.yaml', '0001-policy-templates.k8s.yaml', '0002-policy.k8s.yaml', '0003-network.k8s.yaml',
-      '0004-edge.k8s.yaml', '0005-mesh.k8s.yaml', '0006-secrets.k8s.yaml', '0007-monitoring.k8s.yaml', '0008-runtime.k8s.yaml',
-      '0009-workloads.k8s.yaml',
+      '0000-namespaces.k8s.yaml', '0001-policy-templates.k8s.yaml', '0002-policy.k8s.yaml', '0003-identity.k8s.yaml',
+      '0004-network.k8s.yaml', '0005-edge.k8s.yaml', '0006-mesh.k8s.yaml', '0007-secrets.k8s.yaml', '0008-monitoring.k8s.yaml',
+      '0009-runtime.k8s.yaml', '0010-workloads.k8s.yaml',
     ]);
     const objects = fs.readdirSync(app.outdir).sort()
       .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(`${app.outdir}/${f}`, 'utf8')).map(d => d.toJSON()));
     expectValidManifests(objects);
-    expect(objects).toHaveLength(4 + (13 + 1) + 13 + 24 + 14 + 11 + 2 + 13 + 1 + 18);
+    expect(objects).toHaveLength(4 + 2 + (13 + 1) + 13 + IDENTITY_OBJECTS + 24 + SPIRE_NETWORK_POLICIES + 14 + 11 + 2 + 13 + 1 + 18);
     // templates (and the Config syncing what the default-deny check reads) before constraints
     const firstConstraint = objects.findIndex(o => o.apiVersion.startsWith('constraints.gatekeeper.sh/'));
     expect(objects.map(o => o.kind).lastIndexOf('ConstraintTemplate')).toBeLessThan(firstConstraint);
@@ -68,6 +70,10 @@ describe('ReferenceArchitecture', () => {
     expect(kinds('monitoring')).toEqual(['NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Telemetry']);
     expect(kinds('runtime')).toEqual(['ConfigMap']);
     expect(kinds('workloads')).toEqual(['Deployment', 'Service', 'ServiceAccount']);
+    expect(kinds('identity')).toEqual([
+      'CSIDriver', 'ClusterRole', 'ClusterRoleBinding', 'ClusterSPIFFEID', 'ConfigMap', 'DaemonSet', 'Role', 'RoleBinding',
+      'Service', 'ServiceAccount', 'StatefulSet', 'ValidatingWebhookConfiguration',
+    ]);
   });
 
   test('every namespace is default-deny, STRICT and allow-nothing', () => {
@@ -339,13 +345,22 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
       r.evaluated.forEach(p => evaluated.add(p));
       if (obj.kind === 'Pod') {
         pods++;
-        // admission sees the pod with Istio's sidecar, injected before validating webhooks run
-        expect(obj.spec.containers.map((c: any) => c.name)).toContain('istio-proxy');
+        // admission sees the pod with the containers mutating webhooks inject before validating webhooks
+        // run: Istio's sidecar in the mesh namespaces, the Vault agent where Vault injection is annotated
+        const names = obj.spec.containers.map((c: any) => c.name);
+        const meshNamespaces = ref.graph.namespaces.map(n => n.namespaceName);
+        if (meshNamespaces.includes(obj.metadata.namespace)) expect(names).toContain('istio-proxy');
+        if (['order-service', 'payment-service'].includes(obj.metadata.name)) {
+          expect(names).toContain('vault-agent');
+          expect(obj.spec.initContainers.map((c: any) => c.name)).toContain('vault-agent-init');
+        }
         // every pod check ran on every pod (the default-deny check is Rego-only / generate)
         expect(r.evaluated).toHaveLength(11);
       }
     }
-    expect(pods).toBe(ofKind(manifests, 'Deployment').length);
+    // the six services, the SPIRE server StatefulSet, the SPIRE agent and CSI driver DaemonSets
+    expect(pods).toBe(['Deployment', 'StatefulSet', 'DaemonSet'].reduce((n, kind) => n + ofKind(manifests, kind).length, 0));
+    expect(pods).toBe(9);
     expect(pods).toBeGreaterThan(0);
     expect(evaluated.size).toBe(12);
   });
@@ -358,7 +373,13 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
       const constraints = manifests.filter(m => m.apiVersion.startsWith('constraints.gatekeeper.sh/'));
       expect(new Set(constraints.map(c => c.spec.enforcementAction))).toEqual(new Set(['deny']));
       // every image the app deploys is admitted by the registry prefix or by its exact repository
-      expect(find(manifests, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/istio/proxyv2:', 'ghcr.io/cdk8s-zero-trust/demo/']);
+      expect(find(manifests, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual([
+        'docker.io/istio/proxyv2:', 'docker.io/library/busybox:', 'ghcr.io/cdk8s-zero-trust/demo/',
+        'ghcr.io/spiffe/spiffe-csi-driver:', 'ghcr.io/spiffe/spire-agent:', 'ghcr.io/spiffe/spire-controller-manager:', 'ghcr.io/spiffe/spire-server:',
+        // the Vault agent, as the pod templates pin it for the injector
+        'hashicorp/vault:',
+        'registry.k8s.io/sig-storage/csi-node-driver-registrar:',
+      ]);
     } else {
       const rules = ofKind(manifests, 'ClusterPolicy').flatMap(p => p.spec.rules.filter((r: any) => r.validate));
       expect(new Set(rules.map((r: any) => r.validate.failureAction))).toEqual(new Set(['Enforce']));
@@ -375,8 +396,10 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
         const allowNothing = ofKind(manifests, 'AuthorizationPolicy').filter(p => p.metadata.namespace === ns.metadata.name
           && (p.spec.action ?? 'ALLOW') === 'ALLOW' && (p.spec.rules ?? []).length === 0 && !p.spec.selector && !p.spec.targetRef && !p.spec.targetRefs);
         expect(allowNothing).toHaveLength(1);
+        // the edge namespace's only pods are the gateway's, which Istio deploys from the Gateway
         const pod = admitted.find(o => o.kind === 'Pod' && o.metadata.namespace === ns.metadata.name);
-        expect(gatekeeperReview(manifests, pod).regoOnly).toEqual(['K8sIstioDefaultDenyAuthz/zero-trust-default-deny-authorization']);
+        if (pod) expect(gatekeeperReview(manifests, pod).regoOnly).toEqual(['K8sIstioDefaultDenyAuthz/zero-trust-default-deny-authorization']);
+        else expect(ns.metadata.name).toBe('edge');
       } else {
         const generated = kyvernoReview(manifests, ns).generated;
         expect(generated.map(g => [g.object.metadata.namespace, g.object.spec])).toEqual([[ns.metadata.name, {}]]);
@@ -385,3 +408,78 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
     }
   });
 });
+
+describe('ReferenceArchitecture: identity layer', () => {
+  test('identity: every workload has exactly one SPIFFE registration, whose ID is the principal its callers are allowed as', () => {
+    const { ref, manifests } = reference();
+    const namespaces = new Map(ofKind(manifests, 'Namespace').map(n => [n.metadata.name, { ...n.metadata.labels, 'kubernetes.io/metadata.name': n.metadata.name }]));
+    const registrations = ofKind(manifests, 'ClusterSPIFFEID');
+    const controllerManager = yaml.parse(find(manifests, 'ConfigMap', 'spire-controller-manager', 'spire-server').data['controller-manager-config.yaml']);
+    const principals = new Set(ofKind(manifests, 'AuthorizationPolicy')
+      .flatMap(p => (p.spec.rules ?? []).flatMap((r: any) => r.from.flatMap((f: any) => f.source.principals))));
+    expect(ref.graph.workloads).toHaveLength(7);
+    for (const w of ref.graph.workloads) {
+      // the access proxy's pods are deployed by Istio from its Gateway: the graph knows their labels and ServiceAccount
+      const deployment = ofKind(manifests, 'Deployment').find(d => d.metadata.name === w.workloadName && d.metadata.namespace === w.zeroTrustNamespace.namespaceName);
+      expect(deployment !== undefined || w === ref.accessProxy).toBe(true);
+      const pod = {
+        namespace: w.zeroTrustNamespace.namespaceName,
+        labels: deployment?.spec.template.metadata.labels ?? w.podSelectorLabels,
+        serviceAccountName: deployment?.spec.template.spec.serviceAccountName ?? w.serviceAccountName,
+      };
+      // the controller manager reconciles only its class, and ignores some namespaces
+      const matching = registrations.filter(r => r.spec.className === controllerManager.className
+        && !controllerManager.ignoreNamespaces.includes(pod.namespace)
+        && selects(r.spec.namespaceSelector, namespaces.get(pod.namespace)!)
+        && selects(r.spec.podSelector, pod.labels));
+      expect({ workload: w.node.path, registrations: matching.length }).toEqual({ workload: w.node.path, registrations: 1 });
+      const id = renderTemplate(matching[0].spec.spiffeIDTemplate, { trustDomain: controllerManager.trustDomain, ...pod });
+      expect(id).toBe(ref.graph.spiffeIdOf(w));
+      expect(id).toBe(`spiffe://${ref.graph.principalOf(w)}`);
+      if (ref.graph.callsFrom(w).length > 0) expect(principals).toContain(ref.graph.principalOf(w));
+    }
+    expect(controllerManager.trustDomain).toBe(ref.graph.trustDomain);
+  });
+
+  test('identity: SPIRE runs hardened except for the declared agent and CSI driver', () => {
+    const { ref, manifests } = reference();
+    const declared = ref.graph.privilegedWorkloads.map(p => p.key);
+    expect(declared).toEqual(['falco/DaemonSet/falco', 'spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spire-agent']);
+    const server = find(manifests, 'StatefulSet', 'spire-server', 'spire-server');
+    expect(server.spec.replicas).toBe(1);
+    expect(JSON.parse(find(manifests, 'ConfigMap', 'spire-server', 'spire-server').data['server.conf']).plugins.DataStore[0].sql.plugin_data.database_type).toBe('sqlite3');
+    for (const c of server.spec.template.spec.containers) {
+      expect(c.securityContext).toEqual(expect.objectContaining({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }));
+    }
+    const agentConf = JSON.parse(find(manifests, 'ConfigMap', 'spire-agent', 'spire-system').data['agent.conf']);
+    expect(agentConf.plugins.WorkloadAttestor[0].k8s.plugin_data.skip_kubelet_verification).toBe(false);
+    expect(find(manifests, 'RoleBinding', 'zero-trust-read-only', 'production').subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'sre' }]);
+  });
+});
+
+/** Kubernetes label selector semantics, written independently of the library. */
+function selects(selector: any, labels: { [key: string]: string }): boolean {
+  if (!selector) return true;
+  const labelsOk = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const exprOk = (selector.matchExpressions ?? []).every((e: any) => {
+    switch (e.operator) {
+      case 'In': return e.key in labels && e.values.includes(labels[e.key]);
+      case 'NotIn': return !(e.key in labels) || !e.values.includes(labels[e.key]);
+      case 'Exists': return e.key in labels;
+      case 'DoesNotExist': return !(e.key in labels);
+      default: throw new Error(`unknown operator ${e.operator}`);
+    }
+  });
+  return labelsOk && exprOk;
+}
+
+/** The spire-controller-manager's Go template, for the fields the reference uses. */
+function renderTemplate(template: string, pod: { trustDomain: string; namespace: string; serviceAccountName: string }): string {
+  const fields: { [key: string]: string } = {
+    '.TrustDomain': pod.trustDomain, '.PodMeta.Namespace': pod.namespace, '.PodSpec.ServiceAccountName': pod.serviceAccountName,
+  };
+  return template.replace(/\{\{\s*([.\w]+)\s*\}\}/g, (_, f: string) => {
+    if (!(f in fields)) throw new Error(`unsupported template field ${f}`);
+    return fields[f];
+  });
+}

@@ -20,7 +20,9 @@
  * workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) into the Pod its
  * controller creates, after the mutating steps that run before validating webhooks: the
  * ServiceAccount admission plugin (`serviceAccountName: default` where it was missing) and, in
- * sidecar namespaces, Istio's sidecar injection (`injectIstioSidecar`).
+ * sidecar namespaces, Istio's sidecar injection (`injectIstioSidecar`), and in pods annotated
+ * `vault.hashicorp.com/agent-inject: "true"`, the Vault agent injector's containers
+ * (`injectVaultAgent`).
  */
 import { celEnv, celMap, isCelError, parse, plan } from '@bufbuild/cel';
 import type { CelEnv } from '@bufbuild/cel';
@@ -124,6 +126,47 @@ export function injectIstioSidecar(pod: any): any {
   };
 }
 
+/**
+ * The Vault agent injector's mutation (hashicorp/vault-k8s `agent-inject/agent`): an init
+ * container `vault-agent-init` (unless `agent-pre-populate: "false"`) and a sidecar `vault-agent`
+ * (unless `agent-pre-populate-only: "true"`), with the image, user, group and resources of the
+ * annotations (defaults from `agent.go`), and with `agent-set-security-context` (default true)
+ * the container securityContext `container_sidecar.go` sets: non-root, read-only root
+ * filesystem, no privilege escalation, all capabilities dropped (no seccomp profile: the pod's
+ * applies).
+ */
+export function injectVaultAgent(pod: any): any {
+  const a: Record<string, string> = pod.metadata?.annotations ?? {};
+  const v = (key: string, fallback: string) => a[`vault.hashicorp.com/${key}`] ?? fallback;
+  const securityContext = v('agent-set-security-context', 'true') === 'true' ? {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    readOnlyRootFilesystem: true,
+    runAsGroup: Number(v('agent-run-as-group', '1000')),
+    runAsUser: Number(v('agent-run-as-user', '100')),
+    runAsNonRoot: true,
+  } : undefined;
+  const container = (name: string) => ({
+    name,
+    image: v('agent-image', 'hashicorp/vault:1.20.4'),
+    resources: {
+      limits: { cpu: v('agent-limits-cpu', '500m'), memory: v('agent-limits-mem', '128Mi') },
+      requests: { cpu: v('agent-requests-cpu', '250m'), memory: v('agent-requests-mem', '64Mi') },
+    },
+    ...(securityContext ? { securityContext } : {}),
+  });
+  const init = v('agent-pre-populate', 'true') === 'true';
+  const sidecar = v('agent-pre-populate-only', 'false') !== 'true';
+  return {
+    ...pod,
+    spec: {
+      ...pod.spec,
+      initContainers: [...(pod.spec.initContainers ?? []), ...(init ? [container('vault-agent-init')] : [])],
+      containers: [...pod.spec.containers, ...(sidecar ? [container('vault-agent')] : [])],
+    },
+  };
+}
+
 /** Whether Istio injects a sidecar into `pod` in a namespace with `labels`. */
 function injected(pod: any, labels: Record<string, string>): boolean {
   const enrolled = labels['istio-injection'] === 'enabled' || (labels['istio-injection'] === undefined && labels['istio.io/rev'] !== undefined);
@@ -141,7 +184,8 @@ export function admissionObjects(manifests: any[]): any[] {
     manifests.filter(m => m.kind === 'Namespace' && m.apiVersion === 'v1').map(n => [n.metadata.name, n.metadata.labels ?? {}]));
   const asAdmitted = (pod: any) => {
     const withAccount = { ...pod, spec: { ...pod.spec, serviceAccountName: pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount ?? 'default' } };
-    return injected(withAccount, namespaceLabels.get(pod.metadata?.namespace) ?? {}) ? injectIstioSidecar(withAccount) : withAccount;
+    const meshed = injected(withAccount, namespaceLabels.get(pod.metadata?.namespace) ?? {}) ? injectIstioSidecar(withAccount) : withAccount;
+    return meshed.metadata?.annotations?.['vault.hashicorp.com/agent-inject'] === 'true' ? injectVaultAgent(meshed) : meshed;
   };
   const out: any[] = [];
   for (const m of manifests) {
