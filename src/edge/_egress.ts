@@ -84,6 +84,11 @@ function serviceHost(workload: IMeshWorkload): string {
   return `${ns}/${workload.workloadName}.${ns}.svc.cluster.local`;
 }
 
+/** The in-cluster services outside the graph the workload's injected containers call (the Vault agent → Vault). */
+function platformHosts(graph: IntentGraph, workload: IMeshWorkload): string[] {
+  return graph.platformEndpointsOf(workload).map(e => `${e.namespace}/${e.host}`);
+}
+
 /** Hosts every sidecar may see: the control plane's namespace (Istio's recommended Sidecar baseline). */
 const CONTROL_PLANE_HOSTS = 'istio-system/*';
 
@@ -111,7 +116,7 @@ function ensureNamespaceSidecar(graph: IntentGraph, namespace: IZeroTrustNamespa
           hosts: sortedUnique([
             CONTROL_PLANE_HOSTS,
             ...graph.workloads.filter(w => w.zeroTrustNamespace === namespace && !hasOwnSidecar(graph, w))
-              .flatMap(w => graph.callsFrom(w).map(c => serviceHost(c.callee))),
+              .flatMap(w => [...graph.callsFrom(w).map(c => serviceHost(c.callee)), ...platformHosts(graph, w)]),
           ]),
         }],
         outboundTrafficPolicy: { mode: istio.SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY },
@@ -135,6 +140,7 @@ function ensureSidecar(graph: IntentGraph, workload: IMeshWorkload): void {
           hosts: sortedUnique([
             CONTROL_PLANE_HOSTS,
             ...graph.callsFrom(workload).map(c => serviceHost(c.callee)),
+            ...platformHosts(graph, workload),
             ...graph.egressFrom(workload).map(e => `./${e.host}`),
           ]),
         }],

@@ -288,6 +288,20 @@ export class CallIntent {
  * A destination outside the cluster a workload may call: `workload` may open connections to
  * `host` on `port`. Recorded with `MeshService.allowEgressTo()`.
  */
+/**
+ * An in-cluster service outside the intent graph that a workload's injected containers call
+ * through its sidecar (for example the Vault agent calling Vault). Layers that restrict what a
+ * sidecar may reach (Istio `Sidecar` egress hosts) keep it reachable.
+ */
+export interface PlatformEndpoint {
+  /** The namespace of the service. */
+  readonly namespace: string;
+  /** The service's fully qualified host name, for example `vault.vault.svc.cluster.local`. */
+  readonly host: string;
+  /** The port called. */
+  readonly port: number;
+}
+
 export class EgressIntent {
   /** @internal */
   public static _create(workload: IMeshWorkload, host: string, port: number): EgressIntent {
@@ -361,6 +375,7 @@ export class IntentGraph extends Construct {
   private readonly callsByCaller = new Map<IMeshWorkload, CallIntent[]>();
   private sortedCalls?: CallIntent[];
   private readonly privilegedByKey = new Map<string, PrivilegedWorkload>();
+  private readonly platformEndpoints = new Map<IMeshWorkload, Map<string, PlatformEndpoint>>();
   private readonly requestIssuersByWorkload = new Map<IMeshWorkload, string[]>();
   private readonly callListeners: Array<(call: CallIntent) => void> = [];
   private readonly egressByKey = new Map<string, EgressIntent>();
@@ -475,6 +490,33 @@ export class IntentGraph extends Construct {
     }
     this.privilegedByKey.set(declared.key, declared);
     return declared;
+  }
+
+  /**
+   * Declares that `workload`'s injected containers call an in-cluster service outside the graph
+   * through the workload's sidecar (idempotent).
+   *
+   * @param workload the calling workload
+   * @param endpoint the service called
+   * @returns the endpoint
+   */
+  public declarePlatformEndpoint(workload: IMeshWorkload, endpoint: PlatformEndpoint): PlatformEndpoint {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\.svc\.cluster\.local$/.test(endpoint.host ?? '')) {
+      invalid(workload, 'platformEndpoint.host', endpoint.host, 'must be the fully qualified name of an in-cluster Service (<name>.<namespace>.svc.cluster.local)');
+    }
+    checkPort(workload, 'platformEndpoint.port', endpoint.port);
+    const key = `${endpoint.namespace}/${endpoint.host}:${endpoint.port}`;
+    const byKey = this.platformEndpoints.get(workload) ?? new Map<string, PlatformEndpoint>();
+    const declared = byKey.get(key) ?? { namespace: endpoint.namespace, host: endpoint.host, port: endpoint.port };
+    byKey.set(key, declared);
+    this.platformEndpoints.set(workload, byKey);
+    return declared;
+  }
+
+  /** The platform endpoints `workload` calls, sorted. */
+  public platformEndpointsOf(workload: IMeshWorkload): PlatformEndpoint[] {
+    const byKey = this.platformEndpoints.get(workload) ?? new Map<string, PlatformEndpoint>();
+    return [...byKey.keys()].sort(compare).map(k => byKey.get(k)!);
   }
 
   /** Every declared privileged workload, sorted by namespace, kind and name. */

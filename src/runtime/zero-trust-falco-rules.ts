@@ -184,6 +184,8 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
           ports.add(p.servicePort ?? p.port);
         }
       }
+      // its declared exits (allowEgressTo), however the network layer enforces them (NetworkPolicy or Cilium toFQDNs)
+      graph.egressFrom(w).forEach(e => ports.add(e.port));
       // what the app's egress NetworkPolicies open for the workload (DNS, istiod, the edge layer's exits)
       const opened = egressPortsOf(policies, w.zeroTrustNamespace.namespaceName, w.podSelectorLabels);
       opened.ports.forEach(p => ports.add(p));

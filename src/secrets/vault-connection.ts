@@ -184,6 +184,17 @@ export class VaultConnection extends Construct {
     }
   }
 
+  /**
+   * The fully qualified in-cluster host name of the Vault Service, when `address` names one
+   * (`<service>.<namespace>.svc[.cluster.local]`).
+   */
+  public get serviceHost(): string | undefined {
+    const host = this.address.replace(/^https?:\/\//, '').replace(/:\d+$/, '');
+    if (host.endsWith('.svc.cluster.local')) return host;
+    if (host.endsWith('.svc')) return `${host}.cluster.local`;
+    return undefined;
+  }
+
   /** Whether the address uses TLS. */
   public get isTls(): boolean {
     return this.address.startsWith('https://');

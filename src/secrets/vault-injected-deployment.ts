@@ -5,6 +5,7 @@ import { VaultConnection } from './vault-connection';
 import { VaultKubernetesRole } from './vault-role';
 import { VaultSecret } from './vault-secret';
 import { invalid } from '../intent/_validation';
+import { IntentGraph } from '../intent/intent-graph';
 import { MeshMode } from '../intent/mesh-workload';
 import { MeshService, MeshServiceProps } from '../mesh/mesh-service';
 
@@ -362,6 +363,11 @@ export class VaultInjectedDeployment extends MeshService {
     }]));
 
     ensureVaultEgressPolicy(this, vault);
+    // through the sidecar (native sidecar mode), the agent must still see Vault where a
+    // REGISTRY_ONLY Sidecar (external egress) narrows what the workload's proxy may reach
+    if (vault.serviceHost && sidecarMesh && startup === VaultIstioStartup.NATIVE_SIDECAR) {
+      IntentGraph.of(this).declarePlatformEndpoint(this, { namespace: vault.namespace, host: vault.serviceHost, port: vault.port });
+    }
   }
 }
 

@@ -255,6 +255,9 @@ describe('ReferenceArchitecture', () => {
     // order-service calls payment-service (8080) and the database (5432); DNS and istiod from the namespace's egress
     // policies (other layers' egress policies for it, e.g. to Vault, add their ports)
     expect(items.find((i: any) => i.list === 'zt_allowed_ports_production_order_service').items).toEqual(expect.arrayContaining([53, 5432, 8080, 15012]));
+    // payment-service: its database, DNS, istiod, Vault (8200) and its declared exit api.stripe.com:443, which Cilium
+    // enforces by name (no NetworkPolicy opens 443 for it), so the rule reads it from the intent graph
+    expect(items.find((i: any) => i.list === 'zt_allowed_ports_production_payment_service').items).toEqual([53, 443, 5432, 8200, 15012]);
     expect(items.find((i: any) => i.list === 'zt_allowed_ports_web_frontend').items).toEqual([53, 8080, 15012]);
     // the readers the app deploys: the sidecar everywhere, Vault agents where Vault injection is used
     expect(items.find((i: any) => i.list === 'zt_token_reader_containers').items)

@@ -64,6 +64,22 @@ describe('ReferenceArchitecture: secrets layer', () => {
     expect(app.charts.map(c => c.node.id).filter(id => ['mesh', 'secrets', 'workloads'].includes(id))).toEqual(['mesh', 'secrets', 'workloads']);
   });
 
+  test('the Vault agents still reach Vault through REGISTRY_ONLY Sidecars (edge layer), and nothing else gains that host', () => {
+    const { manifests } = reference();
+    const vaultHost = 'vault/vault.vault.svc.cluster.local';
+    // payment-service has its own Sidecar (it calls api.stripe.com); order-service is under the namespace default
+    const own = find(manifests, 'Sidecar', 'payment-service', 'production').spec;
+    const namespaceDefault = find(manifests, 'Sidecar', 'default', 'production').spec;
+    for (const spec of [own, namespaceDefault]) {
+      expect(spec.outboundTrafficPolicy.mode).toBe('REGISTRY_ONLY');
+      expect(spec.egress[0].hosts).toContain(vaultHost);
+    }
+    // only the Vault-injected workloads see Vault: the namespace default serves order-service, api-gateway and
+    // inventory-service, so the host is there once for all of them (a Sidecar is per workload or per namespace)
+    expect(ofKind(manifests, 'Sidecar').filter(sc => sc.spec.egress[0].hosts.includes(vaultHost)).map(sc => `${sc.metadata.namespace}/${sc.metadata.name}`).sort())
+      .toEqual(['production/default', 'production/payment-service']);
+  });
+
   test('synthAll writes one Vault role and policy per workload: exactly one ServiceAccount, exactly the paths used', () => {
     const { app } = reference();
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'reference-vault-'));

@@ -24,4 +24,16 @@ describe('VaultConnection', () => {
     expect(() => new VaultConnection(c, 'B', { address: 'https://v', authPath: 'kubernetes' })).toThrow(/invalid authPath "kubernetes": must be the mount path of a Vault auth method, starting with 'auth\/'/);
     expect(() => new VaultConnection(c, 'C', { address: 'https://v', audience: '*' })).toThrow(/invalid audience "\*"/);
   });
+
+  test('the agent image is pinned (a version or digest, never latest) and the in-cluster Service host is derived', () => {
+    const c = Testing.chart();
+    expect(new VaultConnection(c, 'A', { address: 'https://vault.vault.svc:8200' })).toMatchObject({ agentImage: 'hashicorp/vault:1.20.4', serviceHost: 'vault.vault.svc.cluster.local' });
+    expect(new VaultConnection(c, 'B', { address: 'https://vault.vault.svc.cluster.local' }).serviceHost).toBe('vault.vault.svc.cluster.local');
+    expect(new VaultConnection(c, 'C', { address: 'https://vault.example.com' }).serviceHost).toBeUndefined();
+    expect(new VaultConnection(c, 'D', { address: 'https://v', agentImage: 'registry.example.com/vault@sha256:' + 'a'.repeat(64) }).agentImage).toMatch(/@sha256:/);
+    for (const bad of ['hashicorp/vault', 'hashicorp/vault:latest', 'Hashicorp/vault:1.20.4', '']) {
+      expect(() => new VaultConnection(c, `Bad${bad.length}${bad.slice(-3)}`, { address: 'https://v', agentImage: bad }))
+        .toThrow(/invalid agentImage .*: must be an image reference with a version tag \(not latest\) or a sha256 digest/);
+    }
+  });
 });

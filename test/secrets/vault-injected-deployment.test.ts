@@ -36,6 +36,8 @@ describe('VaultInjectedDeployment', () => {
       'kubectl.kubernetes.io/default-container': 'app',
       'sidecar.istio.io/rewriteAppHTTPProbers': 'true',
       'sidecar.istio.io/nativeSidecar': 'true',
+      // pinned, so admission policies can allow exactly this image
+      'vault.hashicorp.com/agent-image': 'hashicorp/vault:1.20.4',
       'vault.hashicorp.com/agent-inject': 'true',
       'vault.hashicorp.com/role': 'production-orders',
       'vault.hashicorp.com/service': 'https://vault.vault.svc:8200',
