@@ -1,31 +1,40 @@
+// the intent graph and what every layer shares
 export * from './intent/mesh-workload';
 export * from './intent/intent-graph';
 export * from './intent/privileged-workload';
 export * from './intent/output-file';
+// segmentation, mesh
 export * from './segmentation/zero-trust-namespace';
 export * from './mesh/mesh-service';
-export * from './reference/reference-architecture';
+// identity
+export * from './identity/spire-deployment';
+export * from './identity/cluster-spiffe-id';
+export * from './identity/cloud-identity';
+export * from './identity/human-access';
+// policy
+export * from './policy/constraint-template';
+export * from './policy/constraint';
+export * from './policy/kyverno-policy';
+export * from './policy/zero-trust-policy-pack';
+// edge and egress
+export * from './edge/access-proxy';
+export * from './edge/cilium-workload-policy';
+// secrets
 export * from './secrets/vault-connection';
 export * from './secrets/vault-secret';
 export * from './secrets/vault-role';
 export * from './secrets/vault-injected-deployment';
 export * from './secrets/vault-csi-secrets';
 export * from './secrets/vault-external-secrets';
-export * from './runtime/falco-base-ruleset';
-export * from './runtime/falco-rule-set';
-export * from './runtime/zero-trust-falco-rules';
+// monitoring
 export * from './monitoring/prometheus-rules';
 export * from './monitoring/zero-trust-alerts';
 export * from './monitoring/metrics-pod-monitor';
 export * from './monitoring/mesh-metrics-scraping';
 export * from './monitoring/mesh-access-logging';
-export * from './edge/access-proxy';
-export * from './edge/cilium-workload-policy';
-export * from './policy/constraint-template';
-export * from './policy/constraint';
-export * from './policy/kyverno-policy';
-export * from './policy/zero-trust-policy-pack';
-export * from './identity/cluster-spiffe-id';
-export * from './identity/spire-deployment';
-export * from './identity/cloud-identity';
-export * from './identity/human-access';
+// runtime
+export * from './runtime/falco-base-ruleset';
+export * from './runtime/falco-rule-set';
+export * from './runtime/zero-trust-falco-rules';
+// the reference architecture
+export * from './reference/reference-architecture';

@@ -7,15 +7,15 @@ import { SpireDeployment } from '../identity/spire-deployment';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
-import { VaultConnection } from '../secrets/vault-connection';
-import { VaultInjectedDeployment } from '../secrets/vault-injected-deployment';
-import { VaultSecret } from '../secrets/vault-secret';
 import { MeshAccessLogging } from '../monitoring/mesh-access-logging';
 import { MeshMetricsScraping } from '../monitoring/mesh-metrics-scraping';
 import { MetricsPodMonitor, MonitoredComponent } from '../monitoring/metrics-pod-monitor';
 import { ZeroTrustAlerts } from '../monitoring/zero-trust-alerts';
-import { ZeroTrustFalcoRules } from '../runtime/zero-trust-falco-rules';
 import { PolicyEngine, PolicyMode, ZeroTrustPolicyPack } from '../policy/zero-trust-policy-pack';
+import { ZeroTrustFalcoRules } from '../runtime/zero-trust-falco-rules';
+import { VaultConnection } from '../secrets/vault-connection';
+import { VaultInjectedDeployment } from '../secrets/vault-injected-deployment';
+import { VaultSecret } from '../secrets/vault-secret';
 import { ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -105,13 +105,15 @@ export interface ReferenceArchitectureProps {
 
 /**
  * Defines the reference zero-trust architecture, one Chart per layer, applied in order:
- * `namespaces` → `network` → `mesh` → `secrets` → `monitoring` → `runtime` → `workloads`
- * (policies, alerts and detection rules exist before any pod starts).
+ * `namespaces` → `policy-templates` → `policy` → `identity` → `network` → `edge` → `mesh` →
+ * `secrets` → `monitoring` → `runtime` → `workloads` (admission policies, identities, network
+ * and mesh policies, alerts and detection rules exist before any pod starts).
  *
  * Topology (everything else is denied at L4 and L7):
  *
  * | caller | callee | allowed |
  * |---|---|---|
+ * | internet, verified JWT (edge/access-proxy) | web/frontend | GET `/`, `/assets/*`, `/products/*`; GET, POST `/account/*` with claims groups=customers, device_trust=managed |
  * | web/frontend | production/api-gateway | GET, POST `/api/*` on 8080 |
  * | production/api-gateway | production/order-service | GET, POST `/api/orders/*` on 8080 |
  * | production/inventory-service | production/order-service | GET, POST `/api/orders/*` on 8080 |
@@ -119,26 +121,27 @@ export interface ReferenceArchitectureProps {
  * | production/order-service | production/payment-service | POST `/api/v1/charge` on 8080 |
  * | production/order-service | data/database | TCP 5432 |
  * | production/payment-service | data/database | TCP 5432 |
- * | internet, verified JWT (edge/access-proxy) | web/frontend | GET `/`, `/assets/*`, `/products/*`; GET, POST `/account/*` with claims groups=customers, device_trust=managed |
  * | production/payment-service | api.stripe.com (outside) | TLS 443, the only external destination |
  *
- * The `edge` chart (access proxy, routes, request authentication, egress, Cilium policies) is
- * applied after `network` and before `mesh`.
- *
- * Secrets: order-service and payment-service are VaultInjectedDeployments that read dynamic
- * database credentials (`database/creds/<service>`) from Vault's database engine; their egress
- * NetworkPolicies to Vault are in the `secrets` chart (applied before the workloads) and their
- * Vault policies and roles are output files (`vault/policies/`, `vault/roles/`, `vault/apply.sh`,
- * written by `OutputFile.synthAll(app)`).
+ * Around it:
+ * - policy: the zero-trust admission pack (Gatekeeper by default, `policyEngine` for Kyverno),
+ *   enforcing, which the whole reference passes; SPIRE's agent and CSI driver and Falco are
+ *   exempted exactly, from the privileges they declare;
+ * - identity: SPIRE (server on sqlite, controller manager, agent, SPIFFE CSI driver), one
+ *   ClusterSPIFFEID registering every workload under the principal its callers are allowed as,
+ *   read-only (`sre`) and deployer (`production-deployers`) access to `production`;
+ * - edge: the Gateway API access proxy with request authentication, and the exits (ServiceEntry,
+ *   REGISTRY_ONLY Sidecars, Cilium `toFQDNs` with its DNS rule);
+ * - secrets: order-service and payment-service are VaultInjectedDeployments reading dynamic
+ *   database credentials (`database/creds/<service>`), with their egress to Vault;
+ * - monitoring and runtime: zero-trust alerts, PodMonitors, access logging, Falco rules.
  *
  * The layer charts are created in `scope` (normally the App) next to this construct, so
  * `App.synth()` with `yamlOutputType: YamlOutputType.FILE_PER_CHART` writes one numbered file
- * per layer: `0000-namespaces.k8s.yaml`, `0001-network.k8s.yaml`, `0002-mesh.k8s.yaml`,
- * `0003-secrets.k8s.yaml`, `0004-monitoring.k8s.yaml`, `0005-runtime.k8s.yaml`,
- * `0006-workloads.k8s.yaml`;
- * `OutputFile.synthAll()` writes `helm/falco-values.yaml` (the Falco chart values with the
- * rules) and `istio/mesh-config-access-log.yaml` (the access log provider for istiod's
- * meshConfig).
+ * per layer, `0000-namespaces.k8s.yaml` to `0010-workloads.k8s.yaml`; `OutputFile.synthAll()`
+ * writes the Vault policies and roles (`vault/`), the Falco chart values
+ * (`helm/falco-values.yaml`) and the access log provider for istiod's meshConfig
+ * (`istio/mesh-config-access-log.yaml`).
  */
 export class ReferenceArchitecture extends Construct {
   /** The intent graph every layer is derived from. */
@@ -218,7 +221,7 @@ export class ReferenceArchitecture extends Construct {
     super(scope, id);
 
     // the layer charts are siblings of this construct so that their files are named after the
-    // layer: 0000-namespaces.k8s.yaml, 0001-network.k8s.yaml, ...
+    // layer: 0000-namespaces.k8s.yaml, 0001-policy-templates.k8s.yaml, ...
     this.namespacesChart = new Chart(scope, 'namespaces');
     this.policyTemplatesChart = new Chart(scope, 'policy-templates');
     this.policyChart = new Chart(scope, 'policy');
