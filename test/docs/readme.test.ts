@@ -1,46 +1,14 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import * as vm from 'vm';
 import * as cdk8s from 'cdk8s';
-import * as ts from 'typescript';
 import * as lib from '../../src';
 import { Cluster } from '../support/reachability';
+import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { expectValidManifests } from '../support/schemas';
-
-/** The first ```ts block after `heading` in the README. */
-function snippet(heading: string): string {
-  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf(heading));
-  const match = section.match(/```ts\n([\s\S]*?)```/);
-  if (!match) throw new Error(`no ts block after ${heading} in README.md`);
-  return match[1];
-}
-
-/** Runs a README snippet against this checkout's sources, with `app.synth()` captured. */
-function run(code: string): cdk8s.App {
-  const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-  let captured: cdk8s.App | undefined;
-  const App = class extends cdk8s.App {
-    constructor(props?: cdk8s.AppProps) {
-      super({ ...props, outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'readme-')) });
-      captured = this;
-    }
-  };
-  const modules: Record<string, unknown> = { 'cdk8s': { ...cdk8s, App }, 'cdk8s-zero-trust': lib };
-  const exports = {};
-  const requireFromSnippet = (m: string) => {
-    if (!(m in modules)) throw new Error(`the README snippet imports ${m}; only ${Object.keys(modules).join(', ')} are provided`);
-    return modules[m];
-  };
-  vm.runInNewContext(js, { require: requireFromSnippet, exports, module: { exports } });
-  if (!captured) throw new Error('the snippet defines no App');
-  return captured;
-}
 
 describe('README', () => {
   test('the quickstart runs, synthesizes valid objects and does what the text says', () => {
-    const app = run(snippet('## Quickstart'));
+    const app = runReadmeApp(readmeSnippet('## Quickstart'));
     const manifests = app.charts.flatMap(c => cdk8s.Testing.synth(c));
     expectValidManifests(manifests);
     const cluster = new Cluster(manifests);
@@ -67,7 +35,7 @@ describe('README', () => {
 
 describe('README: runtime detection and monitoring', () => {
   test('the snippet runs and synthesizes valid objects, the Falco rules and the output files', () => {
-    const app = run(snippet('### Runtime detection and monitoring'));
+    const app = runReadmeApp(readmeSnippet('### Runtime detection and monitoring'));
     const manifests = app.charts.flatMap(c => cdk8s.Testing.synth(c));
     expectValidManifests(manifests);
     const kinds = [...new Set(manifests.map(m => m.kind))].sort();

@@ -1,34 +1,11 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import * as vm from 'vm';
 import * as cdk8s from 'cdk8s';
-import * as ts from 'typescript';
-import * as lib from '../../src';
 import { Cluster } from '../support/reachability';
+import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { expectValidManifests } from '../support/schemas';
 import { find } from '../support/synth';
 
-/** Runs the README's "Edge and egress" example against this checkout's sources. */
-function runSnippet(): cdk8s.App {
-  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const code = readme.slice(readme.indexOf('### Edge and egress')).match(/```ts\n([\s\S]*?)```/)![1];
-  const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-  let captured: cdk8s.App | undefined;
-  const App = class extends cdk8s.App {
-    constructor(props?: cdk8s.AppProps) {
-      super({ ...props, outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'readme-edge-')) });
-      captured = this;
-    }
-  };
-  const modules: Record<string, unknown> = { 'cdk8s': { ...cdk8s, App }, 'cdk8s-zero-trust': lib };
-  const exports = {};
-  vm.runInNewContext(js, { require: (m: string) => modules[m], exports, module: { exports } });
-  return captured!;
-}
-
 test('README: the edge and egress example runs and does what the text says', () => {
-  const app = runSnippet();
+  const app = runReadmeApp(readmeSnippet('### Edge and egress'));
   const manifests = app.charts.flatMap(c => cdk8s.Testing.synth(c));
   expectValidManifests(manifests);
   const c = new Cluster(manifests);

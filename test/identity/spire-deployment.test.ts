@@ -1,14 +1,11 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import * as vm from 'vm';
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import * as ts from 'typescript';
 import * as yaml from 'yaml';
 import {
   ClusterSpiffeId, IntentGraph, KubeletVerification, MeshMode, MeshService, Privilege, SpireDataStore, SpireDeployment, ZeroTrustNamespace,
 } from '../../src';
 import { OutputFile } from '../../src/intent/output-file';
+import { readmeSnippet, runReadmeFragment } from '../support/readme';
 import { find, ofKind, synthValid } from '../support/synth';
 
 function setup(trustDomain = 'example.com'): { app: App; chart: Chart; prod: ZeroTrustNamespace; orders: MeshService; payments: MeshService } {
@@ -464,12 +461,8 @@ describe('SpireDeployment', () => {
   });
 
   test('the README example runs as written', () => {
-    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('### Identity: SPIFFE/SPIRE'));
-    const code = section.match(/```ts\n([\s\S]*?)```/)![1];
     const { chart, orders } = setup();
-    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-    vm.runInNewContext(js, { identityChart: chart, orders, Duration, SpireDeployment });
+    runReadmeFragment(readmeSnippet('### Identity: SPIFFE/SPIRE'), { identityChart: chart, orders, Duration, SpireDeployment });
     const manifests = synthValid(chart);
     expect(find(manifests, 'Deployment', 'orders').spec.template.metadata.annotations['inject.istio.io/templates']).toBe('sidecar,spire');
     expect(ofKind(manifests, 'ClusterSPIFFEID')).toHaveLength(1);

@@ -1,15 +1,12 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import * as vm from 'vm';
 import { Chart, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import * as ts from 'typescript';
-import * as lib from '../../src';
 import {
   HostNamespace, IntentGraph, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicy, ZeroTrustPolicyPack, ZeroTrustPolicyPackProps,
 } from '../../src';
+import * as lib from '../../src';
 import { gatekeeperReview, injectIstioSidecar, kyvernoReview, Review } from '../support/policy-engine';
+import { readmeSnippet, runReadmeFragment } from '../support/readme';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -412,12 +409,9 @@ describe('ZeroTrustPolicyPack', () => {
   });
 
   test('the README example runs and does what it says', () => {
-    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    const code = readme.slice(readme.indexOf('### Policy layer')).match(/```ts\n([\s\S]*?)```/)![1];
-    const js = ts.transpileModule(`${code}\nresult.pack = pack;`, { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
     const chart = Testing.chart();
     const result: { pack?: ZeroTrustPolicyPack } = {};
-    vm.runInNewContext(js, { ...lib, policyChart: chart, result });
+    runReadmeFragment(`${readmeSnippet('### Policy layer')}\nresult.pack = pack;`, { ...lib, policyChart: chart, result });
     const objs = synthValid(chart);
     expect(result.pack!.engine).toBe(PolicyEngine.GATEKEEPER);
     expect(find(objs, 'K8sPSPPrivilegedContainer', 'zero-trust-privileged-containers').spec.enforcementAction).toBe('deny');

@@ -1,20 +1,14 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import * as vm from 'vm';
 import * as cdk8s from 'cdk8s';
-import * as ts from 'typescript';
 import * as lib from '../../src';
+import { readmeSnippet, runReadmeFragment } from '../support/readme';
 import { find, synthValid } from '../support/synth';
 
 describe('README: Secrets from Vault', () => {
   test('the example runs, and synthesizes what the section says', () => {
-    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    const code = readme.slice(readme.indexOf('### Secrets from Vault')).match(/```ts\n([\s\S]*?)```/)![1];
-    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
     const chart = cdk8s.Testing.chart();
     const app = chart.node.root as cdk8s.App;
     const prod = new lib.ZeroTrustNamespace(chart, 'prod', { name: 'production' });
-    vm.runInNewContext(js, { ...lib, app, chart, prod });
+    runReadmeFragment(readmeSnippet('### Secrets from Vault'), { ...lib, app, chart, prod });
     const manifests = synthValid(chart);
     const annotations = find(manifests, 'Deployment', 'order-service', 'production').spec.template.metadata.annotations;
     expect(annotations['vault.hashicorp.com/agent-inject-secret-db']).toBe('database/creds/order-service');
