@@ -1,4 +1,3 @@
-import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { CHECKS, CheckDefinition, ZERO_TRUST_LIB, celValidations, celVariablesOf } from './_checks';
@@ -6,6 +5,7 @@ import { Constraint, EnforcementAction } from './constraint';
 import { ConstraintTemplate, RegoVersion } from './constraint-template';
 import { FailureAction, KyvernoPolicy } from './kyverno-policy';
 import * as gkconfig from '../imports/gatekeeper-config';
+import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { Privilege } from '../intent/privileged-workload';
@@ -268,27 +268,6 @@ export interface ZeroTrustPolicyPackProps {
 }
 
 const POD_KIND = { apiGroups: [''], kinds: ['Pod'] };
-/** The pod spec of each workload kind. */
-const POD_SPEC: Record<string, (o: any) => any> = {
-  Pod: o => o.spec,
-  Deployment: o => o.spec?.template?.spec,
-  StatefulSet: o => o.spec?.template?.spec,
-  DaemonSet: o => o.spec?.template?.spec,
-  ReplicaSet: o => o.spec?.template?.spec,
-  Job: o => o.spec?.template?.spec,
-  CronJob: o => o.spec?.jobTemplate?.spec?.template?.spec,
-};
-/** The pod metadata of each workload kind. */
-const POD_METADATA: Record<string, (o: any) => any> = {
-  Pod: o => o.metadata,
-  Deployment: o => o.spec?.template?.metadata,
-  StatefulSet: o => o.spec?.template?.metadata,
-  DaemonSet: o => o.spec?.template?.metadata,
-  ReplicaSet: o => o.spec?.template?.metadata,
-  Job: o => o.spec?.template?.metadata,
-  CronJob: o => o.spec?.jobTemplate?.spec?.template?.metadata,
-};
-
 /** The images the Vault agent injector adds to a pod whose template pins them. */
 function injectedImagesOf(annotations: { [key: string]: string }): string[] {
   const vaultAgent = annotations['vault.hashicorp.com/agent-inject'] === 'true' ? annotations['vault.hashicorp.com/agent-image'] : undefined;
@@ -497,13 +476,10 @@ export class ZeroTrustPolicyPack extends Construct {
   /** `<repository>:` / `<repository>@` of every container image of the app's workloads. */
   private appImageRepositories(): string[] {
     const prefixes: string[] = [];
-    for (const c of this.node.root.node.findAll()) {
-      if (!ApiObject.isApiObject(c) || !POD_SPEC[c.kind]) continue;
-      const json = c.toJson();
-      const spec = POD_SPEC[c.kind](json);
+    for (const { metadata, spec } of podTemplatesOf(this.node.root)) {
       // images a mutating webhook injects as the pod template pins them (the Vault agent)
-      const injected = injectedImagesOf(POD_METADATA[c.kind](json)?.annotations ?? {});
-      for (const image of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].map((x: any) => x.image ?? '').concat(injected)) {
+      const injected = injectedImagesOf(metadata.annotations ?? {});
+      for (const image of [...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((x: any) => x.image ?? '').concat(injected)) {
         const digest = image.indexOf('@');
         const tag = image.lastIndexOf(':') > image.lastIndexOf('/') ? image.lastIndexOf(':') : -1;
         const end = digest >= 0 ? digest : tag;

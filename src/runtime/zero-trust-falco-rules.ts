@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { FalcoPriority, FalcoRuleSet, FalcoRuleSetProps } from './falco-rule-set';
+import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkPort, invalid } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 import { IMeshWorkload, MeshMode } from '../intent/mesh-workload';
@@ -42,7 +43,6 @@ const SHELL = 'Zero trust: shell in container';
 const NETWORK_TOOL = 'Zero trust: network tool in container';
 const PACKAGE_MANAGER = 'Zero trust: package manager in container';
 const TAGS = ['zero_trust', 'maturity_stable', 'container'];
-const POD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'];
 const TOKEN_DIRS = ['/var/run/secrets/kubernetes.io/serviceaccount/', '/run/secrets/kubernetes.io/serviceaccount/', '/var/run/secrets/tokens/', '/run/secrets/tokens/'];
 const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -244,18 +244,13 @@ interface PodInfo { namespace: string; containers: string[]; annotations: { [k: 
 /** The pod templates the app deploys (read from the synthesized objects). */
 function podsOf(root: IConstruct): PodInfo[] {
   const pods: PodInfo[] = [];
-  for (const c of root.node.findAll()) {
-    if (!(c instanceof ApiObject) || !POD_KINDS.includes(c.kind)) continue;
-    const json = c.toJson();
-    const template = c.kind === 'Pod' ? json : c.kind === 'CronJob' ? json.spec?.jobTemplate?.spec?.template : json.spec?.template;
-    const spec = template?.spec;
-    if (!spec) continue;
+  for (const { object, metadata, spec } of podTemplatesOf(root)) {
     const containers: any[] = [...spec.containers ?? [], ...spec.initContainers ?? []];
     const projectedToken = (spec.volumes ?? []).some((v: any) => (v.projected?.sources ?? []).some((s: any) => s.serviceAccountToken));
     pods.push({
-      namespace: json.metadata?.namespace ?? 'default',
+      namespace: object.metadata?.namespace ?? 'default',
       containers: containers.map(x => x.name),
-      annotations: { ...template.metadata?.annotations },
+      annotations: { ...metadata.annotations },
       mountsToken: spec.automountServiceAccountToken === true || projectedToken,
     });
   }
