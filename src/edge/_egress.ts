@@ -3,12 +3,12 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checkExternalHost, NON_PUBLIC_IPV4, NON_PUBLIC_IPV6 } from './_hosts';
 import * as istio from '../imports/istio-networking';
+import { MANAGED_BY } from '../intent/_labels';
 import { checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
 import { IMeshWorkload, IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
 import { tcpPorts } from '../network/_network-policies';
 
-const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' };
 
 /** Workloads whose external egress Cilium enforces (toFQDNs): no ipBlock NetworkPolicy for them. */
 const CILIUM_EGRESS = new WeakMap<IntentGraph, Set<IMeshWorkload>>();

@@ -5,6 +5,7 @@ import { isInClusterHost, parseUrl } from './_hosts';
 import { istioPathToRegex } from './_paths';
 import * as gw from '../imports/gateway-api';
 import * as istio from '../imports/istio-security';
+import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { CallIntent, IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, MeshMode, WorkloadPort } from '../intent/mesh-workload';
@@ -125,7 +126,6 @@ export interface AccessProxyProps {
   readonly gatewayClassName?: string;
 }
 
-const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' };
 const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3})$/i;
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;

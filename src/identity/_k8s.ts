@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 
 /** Labels every object of the identity layer carries. @internal */
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' };
+export { MANAGED_BY } from '../intent/_labels';
 
 /** The label every namespace carries with its own name. @internal */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';

@@ -5,6 +5,7 @@ import { Constraint, EnforcementAction } from './constraint';
 import { ConstraintTemplate, RegoVersion } from './constraint-template';
 import { FailureAction, KyvernoPolicy } from './kyverno-policy';
 import * as gkconfig from '../imports/gatekeeper-config';
+import { MANAGED_BY } from '../intent/_labels';
 import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
@@ -283,7 +284,6 @@ const NOT_POD_POLICIES: string[] = [ZeroTrustPolicy.STRICT_MTLS];
 /** The pack of each engine in each app (its templates and policies are cluster-wide names). */
 const PACKS = new WeakMap<object, Map<PolicyEngine, ZeroTrustPolicyPack>>();
 const GENERATED_POLICY_NAME = 'zero-trust-allow-nothing';
-const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' };
 
 /** Which policies each declared privilege needs an exemption from. */
 const PRIVILEGE_POLICIES: Record<Privilege, ZeroTrustPolicy[]> = {

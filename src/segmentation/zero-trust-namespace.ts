@@ -2,6 +2,7 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import * as istio from '../imports/istio-security';
+import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
@@ -129,7 +130,6 @@ export interface ZeroTrustNamespaceProps {
 }
 
 const ZERO_TRUST_NAMESPACE = Symbol.for('cdk8s-zero-trust.ZeroTrustNamespace');
-const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' };
 const PSS_VERSION = /^(latest|v1\.\d+)$/;
 
 /**
