@@ -79,7 +79,7 @@ function expectError(errors: string[], ...fragments: string[]): void {
   if (!hit) throw new Error(`no error containing ${JSON.stringify(fragments)} in:\n${errors.join('\n') || '(no errors)'}`);
 }
 
-describe('core Kubernetes objects (k8s v1.27.0 and v1.35.0)', () => {
+describe('core Kubernetes objects (k8s v1.32.0 and v1.35.0)', () => {
   test('valid Deployment, NetworkPolicy and Namespace pass', () => {
     expect(validateManifests([deployment(), networkPolicy, namespace])).toEqual([]);
     expectValidManifests([deployment(), networkPolicy, namespace]);
@@ -88,7 +88,7 @@ describe('core Kubernetes objects (k8s v1.27.0 and v1.35.0)', () => {
   test('an unknown field in the pod spec fails, naming the field, the object and both versions', () => {
     const errors = validateManifest(deployment({ hostNetwrok: true }));
     expect(errors).toHaveLength(1);
-    expectError(errors, 'Deployment/shop/web', 'k8s v1.27.0', 'k8s v1.35.0', '/spec/template/spec', 'unknown field "hostNetwrok"');
+    expectError(errors, 'Deployment/shop/web', 'k8s v1.32.0', 'k8s v1.35.0', '/spec/template/spec', 'unknown field "hostNetwrok"');
   });
 
   test('a missing required field fails', () => {
@@ -127,7 +127,7 @@ describe('core Kubernetes objects (k8s v1.27.0 and v1.35.0)', () => {
   test('a kind that exists in only one targeted Kubernetes version fails', () => {
     // resource.k8s.io/v1 DeviceClass is in 1.35 only.
     const errors = validateManifest({ apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: 'gpu' }, spec: {} });
-    expectError(errors, 'no schema for resource.k8s.io/v1 DeviceClass in k8s v1.27.0', 'only in k8s v1.35.0');
+    expectError(errors, 'no schema for resource.k8s.io/v1 DeviceClass in k8s v1.32.0', 'only in k8s v1.35.0');
   });
 });
 
@@ -151,7 +151,7 @@ describe('custom resources (pinned CRDs)', () => {
   test('custom resource metadata is validated against core ObjectMeta', () => {
     const ap = authorizationPolicy({});
     ap.metadata.annotation = { a: 'b' };
-    expectError(validateManifest(ap), 'k8s v1.27.0 ObjectMeta', '/metadata', 'unknown field "annotation"');
+    expectError(validateManifest(ap), 'k8s v1.32.0 ObjectMeta', '/metadata', 'unknown field "annotation"');
   });
 
   test('ClusterSPIFFEID: jwtTtl passes, jwtTTL fails, spiffeIDTemplate is required', () => {
@@ -390,7 +390,7 @@ describe('harness guarantees', () => {
 
   test('knownKinds lists core and CRD kinds', () => {
     const kinds = knownKinds();
-    expect(kinds).toContain('apps/v1 Deployment [k8s v1.27.0, v1.35.0]');
+    expect(kinds).toContain('apps/v1 Deployment [k8s v1.32.0, v1.35.0]');
     expect(kinds).toContain('security.istio.io/v1 AuthorizationPolicy [crd istio/istio-crds.yaml]');
     expect(kinds).toContain('external-secrets.io/v1beta1 ExternalSecret [crd external-secrets/external-secrets.io_externalsecrets.yaml, not served]');
   });
@@ -417,7 +417,7 @@ describe('harness guarantees', () => {
 
     test('a shared dir without the k8s schemas names the missing file', () => {
       process.env.ZERO_TRUST_SHARED_DIR = path.resolve(resolveSharedDir(), 'crds');
-      expect(() => validateManifest(namespace)).toThrow(/missing Kubernetes v1\.27\.0 schema: .*crds\/k8s-schemas\/v1\.27\.0\/_definitions\.json/);
+      expect(() => validateManifest(namespace)).toThrow(/missing Kubernetes v1\.32\.0 schema: .*crds\/k8s-schemas\/v1\.32\.0\/_definitions\.json/);
     });
   });
 });

@@ -3,7 +3,7 @@
  *
  * Every object is validated, strictly (unknown fields are errors, like `kubeconform -strict`):
  * - core API objects (`v1`, `apps/v1`, `networking.k8s.io/v1`, ...) against BOTH the Kubernetes
- *   v1.27.0 and v1.35.0 schemas (`shared/k8s-schemas/<version>/_definitions.json`);
+ *   v1.32.0 and v1.35.0 schemas (`shared/k8s-schemas/<version>/_definitions.json`);
  * - custom resources against the served version of their pinned CRD (`shared/crds/**.yaml`),
  *   plus their `metadata` against the core `ObjectMeta` of both Kubernetes versions.
  * An object whose kind has no schema is an error, never skipped. On top of the schemas the harness
@@ -40,7 +40,7 @@ import { parseAllDocuments } from 'yaml';
 import { celIssues } from './cel';
 
 /** The Kubernetes versions every core object must validate against. */
-export const K8S_VERSIONS: readonly string[] = ['v1.27.0', 'v1.35.0'];
+export const K8S_VERSIONS: readonly string[] = ['v1.32.0', 'v1.35.0'];
 
 const SHARED_ENV = 'ZERO_TRUST_SHARED_DIR';
 const CACHE_ENV = 'ZERO_TRUST_SCHEMA_CACHE_DIR';
@@ -837,7 +837,7 @@ export function expectValidManifests(objs: any[]): void {
   }
 }
 
-/** Every kind the harness has a schema for, e.g. `apps/v1 Deployment [k8s v1.27.0, v1.35.0]`. */
+/** Every kind the harness has a schema for, e.g. `apps/v1 Deployment [k8s v1.32.0, v1.35.0]`. */
 export function knownKinds(): string[] {
   return registry().knownKinds();
 }

@@ -3,7 +3,7 @@ import { expectValidManifests } from './schemas';
 
 /**
  * Synthesizes a chart like `Testing.synth` and validates every object against the Kubernetes
- * 1.27 and 1.35 schemas and the pinned CRD schemas (unknown fields rejected).
+ * 1.32 and 1.35 schemas and the pinned CRD schemas (unknown fields rejected).
  */
 export function synthValid(chart: Chart): any[] {
   const manifests = Testing.synth(chart);

@@ -1,5 +1,5 @@
 /**
- * Validates synthesized YAML files (default: every *.yaml in dist/) against the Kubernetes 1.27
+ * Validates synthesized YAML files (default: every *.yaml in dist/) against the Kubernetes 1.32
  * and 1.35 schemas and the pinned CRD schemas, CEL rules included. Exits 1 on any error.
  *
  *   npx projen validate [dir-or-file ...]
@@ -33,4 +33,4 @@ if (errors.length > 0 || objects === 0) {
   console.error(errors.join('\n') || 'no objects found');
   process.exit(1);
 }
-console.log(`${objects} objects in ${files.length} files valid against Kubernetes v1.27.0 and v1.35.0 and the pinned CRDs`);
+console.log(`${objects} objects in ${files.length} files valid against Kubernetes v1.32.0 and v1.35.0 and the pinned CRDs`);
