@@ -9,7 +9,13 @@ export * from './mesh/mesh-service';
 // identity
 export * from './identity/spire-deployment';
 export * from './identity/cluster-spiffe-id';
+export * from './identity/cloud-provider';
 export * from './identity/cloud-identity';
+export * from './identity/cloud-grant';
+export * from './identity/cloud-permission-policy';
+export * from './identity/irsa-trust-policy';
+export * from './identity/pod-identity-trust-policy';
+export * from './identity/pod-identity-association';
 export * from './identity/human-access';
 // policy
 export * from './policy/constraint-template';

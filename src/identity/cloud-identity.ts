@@ -1,20 +1,35 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { EKS_CLUSTER_ARN, ROLE_ARN } from './_cloud-names';
+import { ensurePodIdentityAgentEgress, POD_IDENTITY_AGENT_CIDRS } from './_pod-identity-network';
+import { CloudGrant } from './cloud-grant';
+import { CloudPermissionPolicy } from './cloud-permission-policy';
+import { CloudProvider } from './cloud-provider';
+import { IrsaTrustPolicy } from './irsa-trust-policy';
+import { PodIdentityAssociation } from './pod-identity-association';
+import { PodIdentityTrustPolicy } from './pod-identity-trust-policy';
 import { invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
-import { OutputFile } from '../intent/output-file';
 
 /**
- * The cloud whose IAM a workload identity federates with.
+ * Options of EKS Pod Identity.
  */
-export enum CloudProvider {
-  /** AWS IAM Roles for Service Accounts (EKS). */
-  AWS = 'aws',
-  /** GKE Workload Identity Federation. */
-  GCP = 'gcp',
-  /** Microsoft Entra Workload ID (AKS). */
-  AZURE = 'azure',
+export interface EksPodIdentityOptions {
+  /** The IAM role the ServiceAccount's pods receive: `arn:aws:iam::<account>:role/<path/><name>`, in the cluster's account. */
+  readonly roleArn: string;
+  /**
+   * The ARN of the EKS cluster the workload runs in: `arn:aws:eks:<region>:<account>:cluster/<name>`.
+   * It scopes the role's trust policy and names the cluster of the association.
+   */
+  readonly clusterArn: string;
+  /**
+   * Least-privilege permissions of the role (`CloudGrant.awsS3Read()`, `awsKmsDecrypt()`,
+   * `awsSecretRead()`), written to `aws/iam/<namespace>-<serviceAccount>.permissions-policy.json`.
+   *
+   * @default - none (add them later with `grant()`)
+   */
+  readonly grants?: CloudGrant[];
 }
 
 /**
@@ -35,6 +50,12 @@ export interface AwsIrsaOptions {
    * @default 'sts.amazonaws.com'
    */
   readonly audience?: string;
+  /**
+   * Least-privilege permissions of the role.
+   *
+   * @default - none (add them later with `grant()`)
+   */
+  readonly grants?: CloudGrant[];
 }
 
 /**
@@ -43,6 +64,13 @@ export interface AwsIrsaOptions {
 export interface GkeWorkloadIdentityOptions {
   /** The Google service account to impersonate: `<name>@<project>.iam.gserviceaccount.com`. */
   readonly serviceAccountEmail: string;
+  /**
+   * Least-privilege permissions of the Google service account (`CloudGrant.gcpStorageRead()`,
+   * `gcpKmsDecrypt()`, `gcpSecretRead()`), written to `gcp/iam/<namespace>-<serviceAccount>.bindings.json`.
+   *
+   * @default - none (add them later with `grant()`)
+   */
+  readonly grants?: CloudGrant[];
 }
 
 /**
@@ -57,35 +85,70 @@ export interface AzureWorkloadIdentityOptions {
    * @default - the tenant the workload identity webhook is configured with
    */
   readonly tenantId?: string;
+  /**
+   * Least-privilege permissions of the identity (`CloudGrant.azureBlobRead()`,
+   * `azureKeyVaultSecretRead()`, `azureKeyVaultKeyUse()`), written to
+   * `azure/rbac/<namespace>-<serviceAccount>.role-assignments.json`.
+   *
+   * @default - none (add them later with `grant()`)
+   */
+  readonly grants?: CloudGrant[];
 }
 
-const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role\/(?:[\u0021-\u007e]+\/)?[\w+=,.@-]{1,64}$/;
 const OIDC_ISSUER = /^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/;
 const GSA_EMAIL = /^[a-z]([-a-z0-9]{4,28}[a-z0-9])@[a-z][-a-z0-9]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const ROLE_ARN_FORMAT = 'must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<optional path/><name of 1-64 characters [A-Za-z0-9+=,.@_-]>';
+
+interface Binding {
+  readonly workload: IMeshWorkload & Construct;
+  readonly partition: string;
+  readonly principal?: string;
+  policy?: CloudPermissionPolicy;
+}
 
 /**
  * A cloud workload identity for a MeshService's ServiceAccount: the pods get short-lived cloud
- * credentials for exactly that ServiceAccount, never a static key.
+ * credentials for exactly that ServiceAccount, never a static key, and exactly the permissions
+ * granted with `CloudGrant`s.
  *
- * None of them needs the ServiceAccount token automounted: the EKS pod identity webhook and the
- * Azure workload identity webhook add their own projected token volume (audience
- * `sts.amazonaws.com` / `api://AzureADTokenExchange`), and GKE's metadata server exchanges the
- * identity on the node. MeshService keeps `automountServiceAccountToken: false`.
+ * None of them needs the ServiceAccount token automounted: EKS Pod Identity, the EKS pod
+ * identity webhook (IRSA) and the Azure workload identity webhook add their own projected token
+ * volume, and GKE's metadata server exchanges the identity on the node. MeshService keeps
+ * `automountServiceAccountToken: false`. One CloudWorkloadIdentity belongs to one workload.
  */
 export class CloudWorkloadIdentity {
   /**
+   * EKS Pod Identity (what AWS recommends over IRSA): writes the association of the
+   * ServiceAccount with the role (`aws/eks/<namespace>-<serviceAccount>.pod-identity-association.json`,
+   * input of `aws eks create-pod-identity-association --cli-input-json`), the role's trust policy
+   * for `pods.eks.amazonaws.com` pinned with session tags to exactly this cluster, namespace and
+   * ServiceAccount (`aws/iam/<namespace>-<serviceAccount>.trust-policy.json`) and, with grants,
+   * its permissions policy. The ServiceAccount needs no annotation.
+   *
+   * The pods fetch credentials from the node's EKS Pod Identity agent at `169.254.170.23:80`
+   * (`[fd00:ec2::23]:80` on IPv6): the workload gets an egress NetworkPolicy to exactly those
+   * addresses and port, and Istio's sidecar leaves them alone
+   * (`traffic.sidecar.istio.io/excludeOutboundIPRanges`), so the agent stays reachable under
+   * default-deny egress and a REGISTRY_ONLY sidecar.
+   */
+  public static eksPodIdentity(options: EksPodIdentityOptions): CloudWorkloadIdentity {
+    return new CloudWorkloadIdentity(CloudProvider.AWS, 'eksPodIdentity', options);
+  }
+
+  /**
    * AWS IRSA: annotates the ServiceAccount with `eks.amazonaws.com/role-arn` and writes the IAM
    * trust policy that lets exactly this ServiceAccount assume the role
-   * (`aws/iam/<namespace>-<serviceAccount>.trust-policy.json`).
+   * (`aws/iam/<namespace>-<serviceAccount>.trust-policy.json`) and, with grants, its
+   * permissions policy.
    */
   public static awsIrsa(options: AwsIrsaOptions): CloudWorkloadIdentity {
-    return new CloudWorkloadIdentity(CloudProvider.AWS, options);
+    return new CloudWorkloadIdentity(CloudProvider.AWS, 'awsIrsa', options);
   }
 
   /** GKE Workload Identity: annotates the ServiceAccount with `iam.gke.io/gcp-service-account`. */
   public static gkeWorkloadIdentity(options: GkeWorkloadIdentityOptions): CloudWorkloadIdentity {
-    return new CloudWorkloadIdentity(CloudProvider.GCP, options);
+    return new CloudWorkloadIdentity(CloudProvider.GCP, 'gkeWorkloadIdentity', options);
   }
 
   /**
@@ -94,16 +157,45 @@ export class CloudWorkloadIdentity {
    * webhook requires before it injects the token.
    */
   public static azureWorkloadIdentity(options: AzureWorkloadIdentityOptions): CloudWorkloadIdentity {
-    return new CloudWorkloadIdentity(CloudProvider.AZURE, options);
+    return new CloudWorkloadIdentity(CloudProvider.AZURE, 'azureWorkloadIdentity', options);
   }
 
   /** The cloud. */
   public readonly provider: CloudProvider;
+  private readonly kind: string;
   private readonly options: any;
+  private readonly grants: CloudGrant[] = [];
+  private binding?: Binding;
 
-  private constructor(provider: CloudProvider, options: any) {
+  private constructor(provider: CloudProvider, kind: string, options: any) {
     this.provider = provider;
+    this.kind = kind;
     this.options = options ?? {};
+    if (this.options.grants !== undefined && !Array.isArray(this.options.grants)) {
+      throw new Error(`invalid cloudIdentity.grants ${JSON.stringify(this.options.grants)}: must be a list of CloudGrant`);
+    }
+    this.grants.push(...this.options.grants ?? []);
+  }
+
+  /**
+   * Grants the identity one least-privilege permission (idempotent: the same resource twice is
+   * one grant). The permission is checked against the cloud's grammar and rendered into the
+   * identity's permission document.
+   *
+   * @param grant the permission, from a `CloudGrant` factory of the identity's cloud
+   * @returns the grant
+   *
+   * @example
+   * identity.grant(CloudGrant.awsS3Read({ bucket: 'acme-reports', prefix: 'daily/' }));
+   */
+  public grant(grant: CloudGrant): CloudGrant {
+    if (!this.grants.includes(grant)) {
+      this.grants.push(grant);
+      if (this.binding) {
+        this.addGrant(this.binding, grant, this.grants.length - 1);
+      }
+    }
+    return grant;
   }
 
   /**
@@ -111,15 +203,52 @@ export class CloudWorkloadIdentity {
    * @internal
    */
   public _bind(workload: IMeshWorkload & Construct, serviceAccount: kplus.ServiceAccount, deployment: kplus.Deployment): void {
+    if (this.binding) {
+      invalid(workload, 'cloudIdentity', this.kind, `already belongs to ${this.binding.workload.node.path}`,
+        'create one CloudWorkloadIdentity per workload: each workload has its own role or cloud identity');
+    }
+    const namespace = workload.zeroTrustNamespace.namespaceName;
+    const base = `${namespace}-${workload.serviceAccountName}`;
+    const graph = IntentGraph.of(workload);
+    const place = (id: string) => graph._placement(Layer.IDENTITY, workload, `${namespace}-${workload.workloadName}`, id);
     const o = this.options;
-    switch (this.provider) {
-      case CloudProvider.AWS: {
-        const match = typeof o.roleArn === 'string' ? ROLE_ARN.exec(o.roleArn) : null;
-        if (!match) {
-          invalid(workload, 'cloudIdentity.roleArn', o.roleArn,
-            'must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<optional path/><name of 1-64 characters [A-Za-z0-9+=,.@_-]>',
-            'for example \'arn:aws:iam::123456789012:role/order-service\'');
+    let partition = '';
+    let principal: string | undefined;
+    switch (this.kind) {
+      case 'eksPodIdentity': {
+        const role = checkRoleArn(workload, o.roleArn);
+        const cluster = EKS_CLUSTER_ARN.exec(typeof o.clusterArn === 'string' ? o.clusterArn : '');
+        if (!cluster) {
+          invalid(workload, 'cloudIdentity.clusterArn', o.clusterArn,
+            'must be an EKS cluster ARN: arn:aws:eks:<region>:<12-digit account>:cluster/<name of 1-100 characters [A-Za-z0-9_-]>',
+            'for example \'arn:aws:eks:eu-west-1:123456789012:cluster/prod\' (aws eks describe-cluster --query cluster.arn)');
         }
+        if (cluster[1] !== role[1] || cluster[3] !== role[2]) {
+          invalid(workload, 'cloudIdentity.roleArn', o.roleArn, `must be in the cluster's partition and account (${cluster[1]}, ${cluster[3]})`,
+            'create the role in the cluster\'s account (cross-account access goes through a target role the association\'s role assumes)');
+        }
+        partition = role[1];
+        let at = place('PodIdentityAssociation');
+        new PodIdentityAssociation(at.scope, at.id, {
+          path: `aws/eks/${base}.pod-identity-association.json`,
+          clusterName: cluster[4],
+          namespace,
+          serviceAccount: workload.serviceAccountName,
+          roleArn: o.roleArn,
+        });
+        at = place('PodIdentityTrustPolicy');
+        new PodIdentityTrustPolicy(at.scope, at.id, {
+          path: `aws/iam/${base}.trust-policy.json`,
+          clusterArn: o.clusterArn,
+          namespace,
+          serviceAccount: workload.serviceAccountName,
+        });
+        deployment.podMetadata.addAnnotation('traffic.sidecar.istio.io/excludeOutboundIPRanges', POD_IDENTITY_AGENT_CIDRS.join(','));
+        ensurePodIdentityAgentEgress(graph, workload);
+        break;
+      }
+      case 'awsIrsa': {
+        const role = checkRoleArn(workload, o.roleArn);
         if (typeof o.oidcIssuer !== 'string' || !OIDC_ISSUER.test(o.oidcIssuer)) {
           invalid(workload, 'cloudIdentity.oidcIssuer', o.oidcIssuer,
             'must be the cluster\'s OIDC issuer host and path without \'https://\' or a trailing \'/\'',
@@ -129,94 +258,76 @@ export class CloudWorkloadIdentity {
         if (typeof audience !== 'string' || audience.length === 0 || /[\s*?]/.test(audience)) {
           invalid(workload, 'cloudIdentity.audience', audience, 'must be a non-empty audience without spaces or wildcards');
         }
+        partition = role[1];
         serviceAccount.metadata.addAnnotation('eks.amazonaws.com/role-arn', o.roleArn);
         if (audience !== 'sts.amazonaws.com') {
           serviceAccount.metadata.addAnnotation('eks.amazonaws.com/audience', audience);
         }
-        const namespace = workload.zeroTrustNamespace.namespaceName;
-        const graph = IntentGraph.of(workload);
-        const at = graph._placement(Layer.IDENTITY, workload, `${namespace}-${workload.workloadName}`, 'IrsaTrustPolicy');
+        const at = place('IrsaTrustPolicy');
         new IrsaTrustPolicy(at.scope, at.id, {
-          path: `aws/iam/${namespace}-${workload.serviceAccountName}.trust-policy.json`,
-          partition: `aws${match[1] ?? ''}`,
-          accountId: match[2],
+          path: `aws/iam/${base}.trust-policy.json`,
+          partition,
+          accountId: role[2],
           oidcIssuer: o.oidcIssuer,
           audience,
           subject: `system:serviceaccount:${namespace}:${workload.serviceAccountName}`,
         });
         break;
       }
-      case CloudProvider.GCP:
+      case 'gkeWorkloadIdentity':
         if (typeof o.serviceAccountEmail !== 'string' || !GSA_EMAIL.test(o.serviceAccountEmail)) {
           invalid(workload, 'cloudIdentity.serviceAccountEmail', o.serviceAccountEmail,
             'must be a Google service account email: <name>@<project>.iam.gserviceaccount.com',
             'for example \'orders@acme-prod.iam.gserviceaccount.com\'');
         }
+        principal = `serviceAccount:${o.serviceAccountEmail}`;
         serviceAccount.metadata.addAnnotation('iam.gke.io/gcp-service-account', o.serviceAccountEmail);
         break;
-      case CloudProvider.AZURE:
+      case 'azureWorkloadIdentity':
         if (typeof o.clientId !== 'string' || !GUID.test(o.clientId)) {
           invalid(workload, 'cloudIdentity.clientId', o.clientId, 'must be a GUID (the managed identity\'s client id)');
         }
         if (o.tenantId !== undefined && (typeof o.tenantId !== 'string' || !GUID.test(o.tenantId))) {
           invalid(workload, 'cloudIdentity.tenantId', o.tenantId, 'must be a GUID (the Entra tenant id)');
         }
+        principal = o.clientId;
         serviceAccount.metadata.addAnnotation('azure.workload.identity/client-id', o.clientId);
         if (o.tenantId) serviceAccount.metadata.addAnnotation('azure.workload.identity/tenant-id', o.tenantId);
         deployment.podMetadata.addLabel('azure.workload.identity/use', 'true');
         break;
       default:
-        invalid(workload, 'cloudIdentity', this.provider, 'must be created with CloudWorkloadIdentity.awsIrsa(), gkeWorkloadIdentity() or azureWorkloadIdentity()');
+        invalid(workload, 'cloudIdentity', this.kind,
+          'must be created with CloudWorkloadIdentity.eksPodIdentity(), awsIrsa(), gkeWorkloadIdentity() or azureWorkloadIdentity()');
     }
+    this.binding = { workload, partition, principal };
+    this.grants.forEach((grant, i) => this.addGrant(this.binding!, grant, i));
+  }
+
+  private addGrant(binding: Binding, grant: CloudGrant, index: number): void {
+    const { workload } = binding;
+    if (!(grant instanceof CloudGrant)) {
+      invalid(workload, `cloudIdentity.grants[${index}]`, grant, 'must be created with a CloudGrant factory, for example CloudGrant.awsS3Read()');
+    }
+    const resolved = grant._resolve(workload, `cloudIdentity.grants[${index}]`, this.provider, binding.partition);
+    if (!binding.policy) {
+      const namespace = workload.zeroTrustNamespace.namespaceName;
+      const base = `${namespace}-${workload.serviceAccountName}`;
+      const path = {
+        [CloudProvider.AWS]: `aws/iam/${base}.permissions-policy.json`,
+        [CloudProvider.GCP]: `gcp/iam/${base}.bindings.json`,
+        [CloudProvider.AZURE]: `azure/rbac/${base}.role-assignments.json`,
+      }[this.provider];
+      const at = IntentGraph.of(workload)._placement(Layer.IDENTITY, workload, `${namespace}-${workload.workloadName}`, 'CloudPermissionPolicy');
+      binding.policy = new CloudPermissionPolicy(at.scope, at.id, { path, provider: this.provider, principal: binding.principal });
+    }
+    binding.policy._add(resolved);
   }
 }
 
-/**
- * Properties of an IRSA trust policy document.
- */
-export interface IrsaTrustPolicyProps {
-  /** The file path below the output directory. */
-  readonly path: string;
-  /** The AWS partition (`aws`, `aws-cn`, `aws-us-gov`). */
-  readonly partition: string;
-  /** The AWS account id of the role (and of the cluster's OIDC provider). */
-  readonly accountId: string;
-  /** The OIDC issuer without `https://`. */
-  readonly oidcIssuer: string;
-  /** The token audience. */
-  readonly audience: string;
-  /** The one subject allowed: `system:serviceaccount:<namespace>:<serviceAccount>`. */
-  readonly subject: string;
-}
-
-/**
- * The IAM role trust policy for IRSA: the cluster's OIDC provider may assume the role only for
- * exactly one ServiceAccount (`StringEquals` on `<issuer>:sub` and `<issuer>:aud`, never a
- * wildcard or `StringLike`).
- */
-export class IrsaTrustPolicy extends OutputFile {
-  /** The policy document. */
-  public readonly document: any;
-
-  public constructor(scope: Construct, id: string, props: IrsaTrustPolicyProps) {
-    super(scope, id, { path: props.path });
-    this.document = {
-      Version: '2012-10-17',
-      Statement: [{
-        Effect: 'Allow',
-        Principal: { Federated: `arn:${props.partition}:iam::${props.accountId}:oidc-provider/${props.oidcIssuer}` },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: {
-          StringEquals: {
-            [`${props.oidcIssuer}:sub`]: props.subject,
-            [`${props.oidcIssuer}:aud`]: props.audience,
-          },
-        },
-      }],
-    };
+function checkRoleArn(workload: Construct, roleArn: unknown): RegExpExecArray {
+  const match = typeof roleArn === 'string' ? ROLE_ARN.exec(roleArn) : null;
+  if (!match) {
+    invalid(workload, 'cloudIdentity.roleArn', roleArn, ROLE_ARN_FORMAT, 'for example \'arn:aws:iam::123456789012:role/order-service\'');
   }
-
-  public renderContents(): string {
-    return `${JSON.stringify(this.document, undefined, 2)}\n`;
-  }
+  return match;
 }
