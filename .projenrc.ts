@@ -94,9 +94,10 @@ project.addTask('bench', {
   exec: `${tsNode} bench/bench.ts`,
 });
 
-project.gitignore.exclude('/dist-pkg/');
+// files for systems outside the Kubernetes API (Vault, Helm values), beside dist/ (Synthesis.synth)
+project.gitignore.exclude('/dist-pkg/', '/dist-files/');
 // jsii-pacmak appends its outdir to .npmignore unless this exact line is there
-project.npmignore?.exclude('/examples/', '/bench/', '/imports/', '/.ci/', 'dist-pkg', 'cdk8s.yaml');
+project.npmignore?.exclude('/examples/', '/bench/', '/imports/', '/.ci/', 'dist-pkg', '/dist-files/', 'cdk8s.yaml');
 
 // unrs-resolver@1.13.0 (via eslint-import-resolver-typescript) declares 17 optional platform
 // bindings that were never published at 1.13.0; npm records them as missing and `npm ci` then

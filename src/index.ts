@@ -3,6 +3,7 @@ export * from './intent/mesh-workload';
 export * from './intent/intent-graph';
 export * from './intent/privileged-workload';
 export * from './intent/output-file';
+export * from './intent/synthesis';
 // segmentation, mesh
 export * from './segmentation/zero-trust-namespace';
 export * from './mesh/mesh-service';

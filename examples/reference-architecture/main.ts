@@ -1,10 +1,10 @@
 // Synthesizes the reference zero-trust architecture: one numbered YAML file per layer chart in
-// dist/ (or $CDK8S_OUTDIR when run by `cdk8s synth`), plus the files for systems outside the
-// Kubernetes API (for example Vault policies) in sub-folders. Run with `npm run synth`.
-import { App, YamlOutputType } from 'cdk8s';
-import { OutputFile, ReferenceArchitecture } from '../../src';
+// dist/ (or $CDK8S_OUTDIR when run by `cdk8s synth`; one file under `cdk8s synth --stdout`), and
+// the files for systems outside the Kubernetes API (Vault policies, Helm values) in dist-files/.
+// Run with `npm run synth`.
+import { App } from 'cdk8s';
+import { ReferenceArchitecture, Synthesis } from '../../src';
 
-const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
+const app = new App();
 new ReferenceArchitecture(app, 'zero-trust');
-app.synth();
-OutputFile.synthAll(app);
+Synthesis.synth(app);

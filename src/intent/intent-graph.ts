@@ -362,6 +362,11 @@ export class IntentGraph extends Construct {
     return GRAPHS.get(root) ?? new IntentGraph(root as Construct, 'IntentGraph');
   }
 
+  /** The intent graph of `scope`'s app, if one was defined (unlike `of()`, never creates one). */
+  public static tryOf(scope: IConstruct): IntentGraph | undefined {
+    return GRAPHS.get(scope.node.root);
+  }
+
   /** The mesh trust domain. */
   public readonly trustDomain: string;
 
@@ -625,6 +630,13 @@ export class IntentGraph extends Construct {
     this.sortedCalls = undefined;
     this.callListeners.forEach(listener => listener(call));
     return call;
+  }
+
+  /**
+   * The scope that receives the objects of `layer` (`IntentGraphProps.layers`), if any.
+   */
+  public layerScope(layer: Layer): Construct | undefined {
+    return this.layers[layer];
   }
 
   /**

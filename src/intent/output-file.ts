@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { defaultFilesDir, isInside } from './_cdk8s-cli';
 import { invalid } from './_validation';
 
 /**
@@ -9,9 +10,8 @@ import { invalid } from './_validation';
  */
 export interface OutputFileProps {
   /**
-   * The file's path relative to the app's output directory, in a sub-folder (for example
-   * `vault/production/order-service.policy.hcl`). Sub-folders keep `kubectl apply -f dist/`
-   * (which does not recurse) to the Kubernetes manifests.
+   * The file's path relative to the output files folder, in a sub-folder (for example
+   * `vault/production/order-service.policy.hcl`).
    */
   readonly path: string;
 }
@@ -20,11 +20,12 @@ const OUTPUT_FILE = Symbol.for('cdk8s-zero-trust.OutputFile');
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
 /**
- * A file the app writes next to its Kubernetes manifests: configuration for systems outside
+ * A file the app writes beside its Kubernetes manifests: configuration for systems outside
  * the cluster's API (Vault policies and roles, Helm values), derived from the same constructs.
  *
- * Subclasses render the contents at synthesis time. `OutputFile.synthAll(app)` writes every
- * output file of an app after `app.synth()`.
+ * Subclasses render the contents at synthesis time. `Synthesis.synth(app)` (or
+ * `OutputFile.synthAll(app)` after `app.synth()`) writes every output file of an app into a
+ * folder of its own, `dist-files/` beside `dist/` by default, never among the manifests.
  *
  * @example
  * app.synth();
@@ -56,13 +57,24 @@ export abstract class OutputFile extends Construct {
   /**
    * Writes every output file of `app` below `outdir`, creating folders as needed.
    *
+   * The folder is never the manifests folder (`app.outdir`) nor inside it: `cdk8s synth
+   * --stdout` prints every `*.yaml` below that folder, so a Helm values file there would end up
+   * inside the last Kubernetes object, and `kubectl apply -R -f dist/` would apply it.
+   *
    * @param app the app
-   * @param outdir the output directory
-   * @default outdir - the app's `outdir`
+   * @param outdir the folder for the files
+   * @default outdir - `<app.outdir>-files` beside the manifests folder (`dist-files` for
+   * `dist`); under `cdk8s synth --stdout`, whose manifests folder is temporary, `dist-files` in
+   * the current folder
    * @returns the paths written, relative to `outdir`, sorted
    */
   public static synthAll(app: App, outdir?: string): string[] {
-    const root = outdir ?? app.outdir;
+    const root = outdir ?? defaultFilesDir(app.outdir);
+    if (isInside(root, app.outdir)) {
+      throw new Error(`invalid output files folder ${JSON.stringify(root)}: it is inside the app's manifests folder ${JSON.stringify(app.outdir)}, `
+        + 'where `cdk8s synth --stdout` would print every *.yaml file as Kubernetes objects; give a folder beside it, for example '
+        + `${JSON.stringify(defaultFilesDir(app.outdir))} (the default)`);
+    }
     return OutputFile.of(app).map(file => {
       const target = path.join(root, file.relativePath);
       fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -28,11 +28,19 @@ describe('OutputFile', () => {
     expect(OutputFile.of(chart).map(f => f.relativePath)).toEqual(['helm/a-values.yaml']);
   });
 
-  test('defaults to the app outdir', () => {
+  test('defaults to a folder beside the manifests folder, never inside it', () => {
     const app = Testing.app();
-    new Text(app, 'f', 'x/y.txt', () => 'y');
-    OutputFile.synthAll(app);
-    expect(fs.readFileSync(path.join(app.outdir, 'x/y.txt'), 'utf8')).toBe('y');
+    new Text(app, 'f', 'x/y.yaml', () => 'y: 1\n');
+    expect(OutputFile.synthAll(app)).toEqual(['x/y.yaml']);
+    expect(fs.readFileSync(path.join(`${app.outdir}-files`, 'x/y.yaml'), 'utf8')).toBe('y: 1\n');
+    expect(fs.existsSync(path.join(app.outdir, 'x'))).toBe(false);
+  });
+
+  test('refuses a folder inside the manifests folder (cdk8s synth --stdout would print its YAML files)', () => {
+    const app = Testing.app();
+    new Text(app, 'f', 'helm/values.yaml', () => 'a: 1\n');
+    expect(() => OutputFile.synthAll(app, app.outdir)).toThrow(/inside the app's manifests folder .*cdk8s synth --stdout/);
+    expect(() => OutputFile.synthAll(app, path.join(app.outdir, 'files'))).toThrow(/inside the app's manifests folder/);
   });
 
   test.each(['file.yaml', '', '/abs/file', 'a/../b', 'a//b', './a/b', 'a/.hidden', 'a b/c'])('rejects path %j', bad => {

@@ -17,7 +17,7 @@ describe('MeshAccessLogging', () => {
     expect(telemetry.spec).toEqual({ accessLogging: [{ providers: [{ name: 'zero-trust-json-access-log' }], match: { mode: 'SERVER' } }] });
 
     expect(OutputFile.synthAll(app)).toEqual(['istio/mesh-config-access-log.yaml']);
-    const values = yaml.parse(fs.readFileSync(path.join(app.outdir, 'istio/mesh-config-access-log.yaml'), 'utf8'));
+    const values = yaml.parse(fs.readFileSync(path.join(`${app.outdir}-files`, 'istio/mesh-config-access-log.yaml'), 'utf8'));
     const [provider] = values.meshConfig.extensionProviders;
     expect(provider.name).toBe(logging.providerName);
     expect(provider.envoyFileAccessLog.path).toBe('/dev/stdout');

@@ -264,7 +264,7 @@ describe('ReferenceArchitecture', () => {
       .toEqual(expect.arrayContaining(['istio-proxy', 'vault-agent', 'vault-agent-init']));
     expect(ref.graph.privilegedWorkloads.map(w => w.key)).toContain('falco/DaemonSet/falco');
     expect(OutputFile.synthAll(app)).toEqual(expect.arrayContaining(['helm/falco-values.yaml', 'istio/mesh-config-access-log.yaml']));
-    const values = yaml.parse(fs.readFileSync(`${app.outdir}/helm/falco-values.yaml`, 'utf8'));
+    const values = yaml.parse(fs.readFileSync(`${app.outdir}-files/helm/falco-values.yaml`, 'utf8'));
     expect(values.customRules['zero-trust-rules.yaml']).toBe(text);
   });
 

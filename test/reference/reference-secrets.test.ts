@@ -109,7 +109,7 @@ describe('ReferenceArchitecture: secrets layer', () => {
     OutputFile.synthAll(app);
     const list = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
       .flatMap(e => (e.isDirectory() ? list(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-    const files = Object.fromEntries(list(app.outdir).map(f => [f, fs.readFileSync(f, 'utf8')]));
+    const files = Object.fromEntries([...list(app.outdir), ...list(`${app.outdir}-files`)].map(f => [f, fs.readFileSync(f, 'utf8')]));
     // one YAML file per chart plus every output file (Vault, Helm values, ...): nothing unscanned
     expect(Object.keys(files)).toHaveLength(app.charts.length + OutputFile.of(app).length);
     expect(Object.keys(files).filter(f => f.includes('/vault/'))).toHaveLength(5);

@@ -69,7 +69,7 @@ describe('FalcoRuleSet', () => {
       },
     ]);
     expect(files).toEqual(['helm/falco-values.yaml']);
-    const values = yaml.parse(fs.readFileSync(path.join(app.outdir, 'helm/falco-values.yaml'), 'utf8'));
+    const values = yaml.parse(fs.readFileSync(path.join(`${app.outdir}-files`, 'helm/falco-values.yaml'), 'utf8'));
     expect(values).toEqual({ driver: { kind: 'auto' }, customRules: { 'zero-trust-rules.yaml': text }, metrics: { enabled: true, rulesCountersEnabled: true } });
   });
 
@@ -88,7 +88,7 @@ describe('FalcoRuleSet', () => {
     expect(Object.keys(data)).toEqual(['b-rules.yaml', 'zero-trust-rules.yaml']);
     expect(b.configMap).toBe(a.configMap);
     expect(OutputFile.synthAll(app)).toEqual(['helm/falco-canary-values.yaml', 'helm/falco-values.yaml']);
-    const values = yaml.parse(fs.readFileSync(path.join(app.outdir, 'helm/falco-values.yaml'), 'utf8'));
+    const values = yaml.parse(fs.readFileSync(path.join(`${app.outdir}-files`, 'helm/falco-values.yaml'), 'utf8'));
     expect(values.customRules).toEqual(data);
     expect(values.driver).toEqual({ kind: 'modern_ebpf', modernEbpf: { leastPrivileged: true } });
     expect(IntentGraph.of(chart).privilegedWorkloads.map(w => w.key)).toEqual(['falco-canary/DaemonSet/falco', 'falco/DaemonSet/falco']);
