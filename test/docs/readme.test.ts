@@ -43,6 +43,6 @@ describe('README: runtime detection and monitoring', () => {
     const rules = manifests.find(m => m.kind === 'ConfigMap' && m.metadata.name === 'falco-rules').data['zero-trust-rules.yaml'];
     expect(rules).toContain('zt_allowed_ports_production_order_service');
     expect(lib.OutputFile.of(app).map(f => f.relativePath)).toEqual(['helm/falco-values.yaml', 'istio/mesh-config-access-log.yaml']);
-    expect(fs.existsSync(path.join(app.outdir, 'helm', 'falco-values.yaml'))).toBe(true);
+    expect(fs.existsSync(path.join(`${app.outdir}-files`, 'helm', 'falco-values.yaml'))).toBe(true);
   });
 });
