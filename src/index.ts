@@ -4,10 +4,13 @@ export * from './intent/intent-graph';
 export * from './intent/privileged-workload';
 export * from './intent/output-file';
 export * from './intent/synthesis';
+// who enforces each call (L4, L7)
+export * from './enforcement/enforcement-points';
 // segmentation, mesh
 export * from './segmentation/zero-trust-namespace';
 export * from './mesh/mesh-service';
 // identity
+export * from './identity/spire-options';
 export * from './identity/spire-deployment';
 export * from './identity/cluster-spiffe-id';
 export * from './identity/cloud-provider';

@@ -3,10 +3,11 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checkExternalHost, NON_PUBLIC_IPV4, NON_PUBLIC_IPV6 } from './_hosts';
 import * as istio from '../imports/istio-networking';
+import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { MANAGED_BY } from '../intent/_labels';
 import { checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
-import { IMeshWorkload, IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
+import { IMeshWorkload, IZeroTrustNamespace } from '../intent/mesh-workload';
 import { tcpPorts } from '../network/_network-policies';
 
 
@@ -24,7 +25,7 @@ const CILIUM_EGRESS = new WeakMap<IntentGraph, Set<IMeshWorkload>>();
 export function addExternalEgress(graph: IntentGraph, workload: IMeshWorkload, host: string, port: number | undefined): EgressIntent {
   checkExternalHost(workload, graph, 'host', host);
   const p = checkPort(workload, 'port', port ?? 443);
-  if (workload.zeroTrustNamespace.meshMode === MeshMode.AMBIENT) {
+  if (!EnforcementPoints.of(workload).forWorkload(workload).sidecar) {
     invalid(workload, 'host', host, `namespace ${workload.zeroTrustNamespace.namespaceName} is in ambient mode, where Sidecar resources do not apply, so the mesh could not restrict this egress`,
       'use MeshMode.SIDECAR for workloads that call out of the cluster');
   }

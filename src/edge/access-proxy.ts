@@ -5,10 +5,12 @@ import { isInClusterHost, parseUrl } from './_hosts';
 import { istioPathToRegex } from './_paths';
 import * as gw from '../imports/gateway-api';
 import * as istio from '../imports/istio-security';
+import { EnforcementPoints } from '../enforcement/enforcement-points';
+import { endUserTokens } from './_end-user-tokens';
 import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { CallIntent, IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
-import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, MeshMode, WorkloadPort } from '../intent/mesh-workload';
+import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
 import { claimConditions, ensureAuthorizationPolicy, headerConditions } from '../mesh/_authorization';
 import { ensureEgressPolicy, ensureIngressPolicy, NAMESPACE_NAME_LABEL } from '../network/_network-policies';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
@@ -165,6 +167,17 @@ const MAX_RULE_MATCHES = 64;
  * frontend.allowFrom(proxy, { methods: ['GET'], paths: ['/', '/static/*'], requireClaims: { groups: ['customers'] } });
  */
 export class AccessProxy extends Construct implements IMeshWorkload {
+  /**
+   * The JWT issuers whose verified end-user tokens `workload` forwards to the workloads it
+   * calls: an AccessProxy's issuer, none for any other workload.
+   *
+   * @param workload a workload of the intent graph
+   * @returns the issuers, sorted
+   */
+  public static endUserTokenIssuersOf(workload: IMeshWorkload): string[] {
+    return endUserTokens(IntentGraph.of(workload)).issuersOf(workload);
+  }
+
   /** The Gateway name. */
   public readonly workloadName: string;
   /** The zero-trust namespace. */
@@ -206,7 +219,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
       invalid(this, 'props', props, 'must be an object with namespace, hostnames, tlsSecretName and jwt');
     }
     this.zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
-    if (this.zeroTrustNamespace.meshMode !== MeshMode.SIDECAR) {
+    if (!EnforcementPoints.of(this).forNamespace(this.zeroTrustNamespace).sidecar) {
       invalid(this, 'namespace', this.zeroTrustNamespace.namespaceName, 'the access proxy must run in a sidecar-mode namespace (Istio injects the gateway like a sidecar)',
         'put the proxy in a ZeroTrustNamespace with MeshMode.SIDECAR');
     }
@@ -262,7 +275,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     };
 
     this.graph._addWorkload(this);
-    this.graph._registerRequestAuthenticator(this, [this.issuer]);
+    endUserTokens(this.graph).registerVerifier(this, [this.issuer]);
     this.graph._onCall(call => this.onCall(call));
 
     const namespace = this.zeroTrustNamespace.namespaceName;
@@ -329,7 +342,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
   /** The routes (calls) this proxy forwards, from the intent graph. */
   public get routes(): CallIntent[] {
     // not the proxy's own calls (JWKS fetches), which carry no end-user token
-    return this.graph.callsFrom(this).filter(c => this.graph._carriesEndUserToken(c));
+    return this.graph.callsFrom(this).filter(c => endUserTokens(this.graph).carriesToken(c));
   }
 
   /** Request principals of verified tokens: `<issuer>/*`. */
@@ -385,7 +398,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     this.fetchingJwks = true;
     try {
       const call = this.graph._addCall(fetcher, jwks.service, { ports: [jwks.port], methods: ['GET'], paths: [jwks.path] });
-      this.graph._withoutEndUserToken(call);
+      endUserTokens(this.graph).markWithoutToken(call);
     } finally {
       this.fetchingJwks = false;
     }

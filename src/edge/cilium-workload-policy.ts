@@ -4,9 +4,11 @@ import { markCiliumEgress } from './_egress';
 import { istioPathToRegex } from './_paths';
 import * as cilium from '../imports/cilium';
 import * as istio from '../imports/istio-security';
+import { EnforcementPoints } from '../enforcement/enforcement-points';
+import { endUserTokens } from './_end-user-tokens';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
-import { IMeshWorkload, MeshMode } from '../intent/mesh-workload';
+import { IMeshWorkload } from '../intent/mesh-workload';
 import { ClusterDnsOptions } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -130,7 +132,8 @@ export class CiliumWorkloadPolicy extends Construct {
     }
     POLICIES.set(workload, this);
     const cil = this.httpEnforcement === HttpEnforcement.CILIUM;
-    if (cil && workload.zeroTrustNamespace.meshMode === MeshMode.AMBIENT) {
+    const points = EnforcementPoints.of(this);
+    if (cil && points.forWorkload(workload).hbone) {
       invalid(this, 'httpEnforcement', this.httpEnforcement,
         `${workloadKey(workload)} is in an ambient namespace, where ztunnel always tunnels traffic in mTLS (HBONE) and Cilium's L7 proxy cannot see HTTP`,
         'keep HttpEnforcement.ISTIO (with a waypoint for L7), or use a sidecar-mode namespace');
@@ -143,7 +146,7 @@ export class CiliumWorkloadPolicy extends Construct {
     const labels = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': workload.workloadName };
 
     if (cil) {
-      graph._enforceHttpWithCilium(workload);
+      points._enforceL7WithCilium(workload);
       const paAt = graph._placement(Layer.MESH, this, `${namespace}-${workload.workloadName}`, 'PeerAuthentication');
       // Cilium's L7 proxy needs the requests in plaintext (Cilium Istio integration guide)
       this.peerAuthentication = new istio.PeerAuthentication(paAt.scope, paAt.id, {
@@ -227,7 +230,7 @@ export class CiliumWorkloadPolicy extends Construct {
     }
     if (this.httpEnforcement === HttpEnforcement.CILIUM) {
       for (const call of graph.callsTo(this.workload)) {
-        if (call.requestIssuers.length > 0 || Object.keys(call.requiredClaims).length > 0) {
+        if (endUserTokens(graph).issuersOfCall(call).length > 0 || Object.keys(call.requiredClaims).length > 0) {
           errors.push(`invalid httpEnforcement "cilium": ${workloadKey(call.caller)} calls ${key} with an end-user token, which only Istio verifies `
             + '(RequestAuthentication and the gateway\'s mTLS identity); keep HttpEnforcement.ISTIO for workloads behind an AccessProxy');
         }

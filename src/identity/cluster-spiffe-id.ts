@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { clusterScoped, MANAGED_BY } from './_k8s';
 import { matchesSelector } from './_selectors';
 import { checkDuration, goDuration } from './_spire-config';
-import type { SpireDeployment } from './spire-deployment';
+import { ISpireDeployment } from './spire-options';
 import * as spire from '../imports/spire';
 import { checkDns1123Label, checkTrustDomain, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
@@ -65,7 +65,7 @@ export interface ClusterSpiffeIdProps {
    * `className` is set to the controller manager's class name, so it cannot be silently
    * ignored (spire-controller-manager skips objects of other classes).
    */
-  readonly spire: SpireDeployment;
+  readonly spire: ISpireDeployment;
 
   /**
    * The object name (a DNS-1123 label).
@@ -171,7 +171,7 @@ export class ClusterSpiffeId extends Construct {
   /** The object name. */
   public readonly name: string;
   /** The SPIRE deployment that reconciles it. */
-  public readonly spire: SpireDeployment;
+  public readonly spire: ISpireDeployment;
   /** The SPIFFE ID template. */
   public readonly spiffeIdTemplate: string;
   /** Whether this is a fallback registration. */
@@ -211,7 +211,7 @@ export class ClusterSpiffeId extends Construct {
       }
     }
 
-    this.spire._addRegistration(this);
+    addRegistration(this.spire, this);
     const graph = IntentGraph.of(this);
     const at = graph._placement(Layer.IDENTITY, this, `spiffeid-${this.name}`, 'Resource');
     this.resource = clusterScoped(new spire.ClusterSpiffeid(at.scope, at.id, {
@@ -285,4 +285,21 @@ function checkSelector(scope: Construct, prop: string, s?: LabelSelector): void 
       invalid(scope, `${prop}.matchExpressions.values`, e.values ?? null, `must be non-empty for In and NotIn and absent for Exists and DoesNotExist (key ${e.key})`);
     }
   }
+}
+
+const REGISTRATIONS = new WeakMap<ISpireDeployment, ClusterSpiffeId[]>();
+
+/** Every ClusterSPIFFEID reconciled by `spire`, in definition order. @internal */
+export function clusterSpiffeIdsOf(spire: ISpireDeployment): ClusterSpiffeId[] {
+  return [...REGISTRATIONS.get(spire) ?? []];
+}
+
+function addRegistration(spire: ISpireDeployment, registration: ClusterSpiffeId): void {
+  const registrations = REGISTRATIONS.get(spire) ?? [];
+  const clash = registrations.find(r => r.name === registration.name);
+  if (clash) {
+    invalid(registration, 'name', registration.name, `${clash.node.path} already defines a ClusterSPIFFEID with this name`, 'give each registration its own name');
+  }
+  registrations.push(registration);
+  REGISTRATIONS.set(spire, registrations);
 }

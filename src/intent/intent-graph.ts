@@ -1,110 +1,14 @@
 import { Construct, IConstruct } from 'constructs';
-import { checkPort, checkTrustDomain, invalid, sortedUnique } from './_validation';
-import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, MeshMode } from './mesh-workload';
+import { checkCallOptions, claimsMatch, compare, pathMatches } from './_call-checks';
+import { checkPort, checkTrustDomain, invalid } from './_validation';
+import { CallIntent, CallOptions, EgressIntent, PlatformEndpoint, principalOf, RequestQuery, workloadKey } from './call-intent';
+import { Layer, LayerScopes } from './layer';
+import { IMeshWorkload, IZeroTrustNamespace } from './mesh-workload';
 import { PrivilegedWorkload, PrivilegedWorkloadOptions } from './privileged-workload';
 
-/**
- * The enforcement layers the intent graph renders into. Each layer's objects can be placed in
- * a scope of their own (for example one Chart per layer) with `IntentGraphProps.layers`.
- */
-export enum Layer {
-  /** Namespaces and their Pod Security labels. */
-  NAMESPACES = 'namespaces',
-  /** Kubernetes NetworkPolicies (L3/L4). */
-  NETWORK = 'network',
-  /** Istio PeerAuthentication and AuthorizationPolicies (identity and L7). */
-  MESH = 'mesh',
-  /** ServiceAccounts, Deployments and Services. */
-  WORKLOADS = 'workloads',
-  /** Workload identity: SPIRE, SPIFFE registrations, cloud identity, human access RBAC. */
-  IDENTITY = 'identity',
-  /** Admission policy templates (Gatekeeper ConstraintTemplates), applied before their constraints. */
-  POLICY_TEMPLATES = 'policyTemplates',
-  /** Admission policies (Gatekeeper constraints, Kyverno policies). */
-  POLICY = 'policy',
-  /** The edge and the exits: ingress gateway, request authentication, egress, Cilium policies. */
-  EDGE = 'edge',
-  /** Secrets delivery: Vault injection, Secrets Store CSI, External Secrets. */
-  SECRETS = 'secrets',
-  /** Monitoring: Prometheus rules and monitors, access logging. */
-  MONITORING = 'monitoring',
-  /** Runtime detection: Falco rules. */
-  RUNTIME = 'runtime',
-}
-
-/**
- * Scopes that receive the objects of each layer.
- *
- * Any layer left out is rendered inside the construct that defines it.
- */
-export interface LayerScopes {
-  /**
-   * Scope for Namespace objects.
-   *
-   * @default - inside each ZeroTrustNamespace
-   */
-  readonly namespaces?: Construct;
-  /**
-   * Scope for NetworkPolicy objects.
-   *
-   * @default - inside each ZeroTrustNamespace and MeshService
-   */
-  readonly network?: Construct;
-  /**
-   * Scope for Istio PeerAuthentication and AuthorizationPolicy objects.
-   *
-   * @default - inside each ZeroTrustNamespace and MeshService
-   */
-  readonly mesh?: Construct;
-  /**
-   * Scope for ServiceAccounts, Deployments and Services.
-   *
-   * @default - inside each MeshService
-   */
-  readonly workloads?: Construct;
-  /**
-   * Scope for identity objects (SPIRE, ClusterSPIFFEIDs, RBAC for people).
-   *
-   * @default - inside the construct that defines them
-   */
-  readonly identity?: Construct;
-  /**
-   * Scope for admission policy templates (applied before the policies that use them).
-   *
-   * @default - inside the construct that defines them
-   */
-  readonly policyTemplates?: Construct;
-  /**
-   * Scope for admission policies.
-   *
-   * @default - inside the construct that defines them
-   */
-  readonly policy?: Construct;
-  /**
-   * Scope for edge and egress objects.
-   *
-   * @default - inside the construct that defines them
-   */
-  readonly edge?: Construct;
-  /**
-   * Scope for secrets delivery objects.
-   *
-   * @default - inside the construct that defines them
-   */
-  readonly secrets?: Construct;
-  /**
-   * Scope for monitoring objects.
-   *
-   * @default - inside the construct that defines them
-   */
-  readonly monitoring?: Construct;
-  /**
-   * Scope for runtime detection objects.
-   *
-   * @default - inside the construct that defines them
-   */
-  readonly runtime?: Construct;
-}
+// the graph's vocabulary, defined in files of their own and exported from here as before
+export { CallIntent, CallOptions, EgressIntent, PlatformEndpoint, RequestQuery, workloadKey } from './call-intent';
+export { Layer, LayerScopes } from './layer';
 
 /**
  * Properties of the intent graph.
@@ -128,212 +32,7 @@ export interface IntentGraphProps {
   readonly layers?: LayerScopes;
 }
 
-/**
- * Restrictions of an allowed call.
- */
-export interface CallOptions {
-  /**
-   * Container ports of the callee the caller may reach.
-   *
-   * @default - every port of the callee
-   */
-  readonly ports?: number[];
-
-  /**
-   * HTTP methods the caller may use (upper case, for example `GET`). Only for HTTP, HTTP/2
-   * and gRPC ports.
-   *
-   * @default - any method
-   */
-  readonly methods?: string[];
-
-  /**
-   * Request paths the caller may use, in Istio syntax: exact (`/api/v1/charge`), prefix
-   * (`/api/orders/*`), suffix (`*.json`) or a path template (`/api/{*}/items`, `/static/{**}`).
-   * Only for HTTP, HTTP/2 and gRPC ports.
-   *
-   * @default - any path
-   */
-  readonly paths?: string[];
-
-  /**
-   * JWT claims the end user's token must carry, `claim name -> accepted values` (any one value
-   * per claim; every claim listed). For a list claim such as `groups`, one element must match.
-   * Only valid when the caller verifies end-user tokens (an `AccessProxy` with its
-   * RequestAuthentication): the caller's gateway and the callee both check the claims, as
-   * `when` conditions on `request.auth.claims[<name>]`.
-   *
-   * @example { groups: ['shop-users'], device_trust: ['managed'] }
-   * @default - no claim is required (a verified token is still required when the caller is an AccessProxy)
-   */
-  readonly requireClaims?: { [claim: string]: string[] };
-
-  /**
-   * HTTP request headers the caller must send, `lower-case name -> exact value` (every header
-   * listed). Rendered as `when: request.headers[<name>]` in Istio, `headerMatches` in Cilium
-   * HTTP rules and header matches of the access proxy's routes. Only for HTTP, HTTP/2 and gRPC
-   * ports. Headers are set by the caller: use them to pin an API version or a tenant, never as
-   * proof of identity.
-   *
-   * @example { 'x-api-version': 'v1' }
-   * @default - no header is required
-   */
-  readonly requireHeaders?: { [name: string]: string };
-}
-
-/**
- * A request to check against the intent graph with `IntentGraph.allows()`.
- */
-export interface RequestQuery {
-  /**
-   * The callee's container port.
-   *
-   * @default - any one port of the callee is enough
-   */
-  readonly port?: number;
-  /**
-   * The HTTP method.
-   *
-   * @default - the method is not checked (an L4 connection)
-   */
-  readonly method?: string;
-  /**
-   * The request path.
-   *
-   * @default - the path is not checked (an L4 connection)
-   */
-  readonly path?: string;
-
-  /**
-   * The claims of the end user's verified token (`claim -> values`).
-   *
-   * @default - no token: calls that require claims are not allowed
-   */
-  readonly claims?: { [claim: string]: string[] };
-
-  /**
-   * The request headers (`lower-case name -> value`).
-   *
-   * @default - no headers: calls that require headers are not allowed
-   */
-  readonly headers?: { [name: string]: string };
-}
-
-/**
- * One allowed call of the intent graph: `caller` may call `callee` on `ports`, restricted to
- * `methods` and `paths` when they are not empty.
- */
-export class CallIntent {
-  /** @internal */
-  public static _create(graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload,
-    ports: number[], methods: string[], paths: string[], claims: { [claim: string]: string[] } = {},
-    headers: { [name: string]: string } = {}): CallIntent {
-    return new CallIntent(graph, caller, callee, ports, methods, paths, claims, headers);
-  }
-
-  /** The calling workload. */
-  public readonly caller: IMeshWorkload;
-  /** The called workload. */
-  public readonly callee: IMeshWorkload;
-  /** The callee's container ports the caller may reach (sorted, never empty). */
-  public readonly ports: number[];
-  /** The HTTP methods allowed (sorted); empty means any method. */
-  public readonly methods: string[];
-  /** The request paths allowed (sorted); empty means any path. */
-  public readonly paths: string[];
-  /** JWT claims the end user's token must carry (claim -> accepted values, sorted); empty means none. */
-  public readonly requiredClaims: { [claim: string]: string[] };
-  /** HTTP headers the request must carry (lower-case name -> exact value); empty means none. */
-  public readonly requiredHeaders: { [name: string]: string };
-
-  private readonly graph: IntentGraph;
-
-  private constructor(graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload, ports: number[], methods: string[], paths: string[],
-    claims: { [claim: string]: string[] }, headers: { [name: string]: string }) {
-    this.graph = graph;
-    this.requiredClaims = claims;
-    this.requiredHeaders = headers;
-    this.caller = caller;
-    this.callee = callee;
-    this.ports = ports;
-    this.methods = methods;
-    this.paths = paths;
-  }
-
-  /** The caller's identity as an Istio source principal (`<trustDomain>/ns/<ns>/sa/<sa>`). */
-  public get sourcePrincipal(): string {
-    return this.graph.principalOf(this.caller);
-  }
-
-  /** Whether the call is restricted at L7 (by method, path or header). */
-  public get isL7(): boolean {
-    return this.methods.length > 0 || this.paths.length > 0 || Object.keys(this.requiredHeaders).length > 0;
-  }
-
-  /** A stable, human-readable key of the call. */
-  public get key(): string {
-    const l7 = this.isL7 ? ` ${this.methods.join(',') || '*'} ${this.paths.join(',') || '*'}` : '';
-    const claims = Object.keys(this.requiredClaims).map(c => `${c}=${this.requiredClaims[c].join('|')}`).join(',');
-    const headers = Object.keys(this.requiredHeaders).map(h => `${h}: ${this.requiredHeaders[h]}`).join(',');
-    return `${workloadKey(this.caller)} -> ${workloadKey(this.callee)}:${this.ports.join(',')}${l7}${claims ? ` [${claims}]` : ''}${headers ? ` {${headers}}` : ''}`;
-  }
-
-  /** The JWT issuers whose verified tokens the caller forwards (empty unless the caller is an AccessProxy). */
-  public get requestIssuers(): string[] {
-    return this.graph._carriesEndUserToken(this) ? this.graph.requestIssuersOf(this.caller) : [];
-  }
-}
-
-/**
- * A destination outside the cluster a workload may call: `workload` may open connections to
- * `host` on `port`. Recorded with `MeshService.allowEgressTo()`.
- */
-/**
- * An in-cluster service outside the intent graph that a workload's injected containers call
- * through its sidecar (for example the Vault agent calling Vault). Layers that restrict what a
- * sidecar may reach (Istio `Sidecar` egress hosts) keep it reachable.
- */
-export interface PlatformEndpoint {
-  /** The namespace of the service. */
-  readonly namespace: string;
-  /** The service's fully qualified host name, for example `vault.vault.svc.cluster.local`. */
-  readonly host: string;
-  /** The port called. */
-  readonly port: number;
-}
-
-export class EgressIntent {
-  /** @internal */
-  public static _create(workload: IMeshWorkload, host: string, port: number): EgressIntent {
-    return new EgressIntent(workload, host, port);
-  }
-
-  /** The workload that may call out. */
-  public readonly workload: IMeshWorkload;
-  /** The external host name (exact, lower case). */
-  public readonly host: string;
-  /** The TCP port. */
-  public readonly port: number;
-
-  private constructor(workload: IMeshWorkload, host: string, port: number) {
-    this.workload = workload;
-    this.host = host;
-    this.port = port;
-  }
-
-  /** A stable, human-readable key of the egress. */
-  public get key(): string {
-    return `${workloadKey(this.workload)} -> ${this.host}:${this.port}`;
-  }
-}
-
 const GRAPHS = new WeakMap<IConstruct, IntentGraph>();
-const CLAIM_NAME = /^[A-Za-z0-9_.:\/-]{1,128}$/;
-const HEADER_NAME = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
-/** Headers a call may not be restricted by: set by proxies, carrying credentials, or hop-by-hop. */
-const PSEUDO_OR_HOP = ['host', 'authorization', 'cookie', 'connection', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'x-forwarded-client-cert'];
-const HTTP_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
 
 /**
  * The intent graph: which workload may call which, with which identity, on which ports,
@@ -381,11 +80,8 @@ export class IntentGraph extends Construct {
   private sortedCalls?: CallIntent[];
   private readonly privilegedByKey = new Map<string, PrivilegedWorkload>();
   private readonly platformEndpoints = new Map<IMeshWorkload, Map<string, PlatformEndpoint>>();
-  private readonly requestIssuersByWorkload = new Map<IMeshWorkload, string[]>();
   private readonly callListeners: Array<(call: CallIntent) => void> = [];
   private readonly egressByKey = new Map<string, EgressIntent>();
-  private readonly callsWithoutEndUserToken = new Set<CallIntent>();
-  private readonly ciliumHttpWorkloads = new Set<IMeshWorkload>();
 
   public constructor(scope: Construct, id: string, props: IntentGraphProps = {}) {
     super(scope, id);
@@ -423,7 +119,7 @@ export class IntentGraph extends Construct {
 
   /** The workload's Istio principal: `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
   public principalOf(workload: IMeshWorkload): string {
-    return `${this.trustDomain}/ns/${workload.zeroTrustNamespace.namespaceName}/sa/${workload.serviceAccountName}`;
+    return principalOf(this.trustDomain, workload);
   }
 
   /** The workload's SPIFFE ID: `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
@@ -572,58 +268,13 @@ export class IntentGraph extends Construct {
       invalid(callee, 'caller', caller?.node?.path ?? caller,
         'must be a workload of this app\'s intent graph (a MeshService in a ZeroTrustNamespace)');
     }
-    if (caller === callee) {
-      invalid(callee, 'caller', caller.node.path,
-        'a workload cannot allow calls from itself: traffic inside a pod never leaves it, and traffic between replicas is not a declared call',
-        'remove this allowFrom() call');
-    }
-    const calleePorts = callee.workloadPorts.map(p => p.port);
-    const ports = sortedUnique(options.ports ?? calleePorts);
-    if (ports.length === 0) {
-      invalid(callee, 'ports', options.ports, `must name at least one port of ${workloadKey(callee)} (${calleePorts.join(', ')})`, 'or leave ports out to allow every port');
-    }
-    for (const port of ports) {
-      checkPort(callee, 'ports', port);
-      if (!calleePorts.includes(port)) {
-        invalid(callee, 'ports', port, `${workloadKey(callee)} listens on ${calleePorts.join(', ')} only`);
-      }
-    }
-    const methods = sortedUnique(options.methods ?? []);
-    for (const method of methods) {
-      if (!HTTP_METHODS.includes(method)) {
-        invalid(callee, 'methods', method, `must be one of ${HTTP_METHODS.join(', ')} (upper case)`, 'leave methods out to allow any method');
-      }
-    }
-    if (options.methods && methods.length === 0) {
-      invalid(callee, 'methods', options.methods, 'must not be empty', 'leave methods out to allow any method');
-    }
-    const paths = sortedUnique(options.paths ?? []);
-    for (const path of paths) {
-      checkPath(callee, path);
-    }
-    if (options.paths && paths.length === 0) {
-      invalid(callee, 'paths', options.paths, 'must not be empty', 'leave paths out to allow any path');
-    }
-    if (methods.length > 0 || paths.length > 0) {
-      const opaque = callee.workloadPorts.filter(p => ports.includes(p.port) && p.protocol === AppProtocol.TCP).map(p => p.port);
-      if (opaque.length > 0) {
-        invalid(callee, 'methods/paths', { methods, paths },
-          `port ${opaque.join(', ')} of ${workloadKey(callee)} is plain TCP, where Istio cannot see HTTP methods or paths`,
-          'restrict the call to the HTTP ports with `ports`, or drop methods and paths for TCP');
-      }
-      if (callee.zeroTrustNamespace.meshMode === MeshMode.AMBIENT) {
-        invalid(callee, 'methods/paths', { methods, paths },
-          `namespace ${callee.zeroTrustNamespace.namespaceName} is in ambient mode, where ztunnel enforces L4 only and drops all traffic of an ALLOW policy with HTTP rules`,
-          'drop methods and paths (identity and port are still enforced), or use MeshMode.SIDECAR for this namespace');
-      }
-    }
-    const claims = this.checkClaims(caller, callee, options.requireClaims);
-    const headers = this.checkHeaders(callee, ports, options.requireHeaders);
-    const call = CallIntent._create(this, caller, callee, ports, methods, paths, claims, headers);
+    const { ports, methods, paths, claims, headers } = checkCallOptions(caller, callee, options);
+    const call = CallIntent._create(this.trustDomain, caller, callee, ports, methods, paths, claims, headers);
     const existing = this.callsByKey.get(call.key);
     if (existing) {
       return existing;
     }
+    CALL_RULES.forEach(rule => rule(this, caller, callee, call));
     this.callsByKey.set(call.key, call);
     this.callsByCallee.set(callee, [...(this.callsByCallee.get(callee) ?? []), call]);
     this.callsByCaller.set(caller, [...(this.callsByCaller.get(caller) ?? []), call]);
@@ -648,11 +299,6 @@ export class IntentGraph extends Construct {
     return scope ? { scope, id: `${ownerKey}-${id}` } : { scope: owner, id };
   }
 
-  /** The JWT issuers whose verified end-user tokens `workload` forwards (an AccessProxy's issuers), sorted. */
-  public requestIssuersOf(workload: IMeshWorkload): string[] {
-    return [...this.requestIssuersByWorkload.get(workload) ?? []];
-  }
-
   /** Every declared external destination, sorted by workload, host and port. */
   public get egress(): EgressIntent[] {
     return [...this.egressByKey.keys()].sort(compare).map(k => this.egressByKey.get(k)!);
@@ -668,15 +314,6 @@ export class IntentGraph extends Construct {
    */
   public allowsEgress(workload: IMeshWorkload, host: string, port: number): boolean {
     return this.egressByKey.has(EgressIntent._create(workload, host, port).key);
-  }
-
-  /**
-   * Records that `workload` verifies end-user JWTs of `issuers` and forwards them: its calls may
-   * then require claims.
-   * @internal
-   */
-  public _registerRequestAuthenticator(workload: IMeshWorkload, issuers: string[]): void {
-    this.requestIssuersByWorkload.set(workload, sortedUnique(issuers));
   }
 
   /**
@@ -703,165 +340,29 @@ export class IntentGraph extends Construct {
     this.egressByKey.set(egress.key, egress);
     return egress;
   }
-
-  /**
-   * Marks a call a token-verifying caller makes on its own behalf (for example a gateway
-   * fetching JWKS), which carries no end-user token.
-   * @internal
-   */
-  public _withoutEndUserToken(call: CallIntent): void {
-    if (Object.keys(call.requiredClaims).length > 0) {
-      invalid(call.callee, 'requireClaims', call.requiredClaims, 'a call without an end-user token cannot require claims');
-    }
-    this.callsWithoutEndUserToken.add(call);
-  }
-
-  /** @internal */
-  public _carriesEndUserToken(call: CallIntent): boolean {
-    return !this.callsWithoutEndUserToken.has(call);
-  }
-
-  /**
-   * Records that Cilium, not Istio, authorizes the HTTP requests `workload` receives (one
-   * enforcement point per workload): its AuthorizationPolicy then opens its declared ports to
-   * any source and its Kubernetes ingress NetworkPolicy admits nothing (Cilium admits the callers).
-   * @internal
-   */
-  public _enforceHttpWithCilium(workload: IMeshWorkload): void {
-    this.ciliumHttpWorkloads.add(workload);
-  }
-
-  /** Whether Cilium authorizes the HTTP requests `workload` receives (`HttpEnforcement.CILIUM`). */
-  public httpEnforcedByCilium(workload: IMeshWorkload): boolean {
-    return this.ciliumHttpWorkloads.has(workload);
-  }
-
-  private checkHeaders(callee: IMeshWorkload, ports: number[], requireHeaders?: { [name: string]: string }): { [name: string]: string } {
-    if (requireHeaders === undefined) {
-      return {};
-    }
-    if (typeof requireHeaders !== 'object' || requireHeaders === null || Object.keys(requireHeaders).length === 0) {
-      invalid(callee, 'requireHeaders', requireHeaders, 'must name at least one header', 'leave requireHeaders out to require none');
-    }
-    const result: { [name: string]: string } = {};
-    for (const name of Object.keys(requireHeaders).sort(compare)) {
-      if (!HEADER_NAME.test(name) || PSEUDO_OR_HOP.includes(name)) {
-        invalid(callee, 'requireHeaders', name, 'header names are lower-case HTTP tokens (letters, digits, \'-\', \'_\', \'.\'), not :pseudo, host, authorization, cookie or hop-by-hop headers',
-          'require claims (requireClaims) for identity, and methods, paths or ordinary headers for routing');
-      }
-      const value = requireHeaders[name];
-      if (typeof value !== 'string' || value.length === 0 || value.length > 256 || /[\r\n*]/.test(value)) {
-        invalid(callee, `requireHeaders.${name}`, value, 'must be an exact, non-empty value of at most 256 characters (no \'*\', no line breaks)');
-      }
-      result[name] = value;
-    }
-    const opaque = callee.workloadPorts.filter(p => ports.includes(p.port) && p.protocol === AppProtocol.TCP).map(p => p.port);
-    if (opaque.length > 0) {
-      invalid(callee, 'requireHeaders', result, `port ${opaque.join(', ')} of ${workloadKey(callee)} is plain TCP, where no HTTP header can be seen`,
-        'restrict the call to the HTTP ports with `ports`');
-    }
-    if (callee.zeroTrustNamespace.meshMode === MeshMode.AMBIENT) {
-      invalid(callee, 'requireHeaders', result, `namespace ${callee.zeroTrustNamespace.namespaceName} is in ambient mode, where ztunnel enforces L4 only`,
-        'drop requireHeaders, or use MeshMode.SIDECAR for this namespace');
-    }
-    return result;
-  }
-
-  private checkClaims(caller: IMeshWorkload, callee: IMeshWorkload, requireClaims?: { [claim: string]: string[] }): { [claim: string]: string[] } {
-    if (requireClaims === undefined) {
-      return {};
-    }
-    if (this.requestIssuersOf(caller).length === 0) {
-      invalid(callee, 'requireClaims', requireClaims,
-        `the caller ${workloadKey(caller)} does not verify end-user tokens, so there are no claims to check`,
-        'require claims only on calls from an AccessProxy (it defines the RequestAuthentication), or drop requireClaims');
-    }
-    if (typeof requireClaims !== 'object' || requireClaims === null || Object.keys(requireClaims).length === 0) {
-      invalid(callee, 'requireClaims', requireClaims, 'must name at least one claim', 'leave requireClaims out to require only a verified token');
-    }
-    const result: { [claim: string]: string[] } = {};
-    for (const claim of Object.keys(requireClaims).sort(compare)) {
-      if (!CLAIM_NAME.test(claim)) {
-        invalid(callee, 'requireClaims', claim, 'claim names are 1-128 characters of letters, digits, \'_\', \'-\', \'.\', \':\' or \'/\' (no brackets or spaces)');
-      }
-      const values = requireClaims[claim];
-      if (!Array.isArray(values) || values.length === 0 || values.some(v => typeof v !== 'string' || v.length === 0 || v.includes('*'))) {
-        invalid(callee, `requireClaims.${claim}`, values, 'must be a non-empty list of exact, non-empty values (no \'*\')');
-      }
-      result[claim] = sortedUnique(values);
-    }
-    return result;
-  }
 }
 
-/** `<namespace>/<name>` @internal */
-export function workloadKey(workload: IMeshWorkload): string {
-  return `${workload.zeroTrustNamespace.namespaceName}/${workload.workloadName}`;
+/**
+ * A check a layer runs on every call before the graph records it (for example: an enforcement
+ * point that cannot enforce the call's restrictions, or claims from a caller without end-user
+ * tokens). It throws the library's error (`invalid()`) to refuse the call.
+ *
+ * @internal
+ */
+export type CallRule = (graph: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload, call: CallIntent) => void;
+
+const CALL_RULES: CallRule[] = [];
+
+/**
+ * Registers a rule every call of every graph must pass. Layers register their rules when their
+ * module loads, so the graph runs them without knowing the layers.
+ *
+ * @internal
+ */
+export function registerCallRule(rule: CallRule): void {
+  if (!CALL_RULES.includes(rule)) CALL_RULES.push(rule);
 }
 
 function sortByKey(calls: CallIntent[]): CallIntent[] {
   return calls.map(c => ({ key: c.key, c })).sort((a, b) => compare(a.key, b.key)).map(({ c }) => c);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-const PATH_TEMPLATE_SEGMENT = /^\{\*\*?\}$/;
-
-/**
- * Istio path syntax: exact, prefix (`/a/*`), suffix (`*.json`) or path templates (`{*}`,
- * `{**}` as whole segments, `{**}` last), without query or fragment.
- */
-function checkPath(scope: IConstruct, path: string): void {
-  const allowed = 'must be an Istio path: exact (\'/api/v1/charge\'), prefix (\'/api/orders/*\'), suffix (\'*.json\') or a template with whole-segment {*} or a final {**} (\'/api/{*}/items\'); no spaces, \'?\' or \'#\'';
-  if (typeof path !== 'string' || path.length === 0 || /[\s?#]/.test(path)) {
-    invalid(scope, 'paths', path, allowed);
-  }
-  if (path === '*') {
-    invalid(scope, 'paths', path, allowed, 'leave paths out to allow any path');
-  }
-  const stars = (path.match(/\*/g) ?? []).length;
-  if (path.includes('{')) {
-    const segments = path.split('/');
-    const templates = segments.filter(s => s.includes('{') || s.includes('}'));
-    const valid = path.startsWith('/')
-      && templates.every(s => PATH_TEMPLATE_SEGMENT.test(s))
-      && segments.filter(s => s === '{**}').length <= 1
-      && (!segments.includes('{**}') || segments[segments.length - 1] === '{**}')
-      && stars === templates.reduce((n, s) => n + s.length - 2, 0);
-    if (!valid) {
-      invalid(scope, 'paths', path, allowed);
-    }
-    return;
-  }
-  const prefix = path.startsWith('/') && (stars === 0 || (stars === 1 && path.endsWith('*')));
-  const suffix = path.startsWith('*') && stars === 1 && path.length > 1;
-  if (!prefix && !suffix) {
-    invalid(scope, 'paths', path, allowed);
-  }
-}
-
-/** Istio's path matching for `paths` (used by `allows()`). */
-function pathMatches(pattern: string, path: string): boolean {
-  if (pattern.includes('{')) {
-    const regex = pattern.split('/').map(s => (s === '{**}' ? '.*' : s === '{*}' ? '[^/]+' : escapeRegex(s))).join('/');
-    return new RegExp(`^${regex}$`).test(path);
-  }
-  if (pattern.endsWith('*')) {
-    return path.startsWith(pattern.slice(0, -1));
-  }
-  if (pattern.startsWith('*')) {
-    return path.endsWith(pattern.slice(1));
-  }
-  return path === pattern;
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Every required claim has one of its accepted values among the token's values. */
-function claimsMatch(required: { [claim: string]: string[] }, claims?: { [claim: string]: string[] }): boolean {
-  return Object.keys(required).every(c => (claims?.[c] ?? []).some(v => required[c].includes(v)));
 }

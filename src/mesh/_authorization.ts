@@ -1,5 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { endUserTokens } from '../edge/_end-user-tokens';
+import { EnforcementPoints, L7Enforcer } from '../enforcement/enforcement-points';
 import * as istio from '../imports/istio-security';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
@@ -9,7 +11,7 @@ import { IMeshWorkload } from '../intent/mesh-workload';
  * with the principals of every caller allowed that operation.
  */
 function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.AuthorizationPolicySpecRules[] {
-  if (graph.httpEnforcedByCilium(callee)) {
+  if (EnforcementPoints.of(graph).forWorkload(callee).l7 === L7Enforcer.CILIUM) {
     // Cilium authorizes this workload's requests (callers by endpoint identity, methods and
     // paths by its L7 proxy) on plaintext traffic, where Istio sees no principal: open the
     // declared ports only, to any source
@@ -26,9 +28,10 @@ function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.Authoriza
     principals: Set<string>;
   };
   const byOperation = new Map<string, Operation>();
+  const tokens = endUserTokens(graph);
   for (const call of graph.callsTo(callee)) {
     // a caller that forwards verified end-user tokens (an AccessProxy): the callee re-checks the token
-    const requestPrincipals = call.requestIssuers.map(issuer => `${issuer}/*`);
+    const requestPrincipals = tokens.issuersOfCall(call).map(issuer => `${issuer}/*`);
     const key = JSON.stringify([call.ports, call.methods, call.paths, requestPrincipals, call.requiredClaims, call.requiredHeaders]);
     const fresh: Operation = {
       ports: call.ports,

@@ -1,9 +1,10 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { MetricsPodMonitor, MonitoredComponent } from './metrics-pod-monitor';
+import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
-import { IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
+import { IZeroTrustNamespace } from '../intent/mesh-workload';
 import { podPeer, tcpPorts } from '../network/_network-policies';
 
 /** Istio's merged Prometheus port (application and Envoy metrics, `/stats/prometheus`). */
@@ -84,7 +85,7 @@ export class MeshMetricsScraping extends Construct {
     if (!namespace || typeof namespace.namespaceName !== 'string') {
       invalid(this, 'namespaces', namespace, 'must be ZeroTrustNamespaces');
     }
-    if (namespace.meshMode === MeshMode.AMBIENT) return undefined;
+    if (!EnforcementPoints.of(this).forNamespace(namespace).sidecar) return undefined;
     const name = namespace.namespaceName;
     const existing = this.opened.get(name);
     if (existing) return existing;

@@ -1,14 +1,12 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { EnforcementPoints, L4Enforcer } from '../enforcement/enforcement-points';
 import { IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
-import { IMeshWorkload, MeshMode } from '../intent/mesh-workload';
+import { IMeshWorkload } from '../intent/mesh-workload';
 
 /** The label every namespace carries with its own name (set by the control plane, immutable). */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
-
-/** Istio HBONE: ambient traffic between pods is tunnelled to this port. */
-export const HBONE_PORT = 15008;
 
 /**
  * A peer that selects pods by labels in one namespace (namespace and pod selectors ANDed in
@@ -23,11 +21,6 @@ export function podPeer(namespace: string, podLabels: { [key: string]: string })
 
 export function tcpPorts(ports: number[]): k8s.NetworkPolicyPort[] {
   return ports.map(port => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }));
-}
-
-/** The pod ports a call reaches: the callee's container ports, plus HBONE when the callee is ambient. */
-function wirePorts(callee: IMeshWorkload, ports: number[]): number[] {
-  return callee.zeroTrustNamespace.meshMode === MeshMode.AMBIENT ? [...ports, HBONE_PORT] : ports;
 }
 
 /**
@@ -54,12 +47,13 @@ function groupRules(entries: Array<{ peer: IMeshWorkload; ports: number[] }>): A
 }
 
 function renderIngress(graph: IntentGraph, callee: IMeshWorkload): k8s.NetworkPolicySpec {
-  if (graph.httpEnforcedByCilium(callee)) {
+  const points = EnforcementPoints.of(graph);
+  if (points.forWorkload(callee).l4 === L4Enforcer.CILIUM) {
     // Cilium admits the callers with L7 rules; an L4 rule here would be ORed with them and
     // widen every caller to any method and path (Cilium wildcards L7 for L4-only rules: cilium/cilium#3509, #3732)
     return { podSelector: { matchLabels: { ...callee.podSelectorLabels } }, policyTypes: ['Ingress'], ingress: [] };
   }
-  const rules = groupRules(graph.callsTo(callee).map(c => ({ peer: c.caller, ports: wirePorts(callee, c.ports) })));
+  const rules = groupRules(graph.callsTo(callee).map(c => ({ peer: c.caller, ports: points.wirePorts(callee, c.ports) })));
   return {
     podSelector: { matchLabels: { ...callee.podSelectorLabels } },
     policyTypes: ['Ingress'],
@@ -71,7 +65,8 @@ function renderIngress(graph: IntentGraph, callee: IMeshWorkload): k8s.NetworkPo
 }
 
 function renderEgress(graph: IntentGraph, caller: IMeshWorkload): k8s.NetworkPolicySpec {
-  const rules = groupRules(graph.callsFrom(caller).map(c => ({ peer: c.callee, ports: wirePorts(c.callee, c.ports) })));
+  const points = EnforcementPoints.of(graph);
+  const rules = groupRules(graph.callsFrom(caller).map(c => ({ peer: c.callee, ports: points.wirePorts(c.callee, c.ports) })));
   return {
     podSelector: { matchLabels: { ...caller.podSelectorLabels } },
     policyTypes: ['Egress'],

@@ -1,10 +1,11 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { FalcoPriority, FalcoRuleSet, FalcoRuleSetProps } from './falco-rule-set';
+import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkPort, invalid } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
-import { IMeshWorkload, MeshMode } from '../intent/mesh-workload';
+import { IMeshWorkload } from '../intent/mesh-workload';
 import { Privilege } from '../intent/privileged-workload';
 
 /**
@@ -125,7 +126,8 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
     const pods = podsOf(this.node.root);
     const names = new Set(namespaces.map(n => n.namespaceName));
     const zt = pods.filter(p => names.has(p.namespace));
-    const sidecar = namespaces.some(n => n.meshMode === MeshMode.SIDECAR);
+    const points = EnforcementPoints.of(this);
+    const sidecar = namespaces.some(n => points.forNamespace(n).sidecar);
     const vault = zt.some(p => p.annotations['vault.hashicorp.com/agent-inject'] === 'true');
     const infrastructure = sorted([...(sidecar ? ['istio-proxy'] : []), ...(vault ? ['vault-agent', 'vault-agent-init'] : []), ...this.extraInfrastructure]);
     const tokenReaders = sorted([...infrastructure, ...zt.filter(p => p.mountsToken).flatMap(p => p.containers), ...this.extraTokenReaders]);

@@ -4,9 +4,9 @@ import { ensureVaultEgressPolicy } from './_vault-egress';
 import { VaultConnection } from './vault-connection';
 import { VaultKubernetesRole } from './vault-role';
 import { VaultSecret } from './vault-secret';
+import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { invalid } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
-import { MeshMode } from '../intent/mesh-workload';
 import { MeshService, MeshServiceProps } from '../mesh/mesh-service';
 
 /**
@@ -304,7 +304,7 @@ export class VaultInjectedDeployment extends MeshService {
     if (!Object.values(VaultIstioStartup).includes(startup)) {
       invalid(this, 'istioStartup', startup, `must be one of ${Object.values(VaultIstioStartup).join(', ')}`);
     }
-    const sidecarMesh = this.zeroTrustNamespace.meshMode === MeshMode.SIDECAR;
+    const sidecarMesh = EnforcementPoints.of(this).forNamespace(this.zeroTrustNamespace).sidecar;
     if (sidecarMesh && startup === VaultIstioStartup.NATIVE_SIDECAR && initFirst) {
       invalid(this, 'agentInitFirst', true,
         'with native sidecars, vault-agent-init must run after istio-proxy: first, it would start before the proxy and every connection to Vault would be refused',

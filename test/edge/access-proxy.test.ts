@@ -168,7 +168,7 @@ describe('AccessProxy', () => {
       'edge/access-proxy -> web/frontend:8080 GET /, /static/*'.replace(', ', ','),
       'edge/access-proxy -> web/frontend:8080 GET,POST /account/* [device_trust=managed,groups=customers]',
     ].sort());
-    expect(graph.requestIssuersOf(proxy)).toEqual([ISSUER]);
+    expect(AccessProxy.endUserTokenIssuersOf(proxy)).toEqual([ISSUER]);
     const frontend = graph.workloads.find(w => w.workloadName === 'frontend')!;
     expect(graph.allows(proxy, frontend, { port: 8080, method: 'GET', path: '/account/x' })).toBe(false);
     expect(graph.allows(proxy, frontend, { port: 8080, method: 'GET', path: '/account/x', claims: { groups: ['customers'], device_trust: ['managed'] } })).toBe(true);

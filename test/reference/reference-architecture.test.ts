@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import { App, Chart, Testing, YamlOutputType } from 'cdk8s';
 import * as yaml from 'yaml';
-import { AppProtocol, IntentGraph, MeshService, OutputFile, PolicyEngine, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
+import { AccessProxy, AppProtocol, IntentGraph, MeshService, OutputFile, PolicyEngine, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
 import { factsMetricNames, parsePromQL } from '../monitoring/_promql';
 import { falcoSchemaErrors } from '../runtime/_falco';
 import { admissionObjects, gatekeeperReview, kyvernoReview } from '../support/policy-engine';
@@ -112,7 +112,7 @@ describe('ReferenceArchitecture', () => {
           const tcp = callee.workloadPorts.find(p => p.port === port)!.protocol === AppProtocol.TCP;
           const requests = tcp ? [{ port }] : METHODS.flatMap(method => PATHS.map(path => ({ port, method, path })));
           // calls from the access proxy carry the end user's token (a customer on a managed device)
-          const token = ref.graph.requestIssuersOf(caller).length > 0;
+          const token = AccessProxy.endUserTokenIssuersOf(caller).length > 0;
           for (const request of requests) {
             const intended = ref.graph.allows(caller, callee, token ? { ...request, claims: CUSTOMER_CLAIMS } : request);
             const allowedByCluster = cluster.allows(from, to, token ? { ...request, jwt: CUSTOMER } : request);
