@@ -1,5 +1,5 @@
-import { invalid, sortedUnique } from '../intent/_validation';
 import { LayerState } from '../intent/_layer-state';
+import { invalid, sortedUnique } from '../intent/_validation';
 import { CallIntent, IntentGraph, registerCallRule, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
 

@@ -1,12 +1,12 @@
 import { ApiObject, ApiObjectMetadata, ApiObjectProps, Lazy, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { endUserTokens } from './_end-user-tokens';
 import { isInClusterHost, parseUrl } from './_hosts';
 import { istioPathToRegex } from './_paths';
+import { EnforcementPoints } from '../enforcement/enforcement-points';
 import * as gw from '../imports/gateway-api';
 import * as istio from '../imports/istio-security';
-import { EnforcementPoints } from '../enforcement/enforcement-points';
-import { endUserTokens } from './_end-user-tokens';
 import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { CallIntent, IntentGraph, Layer, workloadKey } from '../intent/intent-graph';

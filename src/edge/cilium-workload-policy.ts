@@ -1,11 +1,11 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { markCiliumEgress } from './_egress';
+import { endUserTokens } from './_end-user-tokens';
 import { istioPathToRegex } from './_paths';
+import { EnforcementPoints } from '../enforcement/enforcement-points';
 import * as cilium from '../imports/cilium';
 import * as istio from '../imports/istio-security';
-import { EnforcementPoints } from '../enforcement/enforcement-points';
-import { endUserTokens } from './_end-user-tokens';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';

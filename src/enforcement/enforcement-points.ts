@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
-import { invalid } from '../intent/_validation';
 import { LayerState } from '../intent/_layer-state';
+import { invalid } from '../intent/_validation';
 import { IntentGraph, registerCallRule } from '../intent/intent-graph';
 import { IMeshWorkload, IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
 
@@ -79,12 +79,12 @@ export class EnforcementPoints {
     return POINTS.of(IntentGraph.of(scope));
   }
 
-  private readonly ciliumL7 = new Set<IMeshWorkload>();
-
   /** @internal */
   public static _create(): EnforcementPoints {
     return new EnforcementPoints();
   }
+
+  private readonly ciliumL7 = new Set<IMeshWorkload>();
 
   private constructor() {}
 

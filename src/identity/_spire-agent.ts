@@ -1,10 +1,10 @@
 import { k8s } from 'cdk8s-plus-27';
 import { clusterScoped, httpProbe, resources, restrictedContainerSecurity, restrictedPodSecurity } from './_k8s';
+import { plugin, renderJson } from './_spire-config';
 import {
   AGENT_SOCKET_DIR, AGENT_SOCKET_HOST_DIR, AGENT_SOCKET_NAME, AGENT_UID, BUNDLE_CONFIGMAP, BUNDLE_KEY, CSI_DRIVER, SpireContext,
   spireClusterMeta, spireClusterRole, spireIdentity, spireMeta,
 } from './_spire-context';
-import { plugin, renderJson } from './_spire-config';
 import { KubeletVerification } from './spire-options';
 import { Privilege, PrivilegedWorkload } from '../intent/privileged-workload';
 
@@ -36,7 +36,9 @@ export interface SpireAgent {
  */
 export function deploySpireAgent(ctx: SpireContext, settings: SpireAgentSettings): SpireAgent {
   const { kubeletVerification, kubeletPath, psatAudience } = settings;
-  const image = { agent: settings.agentImage, initTools: settings.initToolsImage, csiDriver: settings.csiDriverImage, registrar: settings.registrarImage };
+  const image = {
+    agent: settings.agentImage, initTools: settings.initToolsImage, csiDriver: settings.csiDriverImage, registrar: settings.registrarImage,
+  };
   const props = { disableContainerSelectors: settings.disableContainerSelectors };
   const identity = (childId: string) => spireIdentity(ctx, childId);
   const meta = spireMeta;

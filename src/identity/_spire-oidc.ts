@@ -1,8 +1,8 @@
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { MANAGED_BY, NAMESPACE_NAME_LABEL, resources, restrictedContainerSecurity, restrictedPodSecurity } from './_k8s';
-import { AGENT_SOCKET_NAME, CSI_DRIVER, OIDC_LABELS, OIDC_PORT, SERVER_UID, SpireContext, spireIdentity } from './_spire-context';
 import { renderJson } from './_spire-config';
+import { AGENT_SOCKET_NAME, CSI_DRIVER, OIDC_LABELS, OIDC_PORT, SERVER_UID, SpireContext, spireIdentity } from './_spire-context';
 import { ClusterSpiffeId } from './cluster-spiffe-id';
 import { ISpireDeployment } from './spire-options';
 
@@ -11,8 +11,9 @@ import { ISpireDeployment } from './spire-options';
  * Deployment and the ClusterSPIFFEID it reads the JWT keys with.
  * @internal
  */
-export function deploySpireOidcDiscovery(ctx: SpireContext, spire: ISpireDeployment, domain: string, tlsSecret: kplus.ISecret, image: string, replicas: number): k8s.KubeDeployment {
-const identity = (childId: string) => spireIdentity(ctx, childId);
+export function deploySpireOidcDiscovery(ctx: SpireContext, spire: ISpireDeployment, domain: string, tlsSecret: kplus.ISecret, image: string,
+  replicas: number): k8s.KubeDeployment {
+  const identity = (childId: string) => spireIdentity(ctx, childId);
   const metadata = {
     name: 'spiffe-oidc-discovery-provider',
     namespace: ctx.serverNamespace,

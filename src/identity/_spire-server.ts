@@ -1,11 +1,11 @@
 import { Duration, Size, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { clusterScoped, httpProbe, MANAGED_BY, resources, restrictedContainerSecurity, restrictedPodSecurity } from './_k8s';
+import { goDuration, plugin, renderJson } from './_spire-config';
 import {
   BUNDLE_CONFIGMAP, BUNDLE_KEY, SERVER_SOCKET_DIR, SERVER_UID, SpireContext, spireClusterMeta, spireClusterRole, spireIdentity,
   spireMeta, spirePlace, spireRole, WEBHOOK_PORT, webhook,
 } from './_spire-context';
-import { goDuration, plugin, renderJson } from './_spire-config';
 import { CaKeyType, SpireDataStore, SpireKeyManager } from './spire-options';
 import { checkDns1123Label } from '../intent/_validation';
 import { Layer } from '../intent/intent-graph';
@@ -30,7 +30,8 @@ export interface SpireServerSettings {
  * it, their configuration, Services, PodDisruptionBudget, webhook and RBAC.
  * @internal
  */
-export function deploySpireServer(ctx: SpireContext, settings: SpireServerSettings): { statefulSet: k8s.KubeStatefulSet; serverLabels: { [key: string]: string } } {
+export function deploySpireServer(ctx: SpireContext, settings: SpireServerSettings):
+{ statefulSet: k8s.KubeStatefulSet; serverLabels: { [key: string]: string } } {
   const { dataStore, keyManager, caKeyType, x509SvidTtl, jwtSvidTtl, psatAudience, oidcDomain } = settings;
   const image = { server: settings.serverImage, controllerManager: settings.controllerManagerImage };
   const props = { storageSize: settings.storageSize, storageClassName: settings.storageClassName };

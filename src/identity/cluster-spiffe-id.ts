@@ -290,16 +290,16 @@ function checkSelector(scope: Construct, prop: string, s?: LabelSelector): void 
 const REGISTRATIONS = new WeakMap<ISpireDeployment, ClusterSpiffeId[]>();
 
 /** Every ClusterSPIFFEID reconciled by `spire`, in definition order. @internal */
-export function clusterSpiffeIdsOf(spire: ISpireDeployment): ClusterSpiffeId[] {
-  return [...REGISTRATIONS.get(spire) ?? []];
+export function clusterSpiffeIdsOf(deployment: ISpireDeployment): ClusterSpiffeId[] {
+  return [...REGISTRATIONS.get(deployment) ?? []];
 }
 
-function addRegistration(spire: ISpireDeployment, registration: ClusterSpiffeId): void {
-  const registrations = REGISTRATIONS.get(spire) ?? [];
+function addRegistration(deployment: ISpireDeployment, registration: ClusterSpiffeId): void {
+  const registrations = REGISTRATIONS.get(deployment) ?? [];
   const clash = registrations.find(r => r.name === registration.name);
   if (clash) {
     invalid(registration, 'name', registration.name, `${clash.node.path} already defines a ClusterSPIFFEID with this name`, 'give each registration its own name');
   }
   registrations.push(registration);
-  REGISTRATIONS.set(spire, registrations);
+  REGISTRATIONS.set(deployment, registrations);
 }

@@ -4,8 +4,8 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { checkImage, NAMESPACE_NAME_LABEL } from './_k8s';
 import { deploySpireAgent } from './_spire-agent';
-import { checkCidr, checkDomain, OIDC_LABELS, OIDC_PORT, SpireContext, WEBHOOK_PORT } from './_spire-context';
 import { checkDuration, goDuration } from './_spire-config';
+import { checkCidr, checkDomain, OIDC_LABELS, OIDC_PORT, SpireContext, WEBHOOK_PORT } from './_spire-context';
 import { ISTIO_TEMPLATES_ANNOTATION, IstioSpireValues, SPIRE_MANAGED_IDENTITY_LABEL } from './_spire-istio';
 import { spireNetworkPolicies } from './_spire-network-policies';
 import { deploySpireOidcDiscovery } from './_spire-oidc';
@@ -185,7 +185,13 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
       serverAddress: this.serverAddress,
     };
     const server = deploySpireServer(ctx, {
-      dataStore, keyManager, caKeyType, x509SvidTtl, jwtSvidTtl, psatAudience, oidcDomain,
+      dataStore,
+      keyManager,
+      caKeyType,
+      x509SvidTtl,
+      jwtSvidTtl,
+      psatAudience,
+      oidcDomain,
       serverImage: image.server,
       controllerManagerImage: image.controllerManager,
       storageSize: props.storageSize,
@@ -194,7 +200,9 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
     this.serverStatefulSet = server.statefulSet;
     const serverLabels = server.serverLabels;
     const agent = deploySpireAgent(ctx, {
-      kubeletVerification, kubeletPath, psatAudience,
+      kubeletVerification,
+      kubeletPath,
+      psatAudience,
       disableContainerSelectors: props.disableContainerSelectors,
       agentImage: image.agent,
       initToolsImage: image.initTools,

@@ -1,7 +1,6 @@
 import { IConstruct } from 'constructs';
-import { workloadKey } from './call-intent';
-import { CallOptions } from './call-intent';
 import { checkPort, invalid, sortedUnique } from './_validation';
+import { workloadKey, CallOptions } from './call-intent';
 import { AppProtocol, IMeshWorkload } from './mesh-workload';
 
 const CLAIM_NAME = /^[A-Za-z0-9_.:\/-]{1,128}$/;

@@ -26,7 +26,9 @@ describe('EnforcementPoints', () => {
 
   test('ambient namespace: NetworkPolicy at L4 with HBONE 15008, nothing at L7 (ztunnel enforces identity and port)', () => {
     const { points, db } = setup();
-    expect(points.forWorkload(db)).toEqual({ meshMode: MeshMode.AMBIENT, l4: L4Enforcer.NETWORK_POLICY, l7: L7Enforcer.NONE, hbone: true, sidecar: false });
+    expect(points.forWorkload(db)).toEqual({
+      meshMode: MeshMode.AMBIENT, l4: L4Enforcer.NETWORK_POLICY, l7: L7Enforcer.NONE, hbone: true, sidecar: false,
+    });
     expect(points.wirePorts(db, [5432])).toEqual([5432, 15008]);
   });
 
