@@ -4,6 +4,7 @@ export * from './intent/intent-graph';
 export * from './intent/privileged-workload';
 export * from './intent/output-file';
 export * from './intent/synthesis';
+export * from './intent/remote-workload';
 // who enforces each call (L4, L7)
 export * from './enforcement/enforcement-points';
 // segmentation, mesh
@@ -13,6 +14,7 @@ export * from './mesh/mesh-service';
 export * from './identity/spire-options';
 export * from './identity/spire-deployment';
 export * from './identity/cluster-spiffe-id';
+export * from './identity/spiffe-federation';
 export * from './identity/cloud-provider';
 export * from './identity/cloud-identity';
 export * from './identity/cloud-grant';

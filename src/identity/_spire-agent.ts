@@ -1,3 +1,4 @@
+import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { clusterScoped, httpProbe, resources, restrictedContainerSecurity, restrictedPodSecurity } from './_k8s';
 import { plugin, renderJson } from './_spire-config';
@@ -18,6 +19,8 @@ export interface SpireAgentSettings {
   readonly initToolsImage: string;
   readonly csiDriverImage: string;
   readonly registrarImage: string;
+  /** Whether the deployment federates with other trust domains (read at synthesis). */
+  readonly federated?: () => boolean;
 }
 
 /** What the agent part defines. @internal */
@@ -70,8 +73,8 @@ export function deploySpireAgent(ctx: SpireContext, settings: SpireAgentSettings
       trust_bundle_path: `/run/spire/bundle/${BUNDLE_KEY}`,
       trust_bundle_format: 'spiffe',
       trust_domain: ctx.trustDomain,
-      // the names Istio's SDS client asks for
-      sds: { default_svid_name: 'default', default_bundle_name: 'ROOTCA', default_all_bundles_name: 'ALL' },
+      // the names Istio's SDS client asks for (set at synthesis: federation changes them)
+      sds: {},
     },
     plugins: {
       NodeAttestor: plugin('k8s_psat', { cluster: ctx.clusterName, token_path: '/var/run/secrets/tokens/spire-agent' }),
@@ -83,7 +86,22 @@ export function deploySpireAgent(ctx: SpireContext, settings: SpireAgentSettings
   at = identity('AgentConfig');
   new k8s.KubeConfigMap(at.scope, at.id, {
     metadata: meta('spire-agent', ctx.agentNamespace, 'agent'),
-    data: { 'agent.conf': renderJson(agentConf) },
+    // Istio asks SDS for ROOTCA: without federation that is this trust domain's bundle; with
+    // federation it must be every bundle, federated ones included (Istio's SPIRE guide:
+    // default_bundle_name "null", default_all_bundles_name "ROOTCA")
+    data: {
+      'agent.conf': Lazy.any({
+        produce: () => renderJson({
+          ...agentConf,
+          agent: {
+            ...agentConf.agent,
+            sds: settings.federated?.()
+              ? { default_svid_name: 'default', default_bundle_name: 'null', default_all_bundles_name: 'ROOTCA' }
+              : { default_svid_name: 'default', default_bundle_name: 'ROOTCA', default_all_bundles_name: 'ALL' },
+          },
+        }),
+      }),
+    },
   });
   const agentLabels = { 'app.kubernetes.io/name': 'agent', 'app.kubernetes.io/instance': 'spire' };
   const agentHostPaths = [AGENT_SOCKET_HOST_DIR, ...(kubeletVerification === KubeletVerification.HOST_CERT ? [kubeletCert] : [])];

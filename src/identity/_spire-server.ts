@@ -6,6 +6,7 @@ import {
   BUNDLE_CONFIGMAP, BUNDLE_KEY, SERVER_SOCKET_DIR, SERVER_UID, SpireContext, spireClusterMeta, spireClusterRole, spireIdentity,
   spireMeta, spirePlace, spireRole, WEBHOOK_PORT, webhook,
 } from './_spire-context';
+import { bundleEndpointConfig, ResolvedBundleEndpoint } from './_spire-federation';
 import { CaKeyType, SpireDataStore, SpireKeyManager } from './spire-options';
 import { checkDns1123Label } from '../intent/_validation';
 import { Layer } from '../intent/intent-graph';
@@ -23,6 +24,8 @@ export interface SpireServerSettings {
   readonly oidcDomain?: string;
   readonly storageSize?: Size;
   readonly storageClassName?: string;
+  /** The published bundle endpoint (federation). */
+  readonly bundleEndpoint?: ResolvedBundleEndpoint;
 }
 
 /**
@@ -84,6 +87,7 @@ export function deploySpireServer(ctx: SpireContext, settings: SpireServerSettin
       default_x509_svid_ttl: goDuration(x509SvidTtl),
       default_jwt_svid_ttl: goDuration(jwtSvidTtl),
       ...(oidcDomain ? { jwt_issuer: `https://${oidcDomain}` } : {}),
+      ...(settings.bundleEndpoint ? { federation: bundleEndpointConfig(settings.bundleEndpoint) } : {}),
     },
     plugins: {
       DataStore: plugin('sql', sql),
@@ -162,7 +166,11 @@ export function deploySpireServer(ctx: SpireContext, settings: SpireServerSettin
             image: image.server,
             args: ['-expandEnv', '-config', '/run/spire/config/server.conf'],
             env: dbEnv.length ? dbEnv : undefined,
-            ports: [{ name: 'grpc', containerPort: 8081, protocol: 'TCP' }, { name: 'healthz', containerPort: 8080, protocol: 'TCP' }],
+            ports: [
+              { name: 'grpc', containerPort: 8081, protocol: 'TCP' },
+              { name: 'healthz', containerPort: 8080, protocol: 'TCP' },
+              ...(settings.bundleEndpoint ? [{ name: 'federation', containerPort: settings.bundleEndpoint.port, protocol: 'TCP' }] : []),
+            ],
             securityContext: restrictedContainerSecurity(),
             resources: resources('100m', '128Mi', '1', '512Mi'),
             livenessProbe: httpProbe('/live', 'healthz', 60, 15, 2),

@@ -181,6 +181,7 @@ export class ClusterSpiffeId extends Construct {
 
   private readonly props: ClusterSpiffeIdProps;
   private namespaceSelectorProducer?: () => LabelSelector | undefined;
+  private federatesWithProducer?: () => string[];
 
   public constructor(scope: Construct, id: string, props: ClusterSpiffeIdProps) {
     super(scope, id);
@@ -246,9 +247,23 @@ export class ClusterSpiffeId extends Construct {
     this.namespaceSelectorProducer = producer;
   }
 
+  /**
+   * Makes `federatesWith` lazy (added to the declared trust domains at synthesis time).
+   * @internal
+   */
+  public _lazyFederatesWith(producer: () => string[]): void {
+    this.federatesWithProducer = producer;
+  }
+
+  /** The trust domains the registered workloads federate with, sorted. */
+  public get federatesWith(): string[] {
+    return [...new Set([...this.props.federatesWith ?? [], ...this.federatesWithProducer?.() ?? []])].sort();
+  }
+
   /** @internal */
   public _toSpec(): spire.ClusterSpiffeidSpec {
     const p = this.props;
+    const federatesWith = this.federatesWith;
     return {
       className: this.spire.className,
       spiffeIdTemplate: this.spiffeIdTemplate,
@@ -257,7 +272,7 @@ export class ClusterSpiffeId extends Construct {
       ...(p.ttl ? { ttl: goDuration(p.ttl) } : {}),
       ...(p.jwtTtl ? { jwtTtl: goDuration(p.jwtTtl) } : {}),
       ...(p.dnsNameTemplates?.length ? { dnsNameTemplates: [...p.dnsNameTemplates] } : {}),
-      ...(p.federatesWith?.length ? { federatesWith: [...p.federatesWith] } : {}),
+      ...(federatesWith.length ? { federatesWith } : {}),
       ...(p.workloadSelectorTemplates?.length ? { workloadSelectorTemplates: [...p.workloadSelectorTemplates] } : {}),
       ...(this.fallback ? { fallback: true } : {}),
       ...(p.hint ? { hint: p.hint } : {}),

@@ -6,17 +6,20 @@ import { checkImage, NAMESPACE_NAME_LABEL } from './_k8s';
 import { deploySpireAgent } from './_spire-agent';
 import { checkDuration, goDuration } from './_spire-config';
 import { checkCidr, checkDomain, OIDC_LABELS, OIDC_PORT, SpireContext, WEBHOOK_PORT } from './_spire-context';
+import { publishBundleEndpoint, resolveBundleEndpoint, SpireFederations } from './_spire-federation';
 import { ISTIO_TEMPLATES_ANNOTATION, IstioSpireValues, SPIRE_MANAGED_IDENTITY_LABEL } from './_spire-istio';
 import { spireNetworkPolicies } from './_spire-network-policies';
 import { deploySpireOidcDiscovery } from './_spire-oidc';
 import { deploySpireServer } from './_spire-server';
 import { ClusterSpiffeId, clusterSpiffeIdsOf, LabelSelector, LabelSelectorOperator } from './cluster-spiffe-id';
+import { FederatedTrustDomainOptions } from './spiffe-federation';
 import { CaKeyType, ISpireDeployment, KubeletVerification, SpireDataStore, SpireDeploymentProps, SpireKeyManager } from './spire-options';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { checkDns1123Label, checkPort, checkTrustDomain, invalid } from '../intent/_validation';
 import { IntentGraph, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
 import { PrivilegedWorkload } from '../intent/privileged-workload';
+import { RemoteWorkload } from '../intent/remote-workload';
 import type { MeshService } from '../mesh/mesh-service';
 import { ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
@@ -81,6 +84,9 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
   private readonly istioWorkloads = new Map<string, IMeshWorkload>();
   private readonly istioNamespaces = new Map<string, ZeroTrustNamespace>();
   private meshRegistration?: ClusterSpiffeId;
+  private readonly federations: SpireFederations;
+  /** The Service of the published bundle endpoint (`spire-server-federation`, port `federation`), if any. */
+  public readonly bundleEndpointService?: k8s.KubeService;
 
   public constructor(scope: Construct, id: string, props: SpireDeploymentProps) {
     super(scope, id);
@@ -184,7 +190,10 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
       caTtl: this.caTtl,
       serverAddress: this.serverAddress,
     };
+    const federation = props.federation ?? {};
+    const bundleEndpoint = federation.bundleEndpoint !== undefined ? resolveBundleEndpoint(this, federation.bundleEndpoint) : undefined;
     const server = deploySpireServer(ctx, {
+      bundleEndpoint,
       dataStore,
       keyManager,
       caKeyType,
@@ -199,6 +208,10 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
     });
     this.serverStatefulSet = server.statefulSet;
     const serverLabels = server.serverLabels;
+    this.federations = new SpireFederations(ctx, serverLabels);
+    if (bundleEndpoint) {
+      this.bundleEndpointService = publishBundleEndpoint(ctx, bundleEndpoint, serverLabels);
+    }
     const agent = deploySpireAgent(ctx, {
       kubeletVerification,
       kubeletPath,
@@ -208,6 +221,7 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
       initToolsImage: image.initTools,
       csiDriverImage: image.csiDriver,
       registrarImage: image.registrar,
+      federated: () => this.federations.trustDomains.length > 0,
     });
     this.agentDaemonSet = agent.agentDaemonSet;
     this.csiDriverDaemonSet = agent.csiDriverDaemonSet;
@@ -234,6 +248,11 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
       });
     }
 
+    if (federation.federatesWith !== undefined && !Array.isArray(federation.federatesWith)) {
+      invalid(this, 'federation.federatesWith', federation.federatesWith, 'must be a list of federated trust domains');
+    }
+    (federation.federatesWith ?? []).forEach(f => this.federateWith(f));
+
     if (props.registerMeshWorkloads ?? true) {
       this.registerMeshWorkloads();
     }
@@ -258,6 +277,8 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
     if (this.meshRegistration) return this.meshRegistration;
     const registration = new ClusterSpiffeId(this, 'MeshWorkloads', { spire: this, name: `${this.className}-mesh-workloads` });
     registration._lazyNamespaceSelector(() => this.meshNamespaceSelector());
+    // the graph's workloads get the bundles of the trust domains their remote peers belong to
+    registration._lazyFederatesWith(() => this.remoteTrustDomains());
     this.meshRegistration = registration;
     return registration;
   }
@@ -315,6 +336,30 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
     return services.map(s => this.enableIstioIntegration(s));
   }
 
+  /**
+   * Federates this trust domain with another one (idempotent): a `ClusterFederatedTrustDomain`
+   * tells the controller manager where the other trust domain publishes its bundle and how that
+   * endpoint is authenticated; the server's egress NetworkPolicy admits the endpoint's addresses
+   * (or public addresses) on the URL's port; the agent's SDS then serves every bundle as
+   * Istio's `ROOTCA`, so sidecars with SPIRE-issued identities accept peers of the federated
+   * trust domain. The mesh-workload registration lists the trust domains of the graph's remote
+   * workloads in `federatesWith`.
+   *
+   * @param options the federated trust domain
+   * @returns the ClusterFederatedTrustDomain
+   *
+   * @example
+   * spire.federateWith({ trustDomain: 'cluster-b.example.org', bundleEndpointUrl: 'https://spire-federation.cluster-b.example.org:8443' });
+   */
+  public federateWith(options: FederatedTrustDomainOptions): ApiObject {
+    return this.federations.add(this, options);
+  }
+
+  /** The trust domains this deployment federates with, sorted. */
+  public get federatedTrustDomains(): string[] {
+    return this.federations.trustDomains;
+  }
+
   /** The workloads whose sidecars take their identity from SPIRE, sorted. */
   public get istioIntegratedWorkloads(): IMeshWorkload[] {
     return [...this.istioWorkloads.keys()].sort().map(k => this.istioWorkloads.get(k)!);
@@ -345,8 +390,22 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
       : { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: LabelSelectorOperator.DOES_NOT_EXIST }] };
   }
 
+  private remoteTrustDomains(): string[] {
+    return [...new Set(RemoteWorkload.callsOf(this).map(c => c.remote.trustDomain))].sort();
+  }
+
   private validateRegistrations(): string[] {
     const errors: string[] = [];
+    for (const call of RemoteWorkload.callsOf(this)) {
+      if (!this.federations.trustDomains.includes(call.remote.trustDomain)) {
+        errors.push(`invalid federation ${JSON.stringify(call.remote.trustDomain)}: ${call.key} crosses into trust domain ${call.remote.trustDomain}, which this SPIRE deployment does not federate with, so neither side can verify the other's certificate; `
+          + `call federateWith({ trustDomain: '${call.remote.trustDomain}', bundleEndpointUrl }) on ${this.node.path}`);
+      }
+      if (!this.istioWorkloads.has(workloadKey(call.local))) {
+        errors.push(`invalid spireIntegration ${JSON.stringify(call.local.node.path)}: ${call.key} crosses trust domains, and federated bundles reach the sidecar only through SPIRE's SDS; `
+          + 'call enableIstioIntegration() for this workload');
+      }
+    }
     for (const workload of this.graph.workloads) {
       const matching = this.registrationsOf(workload);
       if (matching.length > 1) {

@@ -1,6 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { SpireFederationOptions } from './spiffe-federation';
 
 /**
  * A SPIRE deployment whose spire-controller-manager reconciles ClusterSPIFFEIDs
@@ -353,6 +354,14 @@ export interface SpireDeploymentProps {
    * @default - not deployed
    */
   readonly oidcDiscovery?: OidcDiscoveryOptions;
+
+  /**
+   * SPIFFE federation: publish this trust domain's bundle endpoint and federate with other
+   * trust domains (`ClusterFederatedTrustDomain`s). More relationships with `federateWith()`.
+   *
+   * @default - no federation
+   */
+  readonly federation?: SpireFederationOptions;
 }
 
 /**

@@ -5,6 +5,7 @@ import { EnforcementPoints, L7Enforcer } from '../enforcement/enforcement-points
 import * as istio from '../imports/istio-security';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
+import { onRemoteCall, remoteCallsOf } from '../intent/remote-workload';
 
 /**
  * Renders the ALLOW rules of `callee`: one rule per distinct operation (ports, methods, paths),
@@ -44,6 +45,15 @@ function renderRules(graph: IntentGraph, callee: IMeshWorkload): istio.Authoriza
     };
     const slot = byOperation.get(key) ?? fresh;
     slot.principals.add(call.sourcePrincipal);
+    byOperation.set(key, slot);
+  }
+  // workloads of other trust domains: their mTLS principal (federated trust), never a namespace or wildcard
+  for (const call of remoteCallsOf(graph, callee, true)) {
+    const key = JSON.stringify([call.ports, call.methods, call.paths, [], {}, {}]);
+    const slot = byOperation.get(key) ?? {
+      ports: call.ports, methods: call.methods, paths: call.paths, requestPrincipals: [], claims: {}, headers: {}, principals: new Set<string>(),
+    };
+    slot.principals.add(call.remote.principal);
     byOperation.set(key, slot);
   }
   return [...byOperation.keys()].sort().map(key => {
@@ -105,3 +115,8 @@ export function ensureAuthorizationPolicy(graph: IntentGraph, workload: IMeshWor
     }),
   });
 }
+
+// a workload of another trust domain calling in is admitted by its principal
+onRemoteCall((graph, call) => {
+  if (call.inbound) ensureAuthorizationPolicy(graph, call.local);
+});

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { EnforcementPoints, L4Enforcer } from '../enforcement/enforcement-points';
 import { IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
+import { onRemoteCall, remoteCallsOf } from '../intent/remote-workload';
 
 /** The label every namespace carries with its own name (set by the control plane, immutable). */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -57,10 +58,19 @@ function renderIngress(graph: IntentGraph, callee: IMeshWorkload): k8s.NetworkPo
   return {
     podSelector: { matchLabels: { ...callee.podSelectorLabels } },
     policyTypes: ['Ingress'],
-    ingress: rules.map(r => ({
-      from: r.peers.map(p => podPeer(p.zeroTrustNamespace.namespaceName, p.podSelectorLabels)),
-      ports: tcpPorts(r.ports),
-    })),
+    ingress: [
+      ...rules.map(r => ({
+        from: r.peers.map(p => podPeer(p.zeroTrustNamespace.namespaceName, p.podSelectorLabels)),
+        ports: tcpPorts(r.ports),
+      })),
+      // workloads of other clusters: only through the declared path (this cluster's gateway pods, or their addresses)
+      ...remoteCallsOf(graph, callee, true).map(c => ({
+        from: c.remote._path.gateway
+          ? [podPeer(c.remote._path.gateway.namespace, c.remote._path.gateway.podLabels)]
+          : c.remote._path.sourceCidrs.map(cidr => ({ ipBlock: { cidr } })),
+        ports: tcpPorts(points.wirePorts(callee, c.ports)),
+      })),
+    ],
   };
 }
 
@@ -70,10 +80,17 @@ function renderEgress(graph: IntentGraph, caller: IMeshWorkload): k8s.NetworkPol
   return {
     podSelector: { matchLabels: { ...caller.podSelectorLabels } },
     policyTypes: ['Egress'],
-    egress: rules.map(r => ({
-      to: r.peers.map(p => podPeer(p.zeroTrustNamespace.namespaceName, p.podSelectorLabels)),
-      ports: tcpPorts(r.ports),
-    })),
+    egress: [
+      ...rules.map(r => ({
+        to: r.peers.map(p => podPeer(p.zeroTrustNamespace.namespaceName, p.podSelectorLabels)),
+        ports: tcpPorts(r.ports),
+      })),
+      // workloads of other clusters: only their declared addresses (the remote east-west gateway), on its port
+      ...remoteCallsOf(graph, caller, false).map(c => ({
+        to: c.remote._path.remoteCidrs.map(cidr => ({ ipBlock: { cidr } })),
+        ports: tcpPorts(c.remote._path.remotePort !== undefined ? [c.remote._path.remotePort] : c.ports),
+      })),
+    ],
   };
 }
 
@@ -110,3 +127,6 @@ function ensurePolicy(graph: IntentGraph, workload: IMeshWorkload, id: string, s
     spec: Lazy.any({ produce: render }),
   });
 }
+
+// a call across clusters is rendered on this cluster's side only: ingress on the callee, or egress on the caller
+onRemoteCall((graph, call) => (call.inbound ? ensureIngressPolicy(graph, call.local) : ensureEgressPolicy(graph, call.local)));

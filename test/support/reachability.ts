@@ -11,7 +11,9 @@
  *   match (an ALLOW policy without rules matches nothing). Within a rule, `from`, `to` are
  *   ANDed; entries of a list are ORed; string matching is exact, prefix `x*`, suffix `*x` or `*`.
  * - Pods come from Deployments (template labels, ServiceAccount), namespace labels from
- *   Namespace objects plus the automatic `kubernetes.io/metadata.name` label.
+ *   Namespace objects plus the automatic `kubernetes.io/metadata.name` label. A workload of
+ *   another cluster is a `Pod` with its own `trustDomain` (its principal); the pod its traffic
+ *   arrives from in this cluster (an east-west gateway) is a `Pod` of its own.
  */
 
 export interface Pod {
@@ -19,6 +21,11 @@ export interface Pod {
   readonly name: string;
   readonly labels: Record<string, string>;
   readonly serviceAccount: string;
+  /**
+   * The trust domain of the pod's identity, for a workload of another cluster (its certificate
+   * is verified with the federated bundle).
+   */
+  readonly trustDomain?: string;
 }
 
 export interface Request {
@@ -122,7 +129,7 @@ export class Cluster {
   }
 
   public principal(pod: Pod): string {
-    return `${this.trustDomain}/ns/${pod.namespace}/sa/${pod.serviceAccount}`;
+    return `${pod.trustDomain ?? this.trustDomain}/ns/${pod.namespace}/sa/${pod.serviceAccount}`;
   }
 
   /** Both NetworkPolicy directions allow a TCP/UDP connection from `from` to `to` on `port`. */
