@@ -83,6 +83,11 @@ project.addTask('synth', {
   exec: `${tsNode} examples/reference-architecture/main.ts`,
 });
 
+project.addTask('synth:multi-cluster', {
+  description: 'Synthesize the multi-cluster example (two clusters, two federated trust domains) into dist/multi-cluster/',
+  exec: `${tsNode} examples/multi-cluster/main.ts`,
+});
+
 project.addTask('validate', {
   description: 'Validate synthesized YAML (default dist/) against the Kubernetes 1.32/1.35 and pinned CRD schemas',
   exec: `${tsNode} test/support/validate-files.ts`,
