@@ -116,7 +116,15 @@ export function ensureAuthorizationPolicy(graph: IntentGraph, workload: IMeshWor
   });
 }
 
-// a workload of another trust domain calling in is admitted by its principal
+// a workload of another trust domain calling in is admitted by its principal; Cilium's L7 proxy
+// sees plaintext without a principal, so a callee it enforces could only deny the remote caller
 onRemoteCall((graph, call) => {
-  if (call.inbound) ensureAuthorizationPolicy(graph, call.local);
+  if (!call.inbound) return;
+  ensureAuthorizationPolicy(graph, call.local);
+  call.local.node.addValidation({
+    validate: () => (EnforcementPoints.of(graph).forWorkload(call.local).l7 === L7Enforcer.CILIUM
+      ? [`invalid remote caller ${JSON.stringify(call.remote.spiffeId)}: ${call.key} needs the callee's sidecar or waypoint to check the remote principal, but Cilium enforces L7 for it (HttpEnforcement.CILIUM), where no mTLS principal is visible; `
+        + 'enforce this workload\'s HTTP rules with Istio, or remove the remote call']
+      : []),
+  });
 });

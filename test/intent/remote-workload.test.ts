@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { AppProtocol, IntentGraph, MeshMode, MeshService, RemoteWorkload, ZeroTrustNamespace } from '../../src';
+import { AppProtocol, CiliumWorkloadPolicy, HttpEnforcement, IntentGraph, MeshMode, MeshService, RemoteWorkload, ZeroTrustNamespace } from '../../src';
 import { Cluster, Pod } from '../support/reachability';
 import { find, synthValid } from '../support/synth';
 
@@ -85,6 +85,12 @@ describe('RemoteWorkload', () => {
     ])('throws on the bad path %#', (path, message) => {
       const { chart } = setup();
       expect(() => new RemoteWorkload(chart, 'r', { spiffeId: 'spiffe://b.example.org/ns/r/sa/r', ports: [{ port: 80 }], path })).toThrow(new RegExp(`^\\[c/r\\] ${message.source}`));
+    });
+    test('fails at synthesis when Cilium, which sees no principal, enforces the callee\'s HTTP rules', () => {
+      const { chart, orders } = setup();
+      new RemoteWorkload(chart, 'billing', { spiffeId: 'spiffe://b.example.org/ns/billing/sa/billing', path: GATEWAY_PATH }).mayCall(orders);
+      new CiliumWorkloadPolicy(chart, 'orders-cilium', { workload: orders, httpEnforcement: HttpEnforcement.CILIUM });
+      expect(() => Testing.synth(chart)).toThrow(/invalid remote caller "spiffe:\/\/b.example.org\/ns\/billing\/sa\/billing": .* Cilium enforces L7 for it/);
     });
     test('throws on calls the path or ports cannot carry', () => {
       const { chart, orders, db } = setup();
