@@ -20,6 +20,7 @@ export * from './identity/cloud-identity';
 export * from './identity/cloud-grant';
 export * from './identity/cloud-permission-policy';
 export * from './identity/irsa-trust-policy';
+export * from './identity/cloud-trust-file';
 export * from './identity/pod-identity-trust-policy';
 export * from './identity/pod-identity-association';
 export * from './identity/human-access';

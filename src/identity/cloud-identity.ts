@@ -5,6 +5,7 @@ import { ensurePodIdentityAgentEgress, POD_IDENTITY_AGENT_CIDRS } from './_pod-i
 import { CloudGrant } from './cloud-grant';
 import { CloudPermissionPolicy } from './cloud-permission-policy';
 import { CloudProvider } from './cloud-provider';
+import { CloudTrustFile } from './cloud-trust-file';
 import { IrsaTrustPolicy } from './irsa-trust-policy';
 import { PodIdentityAssociation } from './pod-identity-association';
 import { PodIdentityTrustPolicy } from './pod-identity-trust-policy';
@@ -65,6 +66,13 @@ export interface GkeWorkloadIdentityOptions {
   /** The Google service account to impersonate: `<name>@<project>.iam.gserviceaccount.com`. */
   readonly serviceAccountEmail: string;
   /**
+   * The cluster's workload identity pool, `<cluster project>.svc.id.goog`. It names the member
+   * of the trust binding (`gcp/iam/<namespace>-<serviceAccount>.trust-binding.json`).
+   *
+   * @default - `<project of serviceAccountEmail>.svc.id.goog`
+   */
+  readonly workloadPool?: string;
+  /**
    * Least-privilege permissions of the Google service account (`CloudGrant.gcpStorageRead()`,
    * `gcpKmsDecrypt()`, `gcpSecretRead()`), written to `gcp/iam/<namespace>-<serviceAccount>.bindings.json`.
    *
@@ -86,6 +94,14 @@ export interface AzureWorkloadIdentityOptions {
    */
   readonly tenantId?: string;
   /**
+   * The AKS cluster's OIDC issuer URL (`az aks show --query oidcIssuerProfile.issuerUrl`). With
+   * it, the federated identity credential for exactly this ServiceAccount is written to
+   * `azure/identity/<namespace>-<serviceAccount>.federated-credential.json`.
+   *
+   * @default - no federated credential file
+   */
+  readonly oidcIssuerUrl?: string;
+  /**
    * Least-privilege permissions of the identity (`CloudGrant.azureBlobRead()`,
    * `azureKeyVaultSecretRead()`, `azureKeyVaultKeyUse()`), written to
    * `azure/rbac/<namespace>-<serviceAccount>.role-assignments.json`.
@@ -96,7 +112,9 @@ export interface AzureWorkloadIdentityOptions {
 }
 
 const OIDC_ISSUER = /^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/;
-const GSA_EMAIL = /^[a-z]([-a-z0-9]{4,28}[a-z0-9])@[a-z][-a-z0-9]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/;
+const GSA_EMAIL = /^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])@([a-z][-a-z0-9]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$/;
+const WORKLOAD_POOL = /^[a-z][a-z0-9-]{4,28}[a-z0-9]\.svc\.id\.goog$/;
+const AKS_ISSUER = /^https:\/\/[a-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~-]+)*\/?$/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const ROLE_ARN_FORMAT = 'must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<optional path/><name of 1-64 characters [A-Za-z0-9+=,.@_-]>';
 
@@ -282,6 +300,7 @@ export class CloudWorkloadIdentity {
         }
         principal = `serviceAccount:${o.serviceAccountEmail}`;
         serviceAccount.metadata.addAnnotation('iam.gke.io/gcp-service-account', o.serviceAccountEmail);
+        this.gkeTrust(workload, o, base, place('GkeTrustBinding'));
         break;
       case 'azureWorkloadIdentity':
         if (typeof o.clientId !== 'string' || !GUID.test(o.clientId)) {
@@ -294,6 +313,7 @@ export class CloudWorkloadIdentity {
         serviceAccount.metadata.addAnnotation('azure.workload.identity/client-id', o.clientId);
         if (o.tenantId) serviceAccount.metadata.addAnnotation('azure.workload.identity/tenant-id', o.tenantId);
         deployment.podMetadata.addLabel('azure.workload.identity/use', 'true');
+        if (o.oidcIssuerUrl !== undefined) this.azureTrust(workload, o, base, place('AzureFederatedCredential'));
         break;
       default:
         invalid(workload, 'cloudIdentity', this.kind,
@@ -301,6 +321,38 @@ export class CloudWorkloadIdentity {
     }
     this.binding = { workload, partition, principal };
     this.grants.forEach((grant, i) => this.addGrant(this.binding!, grant, i));
+  }
+
+  private gkeTrust(workload: IMeshWorkload & Construct, o: any, base: string, at: { scope: Construct; id: string }): void {
+    const project = GSA_EMAIL.exec(o.serviceAccountEmail)![1];
+    const pool = o.workloadPool ?? `${project}.svc.id.goog`;
+    if (typeof pool !== 'string' || !WORKLOAD_POOL.test(pool)) {
+      invalid(workload, 'cloudIdentity.workloadPool', pool, 'must be a GKE workload identity pool: <project id>.svc.id.goog', 'for example \'acme-prod.svc.id.goog\'');
+    }
+    new CloudTrustFile(at.scope, at.id, {
+      path: `gcp/iam/${base}.trust-binding.json`,
+      document: {
+        resource: `//iam.googleapis.com/projects/${project}/serviceAccounts/${o.serviceAccountEmail}`,
+        role: 'roles/iam.workloadIdentityUser',
+        member: `serviceAccount:${pool}[${workload.zeroTrustNamespace.namespaceName}/${workload.serviceAccountName}]`,
+      },
+    });
+  }
+
+  private azureTrust(workload: IMeshWorkload & Construct, o: any, base: string, at: { scope: Construct; id: string }): void {
+    if (typeof o.oidcIssuerUrl !== 'string' || !AKS_ISSUER.test(o.oidcIssuerUrl)) {
+      invalid(workload, 'cloudIdentity.oidcIssuerUrl', o.oidcIssuerUrl, 'must be the cluster\'s https:// OIDC issuer URL (no query, fragment or wildcard)',
+        'az aks show --query oidcIssuerProfile.issuerUrl');
+    }
+    new CloudTrustFile(at.scope, at.id, {
+      path: `azure/identity/${base}.federated-credential.json`,
+      document: {
+        name: base,
+        issuer: o.oidcIssuerUrl,
+        subject: `system:serviceaccount:${workload.zeroTrustNamespace.namespaceName}:${workload.serviceAccountName}`,
+        audiences: ['api://AzureADTokenExchange'],
+      },
+    });
   }
 
   private addGrant(binding: Binding, grant: CloudGrant, index: number): void {

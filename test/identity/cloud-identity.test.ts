@@ -51,6 +51,42 @@ describe('CloudWorkloadIdentity', () => {
     expect(find(manifests, 'ServiceAccount', 'orders').metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'orders@acme-prod.iam.gserviceaccount.com' });
   });
 
+  test('GKE Workload Identity: the trust binding lets exactly this ServiceAccount impersonate the Google service account', () => {
+    const { app, chart, prod } = setup();
+    new MeshService(chart, 'orders', {
+      namespace: prod,
+      image: 'ghcr.io/acme/orders:1',
+      port: 8080,
+      serviceAccountName: 'orders-sa',
+      cloudIdentity: CloudWorkloadIdentity.gkeWorkloadIdentity({ serviceAccountEmail: 'orders@acme-prod.iam.gserviceaccount.com', workloadPool: 'acme-clusters.svc.id.goog' }),
+    });
+    const files = OutputFile.of(app);
+    expect(files.map(f => f.relativePath)).toEqual(['gcp/iam/production-orders-sa.trust-binding.json']);
+    expect(JSON.parse(files[0].renderContents())).toEqual({
+      resource: '//iam.googleapis.com/projects/acme-prod/serviceAccounts/orders@acme-prod.iam.gserviceaccount.com',
+      role: 'roles/iam.workloadIdentityUser',
+      member: 'serviceAccount:acme-clusters.svc.id.goog[production/orders-sa]',
+    });
+  });
+
+  test('Azure Workload ID with the issuer: the federated credential names exactly this ServiceAccount', () => {
+    const { app, chart, prod } = setup();
+    new MeshService(chart, 'orders', {
+      namespace: prod,
+      image: 'ghcr.io/acme/orders:1',
+      port: 8080,
+      cloudIdentity: CloudWorkloadIdentity.azureWorkloadIdentity({ clientId: '11111111-2222-3333-4444-555555555555', oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/' }),
+    });
+    const files = OutputFile.of(app);
+    expect(files.map(f => f.relativePath)).toEqual(['azure/identity/production-orders.federated-credential.json']);
+    expect(JSON.parse(files[0].renderContents())).toEqual({
+      name: 'production-orders',
+      issuer: 'https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/',
+      subject: 'system:serviceaccount:production:orders',
+      audiences: ['api://AzureADTokenExchange'],
+    });
+  });
+
   test('Azure Workload ID: client and tenant annotations plus the pod label the webhook requires', () => {
     const { chart, prod } = setup();
     new MeshService(chart, 'orders', {
@@ -95,6 +131,15 @@ describe('CloudWorkloadIdentity', () => {
       expect(() => new MeshService(chart, 'orders', {
         namespace: prod, image: 'ghcr.io/acme/orders:1', port: 8080, cloudIdentity: CloudWorkloadIdentity.gkeWorkloadIdentity({ serviceAccountEmail: 'orders@gmail.com' }),
       })).toThrow(/^\[c\/orders\] invalid cloudIdentity.serviceAccountEmail "orders@gmail.com": must be a Google service account email/);
+    });
+    test('fails on a malformed workload pool or issuer URL', () => {
+      const { chart, prod } = setup();
+      expect(() => new MeshService(chart, 'orders', {
+        namespace: prod, image: 'ghcr.io/acme/orders:1', port: 8080, cloudIdentity: CloudWorkloadIdentity.gkeWorkloadIdentity({ serviceAccountEmail: 'orders@acme-prod.iam.gserviceaccount.com', workloadPool: '*.svc.id.goog' }),
+      })).toThrow(/^\[c\/orders\] invalid cloudIdentity.workloadPool "\*.svc.id.goog": must be a GKE workload identity pool/);
+      expect(() => new MeshService(chart, 'billing', {
+        namespace: prod, image: 'ghcr.io/acme/billing:1', port: 8080, cloudIdentity: CloudWorkloadIdentity.azureWorkloadIdentity({ clientId: '11111111-2222-3333-4444-555555555555', oidcIssuerUrl: 'http://issuer.example.com/?x=1' }),
+      })).toThrow(/^\[c\/billing\] invalid cloudIdentity.oidcIssuerUrl "http:\/\/issuer.example.com\/\?x=1": must be the cluster's https:\/\/ OIDC issuer URL/);
     });
     test('fails on a malformed Azure client id', () => {
       const { chart, prod } = setup();
