@@ -77,6 +77,10 @@ project.addTask('import', {
 // the stable Falco ruleset's macro, list and rule names (FalcoRuleSet checks references against
 // them); generated into src/runtime/_stable-ruleset.ts, so CI's drift check covers it too
 project.tasks.tryFind('import')?.exec(`${tsNode} projenrc/import-falco-rules.ts`);
+// the compact Kubernetes 1.32/1.35 and CRD schemas the package's validator ships with
+// (schemas/*.json.gz, ~90 KB: descriptions dropped, gzipped), from ZERO_TRUST_SHARED_DIR
+project.tasks.tryFind('import')?.exec(`${tsNode} projenrc/compact-schemas.ts`);
+project.gitattributes.addAttributes('/schemas/*.json.gz', 'binary', 'linguist-generated');
 
 project.addTask('synth', {
   description: 'Synthesize the reference architecture into dist/ (one YAML file per layer chart)',

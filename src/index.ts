@@ -51,3 +51,6 @@ export * from './runtime/falco-rule-set';
 export * from './runtime/zero-trust-falco-rules';
 // the reference architecture
 export * from './reference/reference-architecture';
+// validation: the cdk8s synth --validate plugin and the schema validator behind it
+export * from './validation/schema-validator';
+export * from './validation/zero-trust-validation';
