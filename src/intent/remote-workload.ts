@@ -138,14 +138,13 @@ const SPIFFE_ID = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
 interface RemoteState {
   readonly workloads: Map<string, RemoteWorkload>;
   readonly calls: Map<string, RemoteCallIntent>;
-  readonly listeners: Array<(call: RemoteCallIntent) => void>;
 }
 const REMOTE = new WeakMap<IntentGraph, RemoteState>();
 
 function remoteState(graph: IntentGraph): RemoteState {
   let state = REMOTE.get(graph);
   if (!state) {
-    state = { workloads: new Map(), calls: new Map(), listeners: [] };
+    state = { workloads: new Map(), calls: new Map() };
     REMOTE.set(graph, state);
   }
   return state;
@@ -180,14 +179,6 @@ export class RemoteWorkload extends Construct {
   public static of(scope: Construct): RemoteWorkload[] {
     const state = remoteState(IntentGraph.of(scope));
     return [...state.workloads.keys()].sort().map(k => state.workloads.get(k)!);
-  }
-
-  /**
-   * Calls `listener` for every remote call added from now on.
-   * @internal
-   */
-  public static _onCall(graph: IntentGraph, listener: (call: RemoteCallIntent) => void): void {
-    remoteState(graph).listeners.push(listener);
   }
 
   /** The SPIFFE ID. */
@@ -295,7 +286,6 @@ export class RemoteWorkload extends Construct {
     }
     state.calls.set(call.key, call);
     REMOTE_CALL_HOOKS.forEach(hook => hook(this.graph, call));
-    state.listeners.forEach(l => l(call));
     return call;
   }
 
