@@ -28,6 +28,7 @@ export * from './identity/human-access';
 export * from './policy/constraint-template';
 export * from './policy/constraint';
 export * from './policy/kyverno-policy';
+export * from './policy/policy-options';
 export * from './policy/zero-trust-policy-pack';
 // edge and egress
 export * from './edge/access-proxy';

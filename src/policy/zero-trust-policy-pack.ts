@@ -1,178 +1,16 @@
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { CHECKS, CheckDefinition, ZERO_TRUST_LIB, celValidations, celVariablesOf } from './_checks';
-import { Constraint, EnforcementAction } from './constraint';
-import { ConstraintTemplate, RegoVersion } from './constraint-template';
-import { FailureAction, KyvernoPolicy } from './kyverno-policy';
-import * as gkconfig from '../imports/gatekeeper-config';
-import { MANAGED_BY } from '../intent/_labels';
+import { CheckDefinition } from './_check';
+import { checkExemption, exemptionOf } from './_exemptions';
+import { renderGatekeeper } from './_gatekeeper-pack';
+import { renderKyverno } from './_kyverno-pack';
+import { PackView } from './_pack-view';
+import { Constraint } from './constraint';
+import { ConstraintTemplate } from './constraint-template';
+import { KyvernoPolicy } from './kyverno-policy';
+import { PolicyEngine, PolicyExemption, PolicyExemptionOptions, PolicyMode, ZeroTrustPolicy } from './policy-options';
 import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
-import { Privilege } from '../intent/privileged-workload';
-
-/**
- * The admission controller that enforces the pack.
- */
-export enum PolicyEngine {
-  /** OPA Gatekeeper 3.23: ConstraintTemplates (CEL and Rego) and constraints. */
-  GATEKEEPER = 'gatekeeper',
-  /** Kyverno 1.19: ClusterPolicies with CEL validate rules and a generate rule. */
-  KYVERNO = 'kyverno',
-}
-
-/**
- * How violations are handled: the stages of a rollout.
- */
-export enum PolicyMode {
-  /** Admit, report in audit (Gatekeeper `dryrun`, Kyverno `Audit`). */
-  AUDIT = 'audit',
-  /** Admit with a warning to the client, report in audit (Gatekeeper `warn`, Kyverno `Audit` with `emitWarning`). */
-  WARN = 'warn',
-  /** Reject (Gatekeeper `deny`, Kyverno `Enforce`). */
-  ENFORCE = 'enforce',
-}
-
-/**
- * The policies of the zero-trust pack.
- */
-export enum ZeroTrustPolicy {
-  /**
-   * Every PeerAuthentication sets mTLS mode STRICT (port-level modes STRICT or UNSET).
-   *
-   * Why: identity on every connection. PERMISSIVE (Istio's default, and what UNSET inherits) and
-   * DISABLE accept plaintext, which carries no peer identity any AuthorizationPolicy can check.
-   */
-  STRICT_MTLS = 'strict-mtls',
-  /**
-   * No privileged containers (`K8sPSPPrivilegedContainer`).
-   *
-   * Why: a privileged container has every capability and device of the node; one compromised
-   * workload owns the node and every workload identity on it.
-   */
-  PRIVILEGED_CONTAINERS = 'privileged-containers',
-  /**
-   * Containers set `allowPrivilegeEscalation: false` (`K8sPSPAllowPrivilegeEscalationContainer`).
-   *
-   * Why: setuid binaries and file capabilities turn a foothold into root; assume breach, limit
-   * the blast radius.
-   */
-  PRIVILEGE_ESCALATION = 'privilege-escalation',
-  /**
-   * Containers run as non-root (`K8sPSPAllowedUsers` with `runAsUser.rule: MustRunAsNonRoot`;
-   * there is no `k8spsprunasnonroot` template).
-   *
-   * Why: root in a container is root on the node as soon as any isolation layer fails.
-   */
-  RUN_AS_NON_ROOT = 'run-as-non-root',
-  /**
-   * Containers set CPU and memory requests and limits (`K8sRequiredResources`).
-   *
-   * Why: availability is part of trust; a workload without limits can starve its neighbours
-   * across trust boundaries.
-   */
-  REQUIRED_RESOURCES = 'required-resources',
-  /**
-   * Images come from the allowed registries only (`K8sAllowedRepos`).
-   *
-   * Why: code is an identity too; only images from registries the platform trusts (scans,
-   * signs) may run.
-   */
-  ALLOWED_REGISTRIES = 'allowed-registries',
-  /**
-   * Images name a version tag or a digest, never `latest` or nothing (`K8sDisallowedTags`).
-   *
-   * Why: a mutable tag means the code that runs is not the code that was reviewed.
-   */
-  DISALLOWED_TAGS = 'disallowed-tags',
-  /**
-   * No host PID, IPC or network namespace (`K8sPSPHostNamespace`, `K8sPSPHostNetworkingPorts`).
-   *
-   * Why: host PID and IPC expose every process of the node; the host network bypasses
-   * NetworkPolicies and the mesh, so traffic has neither a pod identity nor mTLS.
-   */
-  HOST_NAMESPACES = 'host-namespaces',
-  /**
-   * No hostPath volumes (`K8sPSPHostFilesystem`).
-   *
-   * Why: a hostPath reaches past the container onto the node: kubelet credentials, other pods'
-   * secrets, the container runtime socket.
-   */
-  HOST_FILESYSTEM = 'host-filesystem',
-  /**
-   * Read-only root filesystems (`K8sPSPReadOnlyRootFilesystem`).
-   *
-   * Why: an attacker who cannot write to the container cannot drop tools or persist.
-   */
-  READ_ONLY_ROOT_FILESYSTEM = 'read-only-root-filesystem',
-  /**
-   * Pods run as a dedicated ServiceAccount, never `default` (`K8sDisallowDefaultServiceAccount`).
-   *
-   * Why: the ServiceAccount is the workload's identity (SPIFFE ID, mTLS principal, Vault role);
-   * pods sharing `default` cannot be told apart by any policy.
-   */
-  DEDICATED_SERVICE_ACCOUNT = 'dedicated-service-account',
-  /**
-   * Every mesh-enrolled namespace has an allow-nothing AuthorizationPolicy (Gatekeeper: no pod
-   * starts there without one, `K8sIstioDefaultDenyAuthz` on synced data; Kyverno: a generate
-   * rule creates and keeps it).
-   *
-   * Why: deny by default; only what is declared is reachable.
-   */
-  DEFAULT_DENY_AUTHORIZATION = 'default-deny-authorization',
-}
-
-/**
- * A host namespace a pod may share with the node.
- */
-export enum HostNamespace {
-  /** `hostPID: true`. */
-  HOST_PID = 'hostPID',
-  /** `hostIPC: true`. */
-  HOST_IPC = 'hostIPC',
-  /** `hostNetwork: true`. */
-  HOST_NETWORK = 'hostNetwork',
-}
-
-/**
- * An exemption of one workload from some policies of the pack.
- */
-export interface PolicyExemptionOptions {
-  /** The workload's namespace. */
-  readonly namespace: string;
-  /** Labels selecting exactly the workload's pods (at least one). */
-  readonly podLabels: { [key: string]: string };
-  /** The policies the workload is exempted from (pod policies only). */
-  readonly policies: ZeroTrustPolicy[];
-  /**
-   * The containers exempted from container checks.
-   *
-   * @default - every container of the pod
-   */
-  readonly containers?: string[];
-  /**
-   * The host namespaces the workload may share, required with `ZeroTrustPolicy.HOST_NAMESPACES`.
-   *
-   * @default - none
-   */
-  readonly hostNamespaces?: HostNamespace[];
-  /**
-   * The host paths the workload may mount, required with `ZeroTrustPolicy.HOST_FILESYSTEM`.
-   *
-   * @default - none
-   */
-  readonly hostPaths?: string[];
-  /** Why the workload needs the exemption (at least 10 characters). */
-  readonly reason: string;
-}
-
-/**
- * An exemption in effect: given by the user, or derived from a declared privileged workload.
- */
-export interface PolicyExemption extends PolicyExemptionOptions {
-  /** The construct path that declared it. */
-  readonly source: string;
-}
 
 /**
  * Properties of a ZeroTrustPolicyPack.
@@ -268,42 +106,13 @@ export interface ZeroTrustPolicyPackProps {
   readonly injectedImages?: string[];
 }
 
-const POD_KIND = { apiGroups: [''], kinds: ['Pod'] };
 /** The images the Vault agent injector adds to a pod whose template pins them. */
 function injectedImagesOf(annotations: { [key: string]: string }): string[] {
   const vaultAgent = annotations['vault.hashicorp.com/agent-inject'] === 'true' ? annotations['vault.hashicorp.com/agent-image'] : undefined;
   return vaultAgent ? [vaultAgent] : [];
 }
-const PEER_AUTHN_KIND = { apiGroups: ['security.istio.io'], kinds: ['PeerAuthentication'] };
-const ENFORCEMENT: Record<PolicyMode, EnforcementAction> = {
-  [PolicyMode.AUDIT]: EnforcementAction.DRYRUN,
-  [PolicyMode.WARN]: EnforcementAction.WARN,
-  [PolicyMode.ENFORCE]: EnforcementAction.DENY,
-};
-const NOT_POD_POLICIES: string[] = [ZeroTrustPolicy.STRICT_MTLS];
 /** The pack of each engine in each app (its templates and policies are cluster-wide names). */
 const PACKS = new WeakMap<object, Map<PolicyEngine, ZeroTrustPolicyPack>>();
-const GENERATED_POLICY_NAME = 'zero-trust-allow-nothing';
-
-/** Which policies each declared privilege needs an exemption from. */
-const PRIVILEGE_POLICIES: Record<Privilege, ZeroTrustPolicy[]> = {
-  // the API server rejects allowPrivilegeEscalation: false together with privileged: true
-  [Privilege.PRIVILEGED_CONTAINER]: [ZeroTrustPolicy.PRIVILEGED_CONTAINERS, ZeroTrustPolicy.PRIVILEGE_ESCALATION],
-  [Privilege.PRIVILEGE_ESCALATION]: [ZeroTrustPolicy.PRIVILEGE_ESCALATION],
-  [Privilege.RUN_AS_ROOT]: [ZeroTrustPolicy.RUN_AS_NON_ROOT],
-  [Privilege.WRITABLE_ROOT_FILESYSTEM]: [ZeroTrustPolicy.READ_ONLY_ROOT_FILESYSTEM],
-  [Privilege.HOST_PID]: [ZeroTrustPolicy.HOST_NAMESPACES],
-  [Privilege.HOST_IPC]: [ZeroTrustPolicy.HOST_NAMESPACES],
-  [Privilege.HOST_NETWORK]: [ZeroTrustPolicy.HOST_NAMESPACES],
-  [Privilege.HOST_PATH]: [ZeroTrustPolicy.HOST_FILESYSTEM],
-  // the pack has no capabilities check (Pod Security `restricted` enforces drop ALL)
-  [Privilege.ADDED_CAPABILITIES]: [],
-};
-const PRIVILEGE_HOST_NAMESPACE: Partial<Record<Privilege, HostNamespace>> = {
-  [Privilege.HOST_PID]: HostNamespace.HOST_PID,
-  [Privilege.HOST_IPC]: HostNamespace.HOST_IPC,
-  [Privilege.HOST_NETWORK]: HostNamespace.HOST_NETWORK,
-};
 
 /**
  * Defines the zero-trust admission policy pack for Gatekeeper or Kyverno: the baseline every
@@ -399,10 +208,20 @@ export class ZeroTrustPolicyPack extends Construct {
     for (const ns of this.systemNamespaces) checkDns1123Label(this, 'systemNamespaces', ns);
     for (const e of props.exemptions ?? []) this.addExemption(e);
 
+    const view: PackView = {
+      systemNamespaces: this.systemNamespaces,
+      engineNamespace: this.engineNamespace,
+      modeOf: policy => this.modeOf(policy),
+      staticParameters: check => this.parametersOf(check),
+      lazyParameters: check => this.lazyParametersOf(check),
+      place: (layer, id) => this.place(layer, id),
+    };
     if (this.engine === PolicyEngine.GATEKEEPER) {
-      this.renderGatekeeper(props.gatekeeperConfig ?? true);
+      const { templates, constraints } = renderGatekeeper(view, props.gatekeeperConfig ?? true);
+      this.templates.push(...templates);
+      this.constraints.push(...constraints);
     } else {
-      this.renderKyverno();
+      this.kyvernoPolicies.push(...renderKyverno(view));
     }
   }
 
@@ -414,7 +233,7 @@ export class ZeroTrustPolicyPack extends Construct {
    * @returns the exemption in effect
    */
   public addExemption(options: PolicyExemptionOptions): PolicyExemption {
-    const exemption = this.checkExemption(options);
+    const exemption = checkExemption(this, options);
     this.userExemptions.push(exemption);
     return exemption;
   }
@@ -424,20 +243,7 @@ export class ZeroTrustPolicyPack extends Construct {
    * now; the pack reads them again at synthesis time) and the user's.
    */
   public get exemptions(): PolicyExemption[] {
-    const derived = IntentGraph.of(this).privilegedWorkloads.map(w => {
-      const policies = sortedUnique(w.privileges.flatMap(p => PRIVILEGE_POLICIES[p]));
-      const hostNamespaces = sortedUnique(w.privileges.map(p => PRIVILEGE_HOST_NAMESPACE[p]).filter((h): h is HostNamespace => h !== undefined));
-      return {
-        namespace: w.namespace,
-        podLabels: { ...w.podLabels },
-        policies,
-        containers: [...w.containers],
-        hostNamespaces,
-        hostPaths: [...w.hostPaths],
-        reason: `${w.kind} ${w.name}: ${w.reason}`,
-        source: w.owner.node.path,
-      };
-    }).filter(e => e.policies.length > 0);
+    const derived = IntentGraph.of(this).privilegedWorkloads.map(exemptionOf).filter((e): e is PolicyExemption => e !== undefined);
     return [...derived, ...this.userExemptions];
   }
 
@@ -509,130 +315,6 @@ export class ZeroTrustPolicyPack extends Construct {
     return IntentGraph.of(this)._placement(layer, this, this.node.id, id);
   }
 
-  private renderGatekeeper(config: boolean): void {
-    if (config) {
-      const at = this.place(Layer.POLICY_TEMPLATES, 'GatekeeperConfig');
-      new gkconfig.Config(at.scope, at.id, {
-        metadata: { name: 'config', namespace: this.engineNamespace, labels: { ...MANAGED_BY } },
-        spec: {
-          sync: {
-            syncOnly: [
-              { group: '', version: 'v1', kind: 'Namespace' },
-              { group: 'security.istio.io', version: 'v1', kind: 'AuthorizationPolicy' },
-            ],
-          },
-        },
-      });
-    }
-    for (const check of CHECKS) {
-      const t = this.place(Layer.POLICY_TEMPLATES, check.kind);
-      const template = new ConstraintTemplate(t.scope, t.id, {
-        kind: check.kind,
-        description: check.description,
-        rego: check.rego,
-        regoVersion: RegoVersion.V0,
-        libs: check.usesLib ? [ZERO_TRUST_LIB] : undefined,
-        parameters: check.parameters,
-        celVariables: check.cel ? celVariablesOf(check) : undefined,
-        celValidations: check.cel ? celValidations(check.skipUpdate) : undefined,
-      });
-      this.templates.push(template);
-      const c = this.place(Layer.POLICY, `Constraint-${check.id}`);
-      const constraint = new Constraint(c.scope, c.id, {
-        template,
-        name: `zero-trust-${check.id}`,
-        enforcementAction: ENFORCEMENT[this.modeOf(check.policy as ZeroTrustPolicy)],
-        match: {
-          kinds: [check.target === 'pod' ? POD_KIND : PEER_AUTHN_KIND],
-          ...(this.systemNamespaces.length ? { excludedNamespaces: this.systemNamespaces } : {}),
-        },
-        parameters: this.parametersOf(check),
-      });
-      constraint._addLazyParameters(() => this.lazyParametersOf(check));
-      this.constraints.push(constraint);
-    }
-  }
-
-  private renderKyverno(): void {
-    const byPolicy = new Map<string, CheckDefinition[]>();
-    for (const check of CHECKS) byPolicy.set(check.policy, [...(byPolicy.get(check.policy) ?? []), check]);
-    for (const [policy, checks] of byPolicy) {
-      const mode = this.modeOf(policy as ZeroTrustPolicy);
-      // the generate rule creates policies, which changes traffic: that is enforcing, never auditing
-      if (checks.every(c => !c.cel) && mode !== PolicyMode.ENFORCE) continue;
-      const at = this.place(Layer.POLICY, `ClusterPolicy-${policy}`);
-      const kp = new KyvernoPolicy(at.scope, at.id, {
-        name: `zero-trust-${policy}`,
-        description: checks.map(c => c.description).join(' '),
-        emitWarning: mode === PolicyMode.WARN,
-      });
-      for (const check of checks) {
-        if (!check.cel) {
-          this.addDefaultDenyGenerateRule(kp, check);
-          continue;
-        }
-        const target = check.target === 'pod' ? 'Pod' : 'security.istio.io/*/PeerAuthentication';
-        kp._addCelRule({
-          name: check.id,
-          // the object is checked when it is created or changed (never on DELETE: object is null)
-          match: [{ kinds: [target], operations: ['CREATE', 'UPDATE'] }],
-          exclude: this.systemNamespaces.length ? [{ kinds: [target], namespaces: this.systemNamespaces }] : [],
-          variables: celVariablesOf(check),
-          expressions: celValidations(check.skipUpdate),
-          failureAction: mode === PolicyMode.ENFORCE ? FailureAction.ENFORCE : FailureAction.AUDIT,
-        }, () => {
-          const params = {
-            ...this.parametersOf(check),
-            ...(check.parameters.exemptWorkloads ? { exemptWorkloads: [] } : {}),
-            ...this.lazyParametersOf(check),
-          };
-          // the same variables Gatekeeper defines for K8sNativeValidation, so the same CEL runs
-          return [{ name: 'anyObject', expression: 'object' }, { name: 'params', expression: celLiteral(params) }];
-        });
-      }
-      this.kyvernoPolicies.push(kp);
-    }
-  }
-
-  /**
-   * Kyverno cannot see other objects from a CEL rule; instead of checking that the allow-nothing
-   * AuthorizationPolicy exists, it creates it in every enrolled namespace and keeps it there
-   * (`synchronize`: a deleted or edited copy is restored). Creating it changes traffic, so the
-   * rule exists in ENFORCE mode only: in AUDIT and WARN the Kyverno pack has no default-deny
-   * policy (Gatekeeper audits it).
-   */
-  private addDefaultDenyGenerateRule(kp: KyvernoPolicy, check: CheckDefinition): void {
-    kp.addGenerateRule({
-      name: check.id,
-      match: [
-        { kinds: ['Namespace'], matchLabels: { 'istio-injection': 'enabled' } },
-        { kinds: ['Namespace'], labelKeys: ['istio.io/rev'] },
-        { kinds: ['Namespace'], matchLabels: { 'istio.io/dataplane-mode': 'ambient' } },
-      ],
-      exclude: this.systemNamespaces.length ? [{ kinds: ['Namespace'], names: this.systemNamespaces }] : [],
-      apiVersion: 'security.istio.io/v1',
-      kind: 'AuthorizationPolicy',
-      generatedName: GENERATED_POLICY_NAME,
-      generatedNamespace: '{{request.object.metadata.name}}',
-      // ALLOW (the default action) with no rules matches nothing: nothing is allowed until an
-      // ALLOW policy of the workload says so. Never action DENY, which would override every ALLOW.
-      data: { metadata: { labels: { ...MANAGED_BY } }, spec: {} },
-    });
-    // Kyverno's background controller creates the policies: grant it that, and nothing more
-    const at = this.place(Layer.POLICY, 'KyvernoGenerateRbac');
-    new k8s.KubeClusterRole(at.scope, at.id, {
-      metadata: {
-        name: 'kyverno:zero-trust-generate-authorizationpolicies',
-        labels: { ...MANAGED_BY, 'rbac.kyverno.io/aggregate-to-background-controller': 'true' },
-      },
-      rules: [{
-        apiGroups: ['security.istio.io'],
-        resources: ['authorizationpolicies'],
-        verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      }],
-    });
-  }
-
   private checkMode(prop: string, mode: PolicyMode): PolicyMode {
     if (!Object.values(PolicyMode).includes(mode)) {
       invalid(this, prop, mode, `must be one of ${Object.values(PolicyMode).join(', ')}`, 'roll out with audit, then warn, then enforce');
@@ -652,57 +334,4 @@ export class ZeroTrustPolicyPack extends Construct {
     }
     return sortedUnique(registries);
   }
-
-  private checkExemption(o: PolicyExemptionOptions): PolicyExemption {
-    if (!o || typeof o !== 'object') invalid(this, 'exemption', o, 'must be an object with namespace, podLabels, policies and reason');
-    if (typeof o.reason !== 'string' || o.reason.trim().length < 10) {
-      invalid(this, 'exemption.reason', o.reason, 'must say why the workload needs the exemption (at least 10 characters)', 'an exemption without a reason cannot be reviewed');
-    }
-    checkDns1123Label(this, 'exemption.namespace', o.namespace);
-    if (!o.podLabels || typeof o.podLabels !== 'object' || Object.keys(o.podLabels).length === 0) {
-      invalid(this, 'exemption.podLabels', o.podLabels, 'must select the workload\'s pods with at least one label', 'an exemption without a selector would cover every pod of the namespace');
-    }
-    const policies = sortedUnique(o.policies ?? []);
-    if (policies.length === 0) invalid(this, 'exemption.policies', o.policies, 'must list at least one ZeroTrustPolicy');
-    for (const p of policies) {
-      if (!Object.values(ZeroTrustPolicy).includes(p)) invalid(this, 'exemption.policies', p, `must be one of ${Object.values(ZeroTrustPolicy).join(', ')}`);
-      if (NOT_POD_POLICIES.includes(p)) invalid(this, 'exemption.policies', p, 'applies to PeerAuthentications, not to pods: a workload cannot be exempted from it');
-    }
-    const hostNamespaces = sortedUnique(o.hostNamespaces ?? []);
-    if (policies.includes(ZeroTrustPolicy.HOST_NAMESPACES) !== (hostNamespaces.length > 0)) {
-      invalid(this, 'exemption.hostNamespaces', o.hostNamespaces, 'must list the host namespaces exactly when ZeroTrustPolicy.HOST_NAMESPACES is exempted');
-    }
-    for (const h of hostNamespaces) {
-      if (!Object.values(HostNamespace).includes(h)) invalid(this, 'exemption.hostNamespaces', h, `must be one of ${Object.values(HostNamespace).join(', ')}`);
-    }
-    const hostPaths = sortedUnique(o.hostPaths ?? []);
-    if (policies.includes(ZeroTrustPolicy.HOST_FILESYSTEM) !== (hostPaths.length > 0)) {
-      invalid(this, 'exemption.hostPaths', o.hostPaths, 'must list the host paths exactly when ZeroTrustPolicy.HOST_FILESYSTEM is exempted');
-    }
-    if (hostPaths.some(p => typeof p !== 'string' || !p.startsWith('/'))) invalid(this, 'exemption.hostPaths', o.hostPaths, 'must be absolute paths');
-    return {
-      namespace: o.namespace,
-      podLabels: { ...o.podLabels },
-      policies,
-      containers: sortedUnique(o.containers ?? []),
-      hostNamespaces,
-      hostPaths,
-      reason: o.reason.trim(),
-      source: this.node.path,
-    };
-  }
-}
-
-/**
- * A JSON value as a CEL literal (maps, lists, strings, numbers, booleans). Kubernetes compiles CEL
- * with homogeneous aggregate literals, so every map value and list element is wrapped in `dyn()`.
- */
-function celLiteral(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(v => `dyn(${celLiteral(v)})`).join(', ')}]`;
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'object') {
-    return `{${Object.keys(value as object).sort().map(k => `${JSON.stringify(k)}: dyn(${celLiteral((value as any)[k])})`).join(', ')}}`;
-  }
-  if (typeof value === 'number' && !Number.isInteger(value)) return `${value}`;
-  return JSON.stringify(value);
 }

@@ -1,0 +1,87 @@
+/**
+ * Exemptions of the zero-trust policy pack: the policies each declared privilege needs an
+ * exemption from, and the checks of a user's exemption.
+ */
+import { Construct } from 'constructs';
+import { HostNamespace, PolicyExemption, PolicyExemptionOptions, ZeroTrustPolicy } from './policy-options';
+import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
+import { Privilege, PrivilegedWorkload } from '../intent/privileged-workload';
+
+/** Policies that apply to other objects than pods: no workload can be exempted from them. */
+export const NOT_POD_POLICIES: string[] = [ZeroTrustPolicy.STRICT_MTLS];
+
+/** Which policies each declared privilege needs an exemption from. */
+export const PRIVILEGE_POLICIES: Record<Privilege, ZeroTrustPolicy[]> = {
+  // the API server rejects allowPrivilegeEscalation: false together with privileged: true
+  [Privilege.PRIVILEGED_CONTAINER]: [ZeroTrustPolicy.PRIVILEGED_CONTAINERS, ZeroTrustPolicy.PRIVILEGE_ESCALATION],
+  [Privilege.PRIVILEGE_ESCALATION]: [ZeroTrustPolicy.PRIVILEGE_ESCALATION],
+  [Privilege.RUN_AS_ROOT]: [ZeroTrustPolicy.RUN_AS_NON_ROOT],
+  [Privilege.WRITABLE_ROOT_FILESYSTEM]: [ZeroTrustPolicy.READ_ONLY_ROOT_FILESYSTEM],
+  [Privilege.HOST_PID]: [ZeroTrustPolicy.HOST_NAMESPACES],
+  [Privilege.HOST_IPC]: [ZeroTrustPolicy.HOST_NAMESPACES],
+  [Privilege.HOST_NETWORK]: [ZeroTrustPolicy.HOST_NAMESPACES],
+  [Privilege.HOST_PATH]: [ZeroTrustPolicy.HOST_FILESYSTEM],
+  // the pack has no capabilities check (Pod Security `restricted` enforces drop ALL)
+  [Privilege.ADDED_CAPABILITIES]: [],
+};
+const PRIVILEGE_HOST_NAMESPACE: Partial<Record<Privilege, HostNamespace>> = {
+  [Privilege.HOST_PID]: HostNamespace.HOST_PID,
+  [Privilege.HOST_IPC]: HostNamespace.HOST_IPC,
+  [Privilege.HOST_NETWORK]: HostNamespace.HOST_NETWORK,
+};
+
+/** The exemption a declared privileged workload gets (undefined when none of its privileges is checked). */
+export function exemptionOf(w: PrivilegedWorkload): PolicyExemption | undefined {
+  const policies = sortedUnique(w.privileges.flatMap(p => PRIVILEGE_POLICIES[p]));
+  if (policies.length === 0) return undefined;
+  const hostNamespaces = sortedUnique(w.privileges.map(p => PRIVILEGE_HOST_NAMESPACE[p]).filter((h): h is HostNamespace => h !== undefined));
+  return {
+    namespace: w.namespace,
+    podLabels: { ...w.podLabels },
+    policies,
+    containers: [...w.containers],
+    hostNamespaces,
+    hostPaths: [...w.hostPaths],
+    reason: `${w.kind} ${w.name}: ${w.reason}`,
+    source: w.owner.node.path,
+  };
+}
+
+export function checkExemption(scope: Construct, o: PolicyExemptionOptions): PolicyExemption {
+  if (!o || typeof o !== 'object') invalid(scope, 'exemption', o, 'must be an object with namespace, podLabels, policies and reason');
+  if (typeof o.reason !== 'string' || o.reason.trim().length < 10) {
+    invalid(scope, 'exemption.reason', o.reason, 'must say why the workload needs the exemption (at least 10 characters)', 'an exemption without a reason cannot be reviewed');
+  }
+  checkDns1123Label(scope, 'exemption.namespace', o.namespace);
+  if (!o.podLabels || typeof o.podLabels !== 'object' || Object.keys(o.podLabels).length === 0) {
+    invalid(scope, 'exemption.podLabels', o.podLabels, 'must select the workload\'s pods with at least one label', 'an exemption without a selector would cover every pod of the namespace');
+  }
+  const policies = sortedUnique(o.policies ?? []);
+  if (policies.length === 0) invalid(scope, 'exemption.policies', o.policies, 'must list at least one ZeroTrustPolicy');
+  for (const p of policies) {
+    if (!Object.values(ZeroTrustPolicy).includes(p)) invalid(scope, 'exemption.policies', p, `must be one of ${Object.values(ZeroTrustPolicy).join(', ')}`);
+    if (NOT_POD_POLICIES.includes(p)) invalid(scope, 'exemption.policies', p, 'applies to PeerAuthentications, not to pods: a workload cannot be exempted from it');
+  }
+  const hostNamespaces = sortedUnique(o.hostNamespaces ?? []);
+  if (policies.includes(ZeroTrustPolicy.HOST_NAMESPACES) !== (hostNamespaces.length > 0)) {
+    invalid(scope, 'exemption.hostNamespaces', o.hostNamespaces, 'must list the host namespaces exactly when ZeroTrustPolicy.HOST_NAMESPACES is exempted');
+  }
+  for (const h of hostNamespaces) {
+    if (!Object.values(HostNamespace).includes(h)) invalid(scope, 'exemption.hostNamespaces', h, `must be one of ${Object.values(HostNamespace).join(', ')}`);
+  }
+  const hostPaths = sortedUnique(o.hostPaths ?? []);
+  if (policies.includes(ZeroTrustPolicy.HOST_FILESYSTEM) !== (hostPaths.length > 0)) {
+    invalid(scope, 'exemption.hostPaths', o.hostPaths, 'must list the host paths exactly when ZeroTrustPolicy.HOST_FILESYSTEM is exempted');
+  }
+  if (hostPaths.some(p => typeof p !== 'string' || !p.startsWith('/'))) invalid(scope, 'exemption.hostPaths', o.hostPaths, 'must be absolute paths');
+  return {
+    namespace: o.namespace,
+    podLabels: { ...o.podLabels },
+    policies,
+    containers: sortedUnique(o.containers ?? []),
+    hostNamespaces,
+    hostPaths,
+    reason: o.reason.trim(),
+    source: scope.node.path,
+  };
+}
