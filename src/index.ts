@@ -27,7 +27,6 @@ export * from './identity/human-access';
 // policy
 export * from './policy/constraint-template';
 export * from './policy/constraint';
-export * from './policy/kyverno-policy';
 export * from './policy/policy-options';
 export * from './policy/zero-trust-policy-pack';
 // edge and egress

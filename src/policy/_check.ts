@@ -42,12 +42,12 @@ export interface CheckDefinition {
 
 export const EXEMPT_WORKLOADS_SCHEMA = {
   type: 'array',
-  description: 'Workloads exempted from this check: pods in `namespace` whose labels include every `podLabels` entry; only `containers` (all when empty); `allowed` lists the host namespaces or host paths they may use.',
+  description: 'Workloads exempted from this check: pods in `namespace` that carry every `podLabels` entry (`key=value`); only `containers` (all when empty); `allowed` lists the host namespaces or host paths they may use.',
   items: {
     type: 'object',
     properties: {
       namespace: { type: 'string' },
-      podLabels: { type: 'object', additionalProperties: { type: 'string' } },
+      podLabels: { type: 'array', items: { type: 'string' } },
       containers: { type: 'array', items: { type: 'string' } },
       allowed: { type: 'array', items: { type: 'string' } },
       reason: { type: 'string' },
@@ -81,12 +81,15 @@ review_namespace = ns {
 
 pod_labels := object.get(input.review.object.metadata, "labels", {})
 
+# the pod's labels as key=value (neither keys nor values of labels can hold '=')
+pod_label_pairs := {pair | v := pod_labels[k]; pair := concat("=", [k, v])}
+
 # the exemptWorkloads entries that select this pod: same namespace, every label present
 exempt_workloads[w] {
 	workloads := object.get(params, "exemptWorkloads", [])
 	w := workloads[_]
 	w.namespace == review_namespace
-	mismatched := [k | v := w.podLabels[k]; object.get(pod_labels, k, null) != v]
+	mismatched := [l | l := w.podLabels[_]; not pod_label_pairs[l]]
 	count(mismatched) == 0
 }
 
@@ -149,9 +152,11 @@ export const POD_CEL_VARIABLES: CelVariable[] = [
   { name: 'allContainers', expression: 'variables.containers + variables.initContainers + variables.ephemeralContainers' },
   { name: 'podNamespace', expression: 'has(variables.anyObject.metadata.namespace) ? variables.anyObject.metadata.namespace : (has(request.namespace) ? request.namespace : "")' },
   { name: 'podLabels', expression: 'has(variables.anyObject.metadata.labels) ? variables.anyObject.metadata.labels : {}' },
+  // key=value: neither keys nor values of labels can hold '=', so the pairs are exact
+  { name: 'podLabelPairs', expression: 'variables.podLabels.map(k, k + "=" + variables.podLabels[k])' },
   {
     name: 'exemptWorkloads',
-    expression: '(has(variables.params.exemptWorkloads) ? variables.params.exemptWorkloads : []).filter(w, w.namespace == variables.podNamespace && w.podLabels.all(k, k in variables.podLabels && variables.podLabels[k] == w.podLabels[k]))',
+    expression: '(has(variables.params.exemptWorkloads) ? variables.params.exemptWorkloads : []).filter(w, w.namespace == variables.podNamespace && w.podLabels.all(l, l in variables.podLabelPairs))',
   },
   { name: 'exemptImages', expression: 'has(variables.params.exemptImages) ? variables.params.exemptImages : []' },
   {

@@ -7,6 +7,10 @@ import { HostNamespace, PolicyExemption, PolicyExemptionOptions, ZeroTrustPolicy
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
 import { Privilege, PrivilegedWorkload } from '../intent/privileged-workload';
 
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+const HOST_PATH = /^\/[A-Za-z0-9._\/-]*$/;
+
 /** Policies that apply to other objects than pods: no workload can be exempted from them. */
 export const NOT_POD_POLICIES: string[] = [ZeroTrustPolicy.STRICT_MTLS];
 
@@ -56,6 +60,11 @@ export function checkExemption(scope: Construct, o: PolicyExemptionOptions): Pol
   if (!o.podLabels || typeof o.podLabels !== 'object' || Object.keys(o.podLabels).length === 0) {
     invalid(scope, 'exemption.podLabels', o.podLabels, 'must select the workload\'s pods with at least one label', 'an exemption without a selector would cover every pod of the namespace');
   }
+  for (const [k, v] of Object.entries(o.podLabels)) {
+    if (!LABEL_KEY.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
+      invalid(scope, 'exemption.podLabels', `${k}=${v}`, 'must be valid Kubernetes label keys and values (a pod cannot carry anything else, so the exemption would match nothing)');
+    }
+  }
   const policies = sortedUnique(o.policies ?? []);
   if (policies.length === 0) invalid(scope, 'exemption.policies', o.policies, 'must list at least one ZeroTrustPolicy');
   for (const p of policies) {
@@ -73,7 +82,10 @@ export function checkExemption(scope: Construct, o: PolicyExemptionOptions): Pol
   if (policies.includes(ZeroTrustPolicy.HOST_FILESYSTEM) !== (hostPaths.length > 0)) {
     invalid(scope, 'exemption.hostPaths', o.hostPaths, 'must list the host paths exactly when ZeroTrustPolicy.HOST_FILESYSTEM is exempted');
   }
-  if (hostPaths.some(p => typeof p !== 'string' || !p.startsWith('/'))) invalid(scope, 'exemption.hostPaths', o.hostPaths, 'must be absolute paths');
+  if (hostPaths.some(p => typeof p !== 'string' || !HOST_PATH.test(p))) {
+    invalid(scope, 'exemption.hostPaths', o.hostPaths, 'must be absolute paths of letters, digits and . _ - / (no spaces or commas)');
+  }
+  for (const c of o.containers ?? []) checkDns1123Label(scope, 'exemption.containers', c);
   return {
     namespace: o.namespace,
     podLabels: { ...o.podLabels },

@@ -9,19 +9,24 @@
 export enum PolicyEngine {
   /** OPA Gatekeeper 3.23: ConstraintTemplates (CEL and Rego) and constraints. */
   GATEKEEPER = 'gatekeeper',
-  /** Kyverno 1.19: ClusterPolicies with CEL validate rules and a generate rule. */
+  /** Kyverno 1.19: `policies.kyverno.io/v1` ValidatingPolicies (CEL) and a GeneratingPolicy. */
   KYVERNO = 'kyverno',
+  /**
+   * Kubernetes itself (1.30+, nothing to install): ValidatingAdmissionPolicies with their
+   * bindings and parameter ConfigMaps. The referential default-deny check has no native form.
+   */
+  KUBERNETES = 'kubernetes',
 }
 
 /**
  * How violations are handled: the stages of a rollout.
  */
 export enum PolicyMode {
-  /** Admit, report in audit (Gatekeeper `dryrun`, Kyverno `Audit`). */
+  /** Admit, report in audit (Gatekeeper `dryrun`; Kyverno and Kubernetes `validationActions: [Audit]`). */
   AUDIT = 'audit',
-  /** Admit with a warning to the client, report in audit (Gatekeeper `warn`, Kyverno `Audit` with `emitWarning`). */
+  /** Admit with a warning to the client, report in audit (Gatekeeper `warn`; Kyverno and Kubernetes `[Warn, Audit]`). */
   WARN = 'warn',
-  /** Reject (Gatekeeper `deny`, Kyverno `Enforce`). */
+  /** Reject (Gatekeeper `deny`; Kyverno and Kubernetes `[Deny]`). */
   ENFORCE = 'enforce',
 }
 

@@ -1,12 +1,13 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CheckDefinition } from './_check';
 import { checkExemption, exemptionOf } from './_exemptions';
 import { renderGatekeeper } from './_gatekeeper-pack';
+import { renderKubernetes } from './_kubernetes-pack';
 import { renderKyverno } from './_kyverno-pack';
 import { PackView } from './_pack-view';
 import { Constraint } from './constraint';
 import { ConstraintTemplate } from './constraint-template';
-import { KyvernoPolicy } from './kyverno-policy';
 import { PolicyEngine, PolicyExemption, PolicyExemptionOptions, PolicyMode, ZeroTrustPolicy } from './policy-options';
 import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
@@ -53,9 +54,10 @@ export interface ZeroTrustPolicyPackProps {
   readonly systemNamespaces?: string[];
 
   /**
-   * The namespace the policy engine runs in (Gatekeeper's `Config` lives there).
+   * The namespace the policy engine runs in (Gatekeeper's `Config` lives there; with
+   * `PolicyEngine.KUBERNETES` the ConfigMaps that hold the policies' parameters).
    *
-   * @default 'gatekeeper-system' for Gatekeeper, 'kyverno' for Kyverno
+   * @default 'gatekeeper-system' for Gatekeeper, 'kyverno' for Kyverno, 'kube-system' for Kubernetes (the parameter ConfigMaps go there)
    */
   readonly engineNamespace?: string;
 
@@ -112,11 +114,17 @@ function injectedImagesOf(annotations: { [key: string]: string }): string[] {
   return vaultAgent ? [vaultAgent] : [];
 }
 /** The pack of each engine in each app (its templates and policies are cluster-wide names). */
+const ENGINE_NAMESPACE: Record<PolicyEngine, string> = {
+  [PolicyEngine.GATEKEEPER]: 'gatekeeper-system',
+  [PolicyEngine.KYVERNO]: 'kyverno',
+  [PolicyEngine.KUBERNETES]: 'kube-system',
+};
 const PACKS = new WeakMap<object, Map<PolicyEngine, ZeroTrustPolicyPack>>();
 
 /**
- * Defines the zero-trust admission policy pack for Gatekeeper or Kyverno: the baseline every
- * workload of the cluster must meet, including what other teams deploy by hand.
+ * Defines the zero-trust admission policy pack for Gatekeeper, Kyverno or Kubernetes' own
+ * ValidatingAdmissionPolicy: the baseline every workload of the cluster must meet, including what
+ * other teams deploy by hand.
  *
  * Policies (`ZeroTrustPolicy`): STRICT mTLS on every PeerAuthentication; no privileged
  * containers; no privilege escalation; non-root; CPU and memory requests and limits; images from
@@ -124,14 +132,18 @@ const PACKS = new WeakMap<object, Map<PolicyEngine, ZeroTrustPolicyPack>>();
  * hostPath volumes; read-only root filesystems; a dedicated ServiceAccount; and an allow-nothing
  * AuthorizationPolicy in every mesh-enrolled namespace.
  *
- * With Gatekeeper it synthesizes one ConstraintTemplate per check (gatekeeper-library kinds and
- * parameters where the library has the check, with the CEL `K8sNativeValidation` source
- * Gatekeeper 3.18+ evaluates and Rego v0 for engines without CEL), one constraint per check, and
- * the `Config` that syncs Namespaces and AuthorizationPolicies for the referential default-deny
- * check. With Kyverno it synthesizes one ClusterPolicy per policy with `validate.cel` rules (the
- * same CEL), each with its own `failureAction`, and (in ENFORCE mode for that policy: it changes
- * traffic) a generate rule that creates and keeps an allow-nothing AuthorizationPolicy in every
- * enrolled namespace.
+ * Each check is written once, in CEL (and Rego, kept equal, for Gatekeeper without CEL), and
+ * rendered to every engine with the same expressions; only the binding of `variables.anyObject`
+ * and `variables.params` differs:
+ * - Gatekeeper: one ConstraintTemplate per check (gatekeeper-library kinds and parameters where
+ *   the library has the check; CEL `K8sNativeValidation` first, Rego v0 second), one constraint
+ *   per check, and the `Config` that syncs Namespaces and AuthorizationPolicies for the
+ *   referential default-deny check;
+ * - Kyverno: one `policies.kyverno.io/v1` ValidatingPolicy per check (parameters as a CEL
+ *   literal), and in ENFORCE mode a GeneratingPolicy that creates and keeps an allow-nothing
+ *   AuthorizationPolicy in every enrolled namespace (it changes traffic);
+ * - Kubernetes: one ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding and parameter
+ *   ConfigMap per check; the default-deny check, which reads other objects, has no native form.
  *
  * Exemptions are exact: each workload declared with `IntentGraph.declarePrivilegedWorkload()`
  * (read at synthesis time) is exempted, by namespace and pod labels (and containers), from the
@@ -156,8 +168,14 @@ export class ZeroTrustPolicyPack extends Construct {
   public readonly templates: ConstraintTemplate[] = [];
   /** Gatekeeper: the constraints (empty for Kyverno). */
   public readonly constraints: Constraint[] = [];
-  /** Kyverno: the ClusterPolicies (empty for Gatekeeper). */
-  public readonly kyvernoPolicies: KyvernoPolicy[] = [];
+  /** Kyverno: the ValidatingPolicies and the GeneratingPolicy (empty for the other engines). */
+  public readonly kyvernoPolicies: ApiObject[] = [];
+  /** Kubernetes: the ValidatingAdmissionPolicies (empty for the other engines). */
+  public readonly admissionPolicies: ApiObject[] = [];
+  /** Kubernetes: the ValidatingAdmissionPolicyBindings (empty for the other engines). */
+  public readonly admissionPolicyBindings: ApiObject[] = [];
+  /** Kubernetes: the ConfigMaps holding each policy's parameters (empty for the other engines). */
+  public readonly admissionPolicyParameters: ApiObject[] = [];
 
   private readonly policyModes: Map<string, PolicyMode>;
   private readonly userExemptions: PolicyExemption[] = [];
@@ -177,7 +195,7 @@ export class ZeroTrustPolicyPack extends Construct {
     const packs = PACKS.get(this.node.root) ?? new Map<PolicyEngine, ZeroTrustPolicyPack>();
     const existing = packs.get(this.engine);
     if (existing) {
-      invalid(this, 'engine', this.engine, `${existing.node.path} already defines the ${this.engine} pack of this app, and its ConstraintTemplates, constraints and ClusterPolicies are cluster-wide names`,
+      invalid(this, 'engine', this.engine, `${existing.node.path} already defines the ${this.engine} pack of this app, and its policies are cluster-wide names`,
         'define one pack per engine and stage single policies with policyModes');
     }
     packs.set(this.engine, this);
@@ -203,7 +221,7 @@ export class ZeroTrustPolicyPack extends Construct {
       invalid(this, 'disallowedTags', props.disallowedTags, 'must list at least one image tag (letters, digits, \'_\', \'.\', \'-\')');
     }
     this.engineNamespace = checkDns1123Label(this, 'engineNamespace',
-      props.engineNamespace ?? (this.engine === PolicyEngine.GATEKEEPER ? 'gatekeeper-system' : 'kyverno'));
+      props.engineNamespace ?? ENGINE_NAMESPACE[this.engine]);
     this.systemNamespaces = sortedUnique(props.systemNamespaces ?? ['kube-system', this.engineNamespace]);
     for (const ns of this.systemNamespaces) checkDns1123Label(this, 'systemNamespaces', ns);
     for (const e of props.exemptions ?? []) this.addExemption(e);
@@ -220,8 +238,13 @@ export class ZeroTrustPolicyPack extends Construct {
       const { templates, constraints } = renderGatekeeper(view, props.gatekeeperConfig ?? true);
       this.templates.push(...templates);
       this.constraints.push(...constraints);
-    } else {
+    } else if (this.engine === PolicyEngine.KYVERNO) {
       this.kyvernoPolicies.push(...renderKyverno(view));
+    } else {
+      const native = renderKubernetes(view, (what, value, why) => invalid(this, what, value, why));
+      this.admissionPolicies.push(...native.policies);
+      this.admissionPolicyBindings.push(...native.bindings);
+      this.admissionPolicyParameters.push(...native.parameters);
     }
   }
 
@@ -303,7 +326,7 @@ export class ZeroTrustPolicyPack extends Construct {
         : check.policy === ZeroTrustPolicy.HOST_FILESYSTEM ? e.hostPaths ?? [] : [];
       return {
         namespace: e.namespace,
-        podLabels: { ...e.podLabels },
+        podLabels: Object.entries(e.podLabels).map(([k, v]) => `${k}=${v}`).sort(),
         ...(e.containers?.length ? { containers: [...e.containers] } : {}),
         ...(allowed.length ? { allowed: [...allowed] } : {}),
         reason: `${e.reason} (${e.source})`,

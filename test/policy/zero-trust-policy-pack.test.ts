@@ -5,12 +5,12 @@ import {
   HostNamespace, IntentGraph, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicy, ZeroTrustPolicyPack, ZeroTrustPolicyPackProps,
 } from '../../src';
 import * as lib from '../../src';
-import { gatekeeperReview, injectIstioSidecar, kyvernoReview, Review } from '../support/policy-engine';
+import { gatekeeperReview, injectIstioSidecar, kubernetesReview, kyvernoReview, Review } from '../support/policy-engine';
 import { readmeSnippet, runReadmeFragment } from '../support/readme';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthValid } from '../support/synth';
 
-const ENGINES = [PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO];
+const ENGINES = [PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBERNETES];
 
 function pack(engine: PolicyEngine, props: Partial<ZeroTrustPolicyPackProps> = {}, configure?: (chart: Chart, p: ZeroTrustPolicyPack) => void) {
   const app = Testing.app();
@@ -21,14 +21,13 @@ function pack(engine: PolicyEngine, props: Partial<ZeroTrustPolicyPackProps> = {
 }
 
 function review(engine: PolicyEngine, objs: any[], obj: any, operation = 'CREATE'): Review {
-  return engine === PolicyEngine.GATEKEEPER ? gatekeeperReview(objs, obj, { operation }) : kyvernoReview(objs, obj, { operation });
+  const reviewer = { [PolicyEngine.GATEKEEPER]: gatekeeperReview, [PolicyEngine.KYVERNO]: kyvernoReview, [PolicyEngine.KUBERNETES]: kubernetesReview }[engine];
+  return reviewer(objs, obj, { operation });
 }
 
 /** The checks (constraint `zero-trust-<id>` / Kyverno rule `<id>`) that reject `obj`. */
 function rejectedBy(engine: PolicyEngine, objs: any[], obj: any, operation = 'CREATE'): string[] {
-  const ids = review(engine, objs, obj, operation).violations.map(v => (engine === PolicyEngine.GATEKEEPER
-    ? v.policy.split('/')[1].replace(/^zero-trust-/, '')
-    : v.policy.split('/')[1]));
+  const ids = review(engine, objs, obj, operation).violations.map(v => v.policy.split('/')[1].replace(/^zero-trust-/, ''));
   return [...new Set(ids)].sort();
 }
 
@@ -50,6 +49,13 @@ function goodPod(): any {
       }],
     },
   };
+}
+
+/** The check ids of a pack (constraint names without `zero-trust-`, Kyverno and native policy names likewise). */
+function checkIds(engine: PolicyEngine, objs: any[]): string[] {
+  const named = engine === PolicyEngine.GATEKEEPER ? objs.filter(o => o.apiVersion === 'constraints.gatekeeper.sh/v1beta1')
+    : engine === PolicyEngine.KYVERNO ? ofKind(objs, 'ValidatingPolicy') : ofKind(objs, 'ValidatingAdmissionPolicy');
+  return named.map(o => o.metadata.name.replace(/^zero-trust-/, ''));
 }
 
 function pod(mutate: (p: any) => void): any {
@@ -158,28 +164,52 @@ describe('ZeroTrustPolicyPack', () => {
     expect([...rego.matchAll(/data\.inventory[^\s]*/g)].map(m => m[0])).toHaveLength(2);
   });
 
-  test('kyverno: one ClusterPolicy per policy, per-rule failureAction, no policy-level validationFailureAction, autogen off', () => {
+  test('kyverno: one ValidatingPolicy per check (policies.kyverno.io/v1, no legacy ClusterPolicy), validationActions, autogen off, system namespaces excluded', () => {
     const { objs } = pack(PolicyEngine.KYVERNO, { mode: PolicyMode.ENFORCE });
-    const policies = ofKind(objs, 'ClusterPolicy');
-    expect(policies.map(p => p.metadata.name).sort()).toEqual(Object.values(ZeroTrustPolicy).map(p => `zero-trust-${p}`).sort());
+    expect(objs.filter(o => o.apiVersion === 'kyverno.io/v1')).toEqual([]);
+    const policies = ofKind(objs, 'ValidatingPolicy');
+    expect(policies.map(p => p.metadata.name).sort()).toEqual(checkIds(PolicyEngine.GATEKEEPER, pack(PolicyEngine.GATEKEEPER).objs)
+      .filter(id => id !== 'default-deny-authorization').map(id => `zero-trust-${id}`).sort());
     for (const p of policies) {
-      expect(p.spec.validationFailureAction).toBeUndefined();
-      expect(p.metadata.annotations['pod-policies.kyverno.io/autogen-controllers']).toBe('none');
-      for (const rule of p.spec.rules) {
-        if (rule.validate) {
-          expect(rule.validate.failureAction).toBe('Enforce');
-          expect(rule.match.any[0].resources.operations).toEqual(['CREATE', 'UPDATE']);
-          expect(rule.exclude.any).toEqual([{ resources: { kinds: rule.match.any[0].resources.kinds, namespaces: ['kube-system', 'kyverno'] } }]);
-        }
-      }
+      expect(p.apiVersion).toBe('policies.kyverno.io/v1');
+      expect(p.spec.validationActions).toEqual(['Deny']);
+      expect(p.spec.autogen).toEqual({ podControllers: { controllers: [] } });
+      expect(p.spec.matchConstraints.namespaceSelector).toEqual({ matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kyverno'] }] });
+      expect(p.spec.variables.slice(0, 2).map((v: any) => v.name)).toEqual(['anyObject', 'params']);
     }
-    expect(find(objs, 'ClusterPolicy', 'zero-trust-host-namespaces').spec.rules.map((r: any) => r.name)).toEqual(['host-pid-ipc', 'host-network']);
   });
 
-  test('kyverno: the default-deny rule generates an allow-nothing AuthorizationPolicy in every enrolled namespace, and the RBAC to do it', () => {
+  test('kubernetes: per check a ValidatingAdmissionPolicy, its binding and its parameter ConfigMap; nothing to install', () => {
+    const { objs } = pack(PolicyEngine.KUBERNETES, { mode: PolicyMode.ENFORCE });
+    const policies = ofKind(objs, 'ValidatingAdmissionPolicy');
+    const bindings = ofKind(objs, 'ValidatingAdmissionPolicyBinding');
+    expect(policies).toHaveLength(12);
+    expect(bindings.map(b => b.spec.policyName).sort()).toEqual(policies.map(p => p.metadata.name).sort());
+    for (const p of policies) {
+      expect(p.spec.failurePolicy).toBe('Fail');
+      expect(p.spec.paramKind).toEqual({ apiVersion: 'v1', kind: 'ConfigMap' });
+      expect(p.spec.matchConstraints.namespaceSelector.matchExpressions[0].values).toEqual(['kube-system']);
+    }
+    for (const b of bindings) {
+      expect(b.spec.validationActions).toEqual(['Deny']);
+      expect(b.spec.paramRef).toEqual({ name: b.spec.policyName, namespace: 'kube-system', parameterNotFoundAction: 'Deny' });
+      expect(find(objs, 'ConfigMap', b.spec.policyName, 'kube-system')).toBeDefined();
+    }
+    // every object is core Kubernetes: no CRD, no engine
+    expect(objs.every(o => ['v1', 'admissionregistration.k8s.io/v1'].includes(o.apiVersion))).toBe(true);
+    expect(find(objs, 'ConfigMap', 'zero-trust-allowed-registries', 'kube-system').data.repos).toBe('docker.io/istio/proxyv2:\nghcr.io/acme/');
+  });
+
+  test('kubernetes: a missing parameter ConfigMap denies rather than admits', () => {
+    const { objs } = pack(PolicyEngine.KUBERNETES);
+    const without = objs.filter(o => !(o.kind === 'ConfigMap' && o.metadata.name === 'zero-trust-allowed-registries'));
+    expect(rejectedBy(PolicyEngine.KUBERNETES, without, goodPod())).toEqual(['allowed-registries']);
+  });
+
+  test('kyverno: the default-deny GeneratingPolicy creates an allow-nothing AuthorizationPolicy in every enrolled namespace, and the RBAC to do it', () => {
     const { objs } = pack(PolicyEngine.KYVERNO, { policyModes: { [ZeroTrustPolicy.DEFAULT_DENY_AUTHORIZATION]: PolicyMode.ENFORCE } });
-    const rule = find(objs, 'ClusterPolicy', 'zero-trust-default-deny-authorization').spec.rules[0];
-    expect(rule.generate).toMatchObject({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', synchronize: true, generateExisting: true, data: { spec: {} } });
+    const policy = find(objs, 'GeneratingPolicy', 'zero-trust-default-deny-authorization');
+    expect(policy.spec.evaluation).toEqual({ generateExisting: { enabled: true }, synchronize: { enabled: true } });
     const ns = (name: string, labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
     const generatedFor = (n: any) => kyvernoReview(objs, n).generated.map(g => g.object);
     for (const enrolled of [ns('a', { 'istio-injection': 'enabled' }), ns('b', { 'istio.io/rev': 'canary' }), ns('c', { 'istio.io/dataplane-mode': 'ambient' })]) {
@@ -190,6 +220,7 @@ describe('ZeroTrustPolicyPack', () => {
       expectValidManifests(generated);
     }
     expect(generatedFor(ns('plain', {}))).toEqual([]);
+    expect(generatedFor(ns('sidecar-off', { 'istio-injection': 'disabled' }))).toEqual([]);
     expect(generatedFor(ns('kube-system', { 'istio-injection': 'enabled' }))).toEqual([]);
     const role = ofKind(objs, 'ClusterRole')[0];
     expect(role.metadata.labels['rbac.kyverno.io/aggregate-to-background-controller']).toBe('true');
@@ -198,9 +229,9 @@ describe('ZeroTrustPolicyPack', () => {
 
   test.each([PolicyMode.AUDIT, PolicyMode.WARN])('kyverno: in %s mode nothing generates policies (that would change traffic)', mode => {
     const { objs } = pack(PolicyEngine.KYVERNO, { mode });
-    expect(ofKind(objs, 'ClusterPolicy').map(p => p.metadata.name)).not.toContain('zero-trust-default-deny-authorization');
+    expect(ofKind(objs, 'GeneratingPolicy')).toEqual([]);
     expect(ofKind(objs, 'ClusterRole')).toEqual([]);
-    expect(ofKind(objs, 'ClusterPolicy')).toHaveLength(11);
+    expect(ofKind(objs, 'ValidatingPolicy')).toHaveLength(12);
   });
 
   describe.each(ENGINES)('%s: known-bad samples', engine => {
@@ -214,9 +245,7 @@ describe('ZeroTrustPolicyPack', () => {
     });
     test('every check has a known-bad sample', () => {
       const rejecting = new Set(BAD.flatMap(([, , ids]) => ids));
-      const ids = engine === PolicyEngine.GATEKEEPER
-        ? objs.filter(o => o.apiVersion === 'constraints.gatekeeper.sh/v1beta1').map(c => c.metadata.name.replace(/^zero-trust-/, ''))
-        : ofKind(objs, 'ClusterPolicy').flatMap(p => p.spec.rules.filter((r: any) => r.validate).map((r: any) => r.name));
+      const ids = checkIds(engine, objs);
       // the default-deny check reads other objects: see the Gatekeeper Rego and Kyverno generate tests
       expect(ids.filter(id => id !== 'default-deny-authorization').every(id => rejecting.has(id))).toBe(true);
     });
@@ -378,17 +407,14 @@ describe('ZeroTrustPolicyPack', () => {
 
   describe('modes', () => {
     test.each([
-      [PolicyMode.AUDIT, 'dryrun', 'Audit', undefined],
-      [PolicyMode.WARN, 'warn', 'Audit', true],
-      [PolicyMode.ENFORCE, 'deny', 'Enforce', undefined],
-    ])('%s: Gatekeeper %s, Kyverno %s (emitWarning %s)', (mode, action, failureAction, emitWarning) => {
+      [PolicyMode.AUDIT, 'dryrun', ['Audit']],
+      [PolicyMode.WARN, 'warn', ['Warn', 'Audit']],
+      [PolicyMode.ENFORCE, 'deny', ['Deny']],
+    ])('%s: Gatekeeper %s, Kyverno and Kubernetes validationActions %j', (mode, action, actions) => {
       const gk = pack(PolicyEngine.GATEKEEPER, { mode }).objs.filter(o => o.apiVersion.startsWith('constraints.'));
       expect(new Set(gk.map(c => c.spec.enforcementAction))).toEqual(new Set([action]));
-      const ky = ofKind(pack(PolicyEngine.KYVERNO, { mode }).objs, 'ClusterPolicy');
-      for (const p of ky) {
-        expect(p.spec.emitWarning).toBe(emitWarning);
-        for (const r of p.spec.rules.filter((x: any) => x.validate)) expect(r.validate.failureAction).toBe(failureAction);
-      }
+      for (const p of ofKind(pack(PolicyEngine.KYVERNO, { mode }).objs, 'ValidatingPolicy')) expect(p.spec.validationActions).toEqual(actions);
+      for (const b of ofKind(pack(PolicyEngine.KUBERNETES, { mode }).objs, 'ValidatingAdmissionPolicyBinding')) expect(b.spec.validationActions).toEqual(actions);
     });
 
     test('a policy overrides the pack mode', () => {
@@ -402,9 +428,12 @@ describe('ZeroTrustPolicyPack', () => {
       expect(find(gk.objs, 'K8sPSPAllowedUsers', 'zero-trust-run-as-non-root').spec.enforcementAction).toBe('dryrun');
       expect(gk.pack.modeOf(ZeroTrustPolicy.PRIVILEGED_CONTAINERS)).toBe(PolicyMode.ENFORCE);
       const ky = pack(PolicyEngine.KYVERNO, props).objs;
-      expect(find(ky, 'ClusterPolicy', 'zero-trust-privileged-containers').spec.rules[0].validate.failureAction).toBe('Enforce');
-      expect(find(ky, 'ClusterPolicy', 'zero-trust-allowed-registries').spec.emitWarning).toBe(true);
-      expect(find(ky, 'ClusterPolicy', 'zero-trust-run-as-non-root').spec.rules[0].validate.failureAction).toBe('Audit');
+      expect(find(ky, 'ValidatingPolicy', 'zero-trust-privileged-containers').spec.validationActions).toEqual(['Deny']);
+      expect(find(ky, 'ValidatingPolicy', 'zero-trust-allowed-registries').spec.validationActions).toEqual(['Warn', 'Audit']);
+      expect(find(ky, 'ValidatingPolicy', 'zero-trust-run-as-non-root').spec.validationActions).toEqual(['Audit']);
+      const native = pack(PolicyEngine.KUBERNETES, props).objs;
+      expect(find(native, 'ValidatingAdmissionPolicyBinding', 'zero-trust-privileged-containers').spec.validationActions).toEqual(['Deny']);
+      expect(find(native, 'ValidatingAdmissionPolicyBinding', 'zero-trust-run-as-non-root').spec.validationActions).toEqual(['Audit']);
     });
   });
 
@@ -417,7 +446,7 @@ describe('ZeroTrustPolicyPack', () => {
     expect(find(objs, 'K8sPSPPrivilegedContainer', 'zero-trust-privileged-containers').spec.enforcementAction).toBe('deny');
     expect(find(objs, 'K8sPSPReadOnlyRootFilesystem', 'zero-trust-read-only-root-filesystem').spec).toMatchObject({
       enforcementAction: 'warn',
-      parameters: { exemptWorkloads: [{ namespace: 'legacy', podLabels: { app: 'billing' }, reason: expect.stringContaining('OPS-1234') }] },
+      parameters: { exemptWorkloads: [{ namespace: 'legacy', podLabels: ['app=billing'], reason: expect.stringContaining('OPS-1234') }] },
     });
   });
 
@@ -460,13 +489,13 @@ describe('ZeroTrustPolicyPack', () => {
       const app = Testing.app();
       new ZeroTrustPolicyPack(new Chart(app, 'a'), 'pack', { engine: PolicyEngine.KYVERNO, allowedRegistries: ['ghcr.io/acme/'] });
       expect(() => new ZeroTrustPolicyPack(new Chart(app, 'b'), 'pack', { engine: PolicyEngine.KYVERNO, allowedRegistries: ['ghcr.io/acme/'] })).toThrow(
-        '[b/pack] invalid engine "kyverno": a/pack already defines the kyverno pack of this app, and its ConstraintTemplates, constraints and ClusterPolicies are cluster-wide names; define one pack per engine and stage single policies with policyModes');
+        '[b/pack] invalid engine "kyverno": a/pack already defines the kyverno pack of this app, and its policies are cluster-wide names; define one pack per engine and stage single policies with policyModes');
     });
 
     test('fails on an unknown mode or policy', () => {
       expect(build({ mode: 'block' as PolicyMode })).toThrow('[c/pack] invalid mode "block": must be one of audit, warn, enforce; roll out with audit, then warn, then enforce');
       expect(build({ policyModes: { 'no-root': PolicyMode.ENFORCE } })).toThrow('[c/pack] invalid policyModes "no-root": keys must be policies of the pack');
-      expect(build({ engine: 'opa' as PolicyEngine })).toThrow('[c/pack] invalid engine "opa": must be one of gatekeeper, kyverno');
+      expect(build({ engine: 'opa' as PolicyEngine })).toThrow('[c/pack] invalid engine "opa": must be one of gatekeeper, kyverno, kubernetes');
     });
   });
 });

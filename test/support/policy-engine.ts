@@ -389,67 +389,161 @@ export function gatekeeperReview(objects: any[], obj: any, options: ReviewOption
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kyverno
+// CEL admission policies: Kyverno ValidatingPolicy / GeneratingPolicy, Kubernetes VAP
 // ---------------------------------------------------------------------------------------------
 
-function kyvernoKindMatches(pattern: string, obj: any): boolean {
+/** The labels of `namespace` as the API server sees them (it sets `kubernetes.io/metadata.name` on every namespace). */
+function namespaceLabels(objects: any[], namespace: string): Record<string, string> {
+  const ns = objects.find(o => o.kind === 'Namespace' && o.apiVersion === 'v1' && o.metadata?.name === namespace);
+  return { ...(ns?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': namespace };
+}
+
+/** The Namespace object of `namespace` (from `objects`, else a bare one), as `namespaceObject` binds it. */
+function namespaceObjectOf(objects: any[], namespace: string | undefined): any {
+  if (!namespace) return null;
+  const ns = objects.find(o => o.kind === 'Namespace' && o.apiVersion === 'v1' && o.metadata?.name === namespace);
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: namespaceLabels(objects, namespace) }, ...(ns?.spec ? { spec: ns.spec } : {}) };
+}
+
+/** The plural resource name of a kind, as `resourceRules` name it. */
+function resourceOf(kind: string): string {
+  const lower = kind.toLowerCase();
+  return lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+}
+
+/** Whether `matchConstraints` (resourceRules, namespaceSelector, objectSelector) select `obj`. */
+function matchConstraintsSelect(mc: any, obj: any, operation: string, objects: any[]): boolean {
   const { group, version } = groupVersion(obj);
-  const parts = pattern.split('/');
-  if (parts.length === 1) return wildcard(parts[0], obj.kind);
-  if (parts.length === 2) return wildcard(parts[0], version) && wildcard(parts[1], obj.kind);
-  return wildcard(parts[0], group) && wildcard(parts[1], version) && wildcard(parts[2], obj.kind);
+  const resource = resourceOf(obj.kind);
+  const ruleMatches = (r: any) => (r.apiGroups ?? []).some((g: string) => g === '*' || g === group)
+    && (r.apiVersions ?? []).some((v: string) => v === '*' || v === version)
+    && (r.operations ?? []).some((o: string) => o === '*' || o === operation)
+    && (r.resources ?? []).some((x: string) => x === '*' || x === resource);
+  if (!(mc?.resourceRules ?? []).some(ruleMatches)) return false;
+  if ((mc?.excludeResourceRules ?? []).some(ruleMatches)) return false;
+  // for a Namespace, the namespace selector is evaluated against the Namespace itself
+  const ns = obj.kind === 'Namespace' ? obj.metadata?.name : obj.metadata?.namespace;
+  if (mc?.namespaceSelector && ns !== undefined) {
+    const labels = obj.kind === 'Namespace' ? { ...(obj.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': ns } : namespaceLabels(objects, ns);
+    if (!selectorMatches(mc.namespaceSelector, labels, false)) return false;
+  }
+  return selectorMatches(mc?.objectSelector, obj.metadata?.labels ?? {}, false);
 }
 
-function kyvernoFilterMatches(filter: any, obj: any, operation: string): boolean {
-  const r = filter.resources ?? {};
-  if (r.operations && !r.operations.includes(operation)) return false;
-  if (!(r.kinds ?? []).some((k: string) => kyvernoKindMatches(k, obj))) return false;
-  if (r.namespaces && !r.namespaces.some((p: string) => wildcard(p, obj.metadata?.namespace ?? ''))) return false;
-  if (r.names && !r.names.some((p: string) => wildcard(p, obj.metadata?.name ?? ''))) return false;
-  return selectorMatches(r.selector, obj.metadata?.labels ?? {}, true);
+interface CelPolicyRun {
+  /** Whether the policy selected the object (matchConstraints and matchConditions). */
+  readonly selected: boolean;
+  /** The messages of the failed validations. */
+  readonly messages: string[];
+  /** The evaluated variables. */
+  readonly variables: Map<string, unknown>;
 }
 
-function kyvernoSelects(rule: any, obj: any, operation: string): boolean {
-  const any = rule.match?.any ?? [];
-  if (rule.match?.all) throw new Error('kyvernoReview: match.all is not supported by this harness');
-  if (!any.some((f: any) => kyvernoFilterMatches(f, obj, operation))) return false;
-  if (rule.exclude?.all) throw new Error('kyvernoReview: exclude.all is not supported by this harness');
-  return !(rule.exclude?.any ?? []).some((f: any) => kyvernoFilterMatches(f, obj, operation));
+/**
+ * Runs a ValidatingAdmissionPolicy-shaped spec (`matchConstraints`, `matchConditions`,
+ * `variables`, `validations`) on `obj` with the bindings both engines provide: `object`,
+ * `oldObject` (null: the object is being created or changed), `request`, `namespaceObject`,
+ * `params` (the param resource, or null).
+ */
+function runCelPolicy(spec: any, obj: any, operation: string, objects: any[], params: any, what: string): CelPolicyRun {
+  if (!matchConstraintsSelect(spec.matchConstraints, obj, operation, objects)) return { selected: false, messages: [], variables: new Map() };
+  const object = toCel(obj, undefined, '');
+  const bindings = {
+    object,
+    oldObject: null,
+    request: requestOf(obj, operation),
+    // null for cluster-scoped objects (a Namespace included)
+    namespaceObject: obj.metadata?.namespace ? toCel(namespaceObjectOf(objects, obj.metadata.namespace), undefined, '') : null,
+    params: params === null ? null : toCel(params, undefined, ''),
+  };
+  for (const c of spec.matchConditions ?? []) {
+    // matchConditions see no variables (they run before them)
+    const ok = evaluate(c.expression, { ...bindings, variables: variablesMap(new Map()) }, `${what} matchCondition ${c.name}`);
+    if (ok === false) return { selected: false, messages: [], variables: new Map() };
+  }
+  const values = new Map<string, unknown>();
+  for (const v of spec.variables ?? []) {
+    values.set(v.name, evaluate(v.expression, { ...bindings, variables: variablesMap(new Map(values)) }, `${what} variable ${v.name}`));
+  }
+  const messages = runCel({ validations: spec.validations ?? [] }, bindings, [...values], what);
+  return { selected: true, messages, variables: values };
 }
 
-/** Reviews `obj` with every Kyverno policy rule of `objects`. */
+/** Reviews `obj` with every Kyverno ValidatingPolicy and GeneratingPolicy of `objects`. */
 export function kyvernoReview(objects: any[], obj: any, options: ReviewOptions = {}): Review {
   const operation = options.operation ?? 'CREATE';
   const violations: Decision[] = [];
   const evaluated: string[] = [];
   const generated: Array<{ policy: string; object: any }> = [];
-  const object = toCel(obj, undefined, '');
-  for (const p of objects.filter(o => o.apiVersion === 'kyverno.io/v1' && (o.kind === 'ClusterPolicy' || o.kind === 'Policy'))) {
-    if (p.kind === 'Policy' && p.metadata.namespace !== obj.metadata?.namespace) continue;
-    for (const rule of p.spec.rules ?? []) {
-      if (!kyvernoSelects(rule, obj, operation)) continue;
-      const name = `${p.metadata.name}/${rule.name}`;
-      if (rule.generate) {
-        const g = rule.generate;
-        const namespace = typeof g.namespace === 'string' ? g.namespace.replace('{{request.object.metadata.name}}', obj.metadata.name) : undefined;
-        generated.push({
-          policy: name,
-          object: {
-            apiVersion: g.apiVersion,
-            kind: g.kind,
-            ...g.data,
-            metadata: { ...(g.data?.metadata ?? {}), name: g.name, ...(namespace ? { namespace } : {}) },
-          },
-        });
-        continue;
-      }
-      const cel = rule.validate?.cel;
-      if (!cel) throw new Error(`kyvernoReview: rule ${name} is neither validate.cel nor generate`);
+  for (const p of objects.filter(o => o.apiVersion === 'policies.kyverno.io/v1')) {
+    const name = `${p.kind}/${p.metadata.name}`;
+    if (p.kind === 'ValidatingPolicy') {
+      if (p.spec.autogen?.podControllers?.controllers?.length !== 0) throw new Error(`kyvernoReview: ${name} has autogen on; this harness models Pods only`);
+      const run = runCelPolicy(p.spec, obj, operation, objects, null, `${name} on ${describe(obj)}`);
+      if (!run.selected) continue;
       evaluated.push(name);
-      const messages = runCel({ variables: cel.variables, validations: cel.expressions },
-        { object, oldObject: null, request: requestOf(obj, operation) }, [], `${name} on ${describe(obj)}`);
-      for (const message of messages) violations.push({ engine: 'kyverno', policy: name, object: describe(obj), message });
+      for (const message of run.messages) violations.push({ engine: 'kyverno', policy: name, object: describe(obj), message });
+    } else if (p.kind === 'GeneratingPolicy') {
+      const run = runCelPolicy({ ...p.spec, validations: [] }, obj, operation, objects, null, `${name} on ${describe(obj)}`);
+      if (!run.selected) continue;
+      // generator.Apply(namespace, [objects]): each object is created in the namespace
+      for (const g of p.spec.generate ?? []) {
+        const m = /^generator\.Apply\(variables\.(\w+), \[variables\.(\w+)\]\)$/.exec(g.expression ?? '');
+        if (!m) throw new Error(`kyvernoReview: ${name}: this harness models generator.Apply(variables.<ns>, [variables.<object>]) only, got ${g.expression}`);
+        const downstream = fromCel(run.variables.get(m[2]));
+        generated.push({ policy: name, object: { ...downstream, metadata: { ...downstream.metadata, namespace: fromCel(run.variables.get(m[1])) } } });
+      }
+    } else {
+      throw new Error(`kyvernoReview: ${name} is not modelled`);
     }
   }
   return { violations, evaluated, regoOnly: [], generated };
+}
+
+/** Reviews `obj` with every ValidatingAdmissionPolicyBinding of `objects` (the policy it binds, with its param resource). */
+export function kubernetesReview(objects: any[], obj: any, options: ReviewOptions = {}): Review {
+  const operation = options.operation ?? 'CREATE';
+  const violations: Decision[] = [];
+  const evaluated: string[] = [];
+  const policies = new Map(objects.filter(o => o.kind === 'ValidatingAdmissionPolicy').map(p => [p.metadata.name, p]));
+  for (const b of objects.filter(o => o.kind === 'ValidatingAdmissionPolicyBinding')) {
+    const policy = policies.get(b.spec.policyName);
+    if (!policy) throw new Error(`kubernetesReview: binding ${b.metadata.name} names the policy ${b.spec.policyName}, which is not in the set`);
+    if (b.spec.matchResources) throw new Error('kubernetesReview: binding matchResources are not modelled');
+    let params: any = null;
+    if (policy.spec.paramKind) {
+      const ref = b.spec.paramRef;
+      params = objects.find(o => o.apiVersion === policy.spec.paramKind.apiVersion && o.kind === policy.spec.paramKind.kind
+        && o.metadata.name === ref?.name && o.metadata.namespace === ref?.namespace) ?? null;
+      if (!params && ref?.parameterNotFoundAction !== 'Deny') throw new Error('kubernetesReview: a missing param resource with parameterNotFoundAction Allow is not modelled');
+    }
+    const name = `ValidatingAdmissionPolicy/${policy.metadata.name}`;
+    if (policy.spec.paramKind && !params) {
+      if (matchConstraintsSelect(policy.spec.matchConstraints, obj, operation, objects)) {
+        evaluated.push(name);
+        violations.push({ engine: 'kubernetes', policy: name, object: describe(obj), message: `no params found for binding ${b.metadata.name}` });
+      }
+      continue;
+    }
+    const run = runCelPolicy(policy.spec, obj, operation, objects, params, `${name} on ${describe(obj)}`);
+    if (!run.selected) continue;
+    evaluated.push(name);
+    for (const message of run.messages) violations.push({ engine: 'kubernetes', policy: name, object: describe(obj), message });
+  }
+  return { violations, evaluated, regoOnly: [], generated: [] };
+}
+
+/** A CEL value as plain JSON. */
+function fromCel(value: any): any {
+  if (value === null || value === undefined) return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(fromCel);
+  if (typeof value[Symbol.iterator] === 'function' && typeof value.get === 'function' && typeof value.has === 'function') {
+    const out: any = {};
+    for (const k of value.keys ? value.keys() : []) out[String(k)] = fromCel(value.get(k));
+    return out;
+  }
+  if (typeof value[Symbol.iterator] === 'function') return [...value].map(fromCel);
+  return value;
 }
