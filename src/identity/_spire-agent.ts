@@ -249,13 +249,26 @@ export function deploySpireAgent(ctx: SpireContext, settings: SpireAgentSettings
       kind: 'DaemonSet',
       name: 'spire-agent',
       podLabels: agentLabels,
-      privileges: [Privilege.HOST_PID, Privilege.HOST_NETWORK, Privilege.HOST_PATH, Privilege.RUN_AS_ROOT, Privilege.ADDED_CAPABILITIES],
+      privileges: [
+        Privilege.HOST_PID, Privilege.HOST_NETWORK, Privilege.HOST_PATH, Privilege.RUN_AS_ROOT,
+        Privilege.ADDED_CAPABILITIES, Privilege.SERVICE_ACCOUNT_TOKEN,
+      ],
       containers: ['socket-dir-owner', 'spire-agent'],
       hostPaths: agentHostPaths,
       capabilities: ['CHOWN'],
       reason: 'SPIRE agent: hostPID to map a Workload API caller to its pod, hostNetwork to reach the kubelet on localhost, '
         + 'the Workload API socket directory on the node (and the kubelet certificate to verify the kubelet); '
-        + 'only the init container runs as root, with CHOWN alone, to hand the socket directory to the agent\'s user',
+        + 'only the init container runs as root, with CHOWN alone, to hand the socket directory to the agent\'s user; '
+        + 'its ServiceAccount token to ask the API server about the pods it attests',
+    }),
+    ctx.graph.declarePrivilegedWorkload(ctx.scope, {
+      namespace: ctx.serverNamespace,
+      kind: 'StatefulSet',
+      name: 'spire-server',
+      podLabels: { 'app.kubernetes.io/name': 'server', 'app.kubernetes.io/instance': 'spire' },
+      privileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
+      reason: 'SPIRE server and spire-controller-manager: the ServiceAccount token to validate agents\' projected tokens (k8s_psat) '
+        + 'and to watch the pods and ClusterSPIFFEIDs it registers',
     }),
     ctx.graph.declarePrivilegedWorkload(ctx.scope, {
       namespace: ctx.agentNamespace,

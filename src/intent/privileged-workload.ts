@@ -23,6 +23,11 @@ export enum Privilege {
   ADDED_CAPABILITIES = 'added-capabilities',
   /** A container may gain more privileges than its parent (`allowPrivilegeEscalation: true`). */
   PRIVILEGE_ESCALATION = 'privilege-escalation',
+  /**
+   * The pod mounts its ServiceAccount token (`automountServiceAccountToken` not false) to call
+   * the Kubernetes API.
+   */
+  SERVICE_ACCOUNT_TOKEN = 'service-account-token',
 }
 
 /**

@@ -19,12 +19,15 @@ export function validationActionsOf(mode: PolicyMode): string[] {
 
 /** The API resource a check admits. */
 export function resourceRuleOf(check: CheckDefinition): any {
-  return check.target === 'pod'
-    ? { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] }
-    : { apiGroups: ['security.istio.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['peerauthentications'] };
+  const operations = ['CREATE', 'UPDATE'];
+  switch (check.target) {
+    case 'pod': return { apiGroups: [''], apiVersions: ['v1'], operations, resources: ['pods'] };
+    case 'namespace': return { apiGroups: [''], apiVersions: ['v1'], operations, resources: ['namespaces'] };
+    default: return { apiGroups: ['security.istio.io'], apiVersions: ['*'], operations, resources: ['peerauthentications'] };
+  }
 }
 
-/** `matchConstraints`: the check's resource, in every namespace but the system ones. */
+/** `matchConstraints`: the check's resource, in every namespace but the system ones (for a Namespace, the selector matches the Namespace itself). */
 export function matchConstraintsOf(check: CheckDefinition, systemNamespaces: string[]): any {
   return {
     resourceRules: [resourceRuleOf(check)],

@@ -26,8 +26,8 @@ export interface CheckDefinition {
   /** Whether the kind is the gatekeeper-library's own (same kind and parameters). */
   readonly library: boolean;
   readonly description: string;
-  /** What the check admits: Pods, or Istio PeerAuthentications. */
-  readonly target: 'pod' | 'peerauthentication';
+  /** What the check admits: Pods, Istio PeerAuthentications, or Namespaces. */
+  readonly target: 'pod' | 'peerauthentication' | 'namespace';
   /** Parameters schema properties. */
   readonly parameters: { [name: string]: any };
   /** The Rego module (v0). */

@@ -1,6 +1,18 @@
 /** The image checks: allowed registries, pinned tags. */
 import { CheckDefinition, EXEMPT_IMAGES_SCHEMA, EXEMPT_WORKLOADS_SCHEMA } from './_check';
 
+/**
+ * An image pinned by a well-formed digest (`<name>[:<tag>]@<algorithm>:<hex>`, the algorithm as
+ * the OCI image spec writes it). CEL `matches` and Rego `regex.match` are both RE2: one pattern,
+ * one verdict on every input, malformed ones included.
+ */
+export const PINNED_BY_DIGEST = '^[^@]+@[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}$';
+/**
+ * An image whose last path segment is `<name>:<tag>` with a well-formed tag (a registry port is
+ * not a tag; `repo:1.0:x` and `repo:` have none). The tag is then what follows the last `:`.
+ */
+export const TAGGED = '^([^@]*/)?[^/:@]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
+
 export const IMAGE_CHECKS: CheckDefinition[] = [
   {
     policy: 'allowed-registries',
@@ -58,7 +70,7 @@ allowed_image(image) {
       { name: 'tags', expression: 'has(variables.params.tags) ? variables.params.tags : []' },
       {
         name: 'violations',
-        expression: 'variables.checkedContainers.filter(c, !c.image.contains("@") && (c.image.lastIndexOf(":") <= c.image.lastIndexOf("/") || c.image.substring(c.image.lastIndexOf(":") + 1) in variables.tags))'
+        expression: `variables.checkedContainers.filter(c, !c.image.matches("${PINNED_BY_DIGEST}") && (!c.image.matches("${TAGGED}") || c.image.substring(c.image.lastIndexOf(":") + 1) in variables.tags))`
           + '.map(c, "container <" + c.name + "> uses a disallowed tag or no tag <" + c.image + ">; disallowed tags are [" + variables.tags.join(", ") + "]: pin a version or a digest")',
       },
     ],
@@ -69,27 +81,21 @@ import data.lib.zero_trust
 violation[{"msg": msg, "details": {}}] {
 	c := zero_trust.input_containers[_]
 	not zero_trust.exempt_container(c)
-	not contains(c.image, "@")
+	not regex.match(\`${PINNED_BY_DIGEST}\`, c.image)
 	tag_disallowed(c.image)
 	msg := sprintf("container <%v> uses a disallowed tag or no tag <%v>; disallowed tags are %v: pin a version or a digest", [c.name, c.image, object.get(input.parameters, "tags", [])])
 }
 
-# the tag follows the last ':' of the last path segment (a registry port is not a tag)
-image_tag(image) := tag {
-	segments := split(image, "/")
-	last := count(segments) - 1
-	name := split(segments[last], ":")
-	count(name) == 2
-	tag := name[1]
+# no well-formed tag (a registry port is not a tag; repo:1.0:x has none)
+tag_disallowed(image) {
+	not regex.match(\`${TAGGED}\`, image)
 }
 
 tag_disallowed(image) {
-	not image_tag(image)
-}
-
-tag_disallowed(image) {
+	regex.match(\`${TAGGED}\`, image)
+	parts := split(image, ":")
 	tags := object.get(input.parameters, "tags", [])
-	image_tag(image) == tags[_]
+	parts[count(parts) - 1] == tags[_]
 }
 `,
   },

@@ -12,12 +12,22 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 const HOST_PATH = /^\/[A-Za-z0-9._\/-]*$/;
 
 /** Policies that apply to other objects than pods: no workload can be exempted from them. */
-export const NOT_POD_POLICIES: string[] = [ZeroTrustPolicy.STRICT_MTLS];
+export const NOT_POD_POLICIES: string[] = [ZeroTrustPolicy.STRICT_MTLS, ZeroTrustPolicy.POD_SECURITY_LABELS];
+
+/**
+ * The policies that are Pod Security controls: a namespace running a workload exempted from one
+ * of them cannot enforce `restricted`, and may label a lower level.
+ */
+export const POD_SECURITY_POLICIES: string[] = [
+  ZeroTrustPolicy.PRIVILEGED_CONTAINERS, ZeroTrustPolicy.PRIVILEGE_ESCALATION, ZeroTrustPolicy.RUN_AS_NON_ROOT,
+  ZeroTrustPolicy.HOST_NAMESPACES, ZeroTrustPolicy.HOST_FILESYSTEM, ZeroTrustPolicy.CAPABILITIES, ZeroTrustPolicy.SECCOMP_PROFILE,
+];
 
 /** Which policies each declared privilege needs an exemption from. */
 export const PRIVILEGE_POLICIES: Record<Privilege, ZeroTrustPolicy[]> = {
   // the API server rejects allowPrivilegeEscalation: false together with privileged: true
-  [Privilege.PRIVILEGED_CONTAINER]: [ZeroTrustPolicy.PRIVILEGED_CONTAINERS, ZeroTrustPolicy.PRIVILEGE_ESCALATION],
+  // a privileged container has every capability whatever it drops or adds
+  [Privilege.PRIVILEGED_CONTAINER]: [ZeroTrustPolicy.PRIVILEGED_CONTAINERS, ZeroTrustPolicy.PRIVILEGE_ESCALATION, ZeroTrustPolicy.CAPABILITIES],
   [Privilege.PRIVILEGE_ESCALATION]: [ZeroTrustPolicy.PRIVILEGE_ESCALATION],
   [Privilege.RUN_AS_ROOT]: [ZeroTrustPolicy.RUN_AS_NON_ROOT],
   [Privilege.WRITABLE_ROOT_FILESYSTEM]: [ZeroTrustPolicy.READ_ONLY_ROOT_FILESYSTEM],
@@ -25,8 +35,8 @@ export const PRIVILEGE_POLICIES: Record<Privilege, ZeroTrustPolicy[]> = {
   [Privilege.HOST_IPC]: [ZeroTrustPolicy.HOST_NAMESPACES],
   [Privilege.HOST_NETWORK]: [ZeroTrustPolicy.HOST_NAMESPACES],
   [Privilege.HOST_PATH]: [ZeroTrustPolicy.HOST_FILESYSTEM],
-  // the pack has no capabilities check (Pod Security `restricted` enforces drop ALL)
-  [Privilege.ADDED_CAPABILITIES]: [],
+  [Privilege.ADDED_CAPABILITIES]: [ZeroTrustPolicy.CAPABILITIES],
+  [Privilege.SERVICE_ACCOUNT_TOKEN]: [ZeroTrustPolicy.SERVICE_ACCOUNT_TOKEN],
 };
 const PRIVILEGE_HOST_NAMESPACE: Partial<Record<Privilege, HostNamespace>> = {
   [Privilege.HOST_PID]: HostNamespace.HOST_PID,
@@ -46,6 +56,7 @@ export function exemptionOf(w: PrivilegedWorkload): PolicyExemption | undefined 
     containers: [...w.containers],
     hostNamespaces,
     hostPaths: [...w.hostPaths],
+    capabilities: [...w.capabilities],
     reason: `${w.kind} ${w.name}: ${w.reason}`,
     source: w.owner.node.path,
   };
@@ -86,6 +97,13 @@ export function checkExemption(scope: Construct, o: PolicyExemptionOptions): Pol
     invalid(scope, 'exemption.hostPaths', o.hostPaths, 'must be absolute paths of letters, digits and . _ - / (no spaces or commas)');
   }
   for (const c of o.containers ?? []) checkDns1123Label(scope, 'exemption.containers', c);
+  const capabilities = sortedUnique(o.capabilities ?? []);
+  if (capabilities.length > 0 && !policies.includes(ZeroTrustPolicy.CAPABILITIES)) {
+    invalid(scope, 'exemption.capabilities', o.capabilities, 'are only read with ZeroTrustPolicy.CAPABILITIES', 'add ZeroTrustPolicy.CAPABILITIES to policies or remove capabilities');
+  }
+  if (capabilities.some(c => typeof c !== 'string' || !/^[A-Z][A-Z_]*$/.test(c))) {
+    invalid(scope, 'exemption.capabilities', o.capabilities, 'must be Linux capability names without the CAP_ prefix, for example NET_ADMIN');
+  }
   return {
     namespace: o.namespace,
     podLabels: { ...o.podLabels },
@@ -93,6 +111,7 @@ export function checkExemption(scope: Construct, o: PolicyExemptionOptions): Pol
     containers: sortedUnique(o.containers ?? []),
     hostNamespaces,
     hostPaths,
+    capabilities,
     reason: o.reason.trim(),
     source: scope.node.path,
   };

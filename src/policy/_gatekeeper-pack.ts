@@ -15,6 +15,8 @@ import { Layer } from '../intent/intent-graph';
 
 const POD_KIND = { apiGroups: [''], kinds: ['Pod'] };
 const PEER_AUTHN_KIND = { apiGroups: ['security.istio.io'], kinds: ['PeerAuthentication'] };
+const NAMESPACE_KIND = { apiGroups: [''], kinds: ['Namespace'] };
+const TARGET_KINDS = { 'pod': POD_KIND, 'peerauthentication': PEER_AUTHN_KIND, 'namespace': NAMESPACE_KIND };
 const ENFORCEMENT: Record<PolicyMode, EnforcementAction> = {
   [PolicyMode.AUDIT]: EnforcementAction.DRYRUN,
   [PolicyMode.WARN]: EnforcementAction.WARN,
@@ -58,7 +60,8 @@ export function renderGatekeeper(view: PackView, config: boolean): { templates: 
       name: checkObjectName(check),
       enforcementAction: ENFORCEMENT[view.modeOf(check.policy as ZeroTrustPolicy)],
       match: {
-        kinds: [check.target === 'pod' ? POD_KIND : PEER_AUTHN_KIND],
+        // for a Namespace, excludedNamespaces is matched against its own name
+        kinds: [TARGET_KINDS[check.target]],
         ...(view.systemNamespaces.length ? { excludedNamespaces: view.systemNamespaces } : {}),
       },
       parameters: view.staticParameters(check),

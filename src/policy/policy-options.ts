@@ -117,6 +117,35 @@ export enum ZeroTrustPolicy {
    * Why: deny by default; only what is declared is reachable.
    */
   DEFAULT_DENY_AUTHORIZATION = 'default-deny-authorization',
+  /**
+   * Containers drop ALL capabilities and add back only NET_BIND_SERVICE (`K8sPSPCapabilities`).
+   *
+   * Why: every capability is a piece of root (Pod Security restricted).
+   */
+  CAPABILITIES = 'capabilities',
+  /**
+   * Containers run with the RuntimeDefault or a Localhost seccomp profile, their own or the
+   * pod's (`K8sRequiredSeccompProfile`).
+   *
+   * Why: seccomp limits the system calls a compromised process can make (Pod Security restricted).
+   */
+  SECCOMP_PROFILE = 'seccomp-profile',
+  /**
+   * Pods set `automountServiceAccountToken: false` unless declared to call the API
+   * (`K8sDisallowServiceAccountTokenAutomount`).
+   *
+   * Why: a mounted token is an API credential for whoever breaks into the pod.
+   */
+  SERVICE_ACCOUNT_TOKEN = 'service-account-token',
+  /**
+   * Every policed namespace enforces Pod Security `restricted`, or (namespaces of declared
+   * privileged workloads) labels its level explicitly (`K8sRequiredPodSecurityLabels`).
+   *
+   * Why: the Pod Security controls the pack does not check itself (volume types, /proc mount,
+   * sysctls, AppArmor, SELinux, Windows host processes) are left to the Pod Security admission
+   * controller, which acts on these labels.
+   */
+  POD_SECURITY_LABELS = 'pod-security-labels',
 }
 
 /**
@@ -159,6 +188,14 @@ export interface PolicyExemptionOptions {
    * @default - none
    */
   readonly hostPaths?: string[];
+  /**
+   * The Linux capabilities the workload's containers may add, with `ZeroTrustPolicy.CAPABILITIES`
+   * (without them, the exempted containers need not drop ALL but may add nothing beyond
+   * NET_BIND_SERVICE).
+   *
+   * @default - none
+   */
+  readonly capabilities?: string[];
   /** Why the workload needs the exemption (at least 10 characters). */
   readonly reason: string;
 }

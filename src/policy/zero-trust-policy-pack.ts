@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CheckDefinition } from './_check';
-import { checkExemption, exemptionOf } from './_exemptions';
+import { POD_SECURITY_POLICIES, checkExemption, exemptionOf } from './_exemptions';
 import { renderGatekeeper } from './_gatekeeper-pack';
 import { renderKubernetes } from './_kubernetes-pack';
 import { renderKyverno } from './_kyverno-pack';
@@ -282,7 +282,9 @@ export class ZeroTrustPolicyPack extends Construct {
       case 'K8sRequiredResources': return { limits: ['cpu', 'memory'], requests: ['cpu', 'memory'] };
       case 'K8sAllowedRepos': return { repos: this.staticRepos() };
       case 'K8sDisallowedTags': return { tags: [...this.disallowedTags] };
-      case 'K8sPSPHostNetworkingPorts': return { hostNetwork: false };
+      // hostPort 0 is no host port (Pod Security baseline: no host ports)
+      case 'K8sPSPHostNetworkingPorts': return { hostNetwork: false, min: 0, max: 0 };
+      case 'K8sPSPCapabilities': return { allowedCapabilities: ['NET_BIND_SERVICE'], requiredDropCapabilities: ['ALL'] };
       case 'K8sPSPHostFilesystem': return { allowedHostPaths: [] };
       default: return {};
     }
@@ -291,8 +293,11 @@ export class ZeroTrustPolicyPack extends Construct {
   /** Parameters known only at synthesis time: exemptions, and the app's image repositories. */
   private lazyParametersOf(check: CheckDefinition): { [name: string]: any } {
     const exempt = check.parameters.exemptWorkloads ? this.exemptWorkloadsOf(check) : [];
+    const relaxed = check.parameters.exemptNamespaces
+      ? sortedUnique(this.exemptions.filter(e => e.policies.some(p => POD_SECURITY_POLICIES.includes(p))).map(e => e.namespace)) : [];
     return {
       ...(exempt.length ? { exemptWorkloads: exempt } : {}),
+      ...(relaxed.length ? { exemptNamespaces: relaxed } : {}),
       ...(check.kind === 'K8sAllowedRepos' && this.allowAppImages ? { repos: sortedUnique([...this.staticRepos(), ...this.appImageRepositories()]) } : {}),
     };
   }
@@ -323,7 +328,8 @@ export class ZeroTrustPolicyPack extends Construct {
   private exemptWorkloadsOf(check: CheckDefinition): any[] {
     return this.exemptions.filter(e => e.policies.includes(check.policy as ZeroTrustPolicy)).map(e => {
       const allowed = check.policy === ZeroTrustPolicy.HOST_NAMESPACES ? e.hostNamespaces ?? []
-        : check.policy === ZeroTrustPolicy.HOST_FILESYSTEM ? e.hostPaths ?? [] : [];
+        : check.policy === ZeroTrustPolicy.HOST_FILESYSTEM ? e.hostPaths ?? []
+          : check.policy === ZeroTrustPolicy.CAPABILITIES ? e.capabilities ?? [] : [];
       return {
         namespace: e.namespace,
         podLabels: Object.entries(e.podLabels).map(([k, v]) => `${k}=${v}`).sort(),

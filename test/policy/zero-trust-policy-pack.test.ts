@@ -70,6 +70,10 @@ function peerAuthentication(spec: any): any {
 
 const container = (p: any) => p.spec.containers[0];
 
+function namespace(labels: Record<string, string>): any {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps', labels } };
+}
+
 /** Known-bad samples, each with the checks meant to reject it (and no other). */
 const BAD: Array<[string, any, string[]]> = [
   ['a privileged container (which cannot disable privilege escalation)', pod(p => { container(p).securityContext.privileged = true; delete container(p).securityContext.allowPrivilegeEscalation; }), ['privilege-escalation', 'privileged-containers']],
@@ -97,6 +101,22 @@ const BAD: Array<[string, any, string[]]> = [
   ['mTLS unset (inherits PERMISSIVE)', peerAuthentication({}), ['strict-mtls']],
   ['no spec at all', (({ spec: _spec, ...rest }) => rest)(peerAuthentication({})), ['strict-mtls']],
   ['STRICT with a port in DISABLE', peerAuthentication({ mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'DISABLE' } } }), ['strict-mtls']],
+  // malformed image references: CEL and Rego read them with one RE2 pattern
+  ['a malformed tag (repo:1.0:x)', pod(p => { container(p).image = 'ghcr.io/acme/app:1.0:x'; }), ['disallowed-tags']],
+  ['an empty tag (repo:)', pod(p => { container(p).image = 'ghcr.io/acme/app:'; }), ['disallowed-tags']],
+  ['a malformed digest', pod(p => { container(p).image = 'ghcr.io/acme/app@sha256:zz'; }), ['disallowed-tags']],
+  ['a registry port but no tag', pod(p => { container(p).image = 'localhost:5000/app'; }), ['allowed-registries', 'disallowed-tags']],
+  // Pod Security restricted
+  ['capabilities not dropped', pod(p => { container(p).securityContext.capabilities = { drop: ['NET_RAW'] }; }), ['capabilities']],
+  ['an added capability', pod(p => { container(p).securityContext.capabilities.add = ['NET_ADMIN']; }), ['capabilities']],
+  ['no seccomp profile', pod(p => { delete p.spec.securityContext.seccompProfile; }), ['seccomp-profile']],
+  ['seccomp Unconfined on the pod', pod(p => { p.spec.securityContext.seccompProfile = { type: 'Unconfined' }; }), ['seccomp-profile']],
+  ['seccomp Unconfined on a container overriding the pod', pod(p => { container(p).securityContext.seccompProfile = { type: 'Unconfined' }; }), ['seccomp-profile']],
+  ['a host port', pod(p => { container(p).ports = [{ containerPort: 8080, hostPort: 8080 }]; }), ['host-network']],
+  ['the ServiceAccount token automounted (unset)', pod(p => { delete p.spec.automountServiceAccountToken; }), ['service-account-token']],
+  ['the ServiceAccount token automounted (true)', pod(p => { p.spec.automountServiceAccountToken = true; }), ['service-account-token']],
+  ['a namespace without Pod Security labels', namespace({}), ['pod-security-labels']],
+  ['a namespace enforcing baseline', namespace({ 'pod-security.kubernetes.io/enforce': 'baseline' }), ['pod-security-labels']],
 ];
 
 const GOOD: Array<[string, any]> = [
@@ -109,6 +129,11 @@ const GOOD: Array<[string, any]> = [
   ['the hardened pod with the Istio sidecar injected', injectIstioSidecar(goodPod())],
   ['STRICT mTLS', peerAuthentication({ mtls: { mode: 'STRICT' } })],
   ['STRICT with a port UNSET (inherits STRICT)', peerAuthentication({ mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'UNSET' } } })],
+  ['a tag and a digest', pod(p => { container(p).image = `ghcr.io/acme/app:1.2.3@sha256:${'b'.repeat(64)}`; })],
+  ['NET_BIND_SERVICE added back', pod(p => { container(p).securityContext.capabilities.add = ['NET_BIND_SERVICE']; })],
+  ['a Localhost seccomp profile on the container', pod(p => { delete p.spec.securityContext.seccompProfile; container(p).securityContext.seccompProfile = { type: 'Localhost', localhostProfile: 'app.json' }; })],
+  ['a container port without a host port', pod(p => { container(p).ports = [{ containerPort: 8080 }]; })],
+  ['a namespace enforcing restricted', namespace({ 'pod-security.kubernetes.io/enforce': 'restricted' })],
 ];
 
 describe('ZeroTrustPolicyPack', () => {
@@ -121,13 +146,13 @@ describe('ZeroTrustPolicyPack', () => {
     const { objs } = pack(PolicyEngine.GATEKEEPER);
     const kinds = ofKind(objs, 'ConstraintTemplate').map(t => t.spec.crd.spec.names.kind).sort();
     expect(kinds).toEqual([
-      'K8sAllowedRepos', 'K8sDisallowDefaultServiceAccount', 'K8sDisallowedTags', 'K8sIstioDefaultDenyAuthz', 'K8sPSPAllowPrivilegeEscalationContainer',
-      'K8sPSPAllowedUsers', 'K8sPSPHostFilesystem', 'K8sPSPHostNamespace', 'K8sPSPHostNetworkingPorts', 'K8sPSPPrivilegedContainer',
-      'K8sPSPReadOnlyRootFilesystem', 'K8sPeerAuthnStrictMtls', 'K8sRequiredResources',
+      'K8sAllowedRepos', 'K8sDisallowDefaultServiceAccount', 'K8sDisallowServiceAccountTokenAutomount', 'K8sDisallowedTags', 'K8sIstioDefaultDenyAuthz',
+      'K8sPSPAllowPrivilegeEscalationContainer', 'K8sPSPAllowedUsers', 'K8sPSPCapabilities', 'K8sPSPHostFilesystem', 'K8sPSPHostNamespace', 'K8sPSPHostNetworkingPorts',
+      'K8sPSPPrivilegedContainer', 'K8sPSPReadOnlyRootFilesystem', 'K8sPeerAuthnStrictMtls', 'K8sRequiredPodSecurityLabels', 'K8sRequiredResources', 'K8sRequiredSeccompProfile',
     ]);
     expect(kinds).not.toContain('K8sPSPRunAsNonRoot');
     const constraints = objs.filter(o => o.apiVersion === 'constraints.gatekeeper.sh/v1beta1');
-    expect(constraints).toHaveLength(13);
+    expect(constraints).toHaveLength(17);
     // run as non-root is K8sPSPAllowedUsers with MustRunAsNonRoot (there is no k8spsprunasnonroot)
     expect(find(objs, 'K8sPSPAllowedUsers', 'zero-trust-run-as-non-root').spec.parameters).toEqual({ runAsUser: { rule: 'MustRunAsNonRoot' } });
     // the configured prefix, and Istio's sidecar image (injected before validating admission)
@@ -183,7 +208,7 @@ describe('ZeroTrustPolicyPack', () => {
     const { objs } = pack(PolicyEngine.KUBERNETES, { mode: PolicyMode.ENFORCE });
     const policies = ofKind(objs, 'ValidatingAdmissionPolicy');
     const bindings = ofKind(objs, 'ValidatingAdmissionPolicyBinding');
-    expect(policies).toHaveLength(12);
+    expect(policies).toHaveLength(16);
     expect(bindings.map(b => b.spec.policyName).sort()).toEqual(policies.map(p => p.metadata.name).sort());
     for (const p of policies) {
       expect(p.spec.failurePolicy).toBe('Fail');
@@ -231,7 +256,7 @@ describe('ZeroTrustPolicyPack', () => {
     const { objs } = pack(PolicyEngine.KYVERNO, { mode });
     expect(ofKind(objs, 'GeneratingPolicy')).toEqual([]);
     expect(ofKind(objs, 'ClusterRole')).toEqual([]);
-    expect(ofKind(objs, 'ValidatingPolicy')).toHaveLength(12);
+    expect(ofKind(objs, 'ValidatingPolicy')).toHaveLength(16);
   });
 
   describe.each(ENGINES)('%s: known-bad samples', engine => {

@@ -4,7 +4,7 @@ import * as yaml from 'yaml';
 import { AccessProxy, AppProtocol, IntentGraph, MeshService, OutputFile, PolicyEngine, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
 import { factsMetricNames, parsePromQL } from '../monitoring/_promql';
 import { falcoSchemaErrors } from '../runtime/_falco';
-import { admissionObjects, gatekeeperReview, kyvernoReview } from '../support/policy-engine';
+import { admissionObjects, gatekeeperReview, kubernetesReview, kyvernoReview } from '../support/policy-engine';
 import { Cluster, Jwt, Pod } from '../support/reachability';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthAppValid } from '../support/synth';
@@ -330,11 +330,11 @@ describe('ReferenceArchitecture', () => {
   });
 });
 
-describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchitecture passes its own %s policy pack', engine => {
+describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBERNETES])('ReferenceArchitecture passes its own %s policy pack', engine => {
   const app = Testing.app();
   const ref = new ReferenceArchitecture(app, 'zero-trust', { policyEngine: engine });
   const manifests = synthAppValid(app);
-  const review = engine === PolicyEngine.GATEKEEPER ? gatekeeperReview : kyvernoReview;
+  const review = { [PolicyEngine.GATEKEEPER]: gatekeeperReview, [PolicyEngine.KYVERNO]: kyvernoReview, [PolicyEngine.KUBERNETES]: kubernetesReview }[engine];
   // generic: every object every chart synthesizes (later layers included) and the Pod of every pod template
   const admitted = admissionObjects(manifests);
 
@@ -371,7 +371,9 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
   test('the pack enforces, allows the reference registry (and the repositories of the app\'s own images) and polices every namespace but the system ones', () => {
     expect(ref.policyPack.engine).toBe(engine);
     expect(ref.policyPack.allowedRegistries).toEqual(['ghcr.io/cdk8s-zero-trust/demo/']);
-    expect(ref.policyPack.systemNamespaces).toEqual(engine === PolicyEngine.GATEKEEPER ? ['gatekeeper-system', 'kube-system'] : ['kube-system', 'kyverno']);
+    expect(ref.policyPack.systemNamespaces).toEqual({
+      [PolicyEngine.GATEKEEPER]: ['gatekeeper-system', 'kube-system'], [PolicyEngine.KYVERNO]: ['kube-system', 'kyverno'], [PolicyEngine.KUBERNETES]: ['kube-system'],
+    }[engine]);
     if (engine === PolicyEngine.GATEKEEPER) {
       const constraints = manifests.filter(m => m.apiVersion.startsWith('constraints.gatekeeper.sh/'));
       expect(new Set(constraints.map(c => c.spec.enforcementAction))).toEqual(new Set(['deny']));
@@ -383,9 +385,10 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
         'hashicorp/vault:',
         'registry.k8s.io/sig-storage/csi-node-driver-registrar:',
       ]);
+    } else if (engine === PolicyEngine.KYVERNO) {
+      expect(new Set(ofKind(manifests, 'ValidatingPolicy').map(p => JSON.stringify(p.spec.validationActions)))).toEqual(new Set(['["Deny"]']));
     } else {
-      const rules = ofKind(manifests, 'ClusterPolicy').flatMap(p => p.spec.rules.filter((r: any) => r.validate));
-      expect(new Set(rules.map((r: any) => r.validate.failureAction))).toEqual(new Set(['Enforce']));
+      expect(new Set(ofKind(manifests, 'ValidatingAdmissionPolicyBinding').map(p => JSON.stringify(p.spec.validationActions)))).toEqual(new Set(['["Deny"]']));
     }
   });
 
@@ -403,10 +406,13 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO])('ReferenceArchite
         const pod = admitted.find(o => o.kind === 'Pod' && o.metadata.namespace === ns.metadata.name);
         if (pod) expect(gatekeeperReview(manifests, pod).regoOnly).toEqual(['K8sIstioDefaultDenyAuthz/zero-trust-default-deny-authorization']);
         else expect(ns.metadata.name).toBe('edge');
-      } else {
+      } else if (engine === PolicyEngine.KYVERNO) {
         const generated = kyvernoReview(manifests, ns).generated;
         expect(generated.map(g => [g.object.metadata.namespace, g.object.spec])).toEqual([[ns.metadata.name, {}]]);
         expectValidManifests(generated.map(g => g.object));
+      } else {
+        // the native engine cannot read other objects: the namespace layer creates the policy itself
+        expect(ofKind(manifests, 'AuthorizationPolicy').filter(p => p.metadata.namespace === ns.metadata.name && p.metadata.name === 'allow-nothing')).toHaveLength(1);
       }
     }
   });
