@@ -30,6 +30,7 @@ function usedPrivileges(pod: any): { privileges: string[]; hostPaths: string[]; 
   if (pod.hostPID) privileges.add(Privilege.HOST_PID);
   if (pod.hostNetwork) privileges.add(Privilege.HOST_NETWORK);
   if (pod.hostIPC) privileges.add(Privilege.HOST_IPC);
+  if (pod.automountServiceAccountToken !== false) privileges.add(Privilege.SERVICE_ACCOUNT_TOKEN);
   const hostVolumes = (pod.volumes ?? []).filter((v: any) => v.hostPath);
   const hostPaths = hostVolumes.map((v: any) => v.hostPath.path).sort();
   if (hostPaths.length) privileges.add(Privilege.HOST_PATH);
@@ -127,14 +128,14 @@ describe('SpireDeployment', () => {
     expect(podOf(find(manifests, 'DaemonSet', 'spire-agent')).volumes.filter((v: any) => v.hostPath).map((v: any) => v.hostPath.path)).toEqual(['/run/spire/agent-sockets']);
   });
 
-  test('only the agent and the CSI driver are privileged, with exactly the privileges they declare', () => {
+  test('only the agent and the CSI driver are privileged (the server only reads its ServiceAccount token), with exactly the privileges they declare', () => {
     const { chart } = setup();
     const spire = new SpireDeployment(chart, 'spire', { clusterName: 'c1' });
     const manifests = synthValid(chart);
     expectRestricted(podOf(find(manifests, 'StatefulSet', 'spire-server')));
     const declared = IntentGraph.of(chart).privilegedWorkloads;
-    expect(declared.map(p => p.key)).toEqual(['spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spire-agent']);
-    expect(spire.privilegedWorkloads).toHaveLength(2);
+    expect(declared.map(p => p.key)).toEqual(['spire-server/StatefulSet/spire-server', 'spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spire-agent']);
+    expect(spire.privilegedWorkloads).toHaveLength(3);
     for (const p of declared) {
       const ds = find(manifests, p.kind, p.name, p.namespace);
       const used = usedPrivileges(podOf(ds));

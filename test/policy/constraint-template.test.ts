@@ -94,7 +94,7 @@ describe('ConstraintTemplate', () => {
     const chart = Testing.chart();
     new ZeroTrustPolicyPack(chart, 'pack', { engine: PolicyEngine.GATEKEEPER, allowedRegistries: ['ghcr.io/acme/'] });
     const templates = ofKind(synthValid(chart), 'ConstraintTemplate');
-    expect(templates).toHaveLength(13);
+    expect(templates).toHaveLength(17);
     for (const t of templates) expectGatekeeperRegoV0(t);
   });
 

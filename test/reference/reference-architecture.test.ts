@@ -46,7 +46,7 @@ describe('ReferenceArchitecture', () => {
     const objects = fs.readdirSync(app.outdir).sort()
       .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(`${app.outdir}/${f}`, 'utf8')).map(d => d.toJSON()));
     expectValidManifests(objects);
-    expect(objects).toHaveLength(4 + 2 + (13 + 1) + 13 + IDENTITY_OBJECTS + 24 + SPIRE_NETWORK_POLICIES + 14 + 11 + 2 + 13 + 1 + 18);
+    expect(objects).toHaveLength(4 + 2 + (17 + 1) + 17 + IDENTITY_OBJECTS + 24 + SPIRE_NETWORK_POLICIES + 14 + 11 + 2 + 13 + 1 + 18);
     // templates (and the Config syncing what the default-deny check reads) before constraints
     const firstConstraint = objects.findIndex(o => o.apiVersion.startsWith('constraints.gatekeeper.sh/'));
     expect(objects.map(o => o.kind).lastIndexOf('ConstraintTemplate')).toBeLessThan(firstConstraint);
@@ -59,9 +59,9 @@ describe('ReferenceArchitecture', () => {
     expect(kinds('namespaces')).toEqual(['Namespace']);
     expect(kinds('policy-templates')).toEqual(['Config', 'ConstraintTemplate']);
     expect(kinds('policy')).toEqual([
-      'K8sAllowedRepos', 'K8sDisallowDefaultServiceAccount', 'K8sDisallowedTags', 'K8sIstioDefaultDenyAuthz', 'K8sPSPAllowPrivilegeEscalationContainer',
-      'K8sPSPAllowedUsers', 'K8sPSPHostFilesystem', 'K8sPSPHostNamespace', 'K8sPSPHostNetworkingPorts', 'K8sPSPPrivilegedContainer',
-      'K8sPSPReadOnlyRootFilesystem', 'K8sPeerAuthnStrictMtls', 'K8sRequiredResources',
+      'K8sAllowedRepos', 'K8sDisallowDefaultServiceAccount', 'K8sDisallowServiceAccountTokenAutomount', 'K8sDisallowedTags', 'K8sIstioDefaultDenyAuthz',
+      'K8sPSPAllowPrivilegeEscalationContainer', 'K8sPSPAllowedUsers', 'K8sPSPCapabilities', 'K8sPSPHostFilesystem', 'K8sPSPHostNamespace', 'K8sPSPHostNetworkingPorts',
+      'K8sPSPPrivilegedContainer', 'K8sPSPReadOnlyRootFilesystem', 'K8sPeerAuthnStrictMtls', 'K8sRequiredPodSecurityLabels', 'K8sRequiredResources', 'K8sRequiredSeccompProfile',
     ]);
     expect(kinds('network')).toEqual(['NetworkPolicy']);
     expect(kinds('mesh')).toEqual(['AuthorizationPolicy', 'PeerAuthentication']);
@@ -358,14 +358,15 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBER
           expect(obj.spec.initContainers.map((c: any) => c.name)).toContain('vault-agent-init');
         }
         // every pod check ran on every pod (the default-deny check is Rego-only / generate)
-        expect(r.evaluated).toHaveLength(11);
+        expect(r.evaluated).toHaveLength(14);
       }
     }
     // the six services, the SPIRE server StatefulSet, the SPIRE agent and CSI driver DaemonSets
     expect(pods).toBe(['Deployment', 'StatefulSet', 'DaemonSet'].reduce((n, kind) => n + ofKind(manifests, kind).length, 0));
     expect(pods).toBe(9);
     expect(pods).toBeGreaterThan(0);
-    expect(evaluated.size).toBe(12);
+    // the pod checks, the PeerAuthentication check and the Namespace check
+    expect(evaluated.size).toBe(16);
   });
 
   test('the pack enforces, allows the reference registry (and the repositories of the app\'s own images) and polices every namespace but the system ones', () => {
@@ -453,7 +454,7 @@ describe('ReferenceArchitecture: identity layer', () => {
   test('identity: SPIRE runs hardened except for the declared agent and CSI driver', () => {
     const { ref, manifests } = reference();
     const declared = ref.graph.privilegedWorkloads.map(p => p.key);
-    expect(declared).toEqual(['falco/DaemonSet/falco', 'spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spire-agent']);
+    expect(declared).toEqual(['falco/DaemonSet/falco', 'spire-server/StatefulSet/spire-server', 'spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spire-agent']);
     const server = find(manifests, 'StatefulSet', 'spire-server', 'spire-server');
     expect(server.spec.replicas).toBe(1);
     expect(JSON.parse(find(manifests, 'ConfigMap', 'spire-server', 'spire-server').data['server.conf']).plugins.DataStore[0].sql.plugin_data.database_type).toBe('sqlite3');
