@@ -5,6 +5,9 @@ import { POD_SECURITY_POLICIES, checkExemption, exemptionOf } from './_exemption
 import { renderGatekeeper } from './_gatekeeper-pack';
 import { renderKubernetes } from './_kubernetes-pack';
 import { renderKyverno } from './_kyverno-pack';
+import { addPolicyTestSuites } from './_policy-test-suites';
+import { CHECKS } from './_checks';
+import { checkObjectName } from './_pack-view';
 import { PackView } from './_pack-view';
 import { Constraint } from './constraint';
 import { ConstraintTemplate } from './constraint-template';
@@ -106,6 +109,17 @@ export interface ZeroTrustPolicyPackProps {
    * @default ['docker.io/istio/proxyv2:'] (Istio's default `global.hub` and proxy image)
    */
   readonly injectedImages?: string[];
+
+  /**
+   * Whether to write, next to the manifests (`OutputFile`s under `policy-tests/<engine>/`), test
+   * suites in the engine's own format: a `gator verify` Suite, a `kyverno test` file, or
+   * AdmissionReview cases with expected verdicts for the native engine. Their cases are the
+   * pack's samples (each with the checks that reject it) and the app's own Pods,
+   * PeerAuthentications and Namespaces (which every check admits).
+   *
+   * @default true
+   */
+  readonly testSuites?: boolean;
 }
 
 /** The images the Vault agent injector adds to a pod whose template pins them. */
@@ -245,6 +259,26 @@ export class ZeroTrustPolicyPack extends Construct {
       this.admissionPolicies.push(...native.policies);
       this.admissionPolicyBindings.push(...native.bindings);
       this.admissionPolicyParameters.push(...native.parameters);
+    }
+    if (props.testSuites ?? true) {
+      const byName = (objects: ApiObject[], check: CheckDefinition) => objects.filter(o => o.name === checkObjectName(check));
+      addPolicyTestSuites(this, {
+        engine: this.engine,
+        folder: this.engine,
+        systemNamespaces: this.systemNamespaces,
+        registry: this.allowedRegistries[0],
+        checks: () => CHECKS.filter(c => this.engine === PolicyEngine.GATEKEEPER || c.cel !== undefined),
+        objectsOf: check => {
+          switch (this.engine) {
+            case PolicyEngine.GATEKEEPER: {
+              const i = this.constraints.findIndex(c => c.constraintName === checkObjectName(check));
+              return [this.templates[i].resource, this.constraints[i].resource];
+            }
+            case PolicyEngine.KYVERNO: return byName(this.kyvernoPolicies, check).filter(o => o.kind === 'ValidatingPolicy');
+            default: return [...byName(this.admissionPolicies, check), ...byName(this.admissionPolicyBindings, check), ...byName(this.admissionPolicyParameters, check)];
+          }
+        },
+      });
     }
   }
 
