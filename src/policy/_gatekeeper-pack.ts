@@ -16,7 +16,7 @@ import { Layer } from '../intent/intent-graph';
 const POD_KIND = { apiGroups: [''], kinds: ['Pod'] };
 const PEER_AUTHN_KIND = { apiGroups: ['security.istio.io'], kinds: ['PeerAuthentication'] };
 const NAMESPACE_KIND = { apiGroups: [''], kinds: ['Namespace'] };
-const TARGET_KINDS = { 'pod': POD_KIND, 'peerauthentication': PEER_AUTHN_KIND, 'namespace': NAMESPACE_KIND };
+const TARGET_KINDS = { pod: POD_KIND, peerauthentication: PEER_AUTHN_KIND, namespace: NAMESPACE_KIND };
 const ENFORCEMENT: Record<PolicyMode, EnforcementAction> = {
   [PolicyMode.AUDIT]: EnforcementAction.DRYRUN,
   [PolicyMode.WARN]: EnforcementAction.WARN,

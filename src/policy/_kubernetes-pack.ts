@@ -15,13 +15,16 @@
  * in a list field) are refused at synthesis time.
  */
 import { ApiObject, Lazy } from 'cdk8s';
+import { celSpecOf, matchConstraintsOf, validationActionsOf } from './_admission-policy';
 import { CheckDefinition } from './_check';
 import { CHECKS } from './_checks';
-import { celSpecOf, matchConstraintsOf, validationActionsOf } from './_admission-policy';
 import { PackView, checkObjectName } from './_pack-view';
 import { ZeroTrustPolicy } from './policy-options';
 import { MANAGED_BY } from '../intent/_labels';
 import { Layer } from '../intent/intent-graph';
+
+/** Reports a value the ConfigMap form cannot carry (throws). */
+export type Fail = (what: string, value: unknown, why: string) => never;
 
 /** Fields of list-of-object parameters that are documentation only (kept in a separate key, never decoded). */
 const NOTE_FIELDS = ['reason'];
@@ -38,7 +41,7 @@ function isStringList(schema: any): boolean {
  * The ConfigMap `data` of a check's parameters. Throws (with `fail`) on a value the plain-text
  * form cannot carry exactly.
  */
-export function encodeParams(check: CheckDefinition, params: { [name: string]: any }, fail: (what: string, value: unknown, why: string) => never): { [key: string]: string } {
+export function encodeParams(check: CheckDefinition, params: { [name: string]: any }, fail: Fail): { [key: string]: string } {
   const data: { [key: string]: string } = {};
   for (const [name, value] of Object.entries(params)) {
     const schema = check.parameters[name];
@@ -106,7 +109,7 @@ export interface KubernetesPack {
 }
 
 /** Renders the native pack: per check with CEL a param ConfigMap, a policy and its binding. */
-export function renderKubernetes(view: PackView, fail: (what: string, value: unknown, why: string) => never): KubernetesPack {
+export function renderKubernetes(view: PackView, fail: Fail): KubernetesPack {
   const out = { policies: [] as ApiObject[], bindings: [] as ApiObject[], parameters: [] as ApiObject[] };
   for (const check of CHECKS) {
     // the default-deny check reads other objects (a referential check): Gatekeeper only

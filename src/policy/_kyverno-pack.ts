@@ -10,10 +10,10 @@
  */
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { CheckDefinition } from './_check';
-import { celLiteral } from './_cel-literal';
-import { CHECKS } from './_checks';
 import { celSpecOf, matchConstraintsOf, validationActionsOf } from './_admission-policy';
+import { celLiteral } from './_cel-literal';
+import { CheckDefinition } from './_check';
+import { CHECKS } from './_checks';
 import { PackView, checkObjectName } from './_pack-view';
 import { PolicyMode, ZeroTrustPolicy } from './policy-options';
 import * as kyverno from '../imports/kyverno';

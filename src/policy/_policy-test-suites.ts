@@ -16,7 +16,6 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import * as yaml from 'yaml';
 import { CheckDefinition } from './_check';
 import { checkObjectName } from './_pack-view';
 import { PackSample, packSamples } from './_samples';
@@ -103,7 +102,9 @@ export function suiteCases(source: SuiteSource, root: IConstruct): SuiteCase[] {
   return cases;
 }
 
-const dump = (docs: any[]) => docs.map(d => yaml.stringify(d, { lineWidth: 0 })).join('---\n');
+/** YAML documents, written as JSON (YAML 1.2 is a superset of JSON: every engine's CLI reads them). */
+const dump = (docs: any[]) => docs.map(d => JSON.stringify(d, undefined, 2)).join('\n---\n') + '\n';
+const one = (doc: any) => dump([doc]);
 const fileName = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '-');
 
 /** Adds the suite files of the pack below `policy-tests/<engine>/`. */
@@ -118,7 +119,7 @@ export function addPolicyTestSuites(scope: Construct, source: SuiteSource): void
     return seen;
   };
   if (source.engine === PolicyEngine.GATEKEEPER) {
-    new SuiteFile(scope, 'GatorSuite', `${base}/suite.yaml`, () => yaml.stringify({
+    new SuiteFile(scope, 'GatorSuite', `${base}/suite.yaml`, () => one({
       kind: 'Suite',
       apiVersion: 'test.gatekeeper.sh/v1alpha1',
       metadata: { name: 'zero-trust-policy-pack' },
@@ -133,7 +134,7 @@ export function addPolicyTestSuites(scope: Construct, source: SuiteSource): void
           assertions: [{ violations: c.rejected ? 'yes' : 'no' }],
         })) : defaultDenyCases(),
       })),
-    }, { lineWidth: 0 }));
+    }));
     for (const check of source.checks()) {
       const [template, constraint] = source.objectsOf(check);
       new SuiteFile(scope, `GatorTemplate-${check.id}`, `${base}/templates/${check.kind.toLowerCase()}.yaml`, () => dump([template.toJson()]));
@@ -157,14 +158,14 @@ export function addPolicyTestSuites(scope: Construct, source: SuiteSource): void
           result,
         } : undefined;
       }).filter(r => r !== undefined));
-      return yaml.stringify({
+      return one({
         apiVersion: 'cli.kyverno.io/v1alpha1',
         kind: 'Test',
         metadata: { name: 'zero-trust-policy-pack' },
         policies: ['policies.yaml'],
         resources: ['resources.yaml'],
         results,
-      }, { lineWidth: 0 });
+      });
     });
   } else {
     new SuiteFile(scope, 'AdmissionPolicies', `${base}/policies.yaml`, () => dump(source.checks().flatMap(c => source.objectsOf(c).map(o => o.toJson()))));

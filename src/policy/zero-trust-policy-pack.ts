@@ -1,14 +1,13 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CheckDefinition } from './_check';
+import { CHECKS } from './_checks';
 import { POD_SECURITY_POLICIES, checkExemption, exemptionOf } from './_exemptions';
 import { renderGatekeeper } from './_gatekeeper-pack';
 import { renderKubernetes } from './_kubernetes-pack';
 import { renderKyverno } from './_kyverno-pack';
+import { checkObjectName, PackView } from './_pack-view';
 import { addPolicyTestSuites } from './_policy-test-suites';
-import { CHECKS } from './_checks';
-import { checkObjectName } from './_pack-view';
-import { PackView } from './_pack-view';
 import { Constraint } from './constraint';
 import { ConstraintTemplate } from './constraint-template';
 import { PolicyEngine, PolicyExemption, PolicyExemptionOptions, PolicyMode, ZeroTrustPolicy } from './policy-options';
@@ -246,7 +245,7 @@ export class ZeroTrustPolicyPack extends Construct {
       modeOf: policy => this.modeOf(policy),
       staticParameters: check => this.parametersOf(check),
       lazyParameters: check => this.lazyParametersOf(check),
-      place: (layer, id) => this.place(layer, id),
+      place: (layer, childId) => this.place(layer, childId),
     };
     if (this.engine === PolicyEngine.GATEKEEPER) {
       const { templates, constraints } = renderGatekeeper(view, props.gatekeeperConfig ?? true);
@@ -275,7 +274,10 @@ export class ZeroTrustPolicyPack extends Construct {
               return [this.templates[i].resource, this.constraints[i].resource];
             }
             case PolicyEngine.KYVERNO: return byName(this.kyvernoPolicies, check).filter(o => o.kind === 'ValidatingPolicy');
-            default: return [...byName(this.admissionPolicies, check), ...byName(this.admissionPolicyBindings, check), ...byName(this.admissionPolicyParameters, check)];
+            default: {
+              const native = [this.admissionPolicies, this.admissionPolicyBindings, this.admissionPolicyParameters];
+              return native.flatMap(objects => byName(objects, check));
+            }
           }
         },
       });

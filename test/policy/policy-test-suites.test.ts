@@ -1,9 +1,9 @@
-import { Chart, Testing } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
-import Ajv from 'ajv';
-import * as yaml from 'yaml';
 import * as fs from 'fs';
 import * as path from 'path';
+import Ajv from 'ajv';
+import { Chart, Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import * as yaml from 'yaml';
 import { OutputFile, PolicyEngine, PolicyMode, ReferenceArchitecture, ZeroTrustPolicyPack } from '../../src';
 import { ZERO_TRUST_LIB } from '../../src/policy/_check';
 import { CHECKS } from '../../src/policy/_checks';
@@ -141,7 +141,7 @@ function suites(engine: PolicyEngine, mode = PolicyMode.ENFORCE) {
   });
   const objs = synthValid(chart);
   const files = new Map(OutputFile.of(app).map(f => [f.relativePath, f.renderContents()]));
-  const docs = (path: string) => yaml.parseAllDocuments(files.get(path)!).map(d => d.toJSON());
+  const docs = (file: string) => yaml.parseAllDocuments(files.get(file)!).map(d => d.toJSON());
   return { objs, files, docs };
 }
 
@@ -163,7 +163,7 @@ describe('generated policy test suites', () => {
       expect([template.length, constraint.length]).toEqual([1, 1]);
       expect(constraint[0].kind).toBe(template[0].spec.crd.spec.names.kind);
       for (const c of t.cases) {
-        for (const path of [c.object, ...(c.inventory ?? [])]) expect(files.has(`policy-tests/gatekeeper/${path}`)).toBe(true);
+        for (const file of [c.object, ...(c.inventory ?? [])]) expect(files.has(`policy-tests/gatekeeper/${file}`)).toBe(true);
         const object = docs(`policy-tests/gatekeeper/${c.object}`);
         expect(object).toHaveLength(1);
         if (template[0].spec.targets[0].code.some((x: any) => x.engine === 'K8sNativeValidation')) {

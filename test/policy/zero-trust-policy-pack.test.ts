@@ -21,7 +21,9 @@ function pack(engine: PolicyEngine, props: Partial<ZeroTrustPolicyPackProps> = {
 }
 
 function review(engine: PolicyEngine, objs: any[], obj: any, operation = 'CREATE'): Review {
-  const reviewer = { [PolicyEngine.GATEKEEPER]: gatekeeperReview, [PolicyEngine.KYVERNO]: kyvernoReview, [PolicyEngine.KUBERNETES]: kubernetesReview }[engine];
+  const reviewer = {
+    [PolicyEngine.GATEKEEPER]: gatekeeperReview, [PolicyEngine.KYVERNO]: kyvernoReview, [PolicyEngine.KUBERNETES]: kubernetesReview,
+  }[engine];
   return reviewer(objs, obj, { operation });
 }
 

@@ -334,7 +334,9 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBER
   const app = Testing.app();
   const ref = new ReferenceArchitecture(app, 'zero-trust', { policyEngine: engine });
   const manifests = synthAppValid(app);
-  const review = { [PolicyEngine.GATEKEEPER]: gatekeeperReview, [PolicyEngine.KYVERNO]: kyvernoReview, [PolicyEngine.KUBERNETES]: kubernetesReview }[engine];
+  const review = {
+    [PolicyEngine.GATEKEEPER]: gatekeeperReview, [PolicyEngine.KYVERNO]: kyvernoReview, [PolicyEngine.KUBERNETES]: kubernetesReview,
+  }[engine];
   // generic: every object every chart synthesizes (later layers included) and the Pod of every pod template
   const admitted = admissionObjects(manifests);
 
