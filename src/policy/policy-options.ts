@@ -111,8 +111,9 @@ export enum ZeroTrustPolicy {
   DEDICATED_SERVICE_ACCOUNT = 'dedicated-service-account',
   /**
    * Every mesh-enrolled namespace has an allow-nothing AuthorizationPolicy (Gatekeeper: no pod
-   * starts there without one, `K8sIstioDefaultDenyAuthz` on synced data; Kyverno: a generate
-   * rule creates and keeps it).
+   * starts there without one, `K8sIstioDefaultDenyAuthz` on synced data; Kyverno: a
+   * GeneratingPolicy creates and keeps it; Kubernetes: no native form, the namespace layer
+   * defines the policy).
    *
    * Why: deny by default; only what is declared is reachable.
    */

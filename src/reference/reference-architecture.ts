@@ -125,7 +125,7 @@ export interface ReferenceArchitectureProps {
  * | production/payment-service | api.stripe.com (outside) | TLS 443, the only external destination |
  *
  * Around it:
- * - policy: the zero-trust admission pack (Gatekeeper by default, `policyEngine` for Kyverno),
+ * - policy: the zero-trust admission pack (Gatekeeper by default, `policyEngine` for Kyverno or Kubernetes' own engine),
  *   enforcing, which the whole reference passes; SPIRE's agent and CSI driver and Falco are
  *   exempted exactly, from the privileges they declare;
  * - identity: SPIRE (server on sqlite, controller manager, agent, SPIFFE CSI driver), one
@@ -169,7 +169,7 @@ export class ReferenceArchitecture extends Construct {
   public readonly vault: VaultConnection;
   /** Chart with the admission policy templates (Gatekeeper ConstraintTemplates and Config). */
   public readonly policyTemplatesChart: Chart;
-  /** Chart with the admission policies (Gatekeeper constraints or Kyverno ClusterPolicies). */
+  /** Chart with the admission policies (Gatekeeper constraints, Kyverno ValidatingPolicies or ValidatingAdmissionPolicy bindings). */
   public readonly policyChart: Chart;
   /**
    * The zero-trust admission policy pack. Allowed images: `imageRegistry`, and exactly the image
