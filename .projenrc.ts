@@ -36,6 +36,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@prometheus-io/lezer-promql@0.315.0',
     '@lezer/lr@^1.4.2',
     '@lezer/highlight@^1.2.1',
+    // tests: TypeScript is stripped by swc (type-checking is its own step: `typecheck`, in the test task)
+    '@swc/core@^1.15.0',
+    '@swc/jest@^0.2.39',
+    // tests: the jest environment that shares compiled schemas between the test files of a worker
+    'jest-environment-node@^30',
   ],
 
   // no GitHub and no cluster are reachable from our machines; CI is .ci/run
@@ -50,12 +55,37 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 60_000,
+      // coverage on demand (`npx jest --coverage`): collecting it on every run costs about a third of the suite
+      collectCoverage: false,
+      // one object per worker shared by its test files: the schema harness's compiled validators
+      testEnvironment: '<rootDir>/test/support/worker-environment.ts',
       // generated CRD bindings and test helpers are not what coverage should measure
       coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/', '/test/'],
     },
   },
   // the linter reports in the test task, it never rewrites sources there
   eslintOptions: { dirs: ['src'], devdirs: ['test', 'projenrc'], commandOptions: { fix: false } },
+});
+
+// Tests: swc strips the types (ts-jest type-checked every test file in every worker: minutes
+// and gigabytes). `npm run typecheck` type-checks src, test, examples, bench and projenrc once;
+// CI (.ci/run) runs it as its own step, so a type error in a test still fails CI.
+project.jest!.config.transform = {
+  '^.+\\.[t]sx?$': new javascript.Transform('@swc/jest', {
+    jsc: {
+      parser: { syntax: 'typescript' },
+      target: 'es2022',
+      // as tsc emits for target ES2022
+      transform: { useDefineForClassFields: true },
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  }),
+};
+project.deps.removeDependency('ts-jest');
+project.addTask('typecheck', {
+  description: 'Type-check sources, tests, examples, benchmark and scripts (test/tsconfig.json)',
+  exec: 'tsc --noEmit -p test/tsconfig.json',
 });
 
 // generated CRD bindings are never hand-edited nor linted

@@ -9,10 +9,22 @@ import { Cluster, Jwt, Pod } from '../support/reachability';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthAppValid } from '../support/synth';
 
-function reference(): { app: App; ref: ReferenceArchitecture; manifests: any[] } {
+/** A new reference architecture, synthesized and validated against the schemas. */
+function freshReference(): { app: App; ref: ReferenceArchitecture; manifests: any[] } {
   const app = Testing.app({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
   const ref = new ReferenceArchitecture(app, 'zero-trust');
   return { app, ref, manifests: synthAppValid(app) };
+}
+
+let shared: ReturnType<typeof freshReference> | undefined;
+/**
+ * The reference architecture the tests that only read it share: built, synthesized and validated
+ * once per file. A test that writes into its output folder or compares two syntheses uses
+ * `freshReference()`.
+ */
+function reference(): ReturnType<typeof freshReference> {
+  shared ??= freshReference();
+  return shared;
 }
 
 const IDENTITY_OBJECTS = 29;
@@ -36,7 +48,7 @@ describe('ReferenceArchitecture', () => {
   });
 
   test('synthesizes one numbered file per layer, applied in order', () => {
-    const { app } = reference();
+    const { app } = freshReference();
     app.synth();
     expect(fs.readdirSync(app.outdir).sort()).toEqual([
       '0000-namespaces.k8s.yaml', '0001-policy-templates.k8s.yaml', '0002-policy.k8s.yaml', '0003-identity.k8s.yaml',
@@ -190,8 +202,8 @@ describe('ReferenceArchitecture', () => {
   });
 
   test('synthesis is deterministic: same bytes twice', () => {
-    const a = reference().app.synthYaml();
-    const b = reference().app.synthYaml();
+    const a = freshReference().app.synthYaml();
+    const b = freshReference().app.synthYaml();
     expect(a).toEqual(b);
   });
 
@@ -246,7 +258,7 @@ describe('ReferenceArchitecture', () => {
   });
 
   test('runtime: the Falco rules load against the stable ruleset and follow the intent graph', () => {
-    const { app, ref, manifests } = reference();
+    const { app, ref, manifests } = freshReference();
     const text = find(manifests, 'ConfigMap', 'falco-rules', 'falco').data['zero-trust-rules.yaml'];
     expect(falcoSchemaErrors(text)).toEqual([]);
     const items = yaml.parse(text);

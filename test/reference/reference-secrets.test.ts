@@ -7,10 +7,17 @@ import { OutputFile, ReferenceArchitecture } from '../../src';
 import { CREDENTIAL_NAME, CREDENTIAL_VALUE, secretValueFindings, strings } from '../secrets/_no-secret-values';
 import { find, ofKind, synthAppValid } from '../support/synth';
 
-function reference() {
+function freshReference() {
   const app = Testing.app({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
   const ref = new ReferenceArchitecture(app, 'zero-trust');
   return { app, ref, manifests: synthAppValid(app) };
+}
+
+let shared: ReturnType<typeof freshReference> | undefined;
+/** Built, synthesized and validated once per file: the tests read it (one writes the output files, into its own folder). */
+function reference(): ReturnType<typeof freshReference> {
+  shared ??= freshReference();
+  return shared;
 }
 
 describe('ReferenceArchitecture: secrets layer', () => {

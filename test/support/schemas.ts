@@ -14,8 +14,8 @@
  * The `shared/` folder is `ZERO_TRUST_SHARED_DIR` (absolute, or relative to the repo root) or, by
  * default, `<repoRoot>/../shared`.
  *
- * Performance: schemas are compiled lazily per (schema source, group/version/kind) and cached in
- * the module (so once per jest test file). Parsed CRD YAML is cached as JSON in
+ * Performance: schemas are compiled lazily per (schema source, group/version/kind) and cached per
+ * jest worker (`worker-environment.ts`: the test files a worker runs share the validator). Parsed CRD YAML is cached as JSON in
  * `ZERO_TRUST_SCHEMA_CACHE_DIR` (default `<os tmpdir>/cdk8s-zero-trust-schema-cache`, keyed by a
  * hash of each file's content; set it to `off` to disable).
  *
@@ -81,9 +81,21 @@ function missingPathError(missing: string, what: string, sharedDir: string): Err
   ].join('\n'));
 }
 
-const validators = new Map<string, SchemaValidator>();
+/**
+ * `key -> value` shared by the test files of one jest worker (see `worker-environment.ts`), else
+ * (outside jest, or in another environment) by the users of this module instance.
+ */
+function workerShared<T>(key: string, make: () => T): T {
+  const cache: Map<string, unknown> | undefined = (globalThis as any).__zeroTrustWorkerCache;
+  if (!cache) return make();
+  if (!cache.has(key)) cache.set(key, make());
+  return cache.get(key) as T;
+}
 
-/** The package's validator on the shared/ schemas (one per folder, so once per jest test file). */
+/** Validators by shared/ folder, per jest worker: what a validator compiles depends only on the schema files. */
+const validators = workerShared('schema-validators', () => new Map<string, SchemaValidator>());
+
+/** The package's validator on the shared/ schemas (one per folder and jest worker). */
 function validator(): SchemaValidator {
   const dir = resolveSharedDir();
   let v = validators.get(dir);
