@@ -7,8 +7,10 @@ import { IMeshWorkload, IZeroTrustNamespace } from './mesh-workload';
 import { PrivilegedWorkload, PrivilegedWorkloadOptions } from './privileged-workload';
 
 // the graph's vocabulary, defined in files of their own and exported from here as before
-export { CallIntent, CallOptions, EgressIntent, PlatformEndpoint, RequestQuery, workloadKey } from './call-intent';
-export { Layer, LayerScopes } from './layer';
+export { CallIntent, EgressIntent, workloadKey } from './call-intent';
+export type { CallOptions, PlatformEndpoint, RequestQuery } from './call-intent';
+export { Layer } from './layer';
+export type { LayerScopes } from './layer';
 
 /**
  * Properties of the intent graph.
