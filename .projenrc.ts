@@ -61,6 +61,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testEnvironment: '<rootDir>/test/support/worker-environment.ts',
       // generated CRD bindings and test helpers are not what coverage should measure
       coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/', '/test/'],
+      // the end-to-end test (npm pack, a fresh app, the real cdk8s-cli: ~3 min) is its own task
+      testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'],
     },
   },
   // the linter reports in the test task, it never rewrites sources there
@@ -126,6 +128,11 @@ project.addTask('validate', {
   description: 'Validate synthesized YAML (default dist/) against the Kubernetes 1.32/1.35 and pinned CRD schemas',
   exec: `${tsNode} test/support/validate-files.ts`,
   receiveArgs: true,
+});
+
+project.addTask('test:e2e', {
+  description: 'End to end: a fresh cdk8s app installs the packed library (offline) and runs cdk8s synth, --stdout, --validate and every README block (needs lib/: npx projen compile)',
+  exec: 'jest --ci --coverage=false test/e2e --testPathIgnorePatterns=/node_modules/',
 });
 
 project.addTask('bench', {

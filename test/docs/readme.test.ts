@@ -46,3 +46,41 @@ describe('README: runtime detection and monitoring', () => {
     expect(fs.existsSync(path.join(`${app.outdir}-files`, 'helm', 'falco-values.yaml'))).toBe(true);
   });
 });
+
+describe('README: pipelines and the intent graph', () => {
+  test('the pipeline example writes apply-ordered files and the Helm values beside them', () => {
+    const app = runReadmeApp(readmeSnippet('## Pipelines'));
+    expect(fs.readdirSync(app.outdir).sort()).toEqual(['0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-apps.k8s.yaml']);
+    expect(fs.existsSync(path.join(`${app.outdir}-files`, 'helm', 'falco-values.yaml'))).toBe(true);
+    expectValidManifests(app.charts.flatMap(c => cdk8s.Testing.synth(c)));
+  });
+
+  test('the intent graph example puts each layer in its chart, in apply order, under the trust domain', () => {
+    const app = runReadmeApp(readmeSnippet('## The intent graph'));
+    expect(fs.readdirSync(app.outdir).sort()).toEqual(['0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-apps.k8s.yaml']);
+    const mesh = cdk8s.Testing.synth(app.node.findChild('mesh') as cdk8s.Chart);
+    const api = mesh.find(o => o.kind === 'AuthorizationPolicy' && o.metadata.name === 'api');
+    expect(api.spec.rules[0].from[0].source.principals).toEqual(['prod.example.org/ns/shop/sa/web']);
+  });
+});
+
+describe('README: every TypeScript block', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
+
+  test('there are blocks, and each is a whole program: it imports what it uses and creates its App', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(8);
+    for (const block of blocks) {
+      expect(block).toMatch(/^import \{[^}]*\bApp\b[^}]*\} from 'cdk8s';/);
+      expect(block).toMatch(/\nconst app = new App\(\);\n/);
+      expect(block).toMatch(/\n(app\.synth\(\)|Synthesis\.synth\(app\));/);
+    }
+  });
+
+  test.each(blocks.map((b, i) => [i + 1, b]))('block %i runs as written and synthesizes valid objects', (_i, block) => {
+    const app = runReadmeApp(block as string);
+    const written = fs.readdirSync(app.outdir).filter(f => f.endsWith('.k8s.yaml'));
+    expect(written.length).toBeGreaterThan(0);
+    expectValidManifests(app.charts.flatMap(c => cdk8s.Testing.synth(c)));
+  });
+});

@@ -5,7 +5,7 @@ import {
   ClusterSpiffeId, IntentGraph, KubeletVerification, MeshMode, MeshService, Privilege, SpireDataStore, SpireDeployment, ZeroTrustNamespace,
 } from '../../src';
 import { OutputFile } from '../../src/intent/output-file';
-import { readmeSnippet, runReadmeFragment } from '../support/readme';
+import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { find, ofKind, synthValid } from '../support/synth';
 
 function setup(trustDomain = 'example.com'): { app: App; chart: Chart; prod: ZeroTrustNamespace; orders: MeshService; payments: MeshService } {
@@ -462,10 +462,9 @@ describe('SpireDeployment', () => {
   });
 
   test('the README example runs as written', () => {
-    const { chart, orders } = setup();
-    runReadmeFragment(readmeSnippet('### Identity: SPIFFE/SPIRE'), { identityChart: chart, orders, Duration, SpireDeployment });
-    const manifests = synthValid(chart);
-    expect(find(manifests, 'Deployment', 'orders').spec.template.metadata.annotations['inject.istio.io/templates']).toBe('sidecar,spire');
+    const app = runReadmeApp(readmeSnippet('### Identity: SPIFFE/SPIRE'));
+    const manifests = synthValid(app.node.findChild('identity') as Chart);
+    expect(find(manifests, 'Deployment', 'order-service').spec.template.metadata.annotations['inject.istio.io/templates']).toBe('sidecar,spire');
     expect(ofKind(manifests, 'ClusterSPIFFEID')).toHaveLength(1);
   });
 });

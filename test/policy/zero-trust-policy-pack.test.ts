@@ -4,9 +4,8 @@ import { Construct } from 'constructs';
 import {
   HostNamespace, IntentGraph, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicy, ZeroTrustPolicyPack, ZeroTrustPolicyPackProps,
 } from '../../src';
-import * as lib from '../../src';
 import { gatekeeperReview, injectIstioSidecar, kubernetesReview, kyvernoReview, Review } from '../support/policy-engine';
-import { readmeSnippet, runReadmeFragment } from '../support/readme';
+import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -465,11 +464,10 @@ describe('ZeroTrustPolicyPack', () => {
   });
 
   test('the README example runs and does what it says', () => {
-    const chart = Testing.chart();
-    const result: { pack?: ZeroTrustPolicyPack } = {};
-    runReadmeFragment(`${readmeSnippet('### Policy layer')}\nresult.pack = pack;`, { ...lib, policyChart: chart, result });
+    const app = runReadmeApp(readmeSnippet('### Policy layer'));
+    const chart = app.node.findChild('policy') as Chart;
     const objs = synthValid(chart);
-    expect(result.pack!.engine).toBe(PolicyEngine.GATEKEEPER);
+    expect((chart.node.findChild('zero-trust') as ZeroTrustPolicyPack).engine).toBe(PolicyEngine.GATEKEEPER);
     expect(find(objs, 'K8sPSPPrivilegedContainer', 'zero-trust-privileged-containers').spec.enforcementAction).toBe('deny');
     expect(find(objs, 'K8sPSPReadOnlyRootFilesystem', 'zero-trust-read-only-root-filesystem').spec).toMatchObject({
       enforcementAction: 'warn',

@@ -1,14 +1,14 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import * as cdk8s from 'cdk8s';
 import * as lib from '../../src';
-import { readmeSnippet, runReadmeFragment } from '../support/readme';
+import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { find, synthValid } from '../support/synth';
 
 describe('README: Secrets from Vault', () => {
   test('the example runs, and synthesizes what the section says', () => {
-    const chart = cdk8s.Testing.chart();
-    const app = chart.node.root as cdk8s.App;
-    const prod = new lib.ZeroTrustNamespace(chart, 'prod', { name: 'production' });
-    runReadmeFragment(readmeSnippet('### Secrets from Vault'), { ...lib, app, chart, prod });
+    const app = runReadmeApp(readmeSnippet('### Secrets from Vault'));
+    const chart = app.node.findChild('shop') as cdk8s.Chart;
     const manifests = synthValid(chart);
     const annotations = find(manifests, 'Deployment', 'order-service', 'production').spec.template.metadata.annotations;
     expect(annotations['vault.hashicorp.com/agent-inject-secret-db']).toBe('database/creds/order-service');
@@ -21,6 +21,8 @@ describe('README: Secrets from Vault', () => {
     expect(JSON.parse(files['vault/roles/production-order-service.json'])).toEqual(expect.objectContaining({
       bound_service_account_names: ['order-service'], bound_service_account_namespaces: ['production'], audience: 'vault', token_ttl: 900, token_max_ttl: 3600,
     }));
+    // the example synthesizes with Synthesis.synth: the Vault files beside the manifests folder
+    expect(fs.readFileSync(path.join(`${app.outdir}-files`, 'vault/roles/production-order-service.json'), 'utf8')).toBe(files['vault/roles/production-order-service.json']);
     expect(files['vault/apply.sh']).toContain('vault write \'auth/kubernetes/role/production-order-service\' \'@vault/roles/production-order-service.json\'');
   });
 });

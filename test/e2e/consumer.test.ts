@@ -1,0 +1,155 @@
+/**
+ * End to end, as a user: a fresh cdk8s app in a temporary folder installs the packed library
+ * (`npm pack`, then `npm install --offline` of the tarball: it has no dependencies, only peers),
+ * finds its peers (cdk8s, cdk8s-plus-27, constructs), cdk8s-cli and TypeScript in a node_modules
+ * folder above it that links this repository's (so no registry is needed), compiles the
+ * README's pipeline example verbatim as its main.ts, and runs the real cdk8s-cli:
+ * `cdk8s synth`, `cdk8s synth --stdout` (parsed into documents, each valid) and
+ * `cdk8s synth --validate`. Every TypeScript block of the README compiles (strict) and runs there.
+ *
+ * Needs the compiled library (lib/, `npx projen compile`; CI compiles before testing).
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { readmeSnippet } from '../support/readme';
+import { expectValidManifests } from '../support/schemas';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MODULES = path.join(ROOT, 'node_modules');
+const CLI = ['--no-check-upgrade'];
+
+function run(cwd: string, cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CDK8S_OUTDIR: undefined } as any, maxBuffer: 64 * 1024 * 1024 });
+  } catch (e: any) {
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (exit ${e.status}):\n${e.stdout}\n${e.stderr}`);
+  }
+}
+
+function documents(text: string): any[] {
+  return parseAllDocuments(text).map(d => {
+    if (d.errors.length > 0) throw new Error(`not a valid YAML stream: ${d.errors[0].message}`);
+    return d.toJSON();
+  }).filter(o => o !== null);
+}
+
+describe('a fresh cdk8s app using the packed library', () => {
+  let app: string;
+  let packed: { filename: string; version: string };
+  const cdk8s = (): string[] => [path.join(MODULES, 'cdk8s-cli', 'bin', 'cdk8s')];
+
+  beforeAll(() => {
+    if (!fs.existsSync(path.join(ROOT, 'lib', 'index.js'))) throw new Error('lib/ is missing: run npx projen compile first');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zero-trust-consumer-'));
+    // what a project already has: the peers, the CLI, TypeScript (linked, no registry needed)
+    fs.mkdirSync(path.join(root, 'node_modules', '@types'), { recursive: true });
+    for (const name of ['cdk8s', 'cdk8s-plus-27', 'constructs', 'cdk8s-cli', 'typescript', '@types/node']) {
+      fs.symlinkSync(path.join(MODULES, name), path.join(root, 'node_modules', name), 'dir');
+    }
+    app = path.join(root, 'app');
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    // the package as npm would publish it, installed from the tarball
+    packed = JSON.parse(run(ROOT, 'npm', ['pack', '--json', '--pack-destination', app]))[0];
+    run(app, 'npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', `./${packed.filename}`]);
+    // the README's pipeline example, verbatim, as the app
+    fs.writeFileSync(path.join(app, 'main.ts'), readmeSnippet('## Pipelines'));
+    fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true, types: ['node'] },
+      files: ['main.ts'],
+    }));
+    run(app, 'node', [path.join(MODULES, 'typescript', 'bin', 'tsc'), '-p', '.']);
+    // cdk8s.yaml as the README's Validation section declares the plugin
+    fs.writeFileSync(path.join(app, 'cdk8s.yaml'), [
+      'language: typescript',
+      'app: node main.js',
+      'validations:',
+      '  - package: ./node_modules/cdk8s-zero-trust',
+      `    version: ${packed.version}`,
+      '    class: ZeroTrustValidation',
+      '',
+    ].join('\n'));
+  }, 300_000);
+
+  test('the package holds the compiled library and its schemas, and no tarball', () => {
+    const installed = path.join(app, 'node_modules', 'cdk8s-zero-trust');
+    expect(fs.lstatSync(installed).isSymbolicLink()).toBe(false);
+    expect(JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8')).dependencies).toEqual({ 'cdk8s-zero-trust': `file:${packed.filename}` });
+    for (const f of ['lib/index.js', 'lib/index.d.ts', 'schemas/k8s-v1.32.0.json.gz', 'schemas/k8s-v1.35.0.json.gz', 'schemas/crds.json.gz']) {
+      expect(fs.existsSync(path.join(installed, f))).toBe(true);
+    }
+    expect(fs.readdirSync(installed).filter(f => f.endsWith('.tgz'))).toEqual([]);
+  });
+
+  test('cdk8s synth: one file per layer chart in apply order in dist/, the output files in dist-files/', () => {
+    run(app, 'node', [...cdk8s(), 'synth', '--no-validate', ...CLI]);
+    expect(fs.readdirSync(path.join(app, 'dist')).sort()).toEqual(['0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-apps.k8s.yaml']);
+    expect(fs.existsSync(path.join(app, 'dist-files', 'helm', 'falco-values.yaml'))).toBe(true);
+    const objects = fs.readdirSync(path.join(app, 'dist')).sort().flatMap(f => documents(fs.readFileSync(path.join(app, 'dist', f), 'utf8')));
+    expectValidManifests(objects);
+  });
+
+  test('cdk8s synth --stdout: one valid stream, every object once, in apply order', () => {
+    const objects = documents(run(app, 'node', [...cdk8s(), 'synth', '--stdout', '--no-validate', ...CLI]));
+    expectValidManifests(objects);
+    const fromFiles = fs.readdirSync(path.join(app, 'dist')).sort().flatMap(f => documents(fs.readFileSync(path.join(app, 'dist', f), 'utf8')));
+    expect(objects).toEqual(fromFiles);
+    expect(objects[0].kind).toBe('Namespace');
+    expect(objects.map(o => o.kind)).not.toContain('customRules'); // no Helm values in the stream
+  });
+
+  test('cdk8s synth --validate: the plugin runs from the installed package and passes', () => {
+    const out = run(app, 'node', [...cdk8s(), 'synth', '--validate', ...CLI]);
+    expect(out).toMatch(/Validation Report \(.*cdk8s-zero-trust@0\.0\.0\)/);
+    expect(out).toMatch(/Status\s+│ success/);
+    expect(out).toMatch(/schemas\s+│ Kubernetes v1\.32\.0, v1\.35\.0 and CRDs from the schemas shipped in cdk8s-zero-trust/);
+    expect(out).toContain('Validations ended succesfully');
+  });
+
+  test('cdk8s synth --validate fails (exit 2) on a manifest that breaks the posture rules', () => {
+    const bad = path.join(app, 'bad.js');
+    fs.writeFileSync(bad, [
+      'const { App, Chart, ApiObject } = require("cdk8s");',
+      'const app = new App();',
+      'const chart = new Chart(app, "helm");',
+      'new ApiObject(chart, "pod", { apiVersion: "v1", kind: "Pod", metadata: { name: "root" }, spec: { containers: [{ name: "c", image: "nginx" }] } });',
+      'app.synth();',
+    ].join('\n'));
+    let status = 0;
+    let stdout = '';
+    try {
+      execFileSync('node', [...cdk8s(), 'synth', '--validate', '--app', 'node bad.js', '--output', 'bad-dist', ...CLI], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e: any) {
+      status = e.status;
+      stdout = e.stdout;
+    }
+    expect(status).toBe(2);
+    expect(stdout).toMatch(/Status\s+│ failure/);
+    expect(stdout).toContain('image-pinned [error]');
+    expect(stdout).toContain('Pod/root /spec/containers/0/image');
+  });
+
+  test('every TypeScript block of the README compiles (strict) against the package and runs', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
+    expect(blocks.length).toBeGreaterThanOrEqual(8);
+    const dirs = blocks.map((block, i) => {
+      const dir = path.join(app, 'readme', `block${i + 1}`);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'main.ts'), block);
+      return dir;
+    });
+    fs.writeFileSync(path.join(app, 'readme', 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true, types: ['node'] },
+      include: ['*/main.ts'],
+    }));
+    run(path.join(app, 'readme'), 'node', [path.join(MODULES, 'typescript', 'bin', 'tsc'), '-p', '.']);
+    for (const dir of dirs) {
+      run(dir, 'node', ['main.js']);
+      expect(fs.readdirSync(path.join(dir, 'dist')).filter(f => f.endsWith('.k8s.yaml')).length).toBeGreaterThan(0);
+    }
+  }, 300_000);
+});
