@@ -152,6 +152,8 @@ project.addTask('bench', {
 // files for systems outside the Kubernetes API (Vault, Helm values), beside dist/ (Synthesis.synth)
 project.gitignore.exclude('/dist-pkg/', '/dist-files/');
 // jsii-pacmak appends its outdir to .npmignore unless this exact line is there
+// `npm ci` in this repository refuses a Node older than `engines` (consumers get npm's warning)
+project.npmrc.addConfig('engine-strict', 'true');
 // a tarball from an earlier `npm pack` never goes into the next one
 project.npmignore?.exclude('*.tgz');
 project.npmignore?.exclude('/examples/', '/bench/', '/imports/', '/.ci/', 'dist-pkg', '/dist-files/', 'cdk8s.yaml');
