@@ -36,6 +36,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // tests: the CRDs' x-kubernetes-validations (CEL) rules, evaluated as the API server does
     '@bufbuild/cel@0.6.1',
     '@bufbuild/protobuf@2.17.0',
+    // tests: property-based checks over random topologies (mesh modes, waypoints, rollout)
+    'fast-check@^4.3.0',
     // tests: every PromQL expression of the alert rules parses with Prometheus' own grammar
     '@prometheus-io/lezer-promql@0.315.0',
     '@lezer/lr@^1.4.2',

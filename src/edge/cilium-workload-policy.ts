@@ -230,6 +230,10 @@ export class CiliumWorkloadPolicy extends Construct {
     }
     if (this.httpEnforcement === HttpEnforcement.CILIUM) {
       for (const call of graph.callsTo(this.workload)) {
+        if (EnforcementPoints.of(graph).forWorkload(call.caller).hbone) {
+          errors.push(`invalid httpEnforcement "cilium": ${workloadKey(call.caller)} is in an ambient namespace, whose ztunnel tunnels its calls to ${key} in mTLS (HBONE), `
+            + 'where Cilium\'s L7 proxy cannot see HTTP; keep HttpEnforcement.ISTIO for workloads with ambient callers');
+        }
         if (endUserTokens(graph).issuersOfCall(call).length > 0 || Object.keys(call.requiredClaims).length > 0) {
           errors.push(`invalid httpEnforcement "cilium": ${workloadKey(call.caller)} calls ${key} with an end-user token, which only Istio verifies `
             + '(RequestAuthentication and the gateway\'s mTLS identity); keep HttpEnforcement.ISTIO for workloads behind an AccessProxy');

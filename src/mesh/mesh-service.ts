@@ -7,7 +7,8 @@ import { CloudWorkloadIdentity } from '../identity/cloud-identity';
 import { checkDns1035Label, checkDns1123Label, checkPort, invalid } from '../intent/_validation';
 import { CallIntent, CallOptions, EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
-import { ensureEgressPolicy, ensureIngressPolicy } from '../network/_network-policies';
+import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
+import { ensureAuditNetworkPolicy, ensureEgressPolicy, ensureIngressPolicy } from '../network/_network-policies';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -79,6 +80,16 @@ export interface MeshServiceProps {
    * @default false
    */
   readonly automountServiceAccountToken?: boolean;
+
+  /**
+   * Whether this service's traffic policies enforce or only audit, overriding its namespace's
+   * `rollout` (see `ZeroTrustNamespaceProps.rollout`). In AUDIT inside an enforcing namespace,
+   * allow-all policies for this service's pods keep the namespace's deny-by-default from
+   * denying, while its own AuthorizationPolicies are dry runs.
+   *
+   * @default - the namespace's rollout
+   */
+  readonly rollout?: Rollout;
 
   /**
    * The user id the containers run as. Never 0 (root) nor 1337 (Istio's proxy: traffic of
@@ -218,6 +229,16 @@ export class MeshService extends Construct implements IMeshWorkload {
     }
 
     this.graph._addWorkload(this);
+    if (props.rollout !== undefined) {
+      if (!Object.values(Rollout).includes(props.rollout)) {
+        invalid(this, 'rollout', props.rollout, `must be one of ${Object.values(Rollout).join(', ')}`);
+      }
+      EnforcementPoints.of(this)._declareRollout(this, props.rollout);
+      if (props.rollout === Rollout.AUDIT && EnforcementPoints.of(this).forNamespace(this.zeroTrustNamespace).rollout === Rollout.ENFORCE) {
+        ensureAuditNetworkPolicy(this.graph, this, `${this.zeroTrustNamespace.namespaceName}-${this.workloadName}`, this.zeroTrustNamespace.namespaceName,
+          `${this.workloadName}-audit-allow-all`, this.podSelectorLabels);
+      }
+    }
     const namespace = this.zeroTrustNamespace.namespaceName;
     const place = (childId: string) => this.graph._placement(Layer.WORKLOADS, this, `${namespace}-${this.workloadName}`, childId);
     const labels = { 'app.kubernetes.io/name': this.workloadName, 'app.kubernetes.io/managed-by': MANAGED_BY };

@@ -6,7 +6,8 @@ import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
-import { NAMESPACE_NAME_LABEL, podPeer, tcpPorts } from '../network/_network-policies';
+import { EnforcementPoints, Rollout, WaypointScope } from '../enforcement/enforcement-points';
+import { ensureAuditNetworkPolicy, NAMESPACE_NAME_LABEL, podPeer, tcpPorts } from '../network/_network-policies';
 
 /**
  * A Pod Security Standards level, enforced by the built-in Pod Security admission.
@@ -127,6 +128,27 @@ export interface ZeroTrustNamespaceProps {
    * @default - none
    */
   readonly labels?: { [key: string]: string };
+
+  /**
+   * Ambient mode: which workloads share a waypoint once a call into the namespace is restricted
+   * by method, path, header or claim. The waypoint then authorizes every call into its scope
+   * (AuthorizationPolicies attached to the Services with `targetRefs`), and ztunnel admits the
+   * pods' ports only from the waypoint's identity (and from sidecar callers, which Istio sends
+   * past waypoints, at L4).
+   *
+   * @default WaypointScope.NAMESPACE
+   */
+  readonly waypoint?: WaypointScope;
+
+  /**
+   * Whether the namespace's traffic policies enforce or only audit. In AUDIT nothing is
+   * denied: AuthorizationPolicies are dry runs (`istio.io/dry-run: "true"`) whose would-be
+   * denials the proxies report, and an allow-all NetworkPolicy admits every connection (a
+   * NetworkPolicy has no dry-run). Switch to ENFORCE once the dry-run deny metrics stay at zero.
+   *
+   * @default Rollout.ENFORCE
+   */
+  readonly rollout?: Rollout;
 }
 
 const ZERO_TRUST_NAMESPACE = Symbol.for('cdk8s-zero-trust.ZeroTrustNamespace');
@@ -173,6 +195,12 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
   public readonly peerAuthentication: ApiObject;
   /** The namespace's allow-nothing AuthorizationPolicy. */
   public readonly allowNothingPolicy: ApiObject;
+  /** Whether the namespace's traffic policies enforce or only audit. */
+  public readonly rollout: Rollout;
+  /** Which workloads share a waypoint (ambient mode). */
+  public readonly waypointScope: WaypointScope;
+  /** Where istiod runs, as a NetworkPolicy peer. @internal */
+  public readonly _istiodPeer: k8s.NetworkPolicyPeer;
 
   public constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps = {}) {
     super(scope, id);
@@ -204,7 +232,19 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
       }
       checkDns1123Label(this, 'istioRevision', props.istioRevision);
     }
+    this.rollout = props.rollout ?? Rollout.ENFORCE;
+    if (!Object.values(Rollout).includes(this.rollout)) {
+      invalid(this, 'rollout', this.rollout, `must be one of ${Object.values(Rollout).join(', ')}`);
+    }
+    this.waypointScope = props.waypoint ?? WaypointScope.NAMESPACE;
+    if (!Object.values(WaypointScope).includes(this.waypointScope)) {
+      invalid(this, 'waypoint', this.waypointScope, `must be one of ${Object.values(WaypointScope).join(', ')}`);
+    }
+    if (props.waypoint !== undefined && this.meshMode !== MeshMode.AMBIENT) {
+      invalid(this, 'waypoint', props.waypoint, 'applies to ambient namespaces only; in sidecar mode each pod\'s sidecar enforces L7', 'remove waypoint or use MeshMode.AMBIENT');
+    }
     graph._addNamespace(this);
+    EnforcementPoints.of(this)._declareNamespace(this, { waypoint: this.waypointScope, rollout: this.rollout });
 
     const place = (layer: Layer, childId: string) => graph._placement(layer, this, this.namespaceName, childId);
     const enrolment: { [key: string]: string } = this.meshMode === MeshMode.AMBIENT
@@ -252,9 +292,10 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
       { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
     ]));
 
+    const istiod = props.istiod ?? {};
+    const istiodPods = podPeer(checkDns1123Label(this, 'istiod.namespace', istiod.namespace ?? 'istio-system'), istiod.podLabels ?? { istio: 'pilot' });
+    this._istiodPeer = istiodPods;
     if (this.meshMode === MeshMode.SIDECAR) {
-      const istiod = props.istiod ?? {};
-      const istiodPods = podPeer(checkDns1123Label(this, 'istiod.namespace', istiod.namespace ?? 'istio-system'), istiod.podLabels ?? { istio: 'pilot' });
       networkPolicy('AllowIstiod', 'allow-istiod', egressOfAllPodsTo(istiodPods, tcpPorts([15012])));
     } else {
       networkPolicy('AllowAmbientProbes', 'allow-ambient-probes', {
@@ -273,9 +314,12 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
     const allowNothingAt = place(Layer.MESH, 'AllowNothing');
     // ALLOW (the default action) with no rules: matches nothing, so nothing is allowed
     this.allowNothingPolicy = new istio.AuthorizationPolicy(allowNothingAt.scope, allowNothingAt.id, {
-      metadata: meta('allow-nothing'),
+      metadata: { ...meta('allow-nothing'), ...(this.rollout === Rollout.AUDIT ? { annotations: { 'istio.io/dry-run': 'true' } } : {}) },
       spec: {},
     });
+    if (this.rollout === Rollout.AUDIT) {
+      ensureAuditNetworkPolicy(graph, this, this.namespaceName, this.namespaceName, 'audit-allow-all');
+    }
   }
 
   /** Labels that select this namespace in a NetworkPolicy peer. */

@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  CiliumWorkloadPolicy, EnforcementPoints, HttpEnforcement, IntentGraph, L4Enforcer, L7Enforcer, MeshMode, MeshService, ZeroTrustNamespace,
+  CiliumWorkloadPolicy, EnforcementPoints, HttpEnforcement, IntentGraph, L4Enforcer, L7Enforcer, MeshMode, MeshService, Rollout, WaypointScope, ZeroTrustNamespace,
 } from '../../src';
 import { find, synthValid } from '../support/synth';
 
@@ -17,19 +17,21 @@ function setup() {
 
 describe('EnforcementPoints', () => {
   test('sidecar namespace: NetworkPolicy at L4, the callee\'s sidecar at L7, no HBONE', () => {
-    const { points, web, shop } = setup();
-    const expected = { meshMode: MeshMode.SIDECAR, l4: L4Enforcer.NETWORK_POLICY, l7: L7Enforcer.SIDECAR, hbone: false, sidecar: true };
+    const { points, web, api, shop } = setup();
+    const expected = { meshMode: MeshMode.SIDECAR, l4: L4Enforcer.NETWORK_POLICY, l7: L7Enforcer.SIDECAR, hbone: false, sidecar: true, rollout: Rollout.ENFORCE };
     expect(points.forWorkload(web)).toEqual(expected);
     expect(points.forNamespace(shop)).toEqual(expected);
-    expect(points.wirePorts(web, [8080])).toEqual([8080]);
+    expect(points.wirePorts(api, web, [8080])).toEqual([8080]);
   });
 
   test('ambient namespace: NetworkPolicy at L4 with HBONE 15008, nothing at L7 (ztunnel enforces identity and port)', () => {
-    const { points, db } = setup();
+    const { points, db, web } = setup();
     expect(points.forWorkload(db)).toEqual({
-      meshMode: MeshMode.AMBIENT, l4: L4Enforcer.NETWORK_POLICY, l7: L7Enforcer.NONE, hbone: true, sidecar: false,
+      meshMode: MeshMode.AMBIENT, l4: L4Enforcer.NETWORK_POLICY, l7: L7Enforcer.NONE, hbone: true, sidecar: false, rollout: Rollout.ENFORCE,
     });
-    expect(points.wirePorts(db, [5432])).toEqual([5432, 15008]);
+    expect(points.wirePorts(web, db, [5432])).toEqual([5432, 15008]);
+    // an ambient caller's ztunnel tunnels to a sidecar callee's 15008 as well (Istio's ambient NetworkPolicy guide)
+    expect(points.wirePorts(db, web, [8080])).toEqual([8080, 15008]);
   });
 
   test('HttpEnforcement.CILIUM makes Cilium the L4 and L7 enforcement point of that workload only, and every layer follows it', () => {
@@ -56,11 +58,20 @@ describe('EnforcementPoints', () => {
     expect(b.points.forWorkload(b.api).l7).toBe(L7Enforcer.SIDECAR);
   });
 
-  test('a call restricted at L7 into a workload without an L7 enforcement point is refused, naming the fix', () => {
-    const { db, web } = setup();
-    expect(() => db.allowFrom(web, { paths: ['/x'] })).toThrow(/invalid methods\/paths .*namespace data is in ambient mode, where ztunnel enforces L4 only/);
-    expect(() => db.allowFrom(web, { requireHeaders: { 'x-tenant': 'a' } })).toThrow(/invalid requireHeaders .*ambient mode.*drop requireHeaders, or use MeshMode.SIDECAR/);
+  test('a call restricted at L7 into an ambient namespace without waypoints is refused, naming the fix', () => {
+    const { chart } = setup();
+    const bare = new ZeroTrustNamespace(chart, 'bare', { meshMode: MeshMode.AMBIENT, waypoint: WaypointScope.NONE });
+    const x = new MeshService(chart, 'x', { namespace: bare, image: 'ghcr.io/acme/x:1.0.0', port: 8080 });
+    const y = new MeshService(chart, 'y', { namespace: bare, image: 'ghcr.io/acme/y:1.0.0', port: 8080 });
+    expect(() => y.allowFrom(x, { paths: ['/x'] })).toThrow(/invalid methods\/paths .*namespace bare is in ambient mode without waypoints .*drop methods and paths/);
+    expect(() => y.allowFrom(x, { requireHeaders: { 'x-tenant': 'a' } })).toThrow(/invalid requireHeaders .*without waypoints.*drop requireHeaders/);
     // nothing was recorded: the graph holds only the calls that can be enforced
+    expect(IntentGraph.of(y).calls).toEqual([]);
+  });
+
+  test('a sidecar caller cannot make L7-restricted calls into an ambient namespace (sidecars bypass waypoints)', () => {
+    const { db, web } = setup();
+    expect(() => db.allowFrom(web, { paths: ['/x'] })).toThrow(/invalid caller .*shop\/web runs with a sidecar .*past its waypoint.*put the caller in an ambient namespace/);
     expect(IntentGraph.of(db).calls).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
-import { AppProtocol, IntentGraph, MeshMode, MeshService, ZeroTrustNamespace } from '../../src';
+import { AppProtocol, IntentGraph, MeshMode, MeshService, WaypointScope, ZeroTrustNamespace } from '../../src';
 import { Cluster } from '../support/reachability';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -302,9 +302,9 @@ describe('MeshService', () => {
         .toThrow(/\[test\/db\] invalid methods\/paths .*port 5432 of production\/db is plain TCP.*drop methods and paths for TCP/);
     });
 
-    test('throws on L7 rules for an ambient callee (ztunnel would drop all traffic)', () => {
+    test('throws on L7 rules for an ambient callee without waypoints (ztunnel would drop all traffic)', () => {
       const chart = Testing.chart();
-      const amb = new ZeroTrustNamespace(chart, 'amb', { meshMode: MeshMode.AMBIENT });
+      const amb = new ZeroTrustNamespace(chart, 'amb', { meshMode: MeshMode.AMBIENT, waypoint: WaypointScope.NONE });
       const a = new MeshService(chart, 'a', { namespace: amb, image, port: 8080 });
       const b = new MeshService(chart, 'b', { namespace: amb, image, port: 8080 });
       expect(() => b.allowFrom(a, { paths: ['/x'] })).toThrow(/\[test\/b\] invalid methods\/paths .*ambient mode.*drops all traffic/);

@@ -14,6 +14,22 @@
  *   Namespace objects plus the automatic `kubernetes.io/metadata.name` label. A workload of
  *   another cluster is a `Pod` with its own `trustDomain` (its principal); the pod its traffic
  *   arrives from in this cluster (an east-west gateway) is a `Pod` of its own.
+ * - Data path (`request()`), from Istio's ambient docs: a pod in a namespace labelled
+ *   `istio.io/dataplane-mode: ambient` is captured by ztunnel; traffic to or from it is HBONE,
+ *   so NetworkPolicies see port 15008. A Service (or its namespace) labelled
+ *   `istio.io/use-waypoint: <name>` with a Gateway `<name>` of class `istio-waypoint` sends
+ *   ztunnel-captured callers through that waypoint (caller -> waypoint:15008 -> pod:15008);
+ *   sidecars and gateways send straight to the pods (Istio routes only ztunnel traffic through
+ *   waypoints). The waypoint runs as ServiceAccount `<name>`, pods labelled
+ *   `gateway.networking.k8s.io/gateway-name: <name>`.
+ * - Who evaluates which AuthorizationPolicy: a waypoint evaluates the policies whose `targetRefs`
+ *   name the callee's Service or the waypoint's Gateway, with the caller's principal and the full
+ *   request; ztunnel and sidecars evaluate the policies without `targetRefs` that select the pod
+ *   (or the whole namespace); ztunnel sees L4 only (a rule with methods, paths, headers, claims or
+ *   request principals never matches there) and, behind a waypoint, the waypoint's principal.
+ * - Dry run: a policy annotated `istio.io/dry-run: "true"` is not enforced; the proxy's shadow
+ *   engine evaluates the dry-run policies alone (a matching DENY, or ALLOW policies none of which
+ *   match, is a would-be denial).
  */
 
 export interface Pod {
@@ -92,6 +108,8 @@ export class Cluster {
   private readonly sidecars: any[];
   private readonly serviceEntries: any[];
   private readonly ciliumPolicies: any[];
+  private readonly services: any[];
+  private readonly waypoints = new Set<string>();
 
   public constructor(manifests: any[], private readonly trustDomain: string = 'cluster.local') {
     for (const ns of manifests.filter(m => m.kind === 'Namespace')) {
@@ -113,6 +131,17 @@ export class Cluster {
         serviceAccount: `${g.metadata.name}-istio`,
       });
     }
+    // waypoints (class istio-waypoint): Istio deploys `<name>` running as ServiceAccount `<name>`
+    for (const g of manifests.filter(m => m.kind === 'Gateway' && m.apiVersion.startsWith('gateway.networking.k8s.io/') && m.spec.gatewayClassName === 'istio-waypoint')) {
+      this.pods.push({
+        namespace: g.metadata.namespace,
+        name: g.metadata.name,
+        labels: { 'gateway.networking.k8s.io/gateway-name': g.metadata.name, 'istio.io/gateway-name': g.metadata.name },
+        serviceAccount: g.metadata.name,
+      });
+      this.waypoints.add(`${g.metadata.namespace}/${g.metadata.name}`);
+    }
+    this.services = manifests.filter(m => m.kind === 'Service');
     this.requestAuthentications = manifests.filter(m => m.kind === 'RequestAuthentication');
     this.sidecars = manifests.filter(m => m.kind === 'Sidecar');
     this.serviceEntries = manifests.filter(m => m.kind === 'ServiceEntry');
@@ -139,7 +168,7 @@ export class Cluster {
 
   /** The callee's AuthorizationPolicies allow the request from the caller's mTLS identity. */
   public meshAllows(from: Pod, to: Pod, request: Request): boolean {
-    const policies = this.authorizationPolicies.filter(p => p.metadata.namespace === to.namespace
+    const policies = this.authorizationPolicies.filter(p => p.metadata.namespace === to.namespace && !p.spec?.targetRefs && !isDryRun(p)
       && selectorMatches(p.spec?.selector, to.labels));
     const principal = this.principal(from);
     const auth = this.requestAuth(to, request.jwt);
@@ -263,6 +292,91 @@ export class Cluster {
           && (h.method !== undefined || h.path !== undefined || h.headerMatches !== undefined || request.method !== undefined)))));
   }
 
+  /** How a pod joins the mesh: `ambient` (ztunnel), `waypoint`, or `sidecar` (sidecars and gateways). */
+  public dataplane(pod: Pod): 'ambient' | 'sidecar' | 'waypoint' {
+    if (this.waypoints.has(`${pod.namespace}/${pod.name}`) && pod.labels['gateway.networking.k8s.io/gateway-name'] === pod.name) return 'waypoint';
+    const ns = this.namespaceLabels.get(pod.namespace) ?? {};
+    return ns['istio.io/dataplane-mode'] === 'ambient' && pod.labels['istio.io/dataplane-mode'] !== 'none' ? 'ambient' : 'sidecar';
+  }
+
+  /** The waypoint pod that ztunnel sends traffic for `to` through (its Service's, else its namespace's `istio.io/use-waypoint`). */
+  public waypointOf(to: Pod): Pod | undefined {
+    const service = this.services.find(sv => sv.metadata.namespace === to.namespace && sv.spec?.selector
+      && Object.entries(sv.spec.selector).every(([k, v]) => to.labels[k] === v));
+    const name = service?.metadata.labels?.['istio.io/use-waypoint'] ?? this.namespaceLabels.get(to.namespace)?.['istio.io/use-waypoint'];
+    if (!name || !this.waypoints.has(`${to.namespace}/${name}`)) return undefined;
+    return this.pods.find(p => p.namespace === to.namespace && p.name === name && this.dataplane(p) === 'waypoint');
+  }
+
+  /**
+   * The request through the data path: which hops the NetworkPolicies must admit (on which
+   * port), which proxies evaluate which AuthorizationPolicies, and the dry-run verdicts.
+   */
+  public request(from: Pod, to: Pod, request: Request): Verdict {
+    const callerAmbient = this.dataplane(from) === 'ambient';
+    const calleeAmbient = this.dataplane(to) === 'ambient';
+    const service = this.services.find(sv => sv.metadata.namespace === to.namespace && sv.spec?.selector
+      && Object.entries(sv.spec.selector).every(([k, v]) => to.labels[k] === v));
+    const decisions: Decision[] = [];
+    let l4: boolean;
+    const waypoint = calleeAmbient && callerAmbient ? this.waypointOf(to) : undefined;
+    if (waypoint) {
+      l4 = this.networkAllows(from, waypoint, HBONE) && this.networkAllows(waypoint, to, HBONE);
+      const attached = this.authorizationPolicies.filter(p => p.metadata.namespace === to.namespace && (p.spec?.targetRefs ?? []).some((r: any) =>
+        (r.kind === 'Service' && (r.group ?? '') === '' && service && r.name === service.metadata.name)
+        || (r.kind === 'Gateway' && r.group === 'gateway.networking.k8s.io' && r.name === waypoint.name)));
+      decisions.push(this.decide(attached, this.principal(from), from.namespace, to, request));
+      decisions.push(this.decide(this.podPolicies(to), this.principal(waypoint), waypoint.namespace, to, { port: request.port }));
+    } else if (calleeAmbient) {
+      l4 = this.networkAllows(from, to, HBONE);
+      decisions.push(this.decide(this.podPolicies(to), this.principal(from), from.namespace, to, { port: request.port }));
+    } else {
+      const port = callerAmbient ? HBONE : request.port;
+      const cilium = this.ciliumPolicies.some(p => p.metadata.namespace === to.namespace && selectorMatches(p.spec.endpointSelector, to.labels) && p.spec.ingress !== undefined);
+      if (cilium) {
+        // Cilium ORs its own policies with Kubernetes NetworkPolicies; its L7 proxy checks the request
+        l4 = this.directionAllows('Egress', from, to, port, 'TCP') && (this.directionAllows('Ingress', to, from, port, 'TCP') || this.ciliumAdmits(from, to, request.port));
+        decisions.push({ enforced: this.ciliumAllowsHttp(from, to, request), wouldDeny: false });
+      } else {
+        l4 = this.networkAllows(from, to, port);
+      }
+      decisions.push(this.decide(this.podPolicies(to), this.principal(from), from.namespace, to, request));
+    }
+    const l7 = decisions.every(d => d.enforced);
+    return { allowed: l4 && l7, l4, l7, wouldDeny: decisions.some(d => d.wouldDeny), via: waypoint?.name };
+  }
+
+  /** Cilium admits the connection at L4: a rule's fromEndpoints select the caller and its toPorts have the port (L7 rules filter the requests later). */
+  private ciliumAdmits(from: Pod, to: Pod, port: number): boolean {
+    const callerLabels: Record<string, string> = { 'k8s:io.kubernetes.pod.namespace': from.namespace };
+    for (const [k, v] of Object.entries(from.labels)) {
+      callerLabels[k] = v;
+      callerLabels[`k8s:${k}`] = v;
+    }
+    return this.ciliumPolicies.filter(p => p.metadata.namespace === to.namespace && selectorMatches(p.spec.endpointSelector, to.labels))
+      .flatMap(p => p.spec.ingress ?? []).some((rule: any) => (rule.fromEndpoints ?? []).some((sel: any) => selectorMatches(sel, callerLabels))
+        && (rule.toPorts ?? []).some((tp: any) => tp.ports.some((pp: any) => Number(pp.port) === port)));
+  }
+
+  /** The policies a pod's own proxy (sidecar or ztunnel) evaluates: no targetRefs, selecting the pod or the namespace. */
+  private podPolicies(to: Pod): any[] {
+    return this.authorizationPolicies.filter(p => p.metadata.namespace === to.namespace && !p.spec?.targetRefs && selectorMatches(p.spec?.selector, to.labels));
+  }
+
+  /** Istio's ALLOW/DENY semantics over the enforced policies, and the shadow engine's over the dry-run ones. */
+  private decide(policies: any[], principal: string, namespace: string, to: Pod, request: Request): Decision {
+    const auth = this.requestAuth(to, request.jwt);
+    if (auth === 'rejected') return { enforced: false, wouldDeny: false };
+    const matches = (p: any) => (p.spec?.rules ?? []).some((rule: any) => ruleMatches(rule, principal, namespace, request, auth));
+    const action = (p: any) => p.spec?.action ?? 'ALLOW';
+    const verdict = (set: any[]) => {
+      if (set.filter(p => action(p) === 'DENY').some(matches)) return false;
+      const allows = set.filter(p => action(p) === 'ALLOW');
+      return allows.length === 0 || allows.some(matches);
+    };
+    return { enforced: verdict(policies.filter(p => !isDryRun(p))), wouldDeny: !verdict(policies.filter(isDryRun)) };
+  }
+
   private directionAllows(direction: 'Ingress' | 'Egress', subject: Pod, peer: Pod, port: number, protocol: string): boolean {
     const selecting = this.networkPolicies.filter(np => np.metadata.namespace === subject.namespace
       && selectorMatches(np.spec.podSelector, subject.labels)
@@ -284,6 +398,31 @@ export class Cluster {
       return nsOk && podOk;
     });
   }
+}
+
+const HBONE = 15008;
+
+/** The outcome of a request through the data path. */
+export interface Verdict {
+  /** Every hop's NetworkPolicies and every enforcing proxy allow it. */
+  readonly allowed: boolean;
+  /** The NetworkPolicies of every hop admit it. */
+  readonly l4: boolean;
+  /** Every proxy on the path (waypoint, ztunnel, sidecar, Cilium) allows it. */
+  readonly l7: boolean;
+  /** Some proxy's dry-run policies would deny it (observable as a dry-run deny). */
+  readonly wouldDeny: boolean;
+  /** The waypoint the request went through. */
+  readonly via?: string;
+}
+
+interface Decision {
+  readonly enforced: boolean;
+  readonly wouldDeny: boolean;
+}
+
+function isDryRun(policy: any): boolean {
+  return policy.metadata?.annotations?.['istio.io/dry-run'] === 'true';
 }
 
 function portsMatch(ports: any[] | undefined, port: number, protocol: string): boolean {
