@@ -93,8 +93,7 @@ export function claimConditions(claims: { [claim: string]: string[] }): istio.Au
 export const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
 
 /** Metadata of a policy of `workload`: dry run when its rollout is AUDIT. */
-function policyMeta(graph: IntentGraph, workload: IMeshWorkload, name: string, dryRun: boolean) {
-  void graph;
+function policyMeta(workload: IMeshWorkload, name: string, dryRun: boolean) {
   return {
     name,
     namespace: workload.zeroTrustNamespace.namespaceName,
@@ -126,7 +125,7 @@ export function ensureAuthorizationPolicy(graph: IntentGraph, workload: IMeshWor
   const namespaceEnforces = points.forNamespace(workload.zeroTrustNamespace).rollout === Rollout.ENFORCE;
   const policy = ensurePolicy(graph, workload, 'AuthorizationPolicy', () => new istio.AuthorizationPolicy(graph._placement(Layer.MESH,
     workload as Construct, workloadOwnerKey(workload), 'AuthorizationPolicy').scope, workloadPlacementId(graph, workload, 'AuthorizationPolicy'), {
-    metadata: policyMeta(graph, workload, workload.workloadName, audit),
+    metadata: policyMeta(workload, workload.workloadName, audit),
     spec: Lazy.any({
       produce: (): istio.AuthorizationPolicySpec => {
         const behindWaypoint = points.forWorkload(workload).l7 === L7Enforcer.WAYPOINT;
@@ -141,7 +140,7 @@ export function ensureAuthorizationPolicy(graph: IntentGraph, workload: IMeshWor
   if (audit && namespaceEnforces) {
     ensurePolicy(graph, workload, 'AuditAllowAll', () => new istio.AuthorizationPolicy(graph._placement(Layer.MESH,
       workload as Construct, workloadOwnerKey(workload), 'AuditAllowAll').scope, workloadPlacementId(graph, workload, 'AuditAllowAll'), {
-      metadata: policyMeta(graph, workload, `${workload.workloadName}-audit`, false),
+      metadata: policyMeta(workload, `${workload.workloadName}-audit`, false),
       // ALLOW with one empty rule: matches every request, so the allow-nothing policy denies nothing here
       spec: { selector: { matchLabels: { ...workload.podSelectorLabels } }, action: istio.AuthorizationPolicySpecAction.ALLOW, rules: [{}] },
     }));
@@ -182,13 +181,13 @@ export function ensureWaypointCompanions(graph: IntentGraph, workload: IMeshWork
   const audit = point.rollout === Rollout.AUDIT;
   ensurePolicy(graph, workload, 'ZtunnelPolicy', () => new istio.AuthorizationPolicy(graph._placement(Layer.MESH,
     workload as Construct, workloadOwnerKey(workload), 'ZtunnelPolicy').scope, workloadPlacementId(graph, workload, 'ZtunnelPolicy'), {
-    metadata: policyMeta(graph, workload, `${workload.workloadName}-ztunnel`, audit),
+    metadata: policyMeta(workload, `${workload.workloadName}-ztunnel`, audit),
     spec: Lazy.any({ produce: () => ztunnelSpec(graph, workload) }),
   }));
   if (audit && points.forNamespace(workload.zeroTrustNamespace).rollout === Rollout.ENFORCE) {
     ensurePolicy(graph, workload, 'AuditAllowAllWaypoint', () => new istio.AuthorizationPolicy(graph._placement(Layer.MESH,
       workload as Construct, workloadOwnerKey(workload), 'AuditAllowAllWaypoint').scope, workloadPlacementId(graph, workload, 'AuditAllowAllWaypoint'), {
-      metadata: policyMeta(graph, workload, `${workload.workloadName}-audit-waypoint`, false),
+      metadata: policyMeta(workload, `${workload.workloadName}-audit-waypoint`, false),
       spec: { targetRefs: [serviceRef(workload)], action: istio.AuthorizationPolicySpecAction.ALLOW, rules: [{}] },
     }));
   }
@@ -204,6 +203,13 @@ function ztunnelSpec(graph: IntentGraph, workload: IMeshWorkload): istio.Authori
     const key = call.ports.join(',');
     const slot = byPorts.get(key) ?? { ports: call.ports, principals: new Set<string>() };
     slot.principals.add(principal);
+    byPorts.set(key, slot);
+  }
+  // workloads of other clusters arrive through an east-west gateway, past the waypoint
+  for (const call of remoteCallsOf(graph, workload, true)) {
+    const key = call.ports.join(',');
+    const slot = byPorts.get(key) ?? { ports: call.ports, principals: new Set<string>() };
+    slot.principals.add(call.remote.principal);
     byPorts.set(key, slot);
   }
   return {

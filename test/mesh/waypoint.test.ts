@@ -1,4 +1,4 @@
-import { Chart, Testing } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import { EnforcementPoints, L7Enforcer, MeshMode, MeshService, Rollout, WaypointScope, ZeroTrustNamespace } from '../../src';
 import { Cluster } from '../support/reachability';
 import { find, ofKind, synthValid } from '../support/synth';
