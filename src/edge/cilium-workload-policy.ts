@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { markCiliumEgress } from './_egress';
 import { endUserTokens } from './_end-user-tokens';
 import { istioPathToRegex } from './_paths';
-import { EnforcementPoints } from '../enforcement/enforcement-points';
+import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import * as cilium from '../imports/cilium';
 import * as istio from '../imports/istio-security';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
@@ -229,6 +229,10 @@ export class CiliumWorkloadPolicy extends Construct {
       errors.push(`${key} declares no external destination: call allowEgressTo() on it, use HttpEnforcement.CILIUM, or remove this CiliumWorkloadPolicy`);
     }
     if (this.httpEnforcement === HttpEnforcement.CILIUM) {
+      if (EnforcementPoints.of(graph).forWorkload(this.workload).rollout === Rollout.AUDIT) {
+        errors.push(`invalid httpEnforcement "cilium": ${key} is in Rollout.AUDIT, but a CiliumNetworkPolicy has no dry run (only the agent-wide policy-audit-mode), `
+          + 'so its HTTP rules would deny; keep HttpEnforcement.ISTIO while auditing, or enforce this workload');
+      }
       for (const call of graph.callsTo(this.workload)) {
         if (EnforcementPoints.of(graph).forWorkload(call.caller).hbone) {
           errors.push(`invalid httpEnforcement "cilium": ${workloadKey(call.caller)} is in an ambient namespace, whose ztunnel tunnels its calls to ${key} in mTLS (HBONE), `

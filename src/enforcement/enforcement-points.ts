@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
-import { invalid } from '../intent/_validation';
 import { LayerState } from '../intent/_layer-state';
+import { invalid } from '../intent/_validation';
 import { CallIntent, IntentGraph, registerCallRule } from '../intent/intent-graph';
 import { IMeshWorkload, IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
 

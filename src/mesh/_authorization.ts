@@ -1,7 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { endUserTokens } from '../edge/_end-user-tokens';
 import { ensureWaypoint } from './_waypoint';
+import { endUserTokens } from '../edge/_end-user-tokens';
 import { EnforcementPoints, L7Enforcer, Rollout } from '../enforcement/enforcement-points';
 import * as istio from '../imports/istio-security';
 import { IntentGraph, Layer } from '../intent/intent-graph';

@@ -3,11 +3,11 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ensureAuthorizationPolicy } from './_authorization';
 import { addExternalEgress } from '../edge/_egress';
+import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import { CloudWorkloadIdentity } from '../identity/cloud-identity';
 import { checkDns1035Label, checkDns1123Label, checkPort, invalid } from '../intent/_validation';
 import { CallIntent, CallOptions, EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
-import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import { ensureAuditNetworkPolicy, ensureEgressPolicy, ensureIngressPolicy } from '../network/_network-policies';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 

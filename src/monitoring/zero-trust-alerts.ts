@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { AlertSeverity, PrometheusRules, PrometheusRulesProps } from './prometheus-rules';
-import { invalid } from '../intent/_validation';
+import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
+import { invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 
 /**
@@ -148,6 +149,18 @@ export class ZeroTrustAlerts extends PrometheusRules {
           `${denied('')} > ${threshold} and ${denied('')} > 3 * ${denied(' offset 1h')}`,
           'Authorization denials spiking at {{ $labels.destination_workload_namespace }}/{{ $labels.destination_workload }}',
           'More than three times the previous hour\'s rate of HTTP 403 (AuthorizationPolicy denies) at the destination: a caller missing from the intent graph, a rollout with a new ServiceAccount, or probing from a compromised workload.', '10m');
+        // staged rollout: the dry-run policies of AUDIT namespaces and services report would-be
+        // denials as Envoy RBAC shadow results (sidecars and waypoints; Istio's dry-run task)
+        const points = EnforcementPoints.of(this);
+        const graph = IntentGraph.of(this);
+        const audited = sortedUnique(graph.workloads.filter(w => points.forWorkload(w).rollout === Rollout.AUDIT)
+          .map(w => w.zeroTrustNamespace.namespaceName));
+        if (audited.length) {
+          this.alert('zero-trust.mesh', 'ZeroTrustAuthorizationDryRunDenied', AlertSeverity.WARNING, runbook,
+            `sum by (namespace, pod) (rate({__name__=~"envoy_http_.+_rbac", authz_dry_run_result="denied", namespace=~"${audited.join('|')}"}[10m])) > 0`,
+            'Requests to {{ $labels.namespace }}/{{ $labels.pod }} would be denied once the rollout enforces',
+            'A dry-run AuthorizationPolicy (Rollout.AUDIT) does not allow traffic that the workload receives: declare the call in the intent graph if it is legitimate, or keep AUDIT until the caller is fixed; switching to ENFORCE now would deny it.', '15m');
+        }
         const istioCa = (seconds: number) => `(min(citadel_server_root_cert_expiry_timestamp) - time()) < ${seconds}`
           + ` or (min(citadel_server_cert_chain_expiry_timestamp) - time()) < ${seconds}`;
         this.alert('zero-trust.certificates', 'IstioCACertificateExpiring', AlertSeverity.WARNING, runbook, istioCa(30 * DAY),

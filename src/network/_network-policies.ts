@@ -145,7 +145,8 @@ function renderWaypoint(graph: IntentGraph, waypoint: Waypoint, istiod: k8s.Netw
 }
 
 /** The NetworkPolicy of a waypoint, defined on first use. */
-export function ensureWaypointNetworkPolicy(graph: IntentGraph, waypoint: Waypoint, owner: Construct, istiod: k8s.NetworkPolicyPeer): k8s.KubeNetworkPolicy {
+export function ensureWaypointNetworkPolicy(graph: IntentGraph, waypoint: Waypoint, owner: Construct,
+  istiod: k8s.NetworkPolicyPeer): k8s.KubeNetworkPolicy {
   const placement = graph._placement(Layer.NETWORK, owner, `${waypoint.namespace}-${waypoint.name}`, 'WaypointPolicy');
   const existing = placement.scope.node.tryFindChild(placement.id);
   if (existing) {

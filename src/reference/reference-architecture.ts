@@ -5,7 +5,7 @@ import { CiliumWorkloadPolicy } from '../edge/cilium-workload-policy';
 import { NamespaceAccess } from '../identity/human-access';
 import { SpireDeployment } from '../identity/spire-deployment';
 import { IntentGraph } from '../intent/intent-graph';
-import { AppProtocol } from '../intent/mesh-workload';
+import { AppProtocol, MeshMode } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
 import { MeshAccessLogging } from '../monitoring/mesh-access-logging';
 import { MeshMetricsScraping } from '../monitoring/mesh-metrics-scraping';
@@ -196,6 +196,15 @@ export class ReferenceArchitecture extends Construct {
   public readonly paymentService: VaultInjectedDeployment;
   /** data/database (PostgreSQL protocol, TCP 5432). */
   public readonly database: MeshService;
+  /**
+   * The ambient namespace `insights`: no sidecars; ztunnel enforces identity and port, and a
+   * namespace waypoint enforces its L7 call.
+   */
+  public readonly insights: ZeroTrustNamespace;
+  /** The recommendations service (ambient): calls the catalog at L7 through the waypoint, and the inventory service (sidecar) over HBONE. */
+  public readonly recommendations: MeshService;
+  /** The catalog service (ambient, behind the `insights` waypoint). */
+  public readonly catalog: MeshService;
   /** SPIRE: issues every workload the SPIFFE ID its callers' AuthorizationPolicies name. */
   public readonly spire: SpireDeployment;
   /** Access for people to namespace `production` (OIDC groups `sre`: read-only, `production-deployers`: deployer). */
@@ -324,6 +333,14 @@ export class ReferenceArchitecture extends Construct {
     this.paymentService.allowFrom(this.orderService, { methods: ['POST'], paths: ['/api/v1/charge'] });
     this.database.allowFrom(this.orderService);
     this.database.allowFrom(this.paymentService);
+
+    // ambient mode: the L7 call into insights gets a waypoint (ztunnel admits only the waypoint's
+    // identity), and the ambient caller reaches the sidecar-mode inventory service over HBONE
+    this.insights = new ZeroTrustNamespace(this, 'insights', { name: 'insights', meshMode: MeshMode.AMBIENT });
+    this.recommendations = http(this.insights, 'recommendations');
+    this.catalog = http(this.insights, 'catalog');
+    this.catalog.allowFrom(this.recommendations, { methods: ['GET'], paths: ['/api/catalog/*'] });
+    this.inventoryService.allowFrom(this.recommendations, { methods: ['GET'], paths: ['/api/inventory/*'] });
 
     // the edge: the frontend is reached only through the access proxy, by authenticated users;
     // the account pages also need the customers group and a managed device

@@ -1,12 +1,12 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import { EnforcementPoints, Rollout, WaypointScope } from '../enforcement/enforcement-points';
 import * as istio from '../imports/istio-security';
 import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
-import { EnforcementPoints, Rollout, WaypointScope } from '../enforcement/enforcement-points';
 import { ensureAuditNetworkPolicy, NAMESPACE_NAME_LABEL, podPeer, tcpPorts } from '../network/_network-policies';
 
 /**

@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  CiliumWorkloadPolicy, EnforcementPoints, HttpEnforcement, IntentGraph, L4Enforcer, L7Enforcer, MeshMode, MeshService, Rollout, WaypointScope, ZeroTrustNamespace,
+  CiliumWorkloadPolicy, EnforcementPoints, HttpEnforcement, IntentGraph, L4Enforcer, L7Enforcer, MeshMode, MeshService, Rollout,
+  WaypointScope, ZeroTrustNamespace,
 } from '../../src';
 import { find, synthValid } from '../support/synth';
 
@@ -18,7 +19,14 @@ function setup() {
 describe('EnforcementPoints', () => {
   test('sidecar namespace: NetworkPolicy at L4, the callee\'s sidecar at L7, no HBONE', () => {
     const { points, web, api, shop } = setup();
-    const expected = { meshMode: MeshMode.SIDECAR, l4: L4Enforcer.NETWORK_POLICY, l7: L7Enforcer.SIDECAR, hbone: false, sidecar: true, rollout: Rollout.ENFORCE };
+    const expected = {
+      meshMode: MeshMode.SIDECAR,
+      l4: L4Enforcer.NETWORK_POLICY,
+      l7: L7Enforcer.SIDECAR,
+      hbone: false,
+      sidecar: true,
+      rollout: Rollout.ENFORCE,
+    };
     expect(points.forWorkload(web)).toEqual(expected);
     expect(points.forNamespace(shop)).toEqual(expected);
     expect(points.wirePorts(api, web, [8080])).toEqual([8080]);

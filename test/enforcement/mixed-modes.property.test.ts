@@ -96,11 +96,21 @@ describe('mixed mesh modes, waypoints and Cilium L7 over random topologies', () 
         for (const request of requestsTo(to)) {
           const verdict = cluster.request(caller, callee, request);
           const intended = graph.allows(from, to, request);
-          expect({ from: from.node.path, to: to.node.path, request, allowed: verdict.allowed }).toEqual({ from: from.node.path, to: to.node.path, request, allowed: intended });
+          expect({ from: from.node.path, to: to.node.path, request, allowed: verdict.allowed }).toEqual({
+            from: from.node.path,
+            to: to.node.path,
+            request,
+            allowed: intended,
+          });
           // without HBONE on the path, the NetworkPolicies alone admit exactly the declared ports
           if (!modeOf(i).startsWith('ambient') && !modeOf(j).startsWith('ambient') && modeOf(j) !== 'cilium-l7') {
             const declaredPort = graph.callsTo(to).some(c => c.caller === from && c.ports.includes(request.port));
-            expect({ from: from.node.path, to: to.node.path, port: request.port, l4: verdict.l4 }).toEqual({ from: from.node.path, to: to.node.path, port: request.port, l4: declaredPort });
+            expect({ from: from.node.path, to: to.node.path, port: request.port, l4: verdict.l4 }).toEqual({
+              from: from.node.path,
+              to: to.node.path,
+              port: request.port,
+              l4: declaredPort,
+            });
           }
           expect(verdict.wouldDeny).toBe(false);
         }

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
-import { EnforcementPoints, L7Enforcer, MeshMode, MeshService, Rollout, WaypointScope, ZeroTrustNamespace } from '../../src';
+import { EnforcementPoints, L7Enforcer, MeshMode, MeshService, Rollout, WaypointScope, ZeroTrustAlerts, ZeroTrustNamespace } from '../../src';
+import { parsePromQL } from '../monitoring/_promql';
 import { Cluster } from '../support/reachability';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -74,7 +75,12 @@ describe('waypoints (ambient L7)', () => {
   test('AUDIT: dry-run policies, allow-all NetworkPolicy, and the would-be denials are observable', () => {
     const { chart, web, api } = setup(undefined, Rollout.AUDIT);
     api.allowFrom(web, { methods: ['GET'] });
+    new ZeroTrustAlerts(chart, 'alerts');
     const manifests = synthValid(chart);
+    // the alert watches the dry-run deny results of the audited namespaces
+    const rule = ofKind(manifests, 'PrometheusRule')[0].spec.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === 'ZeroTrustAuthorizationDryRunDenied');
+    expect(rule.expr).toBe('sum by (namespace, pod) (rate({__name__=~"envoy_http_.+_rbac", authz_dry_run_result="denied", namespace=~"shop"}[10m])) > 0');
+    expect(parsePromQL(rule.expr).error).toBe(false);
     for (const name of ['allow-nothing', 'api', 'api-ztunnel', 'waypoint-allow-nothing']) {
       expect(find(manifests, 'AuthorizationPolicy', name, 'shop').metadata.annotations).toEqual({ 'istio.io/dry-run': 'true' });
     }

@@ -332,7 +332,8 @@ export class Cluster {
       decisions.push(this.decide(this.podPolicies(to), this.principal(from), from.namespace, to, { port: request.port }));
     } else {
       const port = callerAmbient ? HBONE : request.port;
-      const cilium = this.ciliumPolicies.some(p => p.metadata.namespace === to.namespace && selectorMatches(p.spec.endpointSelector, to.labels) && p.spec.ingress !== undefined);
+      const cilium = this.ciliumPolicies.some(p => p.metadata.namespace === to.namespace && selectorMatches(p.spec.endpointSelector,
+        to.labels) && p.spec.ingress !== undefined);
       if (cilium) {
         // Cilium ORs its own policies with Kubernetes NetworkPolicies; its L7 proxy checks the request
         l4 = this.directionAllows('Egress', from, to, port, 'TCP') && (this.directionAllows('Ingress', to, from, port, 'TCP') || this.ciliumAdmits(from, to, request.port));
@@ -360,7 +361,8 @@ export class Cluster {
 
   /** The policies a pod's own proxy (sidecar or ztunnel) evaluates: no targetRefs, selecting the pod or the namespace. */
   private podPolicies(to: Pod): any[] {
-    return this.authorizationPolicies.filter(p => p.metadata.namespace === to.namespace && !p.spec?.targetRefs && selectorMatches(p.spec?.selector, to.labels));
+    return this.authorizationPolicies.filter(p => p.metadata.namespace === to.namespace && !p.spec?.targetRefs
+      && selectorMatches(p.spec?.selector, to.labels));
   }
 
   /** Istio's ALLOW/DENY semantics over the enforced policies, and the shadow engine's over the dry-run ones. */
