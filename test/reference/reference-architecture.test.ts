@@ -397,7 +397,7 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBER
     }
     // the six services, the SPIRE server StatefulSet, the SPIRE agent and CSI driver DaemonSets
     expect(pods).toBe(['Deployment', 'StatefulSet', 'DaemonSet'].reduce((n, kind) => n + ofKind(manifests, kind).length, 0));
-    expect(pods).toBe(9);
+    expect(pods).toBe(11); // 9 + the ambient namespace insights' two services
     expect(pods).toBeGreaterThan(0);
     // the pod checks, the PeerAuthentication check and the Namespace check
     expect(evaluated.size).toBe(16);
