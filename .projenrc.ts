@@ -1,4 +1,4 @@
-import { cdk8s, javascript } from 'projen';
+import { JsonFile, cdk8s, javascript } from 'projen';
 
 /**
  * cdk8s-zero-trust: typed, secure-by-default cdk8s constructs for Zero Trust on Kubernetes.
@@ -47,6 +47,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@swc/jest@^0.2.39',
     // tests: the jest environment that shares compiled schemas between the test files of a worker
     'jest-environment-node@^30',
+    // `npm run mutate`: mutation testing of the security core (StrykerJS 9.6 is the last line for Node 20)
+    '@stryker-mutator/core@9.6.1',
+    '@stryker-mutator/jest-runner@9.6.1',
   ],
 
   // no GitHub and no cluster are reachable from our machines; CI is .ci/run
@@ -150,6 +153,93 @@ project.addTask('bench', {
   description: 'Benchmark: this library vs plain cdk8s-plus-27 on the same topology (last line is JSON)',
   exec: `${tsNode} bench/bench.ts`,
 });
+
+// Mutation testing of the security core (not in .ci/run: it takes far longer than the test task).
+// Stryker mutates these files one change at a time and runs, per mutant, only the tests that
+// cover it; a mutant no test notices ("survived") is behaviour no test pins. See README, Contributing.
+const SECURITY_CORE = [
+  // intent model and validation
+  'src/intent/_validation.ts',
+  'src/intent/_call-checks.ts',
+  'src/intent/call-intent.ts',
+  'src/intent/intent-graph.ts',
+  'src/intent/remote-workload.ts',
+  'src/enforcement/enforcement-points.ts',
+  // NetworkPolicy, AuthorizationPolicy, PeerAuthentication (namespace STRICT, Cilium DISABLE), Cilium and egress renderers
+  'src/network/_network-policies.ts',
+  'src/mesh/_authorization.ts',
+  'src/mesh/mesh-service.ts',
+  'src/segmentation/zero-trust-namespace.ts',
+  'src/edge/cilium-workload-policy.ts',
+  'src/edge/_egress.ts',
+  'src/edge/_hosts.ts',
+  'src/edge/_paths.ts',
+  // policy checks
+  'src/policy/_checks.ts',
+  'src/policy/_rego.ts',
+  // Falco rule derivation
+  'src/runtime/_falco-condition.ts',
+  'src/runtime/zero-trust-falco-rules.ts',
+  // Vault role and policy generation
+  'src/secrets/vault-role.ts',
+  'src/secrets/vault-secret.ts',
+];
+// Mutants examined by hand and found equivalent (no input can tell them from the original).
+// Stryker has no per-mutant exclusion in its configuration, so each one is also marked in the
+// source with `// Stryker disable next-line <mutator>: <reason>`; this list is the reviewable index.
+const EQUIVALENT_MUTANTS: Array<{ file: string; mutant: string; reason: string }> = [
+  {
+    file: 'src/intent/_validation.ts',
+    mutant: 'checkTrustDomain: `value.length === 0` -> false',
+    reason: 'the pattern /^[a-z0-9._-]+$/ already rejects the empty string',
+  },
+  {
+    file: 'src/intent/_validation.ts',
+    mutant: 'safeJson: `JSON.stringify(value) ?? String(value)` -> `JSON.stringify(value)`',
+    reason: 'JSON.stringify returns undefined only for undefined/functions/symbols, and a template literal prints undefined as String(undefined) would',
+  },
+  {
+    file: 'src/intent/_validation.ts',
+    mutant: 'sortedUnique comparator: the equal-values branch (`0`, `a > b` -> `a >= b`)',
+    reason: 'the values are deduplicated by a Set first, so the comparator never sees two equal values',
+  },
+];
+new JsonFile(project, 'stryker.config.json', {
+  obj: {
+    $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
+    packageManager: 'npm',
+    testRunner: 'jest',
+    // per mutant, only the tests that executed the mutated code run (and only test files related to it)
+    coverageAnalysis: 'perTest',
+    jest: {
+      projectType: 'custom',
+      enableFindRelatedTests: true,
+      // Stryker measures its own coverage; the JUnit report only costs time
+      config: { reporters: ['default'] },
+    },
+    mutate: SECURITY_CORE,
+    // the per-file table (clear-text), and an HTML report to browse the survivors
+    reporters: ['clear-text', 'progress', 'html'],
+    htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+    clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, reportMutants: true },
+    thresholds: { high: 95, low: 90, break: null },
+    ignorePatterns: ['/dist', '/dist-pkg', '/dist-files', '/lib', '/coverage', '/test-reports', '/reports', '/.jsii', '/tsconfig.tsbuildinfo'],
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: 'always',
+    timeoutMS: 60_000,
+    // the equivalent mutants above, for reviewers (Stryker ignores this key)
+    equivalentMutants: EQUIVALENT_MUTANTS,
+    warnings: { unknownOptions: false },
+  },
+});
+project.addTask('mutate', {
+  description: 'Mutation testing of the security core with StrykerJS (slow: minutes per file; `npm run mutate -- --mutate src/intent/_validation.ts --concurrency 1` for one file)',
+  // the tests run in a sandbox copy two folders down: hand them the shared/ folder as an absolute path
+  exec: 'ZERO_TRUST_SHARED_DIR="$(cd "${ZERO_TRUST_SHARED_DIR:-../shared}" && pwd)" stryker run stryker.config.json',
+  receiveArgs: true,
+});
+project.gitignore.exclude('/.stryker-tmp/', '/reports/');
+project.npmignore?.exclude('/stryker.config.json', '/.stryker-tmp/', '/reports/');
 
 // files for systems outside the Kubernetes API (Vault, Helm values), beside dist/ (Synthesis.synth)
 project.gitignore.exclude('/dist-pkg/', '/dist-files/');
