@@ -1,6 +1,6 @@
 import { App, Chart, Testing } from 'cdk8s';
 import {
-  FalcoRuleSet, IntentGraph, KyvernoPolicy, MeshService, PrometheusRules, RemoteWorkload, SpireDeployment,
+  FalcoRuleSet, IntentGraph, MeshAccessLogging, MeshService, PrometheusRules, RemoteWorkload, SpireDeployment,
   VaultConnection, ZeroTrustNamespace,
 } from '../../src';
 
@@ -38,7 +38,7 @@ const NAME_ENTRIES: Array<[string, string, (name: string) => void]> = [
   ['PrometheusRules namespace', 'namespace', namespace => new PrometheusRules(chartOf(), 'rules', { namespace })],
   ['FalcoRuleSet namespace', 'namespace', namespace => new FalcoRuleSet(chartOf(), 'falco', { namespace })],
   ['FalcoRuleSet releaseName', 'releaseName', releaseName => new FalcoRuleSet(chartOf(), 'falco', { releaseName })],
-  ['KyvernoPolicy name', 'name', name => new KyvernoPolicy(chartOf(), 'p', { name })],
+  ['MeshAccessLogging rootNamespace', 'rootNamespace', rootNamespace => new MeshAccessLogging(chartOf(), 'logs', { rootNamespace })],
   ['VaultConnection namespace', 'namespace', namespace => new VaultConnection(chartOf(), 'vault', { address: 'https://vault.example.com', namespace })],
 ];
 
