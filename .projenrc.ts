@@ -17,6 +17,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
+  // jsii targets: the package names each language's users install (publishing needs a release pipeline)
+  publishToPypi: { distName: 'cdk8s-zero-trust', module: 'cdk8s_zero_trust' },
+  publishToMaven: { javaPackage: 'io.github.cdk8s_zero_trust', mavenGroupId: 'io.github.cdk8s-zero-trust', mavenArtifactId: 'cdk8s-zero-trust' },
+  publishToNuget: { dotNetNamespace: 'Cdk8sZeroTrust', packageId: 'Cdk8sZeroTrust' },
+  publishToGo: { moduleName: 'github.com/cdk8s-zero-trust/cdk8s-zero-trust-go' },
   // engines: what CI runs (Node 20, end-of-life since April 2026: jsii warns) and newer; see README
   minNodeVersion: '20.9.0',
   // the package ships compiled JavaScript only: no inline source maps (they doubled lib/'s size)
