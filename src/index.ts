@@ -48,6 +48,7 @@ export * from './monitoring/mesh-access-logging';
 // runtime
 export * from './runtime/falco-base-ruleset';
 export * from './runtime/falco-rule-set';
+export * from './runtime/falco-rule-types';
 export * from './runtime/zero-trust-falco-rules';
 // the reference architecture
 export * from './reference/reference-architecture';

@@ -83,7 +83,7 @@ export class NamespaceAccess extends Construct {
     super(scope, id);
     this.zeroTrustNamespace = requireZeroTrustNamespace(this, props?.namespace);
     this.groupPrefix = props.groupPrefix ?? '';
-    if (typeof this.groupPrefix !== 'string' || /\s/.test(this.groupPrefix) || this.groupPrefix.startsWith('system:')) {
+    if (typeof this.groupPrefix !== 'string' || /[\s\u0000-\u001f\u007f-\u009f]/.test(this.groupPrefix) || /^system:/i.test(this.groupPrefix)) {
       invalid(this, 'groupPrefix', this.groupPrefix, 'must be the API server\'s OIDC groups prefix: no spaces, not \'system:\'');
     }
     const byNamespace = ACCESS_BY_APP.get(this.node.root) ?? new Map<string, NamespaceAccess>();
@@ -129,7 +129,13 @@ export class NamespaceAccess extends Construct {
         'must be an OIDC group name (letters, digits, \'.\', \'_\', \':\', \'@\', \'/\', \'-\'), never a \'system:\' group such as system:masters or system:authenticated',
         'pass the group claim as your identity provider issues it');
     }
+    // the API server sees prefix + group: check the subject it will match, not only its parts
     const subject = `${this.groupPrefix}${group}`;
+    if (/^system:/i.test(subject)) {
+      invalid(this, 'group', subject,
+        `is the subject the RoleBinding would name (groupPrefix ${JSON.stringify(this.groupPrefix)} + group ${JSON.stringify(group)}), and it is a 'system:' group that Kubernetes gives to users and ServiceAccounts it authenticates itself`,
+        'use your identity provider\'s group claim with the API server\'s --oidc-groups-prefix');
+    }
     const set = this.groups.get(level) ?? new Set<string>();
     set.add(subject);
     this.groups.set(level, set);

@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { checkDns1123Label, invalid, sortedUnique } from './_validation';
+import { checkDns1123Label, checkLabels, invalid, sortedUnique } from './_validation';
 
 /**
  * A privilege a pod needs beyond the `restricted` Pod Security level.
@@ -117,7 +117,7 @@ export class PrivilegedWorkload {
     if (!o.podLabels || typeof o.podLabels !== 'object' || Object.keys(o.podLabels).length === 0) {
       invalid(owner, 'privilegedWorkload.podLabels', o.podLabels, 'must select the workload\'s pods with at least one label', 'an exemption without a selector would cover every pod of the namespace');
     }
-    this.podLabels = { ...o.podLabels };
+    this.podLabels = checkLabels(owner, 'privilegedWorkload.podLabels', o.podLabels);
     const privileges = sortedUnique(o.privileges ?? []);
     if (privileges.length === 0) {
       invalid(owner, 'privilegedWorkload.privileges', o.privileges, 'must list at least one Privilege', 'a workload without privileges needs no exception');

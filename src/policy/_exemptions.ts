@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { HostNamespace, PolicyExemption, PolicyExemptionOptions, ZeroTrustPolicy } from './policy-options';
-import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
+import { checkDns1123Label, checkLabels, invalid, sortedUnique } from '../intent/_validation';
 import { Privilege, PrivilegedWorkload } from '../intent/privileged-workload';
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -106,7 +106,7 @@ export function checkExemption(scope: Construct, o: PolicyExemptionOptions): Pol
   }
   return {
     namespace: o.namespace,
-    podLabels: { ...o.podLabels },
+    podLabels: checkLabels(scope, 'exemption.podLabels', o.podLabels),
     policies,
     containers: sortedUnique(o.containers ?? []),
     hostNamespaces,

@@ -276,3 +276,71 @@ export function parseOutput(text: string): string[] {
 export function unquote(item: string): string {
   return /^(["']).*\1$/s.test(item) ? item.slice(1, -1) : item;
 }
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * What Falco does to a list item or exception value before splicing it into a condition
+ * (falco rule_loader_compiler `quote_item`): an item with a space that does not start with a
+ * quote is wrapped in double quotes; anything else is pasted as it is.
+ */
+export function falcoQuoteItem(item: string): string {
+  return item.includes(' ') && item[0] !== '"' && item[0] !== '\'' ? `"${item}"` : item;
+}
+
+/**
+ * Why Falco would not read `item` as exactly one list item once it splices it into
+ * `field in (<items>)` (lists and exception values are pasted as text, not data), or undefined
+ * when it reads exactly the item: the spliced item must be one bare word or one quoted string
+ * by the condition grammar (escapes only inside quotes), without control characters.
+ */
+export function listItemProblem(item: string): string | undefined {
+  if (typeof item !== 'string' || item.length === 0) return 'is empty';
+  if (CONTROL.test(item)) return 'contains a control character (NUL, newline, tab, ...)';
+  if (item.includes('\\') && !/^["']/.test(item)) return 'contains a backslash outside a quoted string';
+  const spliced = falcoQuoteItem(item);
+  let tokens: Token[];
+  try {
+    tokens = tokenize(`(${spliced})`);
+  } catch (e) {
+    if (!(e instanceof ConditionError)) throw e;
+    return `would not parse once Falco splices it into the condition (${e.message})`;
+  }
+  const [open, only, close] = tokens;
+  if (tokens.length !== 3 || open.kind !== 'lparen' || close.kind !== 'rparen' || (only.kind !== 'word' && only.kind !== 'string') || only.text !== spliced) {
+    return `would be read as ${tokens.length - 2} tokens, not one item, once Falco splices it into the condition ('${spliced}')`;
+  }
+  return undefined;
+}
+
+/**
+ * Why `value` cannot be written as one double-quoted string of a condition (it has a double
+ * quote, a backslash or a control character), or undefined.
+ */
+export function stringValueProblem(value: string): string | undefined {
+  if (typeof value !== 'string') return 'is not a string';
+  if (CONTROL.test(value)) return 'contains a control character (NUL, newline, tab, ...)';
+  if (/["\\]/.test(value)) return 'contains a double quote or a backslash';
+  return undefined;
+}
+
+/**
+ * `value` as one double-quoted condition string; throws ConditionError when it cannot be one
+ * (callers validate first, this is the last guard against splicing).
+ */
+export function quoteString(value: string): string {
+  const problem = stringValueProblem(value);
+  if (problem) throw new ConditionError(`${JSON.stringify(value)} ${problem}`);
+  return `"${value}"`;
+}
+
+/**
+ * `k8s.pod.label[<key>]`; throws ConditionError when the key could end the argument early
+ * (`]`), contains whitespace or control characters (Kubernetes label keys never do).
+ */
+export function podLabelField(key: string): string {
+  if (typeof key !== 'string' || key.length === 0 || /[\][\s"'(),]/.test(key) || CONTROL.test(key)) {
+    throw new ConditionError(`${JSON.stringify(key)} cannot be a pod label key in k8s.pod.label[...]`);
+  }
+  return `k8s.pod.label[${key}]`;
+}

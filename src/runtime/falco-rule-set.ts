@@ -1,252 +1,16 @@
 import { Lazy, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ConditionError, ConditionRefs, FIELD, IDENTIFIER, parseCondition, parseOutput, unquote } from './_falco-condition';
+import { checkCondition, checkException, checkExceptionValues, checkItems, checkListUse, checkMode, checkName, checkOutput, checkPriority, checkTags, FalcoScope } from './_falco-checks';
+import { IDENTIFIER, parseCondition, parseOutput } from './_falco-condition';
+import { declareFalco, FalcoHelmValues } from './_falco-release';
+import { Item, parsable, renderException, renderItem, renderPlugin, sortMacros } from './_falco-render';
 import { STABLE_RULESET } from './_stable-ruleset';
 import { FalcoBaseRuleset } from './falco-base-ruleset';
-import { checkDns1123Label, invalid } from '../intent/_validation';
+import { FalcoDriver, FalcoListOptions, FalcoMacroOptions, FalcoOverrideMode, FalcoPluginRequirement, FalcoRuleException, FalcoRuleOptions, FalcoRuleOverrideOptions } from './falco-rule-types';
+import { checkDns1123Label, checkType, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { OutputFile } from '../intent/output-file';
-import { Privilege } from '../intent/privileged-workload';
-
-/**
- * A Falco rule priority (the rules file's `priority`).
- */
-export enum FalcoPriority {
-  /** System is unusable. */
-  EMERGENCY = 'EMERGENCY',
-  /** Action must be taken immediately. */
-  ALERT = 'ALERT',
-  /** Critical conditions. */
-  CRITICAL = 'CRITICAL',
-  /** Error conditions. */
-  ERROR = 'ERROR',
-  /** Warning conditions. */
-  WARNING = 'WARNING',
-  /** Normal but significant. */
-  NOTICE = 'NOTICE',
-  /** Informational. */
-  INFORMATIONAL = 'INFORMATIONAL',
-  /** Debug. */
-  DEBUG = 'DEBUG',
-}
-
-/** How an override changes a key of an existing rule, macro or list (Falco ≥0.37). */
-export enum FalcoOverrideMode {
-  /** Append to the existing value (condition, output, desc, tags, exceptions, list items). */
-  APPEND = 'append',
-  /** Replace the existing value. */
-  REPLACE = 'replace',
-}
-
-/**
- * How Falco's driver runs, which decides the privileges of the Falco DaemonSet the chart
- * installs (falcosecurity/charts `falco` 9.x, `driver.kind`).
- */
-export enum FalcoDriver {
-  /**
-   * `auto` (the chart's default: the driver loader picks modern_ebpf on recent kernels, else
-   * kmod): a privileged `falco` container and a privileged `falco-driver-loader` init
-   * container; mounts `/dev` and `/sys/module` too.
-   */
-  AUTO = 'auto',
-  /** `modern_ebpf` (kernels ≥5.8, BTF): a privileged `falco` container. */
-  MODERN_EBPF = 'modern_ebpf',
-  /**
-   * `modern_ebpf` with `driver.modernEbpf.leastPrivileged: true`: not privileged, but adds the
-   * BPF, PERFMON, SYS_RESOURCE and SYS_PTRACE capabilities.
-   */
-  MODERN_EBPF_LEAST_PRIVILEGED = 'modern_ebpf-least-privileged',
-  /** `kmod`: the kernel module, loaded by the privileged driver loader; a privileged `falco` container. */
-  KMOD = 'kmod',
-}
-
-/**
- * An exception of a rule: events whose `fields` compare (`comps`) to one of the `values`
- * tuples do not fire the rule.
- *
- * @see https://falco.org/docs/rules/exceptions/
- */
-export interface FalcoRuleException {
-  /** The exception name, unique in the rule. */
-  readonly name: string;
-  /** The fields compared (for example `['k8s.ns.name', 'proc.name']`). */
-  readonly fields: string[];
-  /**
-   * The comparison operator of each field.
-   *
-   * @default - `=` for every field
-   */
-  readonly comps?: string[];
-  /**
-   * The value tuples: each has one value per field.
-   *
-   * @default - none (values can be appended later by an override)
-   */
-  readonly values?: string[][];
-}
-
-/**
- * A Falco rule.
- *
- * @see https://falco.org/docs/reference/rules/rule-fields/
- */
-export interface FalcoRuleOptions {
-  /** The rule name, unique in the loaded rules. */
-  readonly name: string;
-  /** What the rule detects. */
-  readonly desc: string;
-  /** The filter condition. */
-  readonly condition: string;
-  /** The output message, with `%field` placeholders. */
-  readonly output: string;
-  /** The priority. */
-  readonly priority: FalcoPriority;
-  /**
-   * Tags (for example `mitre_execution`, `T1059`).
-   *
-   * @default - none
-   */
-  readonly tags?: string[];
-  /**
-   * Whether the rule is enabled.
-   *
-   * @default true
-   */
-  readonly enabled?: boolean;
-  /**
-   * Exceptions.
-   *
-   * @default - none
-   */
-  readonly exceptions?: FalcoRuleException[];
-  /**
-   * The event source (`syscall`, `k8s_audit` or a plugin's source). Field names are checked
-   * against the syscall field classes only for `syscall`.
-   *
-   * @default 'syscall'
-   */
-  readonly source?: string;
-  /**
-   * Whether Falco warns when the condition does not restrict event types.
-   *
-   * @default true
-   */
-  readonly warnEvttypes?: boolean;
-  /**
-   * Whether the rule is skipped (instead of failing the load) when a field is unknown.
-   *
-   * @default false
-   */
-  readonly skipIfUnknownFilter?: boolean;
-  /**
-   * Whether a capture file is written when the rule fires (Falco ≥0.41 capture feature).
-   *
-   * @default false
-   */
-  readonly capture?: boolean;
-  /**
-   * Capture duration in milliseconds, with `capture`.
-   *
-   * @default - Falco's configured default
-   */
-  readonly captureDuration?: number;
-}
-
-/** A Falco macro: a named condition fragment. */
-export interface FalcoMacroOptions {
-  /** The macro name (letters, digits, '_'). */
-  readonly name: string;
-  /** The condition. */
-  readonly condition: string;
-}
-
-/** A Falco list: named items for `in`, `intersects` and `pmatch`. */
-export interface FalcoListOptions {
-  /** The list name (letters, digits, '_'). */
-  readonly name: string;
-  /**
-   * The items; integers (`'443'`) are written as YAML integers, other items as strings.
-   * An item that names another list is replaced by its items.
-   */
-  readonly items: string[];
-}
-
-/** A change to a rule defined earlier (in the base ruleset or this set): Falco's `override`. */
-export interface FalcoRuleOverrideOptions {
-  /** The rule to change. */
-  readonly rule: string;
-  /**
-   * A condition fragment to append (`and not ...`) or a replacement condition.
-   *
-   * @default - unchanged
-   */
-  readonly condition?: string;
-  /**
-   * How `condition` applies.
-   *
-   * @default FalcoOverrideMode.APPEND
-   */
-  readonly conditionMode?: FalcoOverrideMode;
-  /**
-   * Exceptions to append (or replace with).
-   *
-   * @default - unchanged
-   */
-  readonly exceptions?: FalcoRuleException[];
-  /**
-   * How `exceptions` apply.
-   *
-   * @default FalcoOverrideMode.APPEND
-   */
-  readonly exceptionsMode?: FalcoOverrideMode;
-  /**
-   * Tags to append.
-   *
-   * @default - unchanged
-   */
-  readonly tags?: string[];
-  /**
-   * A replacement output.
-   *
-   * @default - unchanged
-   */
-  readonly output?: string;
-  /**
-   * A replacement priority.
-   *
-   * @default - unchanged
-   */
-  readonly priority?: FalcoPriority;
-  /**
-   * Enables or disables the rule.
-   *
-   * @default - unchanged
-   */
-  readonly enabled?: boolean;
-}
-
-/** An alternative plugin that satisfies a requirement. */
-export interface FalcoPluginAlternative {
-  /** The plugin name. */
-  readonly name: string;
-  /** The minimum version (semver). */
-  readonly version: string;
-}
-
-/** A plugin the rules need (`required_plugin_versions`). */
-export interface FalcoPluginRequirement {
-  /** The plugin name, for example `container`. */
-  readonly name: string;
-  /** The minimum version (semver). */
-  readonly version: string;
-  /**
-   * Plugins that may be loaded instead.
-   *
-   * @default - none
-   */
-  readonly alternatives?: FalcoPluginAlternative[];
-}
 
 /**
  * Properties of a FalcoRuleSet.
@@ -317,24 +81,9 @@ export interface FalcoRuleSetProps {
   readonly strictListNames?: boolean;
 }
 
-const PRIORITIES = Object.values(FalcoPriority) as string[];
 /** The FalcoRuleSets of each Falco release (`<namespace>/<release>`), per app. */
 const RELEASES = new WeakMap<object, Map<string, FalcoRuleSet[]>>();
 const SEMVER = /^\d+\.\d+\.\d+$/;
-/** Field classes of the syscall source (libsinsp and the container/k8smeta plugins). */
-const SYSCALL_FIELD_CLASSES = ['evt', 'evtin', 'proc', 'thread', 'user', 'group', 'fd', 'fdlist', 'fs', 'syscall', 'span', 'container', 'k8s', 'k8smeta'];
-const PORT_FIELDS = ['fd.port', 'fd.sport', 'fd.dport', 'fd.cport', 'fd.lport', 'fd.rport'];
-const NUMERIC_FIELDS = [...PORT_FIELDS, 'fd.num', 'proc.pid', 'proc.ppid', 'proc.vpid', 'proc.pvpid', 'proc.sid', 'proc.vpgid',
-  'user.uid', 'user.loginuid', 'group.gid', 'evt.num', 'evt.rawres', 'thread.tid', 'thread.vtid'];
-const IP_FIELDS = ['fd.ip', 'fd.sip', 'fd.cip', 'fd.rip', 'fd.lip', 'fd.net', 'fd.snet', 'fd.cnet', 'fd.rnet', 'fd.lnet'];
-/** Fields whose values are event names, not list names (`evt.type in (init_module, ...)`). */
-const EVENT_NAME_FIELDS = ['evt.type', 'evt.asynctype'];
-const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/;
-const COMPARISON_OPS = ['=', '==', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'glob', 'iglob', 'regex', 'in', 'intersects', 'pmatch'];
-const IPV4_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
-const IPV6_CIDR = /^[0-9a-fA-F:]+(\/\d{1,3})?$/;
-
-interface Item { readonly kind: 'rule' | 'macro' | 'list' | 'override-rule' | 'append-list' | 'override-macro'; readonly name: string; readonly yaml: any; readonly options: any }
 
 /**
  * Defines a Falco rules file: typed rules, macros, lists, exceptions and overrides, checked at
@@ -456,7 +205,7 @@ export class FalcoRuleSet extends Construct {
     });
     this.helmValues = new FalcoHelmValues(this, 'HelmValues', props.helmValuesPath ?? 'helm/falco-values.yaml', this);
 
-    this.declareFalco(graph, driver);
+    declareFalco(this, graph, this.namespace, this.releaseName, driver);
   }
 
   /**
@@ -465,16 +214,25 @@ export class FalcoRuleSet extends Construct {
    * @returns the rule's name
    */
   public addRule(rule: FalcoRuleOptions): string {
-    const name = this.checkName('rule', rule?.name, false);
+    checkType(this, 'addRule(rule)', rule, 'object', 'FalcoRuleOptions with name, desc, condition, output and priority');
+    const name = checkName(this, 'rule', rule?.name, false);
     const prop = `rules[${JSON.stringify(name)}]`;
     if (typeof rule.desc !== 'string' || rule.desc.trim() === '') {
       invalid(this, `${prop}.desc`, rule.desc, 'must say what the rule detects');
     }
-    this.checkPriority(`${prop}.priority`, rule.priority);
+    checkPriority(this, `${prop}.priority`, rule.priority);
+    checkTags(this, `${prop}.tags`, rule.tags);
+    if (rule.exceptions !== undefined && !Array.isArray(rule.exceptions)) invalid(this, `${prop}.exceptions`, rule.exceptions, 'must be an array of FalcoRuleException');
+    for (const [key, value] of [['enabled', rule.enabled], ['warnEvttypes', rule.warnEvttypes], ['skipIfUnknownFilter', rule.skipIfUnknownFilter], ['capture', rule.capture]] as const) {
+      if (value !== undefined) checkType(this, `${prop}.${key}`, value, 'boolean');
+    }
+    if (rule.source !== undefined && (typeof rule.source !== 'string' || !/^[a-z0-9_]+$/.test(rule.source))) {
+      invalid(this, `${prop}.source`, rule.source, 'must be an event source name (lower-case letters, digits, \'_\'), for example \'syscall\' or \'k8s_audit\'');
+    }
     const source = rule.source ?? 'syscall';
-    this.checkCondition(`${prop}.condition`, rule.condition, source);
-    this.checkOutput(`${prop}.output`, rule.output, source);
-    for (const e of rule.exceptions ?? []) this.checkException(`${prop}.exceptions`, e, source);
+    checkCondition(this, `${prop}.condition`, rule.condition, source);
+    checkOutput(this, `${prop}.output`, rule.output, source);
+    for (const e of rule.exceptions ?? []) checkException(this, `${prop}.exceptions`, e, source);
     if (rule.captureDuration !== undefined && (!Number.isInteger(rule.captureDuration) || rule.captureDuration < 1)) {
       invalid(this, `${prop}.captureDuration`, rule.captureDuration, 'must be a positive integer (milliseconds)');
     }
@@ -502,8 +260,9 @@ export class FalcoRuleSet extends Construct {
    * @returns the macro's name
    */
   public addMacro(macro: FalcoMacroOptions): string {
-    const name = this.checkName('macro', macro?.name, true);
-    this.checkCondition(`macros[${JSON.stringify(name)}].condition`, macro.condition, 'syscall');
+    checkType(this, 'addMacro(macro)', macro, 'object', 'FalcoMacroOptions with name and condition');
+    const name = checkName(this, 'macro', macro?.name, true);
+    checkCondition(this, `macros[${JSON.stringify(name)}].condition`, macro.condition, 'syscall');
     return this.define('macro', name, { macro: name, condition: macro.condition }, macro);
   }
 
@@ -513,8 +272,9 @@ export class FalcoRuleSet extends Construct {
    * @returns the list's name
    */
   public addList(list: FalcoListOptions): string {
-    const name = this.checkName('list', list?.name, true);
-    this.checkItems(`lists[${JSON.stringify(name)}].items`, list.items);
+    checkType(this, 'addList(list)', list, 'object', 'FalcoListOptions with name and items');
+    const name = checkName(this, 'list', list?.name, true);
+    checkItems(this, `lists[${JSON.stringify(name)}].items`, list.items);
     return this.define('list', name, { list: name, items: list.items.map(renderItem) }, list);
   }
 
@@ -522,7 +282,8 @@ export class FalcoRuleSet extends Construct {
    * Appends items to a list defined in the base ruleset or this set (`override: {items: append}`).
    */
   public appendToList(name: string, items: string[]): void {
-    this.checkItems(`appendToList[${JSON.stringify(name)}].items`, items);
+    checkName(this, 'appendToList(name)', name, true);
+    checkItems(this, `appendToList[${JSON.stringify(name)}].items`, items);
     this.items.push({ kind: 'append-list', name, yaml: { list: name, items: items.map(renderItem), override: { items: 'append' } }, options: { items } });
   }
 
@@ -530,8 +291,9 @@ export class FalcoRuleSet extends Construct {
    * Appends to (or replaces) the condition of a macro defined in the base ruleset or this set.
    */
   public overrideMacro(name: string, condition: string, mode: FalcoOverrideMode = FalcoOverrideMode.REPLACE): void {
-    this.checkCondition(`overrideMacro[${JSON.stringify(name)}].condition`, condition, 'syscall', mode === FalcoOverrideMode.APPEND);
-    this.checkMode(`overrideMacro[${JSON.stringify(name)}].mode`, mode);
+    checkName(this, 'overrideMacro(name)', name, true);
+    checkCondition(this, `overrideMacro[${JSON.stringify(name)}].condition`, condition, 'syscall', mode === FalcoOverrideMode.APPEND);
+    checkMode(this, `overrideMacro[${JSON.stringify(name)}].mode`, mode);
     this.items.push({ kind: 'override-macro', name, yaml: { macro: name, condition, override: { condition: mode } }, options: { condition } });
   }
 
@@ -540,34 +302,39 @@ export class FalcoRuleSet extends Construct {
    * to add exceptions to a stable rule or to disable it.
    */
   public overrideRule(options: FalcoRuleOverrideOptions): void {
+    checkType(this, 'overrideRule(options)', options, 'object', 'FalcoRuleOverrideOptions with the rule name and what to change');
+    checkName(this, 'overrideRule(options).rule', options.rule, false);
     const prop = `overrideRule[${JSON.stringify(options?.rule)}]`;
     const yaml: any = { rule: options.rule };
     const override: any = {};
     if (options.condition !== undefined) {
       const mode = options.conditionMode ?? FalcoOverrideMode.APPEND;
-      this.checkMode(`${prop}.conditionMode`, mode);
-      this.checkCondition(`${prop}.condition`, options.condition, 'syscall', mode === FalcoOverrideMode.APPEND);
+      checkMode(this, `${prop}.conditionMode`, mode);
+      checkCondition(this, `${prop}.condition`, options.condition, 'syscall', mode === FalcoOverrideMode.APPEND);
       yaml.condition = options.condition;
       override.condition = mode;
     }
     if (options.exceptions !== undefined) {
       const mode = options.exceptionsMode ?? FalcoOverrideMode.APPEND;
-      this.checkMode(`${prop}.exceptionsMode`, mode);
-      options.exceptions.forEach(e => this.checkException(`${prop}.exceptions`, e, 'syscall'));
+      checkMode(this, `${prop}.exceptionsMode`, mode);
+      options.exceptions.forEach(e => checkException(this, `${prop}.exceptions`, e, 'syscall'));
       yaml.exceptions = options.exceptions.map(renderException);
       override.exceptions = mode;
     }
+    if (options.exceptions !== undefined && !Array.isArray(options.exceptions)) invalid(this, `${prop}.exceptions`, options.exceptions, 'must be an array of FalcoRuleException');
+    if (options.enabled !== undefined) checkType(this, `${prop}.enabled`, options.enabled, 'boolean');
+    checkTags(this, `${prop}.tags`, options.tags);
     if (options.tags !== undefined) {
       yaml.tags = [...options.tags];
       override.tags = 'append';
     }
     if (options.output !== undefined) {
-      this.checkOutput(`${prop}.output`, options.output, 'syscall');
+      checkOutput(this, `${prop}.output`, options.output, 'syscall');
       yaml.output = options.output;
       override.output = 'replace';
     }
     if (options.priority !== undefined) {
-      this.checkPriority(`${prop}.priority`, options.priority);
+      checkPriority(this, `${prop}.priority`, options.priority);
       yaml.priority = options.priority;
       override.priority = 'replace';
     }
@@ -677,90 +444,6 @@ export class FalcoRuleSet extends Construct {
     return name;
   }
 
-  private checkName(kind: string, name: unknown, identifier: boolean): string {
-    if (typeof name !== 'string' || name.trim() === '' || (identifier && !IDENTIFIER.test(name))) {
-      invalid(this, `${kind}.name`, name, identifier ? 'must be letters, digits and \'_\', not starting with a digit' : 'must be a non-empty string');
-    }
-    return name;
-  }
-
-  private checkPriority(prop: string, priority: unknown): void {
-    if (!PRIORITIES.includes(priority as string)) {
-      invalid(this, prop, priority, `must be one of ${PRIORITIES.join(', ')}`, 'use the FalcoPriority enum');
-    }
-  }
-
-  private checkMode(prop: string, mode: unknown): void {
-    if (!Object.values(FalcoOverrideMode).includes(mode as FalcoOverrideMode)) {
-      invalid(this, prop, mode, `must be one of ${Object.values(FalcoOverrideMode).join(', ')}`);
-    }
-  }
-
-  private checkItems(prop: string, items: unknown): void {
-    if (!Array.isArray(items) || items.some(i => typeof i !== 'string' || i.length === 0 || /[\s(),]/.test(unquote(i)) && !/^(["']).*\1$/s.test(i))) {
-      invalid(this, prop, items, 'must be an array of non-empty strings; quote items with spaces, parentheses or commas (\'"a b"\')');
-    }
-  }
-
-  private checkCondition(prop: string, condition: unknown, source: string, fragment = false): ConditionRefs {
-    if (typeof condition !== 'string' || condition.trim() === '') {
-      invalid(this, prop, condition, 'must be a non-empty Falco condition');
-    }
-    // an appended fragment starts with `and`/`or`: parse it as if something came before
-    const text = fragment ? appendable(condition) : condition;
-    let refs: ConditionRefs;
-    try {
-      refs = parseCondition(text);
-    } catch (e) {
-      if (!(e instanceof ConditionError)) throw e;
-      invalid(this, prop, condition, `is not a valid Falco condition: ${e.message}`);
-    }
-    this.checkFields(prop, refs.fields, source);
-    return refs;
-  }
-
-  private checkOutput(prop: string, output: unknown, source: string): void {
-    if (typeof output !== 'string' || output.trim() === '') {
-      invalid(this, prop, output, 'must be a non-empty output string');
-    }
-    let fields: string[];
-    try {
-      fields = parseOutput(output);
-    } catch (e) {
-      if (!(e instanceof ConditionError)) throw e;
-      invalid(this, prop, output, `is not a valid Falco output: ${e.message}`);
-    }
-    this.checkFields(prop, fields, source);
-  }
-
-  private checkFields(prop: string, fields: string[], source: string): void {
-    for (const field of fields) {
-      if (!FIELD.test(field) || (source === 'syscall' && !SYSCALL_FIELD_CLASSES.includes(field.split('.')[0]))) {
-        invalid(this, prop, field, `is not a field of the ${source} source: fields are <class>.<name>[<arg>] with class one of ${SYSCALL_FIELD_CLASSES.join(', ')}`,
-          'see https://falco.org/docs/reference/rules/supported-fields/');
-      }
-    }
-  }
-
-  private checkException(prop: string, e: FalcoRuleException, source: string): void {
-    if (!e || !IDENTIFIER.test(e.name ?? '')) {
-      invalid(this, `${prop}.name`, e?.name, 'must be letters, digits and \'_\'');
-    }
-    if (!Array.isArray(e.fields) || e.fields.length === 0) {
-      invalid(this, `${prop}[${e.name}].fields`, e.fields, 'must list at least one field');
-    }
-    this.checkFields(`${prop}[${e.name}].fields`, e.fields, source);
-    const comps = e.comps ?? e.fields.map(() => '=');
-    if (comps.length !== e.fields.length || comps.some(c => !COMPARISON_OPS.includes(c))) {
-      invalid(this, `${prop}[${e.name}].comps`, e.comps, `must have one operator per field, each one of ${COMPARISON_OPS.join(' ')}`);
-    }
-    for (const tuple of e.values ?? []) {
-      if (!Array.isArray(tuple) || tuple.length !== e.fields.length) {
-        invalid(this, `${prop}[${e.name}].values`, tuple, `each value tuple must have one value per field (${e.fields.length})`);
-      }
-    }
-  }
-
   /** Every reference is defined; typed fields get typed lists. */
   private checkReferences(): void {
     const setLists = new Map<string, string[]>();
@@ -772,6 +455,7 @@ export class FalcoRuleSet extends Construct {
     const macros = new Set([...this.baseRuleset.macros, ...this.items.filter(i => i.kind === 'macro').map(i => i.name)]);
     const rules = new Set([...this.baseRuleset.rules, ...this.ruleNames]);
     const where = `this set nor ${this.baseRuleset.name}`;
+    const scope: FalcoScope = { lists, where, strictListNames: this.props.strictListNames !== false };
 
     for (const item of this.items) {
       const prop = `${item.kind === 'rule' ? 'rules' : item.kind === 'macro' ? 'macros' : item.kind === 'list' ? 'lists' : item.kind}[${JSON.stringify(item.name)}]`;
@@ -779,7 +463,7 @@ export class FalcoRuleSet extends Construct {
         invalid(this, prop, item.name, `is a list defined neither in ${where}`, 'define it with addList()');
       }
       for (const e of (item.options.exceptions ?? []) as FalcoRuleException[]) {
-        this.checkExceptionValues(`${prop}.exceptions[${e.name}].values`, e, lists, where);
+        checkExceptionValues(this, `${prop}.exceptions[${e.name}].values`, e, scope);
       }
       if (item.kind === 'override-macro' && !macros.has(item.name)) {
         invalid(this, prop, item.name, `is a macro defined neither in ${where}`, 'define it with addMacro()');
@@ -799,158 +483,8 @@ export class FalcoRuleSet extends Construct {
         }
       }
       for (const use of refs.lists) {
-        this.checkListUse(`${prop}.condition`, use.field, use.items, lists, where);
+        checkListUse(this, `${prop}.condition`, use.field, use.items, scope);
       }
     }
   }
-
-  /**
-   * Exception values: a field compared with `in`/`intersects`/`pmatch` takes a list, which must
-   * be defined; a port or numeric field compared with a single value takes an integer.
-   */
-  private checkExceptionValues(prop: string, e: FalcoRuleException, lists: Map<string, string[]>, where: string): void {
-    const comps = e.comps ?? e.fields.map(() => '=');
-    for (const tuple of e.values ?? []) {
-      tuple.forEach((value, i) => {
-        if (['in', 'intersects', 'pmatch'].includes(comps[i])) {
-          if (!lists.has(value)) {
-            invalid(this, prop, value, `is compared with '${comps[i]}' on ${e.fields[i]}, so it must name a list, but it is a list defined neither in ${where}`, 'define the list with addList()');
-          }
-          this.checkListUse(prop, e.fields[i], [value], lists, where);
-        } else if (NUMERIC_FIELDS.includes(e.fields[i]) && !/^-?\d+$/.test(value)) {
-          invalid(this, prop, value, `is not an integer, but ${e.fields[i]} is a numeric field`);
-        }
-      });
-    }
-  }
-
-  private checkListUse(prop: string, field: string, items: string[], lists: Map<string, string[]>, where: string): void {
-    const bare = (i: string) => !/^["']/.test(i);
-    const expand = (values: string[], seen: string[]): string[] =>
-      values.flatMap(v => (bare(v) && lists.has(v) && !seen.includes(v) ? expand(lists.get(v)!, [...seen, v]) : [v]));
-    const stringField = !EVENT_NAME_FIELDS.includes(field) && !NUMERIC_FIELDS.includes(field) && !IP_FIELDS.includes(field);
-    for (const item of items) {
-      if (this.props.strictListNames !== false && stringField && bare(item) && !lists.has(item) && SNAKE_CASE.test(item)) {
-        invalid(this, prop, item, `is used as a list on ${field} but is a list defined neither in ${where}; Falco would compare ${field} with the literal string "${item}"`,
-          `define the list with addList(), or quote it ('"${item}"') if you mean the literal value`);
-      }
-    }
-    const values = expand(items, []);
-    if (NUMERIC_FIELDS.includes(field)) {
-      const bad = values.filter(v => !/^-?\d+$/.test(unquote(String(v))));
-      if (bad.length > 0) {
-        const undefinedList = bad.find(v => items.includes(v) && bare(v));
-        invalid(this, prop, undefinedList ?? bad[0], undefinedList
-          ? `is used as a list on the ${PORT_FIELDS.includes(field) ? 'port' : 'numeric'} field ${field} but is a list defined neither in ${where}; Falco would fail to load the rules ("unrecognized protocol")`
-          : `is not an integer, but the list is used on the ${PORT_FIELDS.includes(field) ? 'port' : 'numeric'} field ${field}`,
-        undefinedList ? 'define the list with addList() (integers only)' : 'keep only integers in lists used on port and numeric fields');
-      }
-    }
-    if (IP_FIELDS.includes(field)) {
-      const bad = values.filter(v => !IPV4_CIDR.test(unquote(String(v))) && !IPV6_CIDR.test(unquote(String(v))));
-      if (bad.length > 0) {
-        invalid(this, prop, bad[0], `is not an IP address or CIDR, but is used on the address field ${field}`, 'define the list with addList() holding addresses such as \'"10.0.0.0/8"\'');
-      }
-    }
-  }
-
-  private declareFalco(graph: IntentGraph, driver: FalcoDriver): void {
-    const leastPrivileged = driver === FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED;
-    const loader = driver === FalcoDriver.AUTO || driver === FalcoDriver.KMOD;
-    // falcosecurity/charts falco 9.x templates/pod-template.tpl: securityContext per driver.kind,
-    // hostPath volumes (driver enabled; /dev and /sys/module for auto and kmod) and the
-    // container plugin's default engine sockets
-    graph.declarePrivilegedWorkload(this, {
-      namespace: this.namespace,
-      kind: 'DaemonSet',
-      name: this.releaseName,
-      podLabels: { 'app.kubernetes.io/name': 'falco', 'app.kubernetes.io/instance': this.releaseName },
-      privileges: [
-        ...(leastPrivileged ? [Privilege.ADDED_CAPABILITIES] : [Privilege.PRIVILEGED_CONTAINER]),
-        Privilege.RUN_AS_ROOT, Privilege.HOST_PATH, Privilege.WRITABLE_ROOT_FILESYSTEM,
-      ],
-      ...(leastPrivileged ? { capabilities: ['BPF', 'PERFMON', 'SYS_PTRACE', 'SYS_RESOURCE'] } : {}),
-      hostPaths: [
-        '/proc', '/boot', '/lib/modules', '/usr', '/etc',
-        ...(loader ? ['/dev', '/sys/module'] : []),
-        '/var/run/docker.sock', '/run/podman/podman.sock', '/run/containerd/containerd.sock', '/run/crio/crio.sock',
-      ],
-      reason: `Falco (driver ${driver}) reads every syscall of the node through the kernel${loader ? ' (its driver loader builds or loads the driver)' : ''}, `
-        + 'and the host\'s /proc, /etc and container runtime sockets for process and container metadata',
-    });
-  }
-}
-
-class FalcoHelmValues extends OutputFile {
-  private readonly ruleSet: FalcoRuleSet;
-
-  public constructor(scope: Construct, id: string, path: string, ruleSet: FalcoRuleSet) {
-    super(scope, id, { path });
-    this.ruleSet = ruleSet;
-  }
-
-  public renderContents(): string {
-    return [
-      `# Helm values for falcosecurity/charts falco 9.x (Falco 0.44), release ${this.ruleSet.releaseName} in namespace ${this.ruleSet.namespace}:`,
-      `#   helm upgrade --install ${this.ruleSet.releaseName} falcosecurity/falco -n ${this.ruleSet.namespace} -f falco-values.yaml`,
-      '# customRules becomes the ConfigMap mounted at /etc/falco/rules.d (loaded after the stable',
-      '# falco_rules.yaml that falcoctl installs); metrics.enabled exposes falcosecurity_falco_rules_matches_total',
-      '# on :8765/metrics for the Prometheus alerts; driver.kind matches the privileges declared for the',
-      '# Falco DaemonSet (IntentGraph.privilegedWorkloads). Generated by cdk8s-zero-trust; do not edit.',
-      Yaml.stringify({
-        driver: {
-          kind: this.ruleSet.driver === FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED ? FalcoDriver.MODERN_EBPF : this.ruleSet.driver,
-          ...(this.ruleSet.driver === FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED ? { modernEbpf: { leastPrivileged: true } } : {}),
-        },
-        customRules: this.ruleSet._renderRelease(),
-        metrics: { enabled: true, rulesCountersEnabled: true },
-      }),
-    ].join('\n');
-  }
-}
-
-/** The item's condition as a whole condition (an appended fragment gets a neutral left side). */
-function parsable(item: Item): string {
-  const condition: string = item.options.condition;
-  return item.yaml.override?.condition === 'append' ? appendable(condition) : condition;
-}
-
-function appendable(fragment: string): string {
-  return `evt.num>=0 ${/^\s*(and|or)\b/.test(fragment) ? '' : 'and '}${fragment}`;
-}
-
-function renderPlugin(p: FalcoPluginRequirement): any {
-  const alternatives = (p.alternatives ?? []).map(a => ({ name: a.name, version: a.version }));
-  return { name: p.name, version: p.version, ...(alternatives.length ? { alternatives } : {}) };
-}
-
-function renderItem(item: string): string | number {
-  return /^\d+$/.test(item) && item.length < 10 ? Number(item) : item;
-}
-
-function renderException(e: FalcoRuleException): any {
-  return {
-    name: e.name,
-    fields: [...e.fields],
-    comps: e.comps ? [...e.comps] : e.fields.map(() => '='),
-    ...(e.values ? { values: e.values.map(t => [...t]) } : {}),
-  };
-}
-
-/** Macros ordered so that each comes after the macros its condition uses. */
-function sortMacros(macros: Item[]): Item[] {
-  const byName = new Map(macros.map(m => [m.name, m]));
-  const done = new Set<string>();
-  const out: Item[] = [];
-  const visit = (m: Item, stack: string[]) => {
-    if (done.has(m.name) || stack.includes(m.name)) return;
-    for (const dep of parseCondition(m.options.condition).macros) {
-      const d = byName.get(dep);
-      if (d) visit(d, [...stack, m.name]);
-    }
-    done.add(m.name);
-    out.push(m);
-  };
-  macros.forEach(m => visit(m, []));
-  return out;
 }

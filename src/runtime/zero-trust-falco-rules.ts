@@ -1,6 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { FalcoPriority, FalcoRuleSet, FalcoRuleSetProps } from './falco-rule-set';
+import { ConditionError, podLabelField, stringValueProblem } from './_falco-condition';
+import { FalcoRuleSet, FalcoRuleSetProps } from './falco-rule-set';
+import { FalcoPriority } from './falco-rule-types';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkPort, invalid } from '../intent/_validation';
@@ -113,6 +115,35 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
     this.outbound.set(workload, [...new Set([...this.outbound.get(workload) ?? [], ...ports])]);
   }
 
+  /**
+   * Falco conditions matching pod labels (container plugin `k8s.pod.label[<key>]`), sorted by
+   * key; each key and value written as one field and one quoted string, never spliced.
+   */
+  private labelMatch(labels: { [key: string]: string }): string {
+    return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => {
+      let field: string;
+      try {
+        field = podLabelField(k);
+      } catch (e) {
+        if (!(e instanceof ConditionError)) throw e;
+        invalid(this, 'pod labels', k, 'cannot be written into a Falco condition as a pod label key', 'use a Kubernetes label key');
+      }
+      return `${field}=${this.quoted('pod labels', v)}`;
+    }).join(' and ');
+  }
+
+  /** Selects the pods of a pod template: namespace and pod labels (or the pod name of a bare Pod). */
+  private podMatch(p: PodInfo): string {
+    const labels = Object.keys(p.labels).length ? ` and ${this.labelMatch(p.labels)}` : p.kind === 'Pod' ? ` and k8s.pod.name=${this.quoted('pod name', p.name)}` : '';
+    return `k8s.ns.name=${this.quoted('namespace', p.namespace)}${labels}`;
+  }
+
+  private quoted(what: string, value: string): string {
+    const problem = stringValueProblem(value);
+    if (problem) invalid(this, what, value, `cannot be written into a Falco condition as one string: it ${problem}`);
+    return `"${value}"`;
+  }
+
   private checkContainer(prop: string, name: string): string {
     if (typeof name !== 'string' || name.length > 63 || !CONTAINER_NAME.test(name)) {
       invalid(this, prop, name, 'must be a container name (a DNS-1123 label)');
@@ -130,7 +161,21 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
     const sidecar = namespaces.some(n => points.forNamespace(n).sidecar);
     const vault = zt.some(p => p.annotations['vault.hashicorp.com/agent-inject'] === 'true');
     const infrastructure = sorted([...(sidecar ? ['istio-proxy'] : []), ...(vault ? ['vault-agent', 'vault-agent-init'] : []), ...this.extraInfrastructure]);
-    const tokenReaders = sorted([...infrastructure, ...zt.filter(p => p.mountsToken).flatMap(p => p.containers), ...this.extraTokenReaders]);
+    // token readers, each keyed on where it runs: istio-proxy in sidecar namespaces, the Vault
+    // agents and the containers of pods that mount a token in exactly those pods (namespace + pod
+    // labels + container), never a container name alone (every MeshService names its container app)
+    const sidecarNamespaces = namespaces.filter(n => points.forNamespace(n).sidecar).map(n => n.namespaceName).sort();
+    const readerClauses = [
+      ...(sidecarNamespaces.length ? [`(k8s.ns.name in (${sidecarNamespaces.join(', ')}) and container.name = istio-proxy)`] : []),
+      ...zt.flatMap(p => {
+        const containers = sorted([
+          ...(p.annotations['vault.hashicorp.com/agent-inject'] === 'true' ? ['vault-agent', 'vault-agent-init'] : []),
+          ...(p.mountsToken ? p.containers : []),
+        ]);
+        return containers.length ? [`(${this.podMatch(p)} and container.name in (${containers.map(c => this.quoted('pod containers', c)).join(', ')}))`] : [];
+      }),
+    ];
+    const namedReaders = sorted([...this.extraInfrastructure, ...this.extraTokenReaders]);
     const tokenOutput = 'ServiceAccount token read by a container that is not an allowed reader | file=%fd.name process=%proc.name command=%proc.cmdline '
       + 'container=%container.name image=%container.image.repository namespace=%k8s.ns.name pod=%k8s.pod.name user=%user.name';
 
@@ -138,7 +183,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
     // the declared workloads, selected exactly as the admission exemptions select them: namespace and pod labels
     const declared = graph.privilegedWorkloads
       .filter(w => w.privileges.includes(Privilege.PRIVILEGED_CONTAINER))
-      .map(w => `(k8s.ns.name=${w.namespace} and ${labelMatch(w.podLabels)})`);
+      .map(w => `(k8s.ns.name=${w.namespace} and ${this.labelMatch(w.podLabels)})`);
     if (declared.length > 0) {
       this.addMacro({ name: 'zt_declared_privileged_workloads', condition: `(${declared.join(' or ')})` });
     }
@@ -154,7 +199,8 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
 
     this.addList({ name: 'zt_namespaces', items: [...names].sort() });
     this.addList({ name: 'zt_infrastructure_containers', items: infrastructure });
-    this.addList({ name: 'zt_token_reader_containers', items: tokenReaders });
+    this.addList({ name: 'zt_token_reader_containers', items: namedReaders });
+    this.addMacro({ name: 'zt_token_reader', condition: `(${['container.name in (zt_token_reader_containers)', ...dedupe(readerClauses)].join(' or ')})` });
     this.addMacro({ name: 'zt_token_file', condition: `(${TOKEN_DIRS.map(d => `fd.name startswith ${d}`).join(' or ')})` });
     this.addMacro({ name: 'zt_namespace', condition: '(k8s.ns.name in (zt_namespaces))' });
     this.addMacro({ name: 'zt_app_container', condition: '(container and zt_namespace and not container.name in (zt_infrastructure_containers))' });
@@ -162,7 +208,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
     this.addRule({
       name: TOKEN_READ,
       desc: 'A process of a zero-trust namespace read a ServiceAccount token although its container is not one that needs it (sidecar proxy, Vault agent, a pod that mounts a token on purpose): stolen tokens are the usual way from a compromised pod to the Kubernetes API.',
-      condition: 'open_read and container and zt_namespace and zt_token_file and not container.name in (zt_token_reader_containers)',
+      condition: 'open_read and container and zt_namespace and zt_token_file and not zt_token_reader',
       output: tokenOutput,
       priority: FalcoPriority.CRITICAL,
       tags: [...TAGS, 'filesystem', 'mitre_credential_access', 'T1528'],
@@ -178,7 +224,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
     const violations: string[] = [];
     const members: string[] = [];
     for (const w of workloads) {
-      const id = `${w.zeroTrustNamespace.namespaceName}_${w.workloadName}`.replace(/[^A-Za-z0-9_]/g, '_');
+      const id = workloadId(w.zeroTrustNamespace.namespaceName, w.workloadName);
       const ports = new Set<number>([53, ...this.outbound.get(w) ?? []]);
       for (const call of graph.callsFrom(w)) {
         for (const p of call.callee.workloadPorts.filter(wp => call.ports.includes(wp.port))) {
@@ -191,7 +237,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
       // what the app's egress NetworkPolicies open for the workload (DNS, istiod, the edge layer's exits)
       const opened = egressPortsOf(policies, w.zeroTrustNamespace.namespaceName, w.podSelectorLabels);
       opened.ports.forEach(p => ports.add(p));
-      const labels = labelMatch(w.podSelectorLabels);
+      const labels = this.labelMatch(w.podSelectorLabels);
       this.addMacro({ name: `zt_workload_${id}`, condition: `(k8s.ns.name=${w.zeroTrustNamespace.namespaceName} and ${labels})` });
       members.push(`zt_workload_${id}`);
       if (opened.unrestricted) continue; // an egress rule without ports: every port is intended
@@ -241,7 +287,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
   }
 }
 
-interface PodInfo { namespace: string; containers: string[]; annotations: { [k: string]: string }; mountsToken: boolean }
+interface PodInfo { kind: string; name: string; namespace: string; labels: { [k: string]: string }; containers: string[]; annotations: { [k: string]: string }; mountsToken: boolean }
 
 /** The pod templates the app deploys (read from the synthesized objects). */
 function podsOf(root: IConstruct): PodInfo[] {
@@ -250,6 +296,9 @@ function podsOf(root: IConstruct): PodInfo[] {
     const containers: any[] = [...spec.containers ?? [], ...spec.initContainers ?? []];
     const projectedToken = (spec.volumes ?? []).some((v: any) => (v.projected?.sources ?? []).some((s: any) => s.serviceAccountToken));
     pods.push({
+      kind: object.kind,
+      name: object.metadata?.name ?? '',
+      labels: { ...metadata.labels },
       namespace: object.metadata?.namespace ?? 'default',
       containers: containers.map(x => x.name),
       annotations: { ...metadata.annotations },
@@ -308,9 +357,18 @@ function selects(selector: any, labels: { [key: string]: string }): boolean {
   return byLabels && byExpressions;
 }
 
-/** Falco conditions matching pod labels (container plugin `k8s.pod.label[<key>]`), sorted by key. */
-function labelMatch(labels: { [key: string]: string }): string {
-  return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `k8s.pod.label[${k}]="${v}"`).join(' and ');
+/**
+ * A macro-name part for a workload, injective by construction: namespaces and names are DNS
+ * labels (`[a-z0-9-]`), `-` becomes `_` and the namespace length comes first, so `ns` + `a-b`
+ * and `ns-a` + `b` get different names.
+ */
+function workloadId(namespace: string, name: string): string {
+  const part = (s: string) => s.replace(/[^a-z0-9]/g, c => (c === '-' ? '_' : `_x${c.charCodeAt(0).toString(16)}_`));
+  return `${namespace.length}_${part(namespace)}_${part(name)}`;
+}
+
+function dedupe(values: string[]): string[] {
+  return [...new Set(values)];
 }
 
 function sorted(values: string[]): string[] {

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { checkDns1123Label, checkPort, invalid } from '../intent/_validation';
+import { checkDns1123Label, checkLabels, checkPort, invalid } from '../intent/_validation';
 
 /**
  * Properties of a VaultConnection.
@@ -156,7 +156,7 @@ export class VaultConnection extends Construct {
     if (typeof podLabels !== 'object' || Object.keys(podLabels).length === 0) {
       invalid(this, 'podLabels', podLabels, 'must select the Vault server pods with at least one label', 'an empty selector would open egress to every pod of the namespace');
     }
-    this.podLabels = { ...podLabels };
+    this.podLabels = checkLabels(this, 'podLabels', podLabels);
     this.port = checkPort(this, 'port', props.port ?? (url.port ? Number(url.port) : 8200));
     this.authPath = props.authPath ?? 'auth/kubernetes';
     if (!AUTH_PATH.test(this.authPath)) {

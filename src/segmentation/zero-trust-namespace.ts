@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { EnforcementPoints, Rollout, WaypointScope } from '../enforcement/enforcement-points';
 import * as istio from '../imports/istio-security';
 import { MANAGED_BY } from '../intent/_labels';
-import { checkDns1123Label, invalid } from '../intent/_validation';
+import { checkDns1123Label, checkLabels, checkNotOwned, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { IZeroTrustNamespace, MeshMode } from '../intent/mesh-workload';
 import { ensureAuditNetworkPolicy, NAMESPACE_NAME_LABEL, podPeer, tcpPorts } from '../network/_network-policies';
@@ -251,21 +251,24 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
       ? { 'istio.io/dataplane-mode': 'ambient' }
       : props.istioRevision ? { 'istio.io/rev': props.istioRevision } : { 'istio-injection': 'enabled' };
 
+    const owned: { [key: string]: string } = {
+      ...MANAGED_BY,
+      ...enrolment,
+      'pod-security.kubernetes.io/enforce': this.podSecurity,
+      'pod-security.kubernetes.io/enforce-version': podSecurityVersion,
+      'pod-security.kubernetes.io/audit': this.podSecurity,
+      'pod-security.kubernetes.io/audit-version': podSecurityVersion,
+      'pod-security.kubernetes.io/warn': this.podSecurity,
+      'pod-security.kubernetes.io/warn-version': podSecurityVersion,
+    };
+    const userLabels = checkLabels(this, 'labels', props.labels ?? {});
+    checkNotOwned(this, 'labels', userLabels, owned, 'mesh enrolment, Pod Security and managed-by follow meshMode, istioRevision and podSecurity');
+
     const namespaceAt = place(Layer.NAMESPACES, 'Namespace');
     this.namespace = new k8s.KubeNamespace(namespaceAt.scope, namespaceAt.id, {
       metadata: {
         name: this.namespaceName,
-        labels: {
-          ...props.labels,
-          ...MANAGED_BY,
-          ...enrolment,
-          'pod-security.kubernetes.io/enforce': this.podSecurity,
-          'pod-security.kubernetes.io/enforce-version': podSecurityVersion,
-          'pod-security.kubernetes.io/audit': this.podSecurity,
-          'pod-security.kubernetes.io/audit-version': podSecurityVersion,
-          'pod-security.kubernetes.io/warn': this.podSecurity,
-          'pod-security.kubernetes.io/warn-version': podSecurityVersion,
-        },
+        labels: { ...userLabels, ...owned },
       },
     });
 
@@ -286,14 +289,14 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
     this.defaultDenyPolicy = networkPolicy('DefaultDeny', 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
 
     const dns = props.dns ?? {};
-    const dnsPods = podPeer(checkDns1123Label(this, 'dns.namespace', dns.namespace ?? 'kube-system'), dns.podLabels ?? { 'k8s-app': 'kube-dns' });
+    const dnsPods = podPeer(checkDns1123Label(this, 'dns.namespace', dns.namespace ?? 'kube-system'), checkLabels(this, 'dns.podLabels', dns.podLabels ?? { 'k8s-app': 'kube-dns' }, { nonEmpty: true }));
     networkPolicy('AllowDns', 'allow-dns', egressOfAllPodsTo(dnsPods, [
       { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
       { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
     ]));
 
     const istiod = props.istiod ?? {};
-    const istiodPods = podPeer(checkDns1123Label(this, 'istiod.namespace', istiod.namespace ?? 'istio-system'), istiod.podLabels ?? { istio: 'pilot' });
+    const istiodPods = podPeer(checkDns1123Label(this, 'istiod.namespace', istiod.namespace ?? 'istio-system'), checkLabels(this, 'istiod.podLabels', istiod.podLabels ?? { istio: 'pilot' }, { nonEmpty: true }));
     this._istiodPeer = istiodPods;
     if (this.meshMode === MeshMode.SIDECAR) {
       networkPolicy('AllowIstiod', 'allow-istiod', egressOfAllPodsTo(istiodPods, tcpPorts([15012])));

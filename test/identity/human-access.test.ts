@@ -40,6 +40,16 @@ describe('NamespaceAccess', () => {
     expect(() => access.grantDeployer(group)).toThrow(new RegExp(`^\\[${chart.node.path ? `${chart.node.path}/` : ''}access\\] invalid group ${JSON.stringify(group).replace(/[*]/g, '\\$&')}: must be an OIDC group name`));
   });
 
+  test('fails when prefix and group together name a system: group', () => {
+    const chart = Testing.chart();
+    const access = new NamespaceAccess(chart, 'access', { namespace: new ZeroTrustNamespace(chart, 'production'), groupPrefix: 's' });
+    // 's' + 'ystem:authenticated' is every user and ServiceAccount
+    expect(() => access.grantDeployer('ystem:authenticated'))
+      .toThrow(/^\[test\/access\] invalid group "system:authenticated": is the subject the RoleBinding would name \(groupPrefix "s" \+ group "ystem:authenticated"\)/);
+    expect(access.groupsWith(AccessLevel.DEPLOYER)).toEqual([]);
+    expect(() => new NamespaceAccess(chart, 'other', { namespace: new ZeroTrustNamespace(chart, 'staging'), groupPrefix: 'system:' })).toThrow(/invalid groupPrefix "system:"/);
+  });
+
   test('fails on a second NamespaceAccess for the same namespace', () => {
     const chart = Testing.chart();
     const prod = new ZeroTrustNamespace(chart, 'production');

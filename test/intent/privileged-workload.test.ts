@@ -59,4 +59,14 @@ describe('IntentGraph.declarePrivilegedWorkload', () => {
     expect(() => IntentGraph.of(chart).declarePrivilegedWorkload(chart, agent))
       .toThrow(/invalid privilegedWorkload "spire-system\/DaemonSet\/spire-agent": test already declared this workload/);
   });
+
+  test('fails on pod labels that are not Kubernetes labels (they select the exemption in every layer, Falco conditions included)', () => {
+    const chart = Testing.chart();
+    const graph = IntentGraph.of(chart);
+    expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, podLabels: { app: 'agent" or k8s.ns.name!="' } }))
+      .toThrow(/^\[test\] invalid privilegedWorkload\.podLabels\["app"\] "agent\\" or k8s\.ns\.name!=\\"": is not a Kubernetes label value/);
+    expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, podLabels: { 'app]': 'x' } }))
+      .toThrow(/^\[test\] invalid privilegedWorkload\.podLabels key "app\]": is not a Kubernetes label key/);
+    expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, podLabels: 'app=x' as any })).toThrow(/invalid privilegedWorkload\.podLabels "app=x"/);
+  });
 });

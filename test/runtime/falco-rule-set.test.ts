@@ -379,5 +379,38 @@ describe('FalcoRuleSet', () => {
       expect(() => ruleSet({ requiredPluginVersions: [{ name: 'container', version: 'latest' }] })).toThrow(/invalid requiredPluginVersions .*semver/);
       expect(() => ruleSet({ driver: 'ebpf' as FalcoDriver })).toThrow(/invalid driver "ebpf": must be one of auto, modern_ebpf, modern_ebpf-least-privileged, kmod$/);
     });
+
+    test('fails when a list item would be spliced into the condition as more than one item', () => {
+      const { set } = ruleSet();
+      // Falco pastes list items into `proc.name in (...)` as text: this item would add `or (proc.name="bash")`
+      expect(() => set.addList({ name: 'tools', items: ['nc', '"nc") or (proc.name="bash"'] }))
+        .toThrow(/^\[test\/rules\] invalid lists\["tools"\]\.items "\\"nc\\"\) or \(proc\.name=\\"bash\\"": would be read as \d+ tokens, not one item.*pastes list items into the conditions/);
+      expect(() => set.appendToList('shell_binaries', ['a=b'])).toThrow(/invalid appendToList\["shell_binaries"\]\.items "a=b": would be read as 3 tokens/);
+      expect(() => set.addList({ name: 'nul', items: ['a\u0000b'] })).toThrow(/invalid lists\["nul"\]\.items "a\\u0000b": contains a control character/);
+      expect(() => set.addList({ name: 'bracket', items: ['a[b'] })).toThrow(/invalid lists\["bracket"\]\.items "a\[b": would/);
+      // quoted items with escaped quotes (as the stable ruleset has) stay accepted
+      expect(set.addList({ name: 'ok', items: ['"sh -c \\"x\\""', 'plain', '"a b"'] })).toBe('ok');
+    });
+
+    test('fails when an exception value would be spliced into the condition as more than one value', () => {
+      const { set } = ruleSet();
+      const exception = (value: string) => ({ ...RULE, name: 'r', exceptions: [{ name: 'known', fields: ['proc.name'], values: [[value]] }] });
+      expect(() => set.addRule(exception('"x") or (evt.num >= 0'))).toThrow(/invalid rules\["r"\]\.exceptions\[known\]\.values "\\"x\\"\) or \(evt\.num >= 0": .*pastes exception values into the condition as text/);
+      expect(() => set.addRule(exception('x)or(evt.num>=0'))).toThrow(/invalid rules\["r"\]\.exceptions\[known\]\.values "x\)or\(evt\.num>=0"/);
+      expect(() => set.addRule({ ...RULE, name: 'r', exceptions: [{ name: 'known', fields: ['proc.name'], comps: ['in'], values: [['a, b']] }] }))
+        .toThrow(/is compared with 'in' on proc\.name, so it must name a list/);
+      // a value with spaces is quoted by Falco itself: one literal, accepted
+      expect(set.addRule(exception('x or (evt.num >= 0'))).toBe('r');
+    });
+
+    test('throws the same clear error for a wrong type as for a wrong value', () => {
+      const { set } = ruleSet();
+      expect(() => set.overrideRule(undefined as any)).toThrow(/^\[test\/rules\] invalid overrideRule\(options\) undefined: must be an object \(FalcoRuleOverrideOptions.*\), got undefined$/);
+      expect(() => set.addRule(null as any)).toThrow(/^\[test\/rules\] invalid addRule\(rule\) null: must be an object .*got null$/);
+      expect(() => set.addList({ name: 'l', items: 'nc' as any })).toThrow(/invalid lists\["l"\]\.items "nc": must be an array of non-empty strings/);
+      expect(() => set.addRule({ ...RULE, tags: 'x' as any })).toThrow(/invalid rules\[.*\]\.tags "x": must be an array of tags/);
+      expect(() => set.addRule({ ...RULE, enabled: 'yes' as any })).toThrow(/invalid rules\[.*\]\.enabled "yes": must be a boolean, got string/);
+      expect(() => set.overrideRule({ rule: 42 as any, enabled: false })).toThrow(/invalid overrideRule\(options\)\.rule\.name 42: must be a non-empty string/);
+    });
   });
 });

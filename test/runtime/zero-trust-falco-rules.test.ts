@@ -66,15 +66,15 @@ describe('ZeroTrustFalcoRules', () => {
     rules.allowOutbound(frontend, [443]);
     const items = rulesOf(rules);
     // 53 and 15012: the namespace's allow-dns and allow-istiod egress policies; 80 the api Service port
-    expect(item(items, 'list', 'zt_allowed_ports_web_frontend').items).toEqual([53, 80, 443, 8080, 15012]);
-    expect(item(items, 'list', 'zt_allowed_ports_production_api').items).toEqual([53, 5432, 15012]);
-    expect(item(items, 'list', 'zt_allowed_ports_data_db').items).toEqual([53, 15012]);
-    expect(item(items, 'macro', 'zt_workload_production_api').condition).toBe('(k8s.ns.name=production and k8s.pod.label[app.kubernetes.io/name]="api")');
+    expect(item(items, 'list', 'zt_allowed_ports_3_web_frontend').items).toEqual([53, 80, 443, 8080, 15012]);
+    expect(item(items, 'list', 'zt_allowed_ports_10_production_api').items).toEqual([53, 5432, 15012]);
+    expect(item(items, 'list', 'zt_allowed_ports_4_data_db').items).toEqual([53, 15012]);
+    expect(item(items, 'macro', 'zt_workload_10_production_api').condition).toBe('(k8s.ns.name=production and k8s.pod.label[app.kubernetes.io/name]="api")');
     const connect = item(items, 'macro', 'zt_connect').condition;
     expect(connect).toContain('evt.type = connect');
     expect(connect).not.toContain('rfc_1918_addresses');
     const outbound = item(items, 'rule', 'Zero trust: unexpected outbound connection').condition;
-    expect(outbound).toContain('(zt_workload_web_frontend and not fd.sport in (zt_allowed_ports_web_frontend))');
+    expect(outbound).toContain('(zt_workload_3_web_frontend and not fd.sport in (zt_allowed_ports_3_web_frontend))');
     expect(outbound).toContain('(not zt_graph_workload and not fd.sport in (zt_dns_ports))');
     expect(outbound).toMatch(/^zt_connect and zt_app_container and /);
   });
@@ -88,28 +88,28 @@ describe('ZeroTrustFalcoRules', () => {
     egress('db-anything', 'data', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['db'] }] }, [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }]);
     egress('other-pods', 'production', { matchLabels: { 'app.kubernetes.io/name': 'other' } }, [{ ports: [{ protocol: 'TCP', port: 9999 }] }]);
     const items = rulesOf(new ZeroTrustFalcoRules(runtime, 'falco'));
-    expect(item(items, 'list', 'zt_allowed_ports_production_api').items).toEqual([53, 443, 5432, 8000, 8001, 8002, 15012]);
-    expect(item(items, 'list', 'zt_allowed_ports_data_db')).toBeUndefined();
+    expect(item(items, 'list', 'zt_allowed_ports_10_production_api').items).toEqual([53, 443, 5432, 8000, 8001, 8002, 15012]);
+    expect(item(items, 'list', 'zt_allowed_ports_4_data_db')).toBeUndefined();
     const outbound = item(items, 'rule', 'Zero trust: unexpected outbound connection').condition;
-    expect(outbound).not.toContain('zt_workload_data_db and');
-    expect(item(items, 'macro', 'zt_graph_workload').condition).toContain('zt_workload_data_db');
+    expect(outbound).not.toContain('zt_workload_4_data_db and');
+    expect(item(items, 'macro', 'zt_graph_workload').condition).toContain('zt_workload_4_data_db');
     expect(falcoSchemaErrors(yaml.stringify(items))).toEqual([]);
   });
 
-  test('token readers: istio-proxy in sidecar namespaces, Vault agents and token-mounting pods where deployed', () => {
+  test('token readers: istio-proxy in sidecar namespaces, Vault agents and token-mounting pods where deployed, each keyed on namespace + pod labels + container', () => {
     const { chart, runtime } = app();
     // a pod with the Vault agent injected, and one that mounts a token on purpose
     new ApiObject(chart, 'vaulted', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'vaulted', namespace: 'production' },
-      spec: { template: { metadata: { annotations: { 'vault.hashicorp.com/agent-inject': 'true' } }, spec: { containers: [{ name: 'app' }] } } },
+      spec: { template: { metadata: { labels: { app: 'vaulted' }, annotations: { 'vault.hashicorp.com/agent-inject': 'true' } }, spec: { containers: [{ name: 'app' }] } } },
     });
     new ApiObject(chart, 'operator', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'operator', namespace: 'production' },
-      spec: { template: { spec: { automountServiceAccountToken: true, containers: [{ name: 'operator' }] } } },
+      spec: { template: { metadata: { labels: { app: 'operator', tier: 'control' } }, spec: { automountServiceAccountToken: true, containers: [{ name: 'operator' }, { name: 'app' }] } } },
     });
     // outside the zero-trust namespaces nothing is derived
     new ApiObject(chart, 'other', {
@@ -121,18 +121,42 @@ describe('ZeroTrustFalcoRules', () => {
     const rules = new ZeroTrustFalcoRules(runtime, 'falco', { tokenReaders: ['spire-agent'] });
     rules.allowTokenReader('spire-agent');
     const items = rulesOf(rules);
-    expect(item(items, 'list', 'zt_token_reader_containers').items).toEqual(['istio-proxy', 'operator', 'spire-agent', 'vault-agent', 'vault-agent-init']);
+    // by name only what the user names explicitly
+    expect(item(items, 'list', 'zt_token_reader_containers').items).toEqual(['spire-agent']);
+    // the derived readers: where they run, never a container name alone (the operator pod's `app`
+    // container may read its token, every other `app` container may not)
+    expect(item(items, 'macro', 'zt_token_reader').condition).toBe('(container.name in (zt_token_reader_containers)'
+      + ' or (k8s.ns.name in (data, production, web) and container.name = istio-proxy)'
+      + ' or (k8s.ns.name="production" and k8s.pod.label[app]="vaulted" and container.name in ("vault-agent", "vault-agent-init"))'
+      + ' or (k8s.ns.name="production" and k8s.pod.label[app]="operator" and k8s.pod.label[tier]="control" and container.name in ("app", "operator")))');
     expect(item(items, 'list', 'zt_infrastructure_containers').items).toEqual(['istio-proxy', 'vault-agent', 'vault-agent-init']);
     expect(item(items, 'list', 'zt_namespaces').items).toEqual(['data', 'production', 'web']);
     expect(item(items, 'rule', 'Zero trust: unauthorized ServiceAccount token read').condition)
-      .toBe('open_read and container and zt_namespace and zt_token_file and not container.name in (zt_token_reader_containers)');
+      .toBe('open_read and container and zt_namespace and zt_token_file and not zt_token_reader');
     expect(item(items, 'macro', 'zt_token_file').condition).toContain('fd.name startswith /var/run/secrets/kubernetes.io/serviceaccount/');
+    expect(falcoSchemaErrors(yaml.stringify(items))).toEqual([]);
+  });
+
+  test('generated macro names are collision-free: namespace ns + service a-b and ns-a + b', () => {
+    const a = Testing.app();
+    const chart = new Chart(a, 'app');
+    const ns = new ZeroTrustNamespace(chart, 'ns');
+    const nsA = new ZeroTrustNamespace(chart, 'ns-a');
+    new MeshService(chart, 'a-b', { namespace: ns, image: 'r/x:1', port: 8080 });
+    new MeshService(chart, 'b', { namespace: nsA, image: 'r/x:1', port: 8080 });
+    const items = rulesOf(new ZeroTrustFalcoRules(new Chart(a, 'runtime'), 'falco'));
+    const macros = items.filter(i => i.macro?.startsWith('zt_workload_'));
+    expect(macros.map(m => [m.macro, m.condition]).sort()).toEqual([
+      ['zt_workload_2_ns_a_b', '(k8s.ns.name=ns and k8s.pod.label[app.kubernetes.io/name]="a-b")'],
+      ['zt_workload_4_ns_a_b', '(k8s.ns.name=ns-a and k8s.pod.label[app.kubernetes.io/name]="b")'],
+    ]);
   });
 
   test('ambient namespaces have no sidecar to allow', () => {
     const { runtime } = app(MeshMode.AMBIENT);
     const items = rulesOf(new ZeroTrustFalcoRules(runtime, 'falco'));
     expect(item(items, 'list', 'zt_token_reader_containers').items).toEqual([]);
+    expect(item(items, 'macro', 'zt_token_reader').condition).toBe('(container.name in (zt_token_reader_containers))');
     expect(falcoSchemaErrors(yaml.stringify(items))).toEqual([]);
   });
 

@@ -161,5 +161,28 @@ describe('ZeroTrustNamespace', () => {
       const chart = Testing.chart();
       expect(() => new ZeroTrustNamespace(chart, 'ns', { podSecurityVersion: '1.27' })).toThrow(/invalid podSecurityVersion "1.27": must be 'latest' or 'v1.<minor>'/);
     });
+
+    test('throws when labels would override the mesh enrolment, Pod Security or managed-by labels the library writes', () => {
+      const chart = Testing.chart();
+      // istio-injection: disabled beside istio.io/rev wins in Istio: STRICT mTLS with nothing enforcing it
+      expect(() => new ZeroTrustNamespace(chart, 'a', { istioRevision: '1-30-3', labels: { 'istio-injection': 'disabled' } }))
+        .toThrow(/^\[test\/a\] invalid labels\["istio-injection"\] "disabled": conflicts with the label istio\.io\/rev the library writes .*remove it from labels/);
+      expect(() => new ZeroTrustNamespace(chart, 'b', { labels: { 'istio-injection': 'disabled' } })).toThrow(/invalid labels\["istio-injection"\] "disabled": is a label the library writes/);
+      expect(() => new ZeroTrustNamespace(chart, 'c', { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } })).toThrow(/invalid labels\["pod-security\.kubernetes\.io\/enforce"\]/);
+      expect(() => new ZeroTrustNamespace(chart, 'd', { labels: { 'pod-security.kubernetes.io/enforce-version': 'v1.20' } })).toThrow(/invalid labels\["pod-security/);
+      expect(() => new ZeroTrustNamespace(chart, 'e', { labels: { 'app.kubernetes.io/managed-by': 'Helm' } })).toThrow(/invalid labels\["app\.kubernetes\.io\/managed-by"\]/);
+      expect(() => new ZeroTrustNamespace(chart, 'f', { meshMode: MeshMode.AMBIENT, labels: { 'istio-injection': 'enabled' } })).toThrow(/conflicts with the label istio\.io\/dataplane-mode/);
+      // other labels are kept
+      const ns = new ZeroTrustNamespace(chart, 'g', { labels: { team: 'payments' } });
+      expect(ns.namespace.metadata.getLabel('team')).toBe('payments');
+    });
+
+    test('throws on labels that are not Kubernetes labels', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'a', { labels: { 'team name': 'x' } })).toThrow(/^\[test\/a\] invalid labels key "team name": is not a Kubernetes label key/);
+      expect(() => new ZeroTrustNamespace(chart, 'b', { labels: { team: 'a"b' } })).toThrow(/invalid labels\["team"\] "a\\"b": is not a Kubernetes label value/);
+      expect(() => new ZeroTrustNamespace(chart, 'c', { labels: { team: 'x'.repeat(64) } })).toThrow(/is not a Kubernetes label value/);
+      expect(() => new ZeroTrustNamespace(chart, 'd', { dns: { podLabels: { 'k8s-app]': 'kube-dns' } } })).toThrow(/invalid dns\.podLabels key "k8s-app\]"/);
+    });
   });
 });
