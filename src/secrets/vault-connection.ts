@@ -95,6 +95,8 @@ export interface VaultConnectionProps {
 
 const AUTH_PATH = /^auth\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+/** One host: a DNS name, an IPv4 address or a bracketed IPv6 address (the URL parser lower-cases it). */
+const HOST = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
 
 /**
  * Where Vault runs and how workloads reach and authenticate to it: one per Vault cluster,
@@ -136,12 +138,13 @@ export class VaultConnection extends Construct {
     }
     let url: URL | undefined;
     try {
-      url = new URL(props.address);
+      // ASCII only: the URL parser would turn a look-alike Unicode host into another (punycode) host
+      url = typeof props.address === 'string' && /^[\x21-\x7e]+$/.test(props.address) ? new URL(props.address) : undefined;
     } catch {
       url = undefined;
     }
-    if (!url || !['https:', 'http:'].includes(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username) {
-      invalid(this, 'address', props.address, 'must be a Vault address with scheme, host and optional port, without path or credentials',
+    if (!url || !['https:', 'http:'].includes(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password || !HOST.test(url.hostname)) {
+      invalid(this, 'address', props.address, 'must be a Vault address with scheme, one host (a DNS name or an IP address: no wildcard) and optional port, without path or credentials',
         'for example \'https://vault.vault.svc:8200\'');
     }
     if (url.protocol === 'http:' && props.allowInsecureHttp !== true) {

@@ -5,7 +5,8 @@ import { VaultConnection } from './vault-connection';
 import { VaultKubernetesRole } from './vault-role';
 import { VaultSecret } from './vault-secret';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
-import { invalid } from '../intent/_validation';
+import { GoAction, GoTemplateError, lexTemplate } from '../intent/_go-template';
+import { invalid, labelKeyProblem } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 import { MeshService, MeshServiceProps } from '../mesh/mesh-service';
 
@@ -165,7 +166,8 @@ export interface VaultInjectedDeploymentProps extends MeshServiceProps {
 }
 
 const PREFIX = 'vault.hashicorp.com';
-const SECRET_NAME = /^[a-z0-9._-]+$/;
+/** Secret names become annotation keys (`agent-inject-template-<name>`: at most 63 characters, alphanumeric at both ends). */
+const SECRET_NAME = /^[a-z0-9]([a-z0-9._-]{0,39}[a-z0-9])?$/;
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const PERMISSIONS = /^0[0-7]{3}$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
@@ -236,7 +238,7 @@ export class VaultInjectedDeployment extends MeshService {
     props.secrets.forEach((s, i) => {
       const prop = `secrets[${i}]`;
       if (!s || typeof s.name !== 'string' || !SECRET_NAME.test(s.name)) {
-        invalid(this, `${prop}.name`, s?.name, 'must be lower-case letters, digits, \'.\', \'_\' or \'-\' (the injector lower-cases annotation names)', 'for example \'db\'');
+        invalid(this, `${prop}.name`, s?.name, 'must be 1-41 lower-case letters, digits, \'.\', \'_\' or \'-\', starting and ending with a letter or digit: it becomes part of annotation keys such as vault.hashicorp.com/agent-inject-template-<name> (the injector lower-cases annotation names)', 'for example \'db\'');
       }
       if (files[s.name] !== undefined) {
         invalid(this, `${prop}.name`, s.name, 'is listed twice: each secret needs its own name', 'rename one of them');
@@ -345,6 +347,8 @@ export class VaultInjectedDeployment extends MeshService {
       }
     }
     for (const key of Object.keys(annotations).sort()) {
+      const problem = labelKeyProblem(key);
+      if (problem) invalid(this, 'secrets', key, `would be an invalid annotation key: it ${problem}`, 'shorten the secret name');
       this.deployment.podMetadata.addAnnotation(key, annotations[key]);
     }
 
@@ -371,20 +375,56 @@ export class VaultInjectedDeployment extends MeshService {
   }
 }
 
-/** The paths a consul-template reads with `secret "<path>"`. */
-function templatePaths(template: string): string[] {
-  return [...template.matchAll(/\bsecret\s+"([^"]*)"/g)].map(m => m[1].split('?')[0]);
-}
+/**
+ * consul-template functions that read something other than the one declared secret: Vault
+ * (`secrets`, `pkiCert`), Consul, Nomad, the agent's files and environment (its token sink is a
+ * file), or that write files or run plugins.
+ */
+const OTHER_SOURCES = ['secrets', 'pkiCert', 'caLeaf', 'caRoots', 'file', 'env', 'mustEnv', 'envOrDefault', 'key', 'keyExists', 'keyOrDefault',
+  'ls', 'safeLs', 'tree', 'safeTree', 'service', 'services', 'connect', 'node', 'nodes', 'datacenters', 'writeToFile', 'executeTemplate',
+  'plugin', 'nomadService', 'nomadServices', 'nomadVar', 'nomadVarExists', 'nomadVarList', 'nomadVarListSafe', 'sockaddr'];
 
+/**
+ * Checks a consul-template by Go's template grammar: it parses, every `secret` call takes
+ * exactly one string literal (interpreted or raw) naming the declared path, never a computed
+ * path (`print`, a variable, a pipeline), and no function reads another source.
+ */
 function checkTemplate(scope: Construct, prop: string, template: string, path: string): void {
   if (typeof template !== 'string' || template.trim() === '') {
     invalid(scope, prop, template, 'must be a non-empty consul-template');
   }
-  const paths = templatePaths(template);
-  if (paths.length === 0) {
+  let actions: GoAction[];
+  try {
+    actions = lexTemplate(template);
+  } catch (e) {
+    if (!(e instanceof GoTemplateError)) throw e;
+    invalid(scope, prop, template, `is not a valid Go template: ${e.message}`);
+  }
+  const reads: string[] = [];
+  for (const { tokens } of actions) {
+    tokens.forEach((t, i) => {
+      if (t.kind !== 'ident') return;
+      if (OTHER_SOURCES.includes(t.text)) {
+        invalid(scope, prop, t.text, `reads or writes something other than "${path}": the template may read only its declared secret`, 'declare another secret for another path');
+      }
+      if (t.text !== 'secret') return;
+      const before = tokens[i - 1];
+      const arg = tokens[i + 1];
+      const after = tokens[i + 2];
+      const startsCommand = !before || ['lparen', 'assign'].includes(before.kind) || (before.kind === 'ident' && ['with', 'if', 'range'].includes(before.text));
+      const literal = arg && (arg.kind === 'string' || arg.kind === 'raw');
+      const endsCommand = !after || after.kind === 'rparen' || after.kind === 'pipe';
+      if (!startsCommand || !literal || !endsCommand) {
+        invalid(scope, prop, template, `must call secret with exactly one string literal naming "${path}" (not a computed path, a variable, a pipeline or extra arguments)`,
+          `write {{ with secret "${path}" }}...{{ end }}`);
+      }
+      reads.push(arg.value!.split('?')[0]);
+    });
+  }
+  if (reads.length === 0) {
     invalid(scope, prop, template, `must read the secret with {{ with secret "${path}" }}`, 'leave template out for the injector\'s default rendering');
   }
-  for (const p of paths) {
+  for (const p of reads) {
     if (p !== path) {
       invalid(scope, prop, p, `the template may read only "${path}": the generated Vault policy grants nothing else`, 'declare another secret for another path');
     }

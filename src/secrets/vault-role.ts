@@ -38,6 +38,8 @@ export interface VaultKubernetesRoleProps {
 }
 
 const ROLE_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+/** Vault's built-in policies: `default` is attached to every token, `root` cannot be written. */
+const RESERVED = ['default', 'root'];
 const VAULT_ROLE = Symbol.for('cdk8s-zero-trust.VaultKubernetesRole');
 
 /**
@@ -102,6 +104,11 @@ export class VaultKubernetesRole extends Construct {
       invalid(this, 'roleName', props.roleName,
         'must be a Vault role name of at most 128 lower-case letters, digits, \'.\', \'_\' or \'-\', starting and ending with a letter or digit (no wildcards)',
         'leave roleName out for \'<namespace>-<workload>\'');
+    }
+    if (RESERVED.includes(this.roleName)) {
+      invalid(this, 'roleName', this.roleName,
+        `is a policy Vault reserves: the role's policy has the role's name, and ${this.roleName === 'default' ? 'Vault attaches \'default\' to every token, so writing it would grant these paths to every token' : 'Vault refuses to write \'root\', the policy of unlimited tokens'}`,
+        'choose another roleName, or leave it out for \'<namespace>-<workload>\'');
     }
     this.policyName = this.roleName;
     if (!Array.isArray(props.secrets) || props.secrets.length === 0) {

@@ -208,6 +208,42 @@ describe('VaultInjectedDeployment', () => {
         .toThrow(/invalid secrets\[0\]\.template "database\/creds\/admin": the template may read only "database\/creds\/orders"/);
     });
 
+    test.each([
+      ['a raw string', '{{ with secret `database/creds/admin` }}{{ .Data.password }}{{ end }}', /invalid secrets\[0\]\.template "database\/creds\/admin": the template may read only "database\/creds\/orders"/],
+      ['print', '{{ with secret (print "database/creds/" "admin") }}{{ .Data.password }}{{ end }}', /must call secret with exactly one string literal naming "database\/creds\/orders"/],
+      ['a variable', '{{ $p := "database/creds/admin" }}{{ with secret $p }}{{ .Data.password }}{{ end }}', /must call secret with exactly one string literal/],
+      ['a pipeline', '{{ with "database/creds/admin" | secret }}{{ .Data.password }}{{ end }}', /must call secret with exactly one string literal/],
+      ['a write with arguments', '{{ with secret "database/creds/orders" "ttl=1h" }}{{ .Data.password }}{{ end }}', /must call secret with exactly one string literal/],
+      ['a second secret hidden in a string', '{{ with secret "database/creds/orders" }}{{ "}}" }}{{ end }}{{ with secret "database/creds/admin" }}{{ end }}', /the template may read only/],
+      ['the agent token file', '{{ with secret "database/creds/orders" }}{{ file "/home/vault/.vault-token" }}{{ end }}', /invalid secrets\[0\]\.template "file": reads or writes something other than "database\/creds\/orders"/],
+      ['an unterminated action', '{{ with secret "database/creds/orders" }}{{ .Data.password }{{ end', /is not a valid Go template: (unclosed action|unexpected character '}')/],
+      ['an unterminated string', '{{ with secret "database/creds/orders }}{{ end }}', /is not a valid Go template: (newline in|unterminated) string/],
+    ])('fails on a template reading another path through %s', (_, template, message) => {
+      expect(build({ secrets: [secret('db', undefined, { template })] })).toThrow(message);
+    });
+
+    test('accepts a template with raw-string path, trim markers, comments and pipelines on the data', () => {
+      const template = '{{/* orders */}}{{- with secret `database/creds/orders` -}}{{ .Data.username | printf "%s" }}{{ end }}';
+      expect(build({ secrets: [secret('db', undefined, { template })] })()).toBeInstanceOf(VaultInjectedDeployment);
+    });
+
+    test.each([['default'], ['root']])('fails on the reserved Vault policy name %s', role => {
+      expect(build({ role })).toThrow(new RegExp(`^\\[test\\/orders\\/VaultRole\\] invalid roleName "${role}": is a policy Vault reserves`));
+    });
+
+    test.each([['db-'], ['-db'], ['x'.repeat(42)], ['a.']])('fails on the secret name %p, which would make an invalid annotation key', name => {
+      expect(build({ secrets: [secret(name)] })).toThrow(/invalid secrets\[0\]\.name .*it becomes part of annotation keys/);
+    });
+
+    test('fails on a wildcard or look-alike Vault address under the VaultConnection', () => {
+      const chart = Testing.chart();
+      expect(() => new VaultConnection(chart, 'Vault', { address: 'https://*.vault.svc:8200' }))
+        .toThrow(/^\[test\/Vault\] invalid address "https:\/\/\*\.vault\.svc:8200": must be a Vault address with scheme, one host \(a DNS name or an IP address: no wildcard\)/);
+      // a Cyrillic 'а' the URL parser would turn into another (punycode) host
+      expect(() => new VaultConnection(chart, 'Lookalike', { address: 'https://v\u0430ult.vault.svc:8200' })).toThrow(/^\[test\/Lookalike\] invalid address/);
+      expect(() => new VaultConnection(chart, 'Type', { address: 42 as any })).toThrow(/^\[test\/Type\] invalid address 42/);
+    });
+
     test.each([['0444'], ['0460'], ['644'], ['0x40']])('fails on permissions %s', perms => {
       expect(build({ secrets: [secret('db', undefined, { permissions: perms })] })).toThrow(/invalid secrets\[0\]\.permissions/);
     });
@@ -223,7 +259,7 @@ describe('VaultInjectedDeployment', () => {
     });
 
     test('fails on an upper-case secret name and on no secrets', () => {
-      expect(build({ secrets: [secret('DB')] })).toThrow(/invalid secrets\[0\]\.name "DB": must be lower-case/);
+      expect(build({ secrets: [secret('DB')] })).toThrow(/invalid secrets\[0\]\.name "DB": must be 1-41 lower-case/);
       expect(build({ secrets: [] })).toThrow(/invalid secrets \[\]: must list at least one secret/);
     });
   });
