@@ -55,6 +55,13 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // `npm run mutate`: mutation testing of the security core (StrykerJS 9.6 is the last line for Node 20)
     '@stryker-mutator/core@9.6.1',
     '@stryker-mutator/jest-runner@9.6.1',
+    // tests: hostile input, property-based (test/hostile): hostile strings for every prop that
+    // reaches another language, the artefacts parsed with that language's real grammar
+    'fast-check@^4.11.0',
+    // tests: Vault policies parsed with HashiCorp's own HCL parser (hashicorp/hcl as WebAssembly)
+    '@cdktf/hcl2json@0.21.0',
+    // tests: vault/apply.sh tokenized with a real POSIX shell parser (mvdan/sh)
+    'mvdan-sh@0.10.1',
   ],
 
   // no GitHub and no cluster are reachable from our machines; CI is .ci/run
