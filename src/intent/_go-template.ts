@@ -111,3 +111,32 @@ export function lexTemplate(template: string): GoAction[] {
   }
   return actions;
 }
+
+/**
+ * Lexes a template and checks its block structure as Go's parser does: every `if`, `range`,
+ * `with`, `define` and `block` is closed by one `end`, `else` appears only inside `if`, `range`
+ * or `with`, and no action is empty. Returns the actions.
+ */
+export function parseTemplate(template: string): GoAction[] {
+  const actions = lexTemplate(template);
+  const open: string[] = [];
+  for (const a of actions) {
+    if (a.tokens.length === 0) {
+      // a comment, or `{{}}`, which Go rejects ("missing value for command")
+      if (!/^\{\{-?\s*\/\*/.test(template.slice(a.at))) throw new GoTemplateError(`empty action at offset ${a.at}`);
+      continue;
+    }
+    const first = a.tokens[0];
+    if (first.kind !== 'ident') continue;
+    if (['if', 'range', 'with', 'define', 'block'].includes(first.text)) {
+      if (a.tokens.length === 1) throw new GoTemplateError(`'${first.text}' without an argument at offset ${a.at}`);
+      open.push(first.text);
+    } else if (first.text === 'else') {
+      if (!['if', 'range', 'with'].includes(open[open.length - 1])) throw new GoTemplateError(`'else' outside if, range or with at offset ${a.at}`);
+    } else if (first.text === 'end') {
+      if (open.pop() === undefined) throw new GoTemplateError(`unexpected 'end' at offset ${a.at}`);
+    }
+  }
+  if (open.length > 0) throw new GoTemplateError(`'${open[open.length - 1]}' is never closed with {{ end }}`);
+  return actions;
+}

@@ -1,6 +1,7 @@
 import { ApiObject, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as telemetry from '../imports/istio-telemetry';
+import { CelSyntaxError, checkCelSyntax } from '../intent/_cel-syntax';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { OutputFile } from '../intent/output-file';
@@ -119,8 +120,18 @@ export class MeshAccessLogging extends Construct {
     if (!Object.values(AccessLogMode).includes(mode)) {
       invalid(this, 'mode', mode, `must be one of ${Object.values(AccessLogMode).join(', ')}`);
     }
-    if (props.filter !== undefined && (typeof props.filter !== 'string' || props.filter.trim() === '' || !balanced(props.filter))) {
-      invalid(this, 'filter', props.filter, 'must be a CEL expression with balanced parentheses and quotes, for example \'response.code >= 400\'');
+    if (props.filter !== undefined) {
+      let problem: string | undefined;
+      try {
+        if (typeof props.filter !== 'string') throw new CelSyntaxError(`it is ${typeof props.filter}, not a string`);
+        checkCelSyntax(props.filter);
+      } catch (e) {
+        if (!(e instanceof CelSyntaxError)) throw e;
+        problem = e.message;
+      }
+      if (problem !== undefined) {
+        invalid(this, 'filter', props.filter, `must be a CEL expression (Istio refuses the Telemetry otherwise): ${problem}`, 'for example \'response.code >= 400\'');
+      }
     }
     const graph = IntentGraph.of(this);
     const at = graph._placement(Layer.MONITORING, this, `${rootNamespace}-access-logging`, 'Telemetry');
@@ -168,21 +179,4 @@ class MeshConfigValues extends OutputFile {
       }),
     ].join('\n');
   }
-}
-
-function balanced(text: string): boolean {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"' || c === '\'') {
-      const end = text.indexOf(c, i + 1);
-      if (end < 0) return false;
-      i = end;
-    } else if (c === '(') {
-      depth++;
-    } else if (c === ')' && --depth < 0) {
-      return false;
-    }
-  }
-  return depth === 0;
 }

@@ -1,6 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import * as prom from '../imports/prometheus-operator';
+import { GoTemplateError, parseTemplate } from '../intent/_go-template';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 
@@ -155,6 +156,7 @@ export class PrometheusRules extends Construct {
       if (typeof text !== 'string' || text.trim() === '') {
         invalid(this, `${prop}.${key}`, text, 'must be a non-empty text');
       }
+      checkAlertTemplate(this, `${prop}.${key}`, text);
     }
     if (typeof alert.runbookUrl !== 'string' || !/^https:\/\/[^\s]+$/.test(alert.runbookUrl)) {
       invalid(this, `${prop}.runbookUrl`, alert.runbookUrl, 'must be an https URL: every alert links to its runbook');
@@ -163,6 +165,8 @@ export class PrometheusRules extends Construct {
       if (!LABEL_NAME.test(key) || key === 'severity' || key === 'alertname') {
         invalid(this, `${prop}.labels`, key, 'must be a Prometheus label name (letters, digits, \'_\'), not severity or alertname');
       }
+      if (typeof alert.labels![key] !== 'string') invalid(this, `${prop}.labels[${JSON.stringify(key)}]`, alert.labels![key], 'must be a string');
+      checkAlertTemplate(this, `${prop}.labels[${JSON.stringify(key)}]`, alert.labels![key]);
     }
     const rule: prom.PrometheusRuleSpecGroupsRules = {
       alert: alert.name,
@@ -235,4 +239,18 @@ export function checkExpression(scope: Construct, prop: string, expr: unknown): 
     }
   }
   if (stack.length > 0) invalid(scope, prop, expr, `is not valid PromQL: '${stack[stack.length - 1]}' is never closed`);
+}
+
+/**
+ * Prometheus expands annotations and labels as Go templates (`{{ $labels.pod }}`,
+ * `{{ $value | humanize }}`): a text its template parser rejects makes the rule group fail to load.
+ */
+function checkAlertTemplate(scope: IConstruct, prop: string, text: string): void {
+  try {
+    parseTemplate(text);
+  } catch (e) {
+    if (!(e instanceof GoTemplateError)) throw e;
+    invalid(scope, prop, text, `is not a valid Go template, and Prometheus expands it as one: ${e.message}`,
+      'close every {{ with }}, and write a literal {{ as {{ "{{" }}');
+  }
 }

@@ -18,9 +18,13 @@ export interface ZeroTrustFalcoRulesProps extends FalcoRuleSetProps {
    * Container names (besides the derived ones) allowed to read ServiceAccount tokens in the
    * zero-trust namespaces.
    *
+   * These are allowed by name in every zero-trust namespace; the derived readers are each
+   * allowed only where they run (namespace + pod labels + container).
+   *
    * @default - only the derived readers: `istio-proxy` in sidecar namespaces, `vault-agent` and
-   * `vault-agent-init` in pods annotated for Vault agent injection, and the containers of pods
-   * that mount a token (`automountServiceAccountToken: true` or a projected token volume)
+   * `vault-agent-init` in the pods annotated for Vault agent injection, and the containers that
+   * mount a token (every container of a pod with `automountServiceAccountToken: true`, else
+   * those mounting a projected token volume) in exactly their pods
    */
   readonly tokenReaders?: string[];
   /**
@@ -58,8 +62,9 @@ const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  *   opens a file below `/var/run/secrets/kubernetes.io/serviceaccount/` or
  *   `/var/run/secrets/tokens/` and its container is not an allowed reader. Readers are derived:
  *   `istio-proxy` in sidecar namespaces (pilot-agent reads the istio-token), `vault-agent` /
- *   `vault-agent-init` in Vault-injected pods, containers of pods that mount a token on purpose,
- *   plus `tokenReaders` / `allowTokenReader()`;
+ *   `vault-agent-init` in Vault-injected pods, containers that mount a token on purpose, each
+ *   keyed on its namespace, pod labels and container name (never a container name alone: every
+ *   MeshService names its container `app`), plus `tokenReaders` / `allowTokenReader()` by name;
  * - **unexpected outbound connection** (CRITICAL): a `connect` from an application container of
  *   an intent-graph workload to a port that is not one of its callees' Service or container
  *   ports, nor DNS (53), nor a port the app's egress NetworkPolicies open for the workload
@@ -170,7 +175,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
       ...zt.flatMap(p => {
         const containers = sorted([
           ...(p.annotations['vault.hashicorp.com/agent-inject'] === 'true' ? ['vault-agent', 'vault-agent-init'] : []),
-          ...(p.mountsToken ? p.containers : []),
+          ...p.tokenContainers,
         ]);
         return containers.length ? [`(${this.podMatch(p)} and container.name in (${containers.map(c => this.quoted('pod containers', c)).join(', ')}))`] : [];
       }),
@@ -287,14 +292,17 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
   }
 }
 
-interface PodInfo { kind: string; name: string; namespace: string; labels: { [k: string]: string }; containers: string[]; annotations: { [k: string]: string }; mountsToken: boolean }
+interface PodInfo { kind: string; name: string; namespace: string; labels: { [k: string]: string }; containers: string[]; annotations: { [k: string]: string }; tokenContainers: string[] }
 
 /** The pod templates the app deploys (read from the synthesized objects). */
 function podsOf(root: IConstruct): PodInfo[] {
   const pods: PodInfo[] = [];
   for (const { object, metadata, spec } of podTemplatesOf(root)) {
     const containers: any[] = [...spec.containers ?? [], ...spec.initContainers ?? []];
-    const projectedToken = (spec.volumes ?? []).some((v: any) => (v.projected?.sources ?? []).some((s: any) => s.serviceAccountToken));
+    const tokenVolumes = (spec.volumes ?? []).filter((v: any) => (v.projected?.sources ?? []).some((s: any) => s.serviceAccountToken)).map((v: any) => v.name);
+    // the containers that can read a token: all with automount, else those mounting a projected token volume
+    const tokenContainers = spec.automountServiceAccountToken === true ? containers.map(x => x.name)
+      : containers.filter(x => (x.volumeMounts ?? []).some((m: any) => tokenVolumes.includes(m.name))).map(x => x.name);
     pods.push({
       kind: object.kind,
       name: object.metadata?.name ?? '',
@@ -302,7 +310,7 @@ function podsOf(root: IConstruct): PodInfo[] {
       namespace: object.metadata?.namespace ?? 'default',
       containers: containers.map(x => x.name),
       annotations: { ...metadata.annotations },
-      mountsToken: spec.automountServiceAccountToken === true || projectedToken,
+      tokenContainers,
     });
   }
   return pods;

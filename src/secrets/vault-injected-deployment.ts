@@ -5,7 +5,7 @@ import { VaultConnection } from './vault-connection';
 import { VaultKubernetesRole } from './vault-role';
 import { VaultSecret } from './vault-secret';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
-import { GoAction, GoTemplateError, lexTemplate } from '../intent/_go-template';
+import { GoAction, GoTemplateError, parseTemplate } from '../intent/_go-template';
 import { invalid, labelKeyProblem } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 import { MeshService, MeshServiceProps } from '../mesh/mesh-service';
@@ -395,7 +395,7 @@ function checkTemplate(scope: Construct, prop: string, template: string, path: s
   }
   let actions: GoAction[];
   try {
-    actions = lexTemplate(template);
+    actions = parseTemplate(template);
   } catch (e) {
     if (!(e instanceof GoTemplateError)) throw e;
     invalid(scope, prop, template, `is not a valid Go template: ${e.message}`);

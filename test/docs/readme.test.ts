@@ -41,7 +41,7 @@ describe('README: runtime detection and monitoring', () => {
     const kinds = [...new Set(manifests.map(m => m.kind))].sort();
     expect(kinds).toEqual(expect.arrayContaining(['ConfigMap', 'PodMonitor', 'PrometheusRule', 'Telemetry']));
     const rules = manifests.find(m => m.kind === 'ConfigMap' && m.metadata.name === 'falco-rules').data['zero-trust-rules.yaml'];
-    expect(rules).toContain('zt_allowed_ports_production_order_service');
+    expect(rules).toContain('zt_allowed_ports_10_production_order_service');
     expect(lib.OutputFile.of(app).map(f => f.relativePath)).toEqual(['helm/falco-values.yaml', 'istio/mesh-config-access-log.yaml']);
     expect(fs.existsSync(path.join(`${app.outdir}-files`, 'helm', 'falco-values.yaml'))).toBe(true);
   });

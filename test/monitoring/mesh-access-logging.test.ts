@@ -43,7 +43,12 @@ describe('MeshAccessLogging', () => {
 
   test.each([
     [{ mode: 'BOTH' }, /^\[test\/l\] invalid mode "BOTH": must be one of SERVER, CLIENT, CLIENT_AND_SERVER$/],
-    [{ filter: 'response.code >= (400' }, /^\[test\/l\] invalid filter "response\.code >= \(400": must be a CEL expression with balanced/],
+    [{ filter: 'response.code >= (400' }, /^\[test\/l\] invalid filter "response\.code >= \(400": must be a CEL expression \(Istio refuses the Telemetry otherwise\): expected '\)'/],
+    // balanced, but not CEL
+    [{ filter: 'response.code = 400' }, /^\[test\/l\] invalid filter "response\.code = 400": must be a CEL expression .*unexpected character "="/],
+    [{ filter: 'response.code >= 400 &&' }, /invalid filter "response\.code >= 400 &&": must be a CEL expression .*expected an expression but found the end/],
+    [{ filter: 'if true' }, /invalid filter "if true": must be a CEL expression .*reserved word 'if'/],
+    [{ filter: 42 }, /^\[test\/l\] invalid filter 42: must be a CEL expression .*it is number, not a string/],
     [{ providerName: 'JSON log' }, /^\[test\/l\] invalid providerName "JSON log"/],
     [{ rootNamespace: 'Istio' }, /^\[test\/l\] invalid rootNamespace "Istio"/],
   ])('throws on %j', (props, message) => {

@@ -54,6 +54,10 @@ describe('PrometheusRules', () => {
       ['a bad name', { name: 'high-error-rate' }, /invalid alert\.name "high-error-rate"/],
       ['an empty summary', { summary: ' ' }, /invalid alerts\["HighErrorRate"\]\.summary " ": must be a non-empty text/],
       ['a reserved label', { labels: { severity: 'x' } }, /invalid alerts\["HighErrorRate"\]\.labels "severity"/],
+      ['a summary with an unterminated {{', { summary: 'errors at {{ $labels.pod' }, /^\[test\/r\] invalid alerts\["HighErrorRate"\]\.summary "errors at \{\{ \$labels\.pod": is not a valid Go template, and Prometheus expands it as one: unclosed action/],
+      ['a description with an unclosed if', { description: '{{ if $value }}high' }, /invalid alerts\["HighErrorRate"\]\.description .*'if' is never closed/],
+      ['a description with a stray end', { description: 'x {{ end }}' }, /invalid alerts\["HighErrorRate"\]\.description .*unexpected 'end'/],
+      ['a label value with a broken template', { labels: { team: '{{ "x }}' } }, /invalid alerts\["HighErrorRate"\]\.labels\["team"\] .*is not a valid Go template/],
     ])('throws on %s', (_what, change, message) => {
       expect(() => rules().addAlert('app', { ...ALERT, ...change } as any)).toThrow(message);
     });

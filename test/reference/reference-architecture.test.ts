@@ -286,14 +286,17 @@ describe('ReferenceArchitecture', () => {
     expect(ref.falcoRules.ruleNames).toHaveLength(6);
     // order-service calls payment-service (8080) and the database (5432); DNS and istiod from the namespace's egress
     // policies (other layers' egress policies for it, e.g. to Vault, add their ports)
-    expect(items.find((i: any) => i.list === 'zt_allowed_ports_production_order_service').items).toEqual(expect.arrayContaining([53, 5432, 8080, 15012]));
+    expect(items.find((i: any) => i.list === 'zt_allowed_ports_10_production_order_service').items).toEqual(expect.arrayContaining([53, 5432, 8080, 15012]));
     // payment-service: its database, DNS, istiod, Vault (8200) and its declared exit api.stripe.com:443, which Cilium
     // enforces by name (no NetworkPolicy opens 443 for it), so the rule reads it from the intent graph
-    expect(items.find((i: any) => i.list === 'zt_allowed_ports_production_payment_service').items).toEqual([53, 443, 5432, 8200, 15012]);
-    expect(items.find((i: any) => i.list === 'zt_allowed_ports_web_frontend').items).toEqual([53, 8080, 15012]);
-    // the readers the app deploys: the sidecar everywhere, Vault agents where Vault injection is used
-    expect(items.find((i: any) => i.list === 'zt_token_reader_containers').items)
-      .toEqual(expect.arrayContaining(['istio-proxy', 'vault-agent', 'vault-agent-init']));
+    expect(items.find((i: any) => i.list === 'zt_allowed_ports_10_production_payment_service').items).toEqual([53, 443, 5432, 8200, 15012]);
+    expect(items.find((i: any) => i.list === 'zt_allowed_ports_3_web_frontend').items).toEqual([53, 8080, 15012]);
+    // the readers the app deploys, each where it runs: the sidecar in sidecar namespaces, Vault agents in the pods
+    // Vault injects, never a container name alone (every MeshService names its container app)
+    const readers = items.find((i: any) => i.macro === 'zt_token_reader').condition;
+    expect(readers).toContain('container.name = istio-proxy');
+    expect(readers).toMatch(/\(k8s\.ns\.name="production" and k8s\.pod\.label\[[^\]]+\]="[^"]+"( and k8s\.pod\.label\[[^\]]+\]="[^"]+")* and container\.name in \("vault-agent", "vault-agent-init"\)\)/);
+    expect(items.find((i: any) => i.list === 'zt_token_reader_containers').items).not.toContain('app');
     expect(ref.graph.privilegedWorkloads.map(w => w.key)).toContain('falco/DaemonSet/falco');
     expect(OutputFile.synthAll(app)).toEqual(expect.arrayContaining(['helm/falco-values.yaml', 'istio/mesh-config-access-log.yaml']));
     const values = yaml.parse(fs.readFileSync(`${app.outdir}-files/helm/falco-values.yaml`, 'utf8'));

@@ -111,6 +111,21 @@ describe('ZeroTrustFalcoRules', () => {
       metadata: { name: 'operator', namespace: 'production' },
       spec: { template: { metadata: { labels: { app: 'operator', tier: 'control' } }, spec: { automountServiceAccountToken: true, containers: [{ name: 'operator' }, { name: 'app' }] } } },
     });
+    // a projected token mounted into one container only: only that container reads it
+    new ApiObject(chart, 'projected', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'projected', namespace: 'web' },
+      spec: {
+        template: {
+          metadata: { labels: { app: 'projected' } },
+          spec: {
+            containers: [{ name: 'app' }, { name: 'uploader', volumeMounts: [{ name: 'aws-token', mountPath: '/var/run/secrets/tokens' }] }],
+            volumes: [{ name: 'aws-token', projected: { sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', path: 'token' } }] } }],
+          },
+        },
+      },
+    });
     // outside the zero-trust namespaces nothing is derived
     new ApiObject(chart, 'other', {
       apiVersion: 'apps/v1',
@@ -128,7 +143,8 @@ describe('ZeroTrustFalcoRules', () => {
     expect(item(items, 'macro', 'zt_token_reader').condition).toBe('(container.name in (zt_token_reader_containers)'
       + ' or (k8s.ns.name in (data, production, web) and container.name = istio-proxy)'
       + ' or (k8s.ns.name="production" and k8s.pod.label[app]="vaulted" and container.name in ("vault-agent", "vault-agent-init"))'
-      + ' or (k8s.ns.name="production" and k8s.pod.label[app]="operator" and k8s.pod.label[tier]="control" and container.name in ("app", "operator")))');
+      + ' or (k8s.ns.name="production" and k8s.pod.label[app]="operator" and k8s.pod.label[tier]="control" and container.name in ("app", "operator"))'
+      + ' or (k8s.ns.name="web" and k8s.pod.label[app]="projected" and container.name in ("uploader")))');
     expect(item(items, 'list', 'zt_infrastructure_containers').items).toEqual(['istio-proxy', 'vault-agent', 'vault-agent-init']);
     expect(item(items, 'list', 'zt_namespaces').items).toEqual(['data', 'production', 'web']);
     expect(item(items, 'rule', 'Zero trust: unauthorized ServiceAccount token read').condition)
