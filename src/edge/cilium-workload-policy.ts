@@ -2,6 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { markCiliumEgress } from './_egress';
 import { endUserTokens } from './_end-user-tokens';
+import { NON_PUBLIC_IPV4, NON_PUBLIC_IPV6 } from './_hosts';
 import { istioPathToRegex } from './_paths';
 import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import * as cilium from '../imports/cilium';
@@ -80,6 +81,11 @@ function endpointLabels(workload: IMeshWorkload): { [key: string]: string } {
  * external destinations (`MeshService.allowEgressTo()`):
  *
  * - one egress rule per external host with `toFQDNs: [{ matchName }]` on the declared ports;
+ * - ALWAYS with them, `egressDeny` of the non-public ranges (private, carrier-grade NAT,
+ *   loopback, link-local including the cloud metadata endpoints 169.254.169.254 and
+ *   fd00:ec2::254, IPv6 unique-local): a public name may resolve to such an address, and
+ *   Cilium's deny rules win over its allow rules. CIDR rules only match destinations outside
+ *   the cluster, so DNS and pod-to-pod traffic are unaffected;
  * - ALWAYS the DNS-proxy rule: egress to cluster DNS on port 53 (UDP and TCP) with
  *   `rules.dns: [{ matchPattern: '*' }]`. Cilium learns the addresses of a name only by
  *   intercepting the DNS answer in its DNS proxy; without this rule a toFQDNs policy never
@@ -192,6 +198,11 @@ export class CiliumWorkloadPolicy extends Construct {
                   }],
                 })),
               ],
+              // a public name can resolve to a non-public address (169.254.169.254.nip.io): deny
+              // those ranges outside the cluster, as the NetworkPolicy path's ipBlock excepts do.
+              // Deny wins over allow in Cilium, and CIDR rules apply only to destinations
+              // outside the cluster, so DNS and pod-to-pod traffic are unaffected
+              egressDeny: [{ toCidrSet: [...NON_PUBLIC_IPV4, ...NON_PUBLIC_IPV6].map(cidr => ({ cidr })) }],
             }),
           };
         },

@@ -41,6 +41,26 @@ describe('CiliumWorkloadPolicy', () => {
     ]);
   });
 
+  test('FQDN egress always comes with a deny of non-public ranges: a public name resolving to the metadata endpoint or a private address is denied', () => {
+    const { chart, payments } = setup();
+    payments.allowEgressTo('api.stripe.com');
+    new CiliumWorkloadPolicy(chart, 'payments-cilium', { workload: payments });
+    const manifests = synthValid(chart);
+    const policy = find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium', 'production');
+    expect(policy.spec.egressDeny).toEqual([{
+      toCIDRSet: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '::1/128', 'fc00::/7', 'fe80::/10']
+        .map(cidr => ({ cidr })),
+    }]);
+    const c = new Cluster(manifests);
+    const pod = c.pod('production', 'payment-service');
+    // e.g. api.stripe.com answered (or rebound) with these
+    for (const address of ['169.254.169.254', 'fd00:ec2::254', '10.1.2.3', '100.64.0.1', '127.0.0.1', '192.168.1.1', '172.31.0.1', '::1', 'fe80::1']) {
+      expect([address, c.ciliumAllowsFqdn(pod, 'api.stripe.com', 443, address)]).toEqual([address, false]);
+    }
+    expect(c.ciliumAllowsFqdn(pod, 'api.stripe.com', 443, '54.187.174.169')).toBe(true);
+    expect(c.ciliumAllowsFqdn(pod, 'api.stripe.com', 443, '2600:1f14::1')).toBe(true);
+  });
+
   test('custom DNS location', () => {
     const { chart, payments } = setup();
     payments.allowEgressTo('api.stripe.com');

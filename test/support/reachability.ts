@@ -253,11 +253,17 @@ export class Cluster {
   /**
    * Cilium allows `from` to reach `host:port` by name: a CiliumNetworkPolicy selecting the pod
    * has a toFQDNs rule for the name on the port AND a DNS rule (L7 `rules.dns`) toward cluster DNS
-   * through which the name is resolved — without it Cilium never learns the name's addresses.
+   * through which the name is resolved — without it Cilium never learns the name's addresses —
+   * and, when the name resolves to `address`, no `egressDeny` `toCIDRSet` of those policies
+   * contains it.
    */
-  public ciliumAllowsFqdn(from: Pod, host: string, port: number): boolean {
-    const rules = this.ciliumPolicies.filter(p => p.metadata.namespace === from.namespace && selectorMatches(p.spec.endpointSelector, from.labels))
-      .flatMap(p => p.spec.egress ?? []);
+  public ciliumAllowsFqdn(from: Pod, host: string, port: number, address?: string): boolean {
+    const selecting = this.ciliumPolicies.filter(p => p.metadata.namespace === from.namespace && selectorMatches(p.spec.endpointSelector, from.labels));
+    const rules = selecting.flatMap(p => p.spec.egress ?? []);
+    // deny rules win over allow rules (Cilium deny policies); a CIDR rule matches destinations outside the cluster
+    if (address !== undefined && selecting.flatMap(p => p.spec.egressDeny ?? []).some((r: any) => (r.toCIDRSet ?? []).some((c: any) => cidrContains(c.cidr, address)))) {
+      return false;
+    }
     const learnsNames = rules.some((r: any) => (r.toEndpoints ?? []).length > 0 && (r.toPorts ?? []).some((tp: any) =>
       tp.ports.some((pp: any) => pp.port === '53') && (tp.rules?.dns ?? []).some((d: any) => d.matchPattern === '*' || d.matchName === host
         || (d.matchPattern && new RegExp(`^${d.matchPattern.replace(/\./g, '\\.').replace(/\*/g, '[^.]*')}\\.?$`).test(host)))));
@@ -496,4 +502,28 @@ function cidrContains(cidr: string, ip: string): boolean {
 
 function ipBlockMatches(block: { cidr: string; except?: string[] }, ip: string): boolean {
   return cidrContains(block.cidr, ip) && !(block.except ?? []).some(e => cidrContains(e, ip));
+}
+
+/** The address as a bit string (IPv4: 32 bits, IPv6: 128 bits), or undefined. */
+function addressBits(address: string): string | undefined {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
+    const parts = address.split('.').map(Number);
+    return parts.every(n => n <= 255) ? parts.map(n => n.toString(2).padStart(8, '0')).join('') : undefined;
+  }
+  if (!/^[0-9a-f:]+$/i.test(address)) return undefined;
+  const [head, tail] = address.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.length === 8 ? groups.map(g => parseInt(g, 16).toString(2).padStart(16, '0')).join('') : undefined;
+}
+
+/** Whether `cidr` contains `address` (same family only). */
+export function cidrContains(cidr: string, address: string): boolean {
+  const [net, len] = cidr.split('/');
+  const a = addressBits(address);
+  const n = addressBits(net);
+  if (!a || !n || a.length !== n.length) return false;
+  const bits = len === undefined ? n.length : Number(len);
+  return a.slice(0, bits) === n.slice(0, bits);
 }
