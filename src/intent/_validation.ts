@@ -155,7 +155,8 @@ export function checkAnnotations(scope: IConstruct, prop: string, annotations: u
  *
  * @internal
  */
-export function checkNotOwned(scope: IConstruct, prop: string, labels: { [key: string]: string }, owned: { [key: string]: string }, why: string): void {
+export function checkNotOwned(scope: IConstruct, prop: string, labels: { [key: string]: string },
+  owned: { [key: string]: string }, why: string): void {
   for (const key of Object.keys(labels)) {
     const clash = Object.keys(owned).find(o => o === key || conflictsWith(key, o));
     if (clash !== undefined) {

@@ -162,7 +162,8 @@ function checkExceptionValue(scope: IConstruct, prop: string, field: string, com
   } catch (err) {
     if (!(err instanceof ConditionError)) throw err;
   }
-  const one = meaning?.comparisons.length === 1 && meaning.lists.length === 0 && meaning.macros.length === 0 && meaning.comparisons[0].value === spliced;
+  const one = meaning?.comparisons.length === 1 && meaning.lists.length === 0 && meaning.macros.length === 0
+    && meaning.comparisons[0].value === spliced;
   if (!one) {
     invalid(scope, prop, value, `${problem ?? 'would not read as one value'}: Falco pastes exception values into the condition as text ('${field} ${comp} ${spliced}'), so it would change the rule`,
       'use one bare word, or one quoted string without quotes, backslashes or control characters inside');

@@ -292,14 +292,23 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
   }
 }
 
-interface PodInfo { kind: string; name: string; namespace: string; labels: { [k: string]: string }; containers: string[]; annotations: { [k: string]: string }; tokenContainers: string[] }
+interface PodInfo {
+  kind: string;
+  name: string;
+  namespace: string;
+  labels: { [k: string]: string };
+  containers: string[];
+  annotations: { [k: string]: string };
+  tokenContainers: string[];
+}
 
 /** The pod templates the app deploys (read from the synthesized objects). */
 function podsOf(root: IConstruct): PodInfo[] {
   const pods: PodInfo[] = [];
   for (const { object, metadata, spec } of podTemplatesOf(root)) {
     const containers: any[] = [...spec.containers ?? [], ...spec.initContainers ?? []];
-    const tokenVolumes = (spec.volumes ?? []).filter((v: any) => (v.projected?.sources ?? []).some((s: any) => s.serviceAccountToken)).map((v: any) => v.name);
+    const tokenVolumes = (spec.volumes ?? []).filter((v: any) => (v.projected?.sources ?? []).some((s: any) => s.serviceAccountToken))
+      .map((v: any) => v.name);
     // the containers that can read a token: all with automount, else those mounting a projected token volume
     const tokenContainers = spec.automountServiceAccountToken === true ? containers.map(x => x.name)
       : containers.filter(x => (x.volumeMounts ?? []).some((m: any) => tokenVolumes.includes(m.name))).map(x => x.name);

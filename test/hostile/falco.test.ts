@@ -58,8 +58,12 @@ describe('hostile input: Falco', () => {
       const chart = new Chart(a, 'c');
       const rules = new ZeroTrustFalcoRules(chart, 'falco');
       const error = rejection(() => IntentGraph.of(chart).declarePrivilegedWorkload(chart, {
-        namespace: 'agents', kind: 'DaemonSet', name: 'agent', podLabels: { [key]: value },
-        privileges: [Privilege.PRIVILEGED_CONTAINER], reason: 'reads the node for the test',
+        namespace: 'agents',
+        kind: 'DaemonSet',
+        name: 'agent',
+        podLabels: { [key]: value },
+        privileges: [Privilege.PRIVILEGED_CONTAINER],
+        reason: 'reads the node for the test',
       }), /^\[c\] invalid privilegedWorkload\.podLabels/);
       if (error) return;
       const macro = yaml.parse(rules.renderRulesFile()).find((i: any) => i.macro === 'zt_declared_privileged_workloads');
@@ -73,7 +77,8 @@ describe('hostile input: Falco', () => {
   });
 
   test('rule names, tags and conditions of the wrong type get the clear error, never a TypeError', () => {
-    const anything = fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer(), fc.boolean(), hostile, fc.array(hostile, { maxLength: 2 }), fc.object({ maxDepth: 1 }));
+    const anything = fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer(), fc.boolean(), hostile,
+      fc.array(hostile, { maxLength: 2 }), fc.object({ maxDepth: 1 }));
     fc.assert(fc.property(anything, anything, anything, (name, condition, tags) => {
       const set = new FalcoRuleSet(Testing.chart(), 'rules');
       rejection(() => set.addRule({ ...RULE, name: name as any, condition: condition as any, tags: tags as any }), /^\[test\/rules\] invalid /);

@@ -73,7 +73,10 @@ describe('hostile input: Vault', () => {
       let service: VaultInjectedDeployment | undefined;
       const error = rejection(() => {
         service = new VaultInjectedDeployment(chart, 'svc', {
-          namespace: prod, image: 'r/svc:1', port: 8080, vault,
+          namespace: prod,
+          image: 'r/svc:1',
+          port: 8080,
+          vault,
           secrets: [{ name, secret: VaultSecret.databaseCredentials('orders'), template }],
         });
       }, /^\[test\/svc\] invalid secrets(\[0\]\.(name|template))? /);

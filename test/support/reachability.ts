@@ -258,10 +258,12 @@ export class Cluster {
    * contains it.
    */
   public ciliumAllowsFqdn(from: Pod, host: string, port: number, address?: string): boolean {
-    const selecting = this.ciliumPolicies.filter(p => p.metadata.namespace === from.namespace && selectorMatches(p.spec.endpointSelector, from.labels));
+    const selecting = this.ciliumPolicies
+      .filter(p => p.metadata.namespace === from.namespace && selectorMatches(p.spec.endpointSelector, from.labels));
     const rules = selecting.flatMap(p => p.spec.egress ?? []);
     // deny rules win over allow rules (Cilium deny policies); a CIDR rule matches destinations outside the cluster
-    if (address !== undefined && selecting.flatMap(p => p.spec.egressDeny ?? []).some((r: any) => (r.toCIDRSet ?? []).some((c: any) => cidrContains(c.cidr, address)))) {
+    const denied = selecting.flatMap(p => p.spec.egressDeny ?? []).some((r: any) => (r.toCIDRSet ?? []).some((c: any) => cidrContains(c.cidr, address ?? '')));
+    if (address !== undefined && denied) {
       return false;
     }
     const learnsNames = rules.some((r: any) => (r.toEndpoints ?? []).length > 0 && (r.toPorts ?? []).some((tp: any) =>
