@@ -254,8 +254,12 @@ export class AccessProxy extends Construct implements IMeshWorkload {
       invalid(this, 'jwt', jwt, 'must give issuer, jwksUri and audiences');
     }
     const issuerUrl = typeof jwt.issuer === 'string' ? parseUrl(jwt.issuer) : undefined;
-    if (!issuerUrl || issuerUrl.scheme !== 'https') {
-      invalid(this, 'jwt.issuer', jwt.issuer, 'must be an https URL (the token\'s iss claim), for example \'https://login.example.com\'');
+    // the issuer is matched exactly against the token's iss and becomes the prefix of request
+    // principals (`<issuer>/<sub>`), where Istio reads '*' as a wildcard: no '*', no look-alike
+    // or control characters
+    if (!issuerUrl || issuerUrl.scheme !== 'https' || !/^[\x21-\x7e]+$/.test(jwt.issuer) || jwt.issuer.includes('*')
+      || issuerUrl.host.split('.').some(l => l === '')) {
+      invalid(this, 'jwt.issuer', jwt.issuer, 'must be an exact https URL (the token\'s iss claim) without wildcards, for example \'https://login.example.com\'');
     }
     this.issuer = jwt.issuer;
     if (!Array.isArray(jwt.audiences) || jwt.audiences.length === 0) {

@@ -5,6 +5,7 @@ import { matchesSelector } from './_selectors';
 import { checkDuration, goDuration } from './_spire-config';
 import { ISpireDeployment } from './spire-options';
 import * as spire from '../imports/spire';
+import { GoTemplateError, parseTemplate } from '../intent/_go-template';
 import { checkDns1123Label, checkTrustDomain, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 
@@ -200,6 +201,7 @@ export class ClusterSpiffeId extends Construct {
         `must be a SPIFFE ID in the SPIRE trust domain: 'spiffe://{{ .TrustDomain }}/<path>' or 'spiffe://${trustDomain}/<path>'`,
         `for example '${ISTIO_SPIFFE_ID_TEMPLATE}'`);
     }
+    checkIdentityShape(this, this.spiffeIdTemplate.slice(prefix[0].length - 2));
     checkSelector(this, 'namespaceSelector', props.namespaceSelector);
     checkSelector(this, 'podSelector', props.podSelector);
     const maxTtl = Duration.seconds(Math.floor(this.spire.caTtl.toSeconds() / 2));
@@ -317,4 +319,47 @@ function addRegistration(deployment: ISpireDeployment, registration: ClusterSpif
   }
   registrations.push(registration);
   REGISTRATIONS.set(deployment, registrations);
+}
+
+const ISTIO_PATH = ISTIO_SPIFFE_ID_TEMPLATE.replace(/^spiffe:\/\/[^/]+/, '');
+
+/**
+ * A registration must never produce the SPIFFE ID of another workload. Workload identities in
+ * the mesh are `/ns/<namespace>/sa/<service account>`: a template whose path could take that
+ * shape must be exactly Istio's, which gives each pod its own namespace and ServiceAccount.
+ * Actions are limited to field references (`{{ .PodMeta.Name }}`, `{{ index .PodMeta.Labels "k" }}`),
+ * whose values (Kubernetes names and label values) never hold a '/'.
+ */
+function checkIdentityShape(scope: ClusterSpiffeId, path: string): void {
+  let actions;
+  try {
+    actions = parseTemplate(path);
+  } catch (e) {
+    if (!(e instanceof GoTemplateError)) throw e;
+    invalid(scope, 'spiffeIdTemplate', scope.spiffeIdTemplate, `is not a valid Go template: ${e.message}`);
+  }
+  for (const a of actions) {
+    const t = a.tokens;
+    const field = t.length === 1 && t[0].kind === 'field';
+    const indexed = t.length === 3 && t[0].text === 'index' && t[1].kind === 'field' && (t[2].kind === 'string' || t[2].kind === 'raw');
+    if (!field && !indexed) {
+      invalid(scope, 'spiffeIdTemplate', scope.spiffeIdTemplate,
+        'may use only field references such as {{ .PodMeta.Name }} or {{ index .PodMeta.Labels "app" }}: functions and pipelines could build another workload\'s identity');
+    }
+  }
+  // every action becomes '*' (any text without '/'), then the path is read segment by segment
+  let shape = path;
+  let canonical = path;
+  for (const a of [...actions].reverse()) {
+    const end = path.indexOf('}}', a.at) + 2;
+    shape = shape.slice(0, a.at) + '\u0000' + shape.slice(end);
+    canonical = canonical.slice(0, a.at) + `{{ ${a.tokens.map(t => t.text).join(' ')} }}` + canonical.slice(end);
+  }
+  const segments = shape.split('/');
+  const canBe = (segment: string, word: string) => segment === word || segment.includes('\u0000');
+  if (canonical !== ISTIO_PATH && segments.length === 5 && segments[0] === '' && canBe(segments[1], 'ns') && canBe(segments[3], 'sa')) {
+    invalid(scope, 'spiffeIdTemplate', scope.spiffeIdTemplate,
+      'could produce a workload identity of the mesh (/ns/<namespace>/sa/<service account>) that is not the pod\'s own: pods it selects would get the principal other workloads\' callers allow',
+      `use '${ISTIO_SPIFFE_ID_TEMPLATE}' for mesh workloads, or an ID path outside /ns/*/sa/* (for example 'spiffe://{{ .TrustDomain }}/gateway/{{ .PodMeta.Name }}')`);
+  }
 }

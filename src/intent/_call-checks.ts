@@ -32,6 +32,19 @@ export function checkCallOptions(caller: IMeshWorkload, callee: IMeshWorkload, o
       'a workload cannot allow calls from itself: traffic inside a pod never leaves it, and traffic between replicas is not a declared call',
       'remove this allowFrom() call');
   }
+  // jsii callers from other languages and plain JavaScript pass anything: a wrong type gets the
+  // same clear error as a wrong value (`methods: 'GET'` is not the list ['G', 'E', 'T'])
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    invalid(callee, 'options', options, 'must be an object (AllowFromOptions: ports, methods, paths, requireClaims, requireHeaders)');
+  }
+  const list = (prop: string, value: unknown, type: 'string' | 'number', example: string) => {
+    if (value !== undefined && (!Array.isArray(value) || value.some(v => typeof v !== type))) {
+      invalid(callee, prop, value, `must be a list of ${type}s, got ${Array.isArray(value) ? 'a list holding other types' : value === null ? 'null' : typeof value}`, `for example ${example}`);
+    }
+  };
+  list('ports', options.ports, 'number', '[8080]');
+  list('methods', options.methods, 'string', '[\'GET\']');
+  list('paths', options.paths, 'string', '[\'/api/orders/*\']');
   const calleePorts = callee.workloadPorts.map(p => p.port);
   const ports = sortedUnique(options.ports ?? calleePorts);
   if (ports.length === 0) {
@@ -90,8 +103,11 @@ function checkHeaders(callee: IMeshWorkload, ports: number[], requireHeaders?: {
         'require claims (requireClaims) for identity, and methods, paths or ordinary headers for routing');
     }
     const value = requireHeaders[name];
-    if (typeof value !== 'string' || value.length === 0 || value.length > 256 || /[\r\n*]/.test(value)) {
-      invalid(callee, `requireHeaders.${name}`, value, 'must be an exact, non-empty value of at most 256 characters (no \'*\', no line breaks)');
+    // Envoy rejects header values with NUL, CR or LF and Istio treats '*' as a wildcard; other
+    // control characters never arrive in a valid HTTP header (RFC 9110 field-value)
+    if (typeof value !== 'string' || value.length === 0 || value.length > 256 || /[\u0000-\u001f\u007f*]/.test(value) || value.trim() !== value) {
+      invalid(callee, `requireHeaders.${name}`, value,
+        'must be an exact, non-empty value of at most 256 characters (no \'*\', no control characters such as NUL or line breaks, no leading or trailing spaces)');
     }
     result[name] = value;
   }
@@ -116,8 +132,8 @@ function checkClaims(callee: IMeshWorkload, requireClaims?: { [claim: string]: s
       invalid(callee, 'requireClaims', claim, 'claim names are 1-128 characters of letters, digits, \'_\', \'-\', \'.\', \':\' or \'/\' (no brackets or spaces)');
     }
     const values = requireClaims[claim];
-    if (!Array.isArray(values) || values.length === 0 || values.some(v => typeof v !== 'string' || v.length === 0 || v.includes('*'))) {
-      invalid(callee, `requireClaims.${claim}`, values, 'must be a non-empty list of exact, non-empty values (no \'*\')');
+    if (!Array.isArray(values) || values.length === 0 || values.some(v => typeof v !== 'string' || v.length === 0 || v.includes('*') || /[\u0000-\u001f\u007f]/.test(v))) {
+      invalid(callee, `requireClaims.${claim}`, values, 'must be a non-empty list of exact, non-empty values (no \'*\', no control characters)');
     }
     result[claim] = sortedUnique(values);
   }
@@ -139,6 +155,17 @@ export function checkPath(scope: IConstruct, path: string): void {
   const allowed = 'must be an Istio path: exact (\'/api/v1/charge\'), prefix (\'/api/orders/*\'), suffix (\'*.json\') or a template with whole-segment {*} or a final {**} (\'/api/{*}/items\'); no spaces, \'?\' or \'#\'';
   if (typeof path !== 'string' || path.length === 0 || /[\s?#]/.test(path)) {
     invalid(scope, 'paths', path, allowed);
+  }
+  // what Istio compares is the normalized request path: printable ASCII (anything else arrives
+  // percent-encoded), `.` and `..` segments resolved, `%2F`/`%5C`/`%2E` decoded or rejected.
+  // A pattern holding them never matches, or matches something else than it says
+  if (!/^[\x21-\x7e]+$/.test(path)) {
+    invalid(scope, 'paths', path, 'must be printable ASCII: NUL, control characters and non-ASCII letters arrive percent-encoded and never match',
+      'write the path as it is sent, percent-encoded (for example \'/caf%C3%A9\')');
+  }
+  if (path.split('/').some(seg => seg === '.' || seg === '..') || /%(2e|2f|5c)/i.test(path) || path.includes('\\') || path.includes('//')) {
+    invalid(scope, 'paths', path, 'must be a normalized path: no \'.\' or \'..\' segments, no \'//\', no backslash and no percent-encoded \'.\', \'/\' or backslash (Istio normalizes the request path before matching, so this pattern never matches what it says)',
+      'write the path as the service sees it, for example \'/api/orders/*\'');
   }
   if (path === '*') {
     invalid(scope, 'paths', path, allowed, 'leave paths out to allow any path');

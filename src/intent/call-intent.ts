@@ -144,9 +144,13 @@ export class CallIntent {
 
   /** A stable, human-readable key of the call. */
   public get key(): string {
-    const l7 = this.isL7 ? ` ${this.methods.join(',') || '*'} ${this.paths.join(',') || '*'}` : '';
-    const claims = Object.keys(this.requiredClaims).map(c => `${c}=${this.requiredClaims[c].join('|')}`).join(',');
-    const headers = Object.keys(this.requiredHeaders).map(h => `${h}: ${this.requiredHeaders[h]}`).join(',');
+    // ports, methods, claim and header names cannot hold a separator; paths, claim values and
+    // header values can (a path may hold ',', a claim value '|'): those are JSON-encoded (quoted)
+    // when they hold one, and a plain value never holds a quote, so two different calls never
+    // share a key while ordinary keys stay readable
+    const l7 = this.isL7 ? ` ${this.methods.join(',') || '*'} ${this.paths.map(keyPart).join(',') || '*'}` : '';
+    const claims = Object.keys(this.requiredClaims).map(c => `${c}=${this.requiredClaims[c].map(keyPart).join('|')}`).join(',');
+    const headers = Object.keys(this.requiredHeaders).map(h => `${h}: ${keyPart(this.requiredHeaders[h])}`).join(',');
     return `${workloadKey(this.caller)} -> ${workloadKey(this.callee)}:${this.ports.join(',')}${l7}${claims ? ` [${claims}]` : ''}${headers ? ` {${headers}}` : ''}`;
   }
 }
@@ -192,6 +196,11 @@ export class EgressIntent {
   public get key(): string {
     return `${workloadKey(this.workload)} -> ${this.host}:${this.port}`;
   }
+}
+
+/** A free-text part of a key: as it is, or JSON-quoted when it holds a separator or a quote. */
+function keyPart(value: string): string {
+  return /^[^\s,|=:"[\]{}]+$/.test(value) ? value : JSON.stringify(value);
 }
 
 /** `<namespace>/<name>` @internal */

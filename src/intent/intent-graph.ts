@@ -84,6 +84,7 @@ export class IntentGraph extends Construct {
   private readonly platformEndpoints = new Map<IMeshWorkload, Map<string, PlatformEndpoint>>();
   private readonly callListeners: Array<(call: CallIntent) => void> = [];
   private readonly egressByKey = new Map<string, EgressIntent>();
+  private sealedBy?: string;
 
   public constructor(scope: Construct, id: string, props: IntentGraphProps = {}) {
     super(scope, id);
@@ -96,6 +97,20 @@ export class IntentGraph extends Construct {
     this.trustDomain = checkTrustDomain(this, 'trustDomain', props.trustDomain ?? 'cluster.local');
     this.layers = props.layers ?? {};
     GRAPHS.set(root, this);
+    // synthesis (App.synth, Chart.toJson, Testing.synth) validates every construct before it
+    // renders anything: from then on the graph is what every layer renders, so it is sealed
+    this.node.addValidation({ validate: () => { this.sealedBy = 'synthesis'; return []; } });
+  }
+
+  /**
+   * Throws when synthesis has started: a declaration made then would reach some layers and not
+   * others (they render the graph as it was when synthesis began).
+   */
+  private checkOpen(scope: IConstruct, what: string): void {
+    if (this.sealedBy) {
+      invalid(scope, what, scope.node.path, 'comes after synthesis started, when every layer has already read the intent graph, so some layers would enforce it and others not',
+        'declare every namespace, workload, call and egress before calling app.synth() (or Testing.synth())');
+    }
   }
 
   /** Every workload, sorted by namespace and name. */
@@ -186,6 +201,7 @@ export class IntentGraph extends Construct {
    * @returns the declared exception
    */
   public declarePrivilegedWorkload(owner: IConstruct, options: PrivilegedWorkloadOptions): PrivilegedWorkload {
+    this.checkOpen(owner, 'declarePrivilegedWorkload()');
     const declared = PrivilegedWorkload._create(owner, options);
     const existing = this.privilegedByKey.get(declared.key);
     if (existing) {
@@ -204,6 +220,7 @@ export class IntentGraph extends Construct {
    * @returns the endpoint
    */
   public declarePlatformEndpoint(workload: IMeshWorkload, endpoint: PlatformEndpoint): PlatformEndpoint {
+    this.checkOpen(workload, 'declarePlatformEndpoint()');
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\.svc\.cluster\.local$/.test(endpoint.host ?? '')) {
       invalid(workload, 'platformEndpoint.host', endpoint.host, 'must be the fully qualified name of an in-cluster Service (<name>.<namespace>.svc.cluster.local)');
     }
@@ -232,6 +249,7 @@ export class IntentGraph extends Construct {
    * @internal
    */
   public _addNamespace(namespace: IZeroTrustNamespace): void {
+    this.checkOpen(namespace, 'namespace');
     const existing = this.namespacesByName.get(namespace.namespaceName);
     if (existing) {
       invalid(namespace, 'name', namespace.namespaceName, `${existing.node.path} already defines this namespace`, 'define each namespace once and pass it to every MeshService in it');
@@ -244,6 +262,7 @@ export class IntentGraph extends Construct {
    * @internal
    */
   public _addWorkload(workload: IMeshWorkload): void {
+    this.checkOpen(workload, 'workload');
     const key = workloadKey(workload);
     const existing = this.workloadsByKey.get(key);
     if (existing) {
@@ -276,6 +295,7 @@ export class IntentGraph extends Construct {
     if (existing) {
       return existing;
     }
+    this.checkOpen(callee, 'allowFrom()');
     CALL_RULES.forEach(rule => rule(this, caller, callee, call));
     this.callsByKey.set(call.key, call);
     this.callsByCallee.set(callee, [...(this.callsByCallee.get(callee) ?? []), call]);
@@ -339,6 +359,7 @@ export class IntentGraph extends Construct {
     if (existing) {
       return existing;
     }
+    this.checkOpen(workload, 'allowEgressTo()');
     this.egressByKey.set(egress.key, egress);
     return egress;
   }

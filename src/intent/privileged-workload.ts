@@ -134,8 +134,9 @@ export class PrivilegedWorkload {
     if (privileges.includes(Privilege.HOST_PATH) !== (this.hostPaths.length > 0)) {
       invalid(owner, 'privilegedWorkload.hostPaths', o.hostPaths, 'must list the mounted host paths exactly when Privilege.HOST_PATH is declared');
     }
-    if (this.hostPaths.some(p => typeof p !== 'string' || !p.startsWith('/'))) {
-      invalid(owner, 'privilegedWorkload.hostPaths', o.hostPaths, 'must be absolute paths');
+    if (this.hostPaths.some(p => !isCleanAbsolutePath(p))) {
+      invalid(owner, 'privilegedWorkload.hostPaths', o.hostPaths, 'must be absolute, normalized paths (no \'.\' or \'..\' segments, no \'//\', no control characters)',
+        'a \'..\' would exempt more of the node than it names');
     }
     if (privileges.includes(Privilege.ADDED_CAPABILITIES) !== (this.capabilities.length > 0)) {
       invalid(owner, 'privilegedWorkload.capabilities', o.capabilities, 'must list the added capabilities exactly when Privilege.ADDED_CAPABILITIES is declared');
@@ -150,4 +151,15 @@ export class PrivilegedWorkload {
   public get key(): string {
     return `${this.namespace}/${this.kind}/${this.name}`;
   }
+}
+
+/**
+ * An absolute path without `.`/`..` segments, empty segments or control characters: what the
+ * admission checks compare host paths with (as prefixes), so `/var/log/../../etc` cannot pass as
+ * a path below `/var/log`.
+ * @internal
+ */
+export function isCleanAbsolutePath(p: unknown): boolean {
+  return typeof p === 'string' && p.startsWith('/') && !/[\u0000-\u001f\u007f]/.test(p)
+    && (p === '/' || p.slice(1).split('/').every(seg => seg !== '' && seg !== '.' && seg !== '..'));
 }

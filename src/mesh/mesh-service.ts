@@ -203,7 +203,7 @@ export class MeshService extends Construct implements IMeshWorkload {
     this.podSelectorLabels = { 'app.kubernetes.io/name': this.workloadName };
     this.workloadPorts = this.resolvePorts(props);
 
-    if (typeof props.image !== 'string' || props.image.trim() === '' || /\s/.test(props.image)) {
+    if (typeof props.image !== 'string' || props.image.trim() === '' || !/^[\x21-\x7e]+$/.test(props.image)) {
       invalid(this, 'image', props.image, 'must be a container image reference without spaces, for example \'ghcr.io/acme/orders:1.4.2\'');
     }
     const replicas = props.replicas ?? 2;
@@ -220,8 +220,11 @@ export class MeshService extends Construct implements IMeshWorkload {
     if (user === ISTIO_PROXY_UID) {
       invalid(this, 'user', user, 'must not be 1337: Istio exempts that user\'s traffic from the sidecar, so the app would bypass mTLS and policy');
     }
-    if (props.healthCheckPath !== undefined && (!props.healthCheckPath.startsWith('/') || /\s/.test(props.healthCheckPath))) {
-      invalid(this, 'healthCheckPath', props.healthCheckPath, 'must be an HTTP path starting with \'/\' and without spaces');
+    // a wrong type (42 from JavaScript or another jsii language) gets the same error as a wrong value
+    if (props.healthCheckPath !== undefined && (typeof props.healthCheckPath !== 'string' || !/^\/[\x21-\x7e]*$/.test(props.healthCheckPath)
+      || props.healthCheckPath.split(/[?#]/)[0].split('/').some(seg => seg === '.' || seg === '..'))) {
+      invalid(this, 'healthCheckPath', props.healthCheckPath,
+        'must be an HTTP path starting with \'/\': printable ASCII without spaces or control characters, no \'.\' or \'..\' segments', 'for example \'/healthz\'');
     }
     const httpPort = this.workloadPorts.find(p => p.protocol !== AppProtocol.TCP);
     if (props.healthCheckPath !== undefined && !httpPort) {
@@ -377,6 +380,9 @@ export class MeshService extends Construct implements IMeshWorkload {
    * payments.allowEgressTo('api.stripe.com', { port: 443 });
    */
   public allowEgressTo(host: string, options: AllowEgressToOptions = {}): EgressIntent {
+    if (options === null || typeof options !== 'object') {
+      invalid(this, 'allowEgressTo(options)', options, 'must be an object (AllowEgressToOptions: port)');
+    }
     return addExternalEgress(this.graph, this, host, options.port);
   }
 
@@ -386,6 +392,9 @@ export class MeshService extends Construct implements IMeshWorkload {
     }
     if (props.protocol !== undefined && props.ports !== undefined) {
       invalid(this, 'protocol', props.protocol, 'cannot be combined with `ports`', 'set the protocol of each entry of ports');
+    }
+    if (props.ports !== undefined && (!Array.isArray(props.ports) || props.ports.some(p => p === null || typeof p !== 'object'))) {
+      invalid(this, 'ports', props.ports, 'must be a list of WorkloadPort objects', 'for example [{ port: 8080 }]');
     }
     const ports: WorkloadPort[] = props.ports ?? (props.port !== undefined ? [{ port: props.port, protocol: props.protocol }] : []);
     if (ports.length === 0) {

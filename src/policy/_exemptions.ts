@@ -5,7 +5,7 @@
 import { Construct } from 'constructs';
 import { HostNamespace, PolicyExemption, PolicyExemptionOptions, ZeroTrustPolicy } from './policy-options';
 import { checkDns1123Label, checkLabels, invalid, sortedUnique } from '../intent/_validation';
-import { Privilege, PrivilegedWorkload } from '../intent/privileged-workload';
+import { isCleanAbsolutePath, Privilege, PrivilegedWorkload } from '../intent/privileged-workload';
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
@@ -93,8 +93,9 @@ export function checkExemption(scope: Construct, o: PolicyExemptionOptions): Pol
   if (policies.includes(ZeroTrustPolicy.HOST_FILESYSTEM) !== (hostPaths.length > 0)) {
     invalid(scope, 'exemption.hostPaths', o.hostPaths, 'must list the host paths exactly when ZeroTrustPolicy.HOST_FILESYSTEM is exempted');
   }
-  if (hostPaths.some(p => typeof p !== 'string' || !HOST_PATH.test(p))) {
-    invalid(scope, 'exemption.hostPaths', o.hostPaths, 'must be absolute paths of letters, digits and . _ - / (no spaces or commas)');
+  if (hostPaths.some(p => typeof p !== 'string' || !HOST_PATH.test(p) || !isCleanAbsolutePath(p))) {
+    invalid(scope, 'exemption.hostPaths', o.hostPaths,
+      'must be absolute, normalized paths of letters, digits and . _ - / (no spaces or commas, no \'.\' or \'..\' segments, no \'//\')');
   }
   for (const c of o.containers ?? []) checkDns1123Label(scope, 'exemption.containers', c);
   const capabilities = sortedUnique(o.capabilities ?? []);

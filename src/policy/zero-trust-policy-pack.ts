@@ -353,7 +353,16 @@ export class ZeroTrustPolicyPack extends Construct {
         const digest = image.indexOf('@');
         const tag = image.lastIndexOf(':') > image.lastIndexOf('/') ? image.lastIndexOf(':') : -1;
         const end = digest >= 0 ? digest : tag;
-        if (end > 0) prefixes.push(image.slice(0, end + 1));
+        if (end <= 0) continue;
+        // the admission checks compare prefixes: `<repo>:` of a repository without '/' (an image
+        // written as `registry:5000` or `nginx:1.25`) also matches `registry:5000/anything`, a
+        // whole other registry. Only a digest (`@`) or a repository with a path is exact
+        if (image[end] === ':' && !image.slice(0, end).includes('/')) {
+          invalid(this, 'allowAppImages', image,
+            'is an image without a repository path, so admitting its repository would admit a whole registry (\'<name>:\' is also the prefix of \'<name>:<port>/...\')',
+            'write the image fully qualified (\'docker.io/library/nginx:1.25\', \'registry.example.com:5000/team/app:1.0\') or pin it by digest');
+        }
+        prefixes.push(image.slice(0, end + 1));
       }
     }
     // what an allowed registry already admits is not listed again

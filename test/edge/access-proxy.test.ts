@@ -293,8 +293,16 @@ describe('AccessProxy', () => {
   describe('bad input', () => {
     test('issuer that is not https', () => {
       expect(() => setup({ jwt: { ...JWT, issuer: 'http://login.example.com' } }))
-        .toThrow(/^\[edge-test\/access-proxy\] invalid jwt\.issuer "http:\/\/login\.example\.com": must be an https URL/);
-      expect(() => setup({ jwt: { ...JWT, issuer: 'login.example.com' } })).toThrow(/invalid jwt\.issuer "login\.example\.com": must be an https URL/);
+        .toThrow(/^\[edge-test\/access-proxy\] invalid jwt\.issuer "http:\/\/login\.example\.com": must be an exact https URL/);
+      expect(() => setup({ jwt: { ...JWT, issuer: 'login.example.com' } })).toThrow(/invalid jwt\.issuer "login\.example\.com": must be an exact https URL/);
+    });
+
+    test('wildcard or look-alike issuer', () => {
+      // request principals are `<issuer>/<sub>`, where Istio reads '*' as a wildcard
+      expect(() => setup({ jwt: { ...JWT, issuer: 'https://login.example.com/*' } }))
+        .toThrow(/^\[edge-test\/access-proxy\] invalid jwt\.issuer "https:\/\/login\.example\.com\/\*": must be an exact https URL \(the token's iss claim\) without wildcards/);
+      expect(() => setup({ jwt: { ...JWT, issuer: 'https://l\u043egin.example.com' } })).toThrow(/invalid jwt\.issuer/);
+      expect(() => setup({ jwt: { ...JWT, issuer: 'https://login..example.com' } })).toThrow(/invalid jwt\.issuer/);
     });
 
     test('empty audiences', () => {

@@ -52,6 +52,25 @@ describe('ClusterSpiffeId', () => {
     expect(find(synthValid(chart), 'ClusterSPIFFEID', 'batch').spec.spiffeIDTemplate).toBe('spiffe://example.com/batch/{{ .PodMeta.Name }}');
   });
 
+  test.each([
+    ['a constant ID of another workload', 'spiffe://example.com/ns/production/sa/payment-service'],
+    ['the namespace with another field as service account', 'spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodMeta.Name }}'],
+    ['a label as namespace', 'spiffe://{{ .TrustDomain }}/ns/{{ index .PodMeta.Labels "team" }}/sa/{{ .PodSpec.ServiceAccountName }}'],
+    ['a field that may read ns', 'spiffe://{{ .TrustDomain }}/{{ .PodMeta.Name }}/production/sa/payment-service'],
+  ])('fails when the template could produce another workload\'s identity: %s', (_what, template) => {
+    const { chart, spire } = setup();
+    expect(() => new ClusterSpiffeId(chart, 'x', { spire, spiffeIdTemplate: template }))
+      .toThrow(/^\[c\/x\] invalid spiffeIdTemplate .*could produce a workload identity of the mesh \(\/ns\/<namespace>\/sa\/<service account>\) that is not the pod's own/);
+  });
+
+  test('fails when the template builds the ID with functions', () => {
+    const { chart, spire } = setup();
+    expect(() => new ClusterSpiffeId(chart, 'x', { spire, spiffeIdTemplate: 'spiffe://{{ .TrustDomain }}/{{ printf "ns/%s/sa/%s" "a" "b" }}' }))
+      .toThrow(/^\[c\/x\] invalid spiffeIdTemplate .*may use only field references/);
+    // Istio's template, spelled with other spacing, is Istio's template
+    expect(new ClusterSpiffeId(chart, 'y', { spire, spiffeIdTemplate: 'spiffe://{{ .TrustDomain }}/ns/{{.PodMeta.Namespace}}/sa/{{.PodSpec.ServiceAccountName}}' })).toBeDefined();
+  });
+
   test('fails when the template leaves the trust domain', () => {
     const { chart, spire } = setup();
     expect(() => new ClusterSpiffeId(chart, 'x', { spire, spiffeIdTemplate: 'spiffe://cluster.local/ns/{{ .PodMeta.Namespace }}' }))

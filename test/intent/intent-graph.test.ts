@@ -78,4 +78,58 @@ describe('IntentGraph', () => {
         .toThrow(/\[Late\] an app has exactly one IntentGraph and IntentGraph already exists; define it before any ZeroTrustNamespace/);
     });
   });
+
+  describe('hostile and careless input', () => {
+    test('a wrong type gets the same clear error as a wrong value: methods: \'GET\' is not [\'G\', \'E\', \'T\']', () => {
+      const { a, b } = twoServices();
+      expect(() => b.allowFrom(a, { methods: 'GET' as any })).toThrow(/^\[test\/b\] invalid methods "GET": must be a list of strings, got string; for example \['GET'\]$/);
+      expect(() => b.allowFrom(a, { paths: '/api' as any })).toThrow(/^\[test\/b\] invalid paths "\/api": must be a list of strings/);
+      expect(() => b.allowFrom(a, { ports: [8080, '9090'] as any })).toThrow(/^\[test\/b\] invalid ports \[8080,"9090"\]: must be a list of numbers/);
+      expect(() => b.allowFrom(a, null as any)).toThrow(/^\[test\/b\] invalid options null: must be an object/);
+    });
+
+    test.each([
+      ['NUL', '/api/\u0000admin', /must be printable ASCII/],
+      ['a line break', '/api/\nadmin', /no spaces, '\?' or '#'/],
+      ['a control character', '/api/\u0007', /must be printable ASCII/],
+      ['look-alike Unicode', '/\u0430pi/*', /must be printable ASCII/],
+      ['a .. segment', '/api/../admin', /must be a normalized path: no '\.' or '\.\.' segments/],
+      ['a . segment', '/api/./admin', /must be a normalized path/],
+      ['an encoded dot', '/api/%2e%2e/admin', /must be a normalized path/],
+      ['an encoded slash', '/api%2Fadmin', /must be a normalized path/],
+      ['a double slash', '/api//admin', /must be a normalized path/],
+    ])('fails on a path with %s', (_what, path, message) => {
+      const { a, b } = twoServices();
+      expect(() => b.allowFrom(a, { paths: [path] })).toThrow(message);
+    });
+
+    test.each([['NUL', 'a\u0000b'], ['a tab', 'a\tb'], ['DEL', 'a\u007fb'], ['leading space', ' a']])('fails on a header value with %s', (_what, value) => {
+      const { a, b } = twoServices();
+      expect(() => b.allowFrom(a, { requireHeaders: { 'x-tenant': value } }))
+        .toThrow(/^\[test\/b\] invalid requireHeaders\.x-tenant .*no control characters such as NUL or line breaks/);
+    });
+
+    test('different declarations never share a call key (a path may hold \',\')', () => {
+      const { a, b, graph } = twoServices();
+      const one = b.allowFrom(a, { paths: ['/a,/b'] });
+      const two = b.allowFrom(a, { paths: ['/a', '/b'] });
+      expect(two).not.toBe(one);
+      expect(graph.callsTo(b)).toHaveLength(2);
+      expect(graph.allows(a, b, { port: 8080, path: '/a' })).toBe(true);
+      const h1 = b.allowFrom(a, { requireHeaders: { 'x-a': '1,x-b: 2' } });
+      const h2 = b.allowFrom(a, { requireHeaders: { 'x-a': '1', 'x-b': '2' } });
+      expect(h2).not.toBe(h1);
+    });
+
+    test('the graph is sealed once synthesis starts: a later allowFrom() or allowEgressTo() is an error', () => {
+      const { chart, a, b } = twoServices();
+      b.allowFrom(a);
+      Testing.synth(chart);
+      expect(() => b.allowFrom(a, { ports: [9090] }))
+        .toThrow(/^\[test\/b\] invalid allowFrom\(\) "test\/b": comes after synthesis started, when every layer has already read the intent graph/);
+      expect(() => a.allowEgressTo('api.stripe.com')).toThrow(/^\[test\/a\] invalid allowEgressTo\(\) "test\/a": comes after synthesis started/);
+      expect(() => new MeshService(chart, 'late', { namespace: new ZeroTrustNamespace(chart, 'later'), image: 'ghcr.io/acme/c:1', port: 8080 }))
+        .toThrow(/invalid namespace "test\/later": comes after synthesis started/);
+    });
+  });
 });

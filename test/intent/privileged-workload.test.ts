@@ -42,7 +42,7 @@ describe('IntentGraph.declarePrivilegedWorkload', () => {
     ['unknown privilege', { privileges: ['root' as Privilege] }, /invalid privilegedWorkload.privileges "root": must be one of/],
     ['host path privilege without paths', { hostPaths: [] }, /hostPaths \[\]: must list the mounted host paths exactly when/],
     ['paths without host path privilege', { privileges: [Privilege.HOST_PID] }, /hostPaths .*: must list the mounted host paths exactly when/],
-    ['relative host path', { hostPaths: ['var/lib'] }, /hostPaths \["var\/lib"\]: must be absolute paths/],
+    ['relative host path', { hostPaths: ['var/lib'] }, /hostPaths \["var\/lib"\]: must be absolute, normalized paths/],
     ['capabilities without the privilege', { capabilities: ['SYS_ADMIN'] }, /capabilities \["SYS_ADMIN"\]: must list the added capabilities/],
     ['no pod labels', { podLabels: {} }, /podLabels \{\}: must select the workload's pods/],
     ['bad kind', { kind: 'ReplicaSet' }, /kind "ReplicaSet": must be one of DaemonSet/],
@@ -68,5 +68,13 @@ describe('IntentGraph.declarePrivilegedWorkload', () => {
     expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, podLabels: { 'app]': 'x' } }))
       .toThrow(/^\[test\] invalid privilegedWorkload\.podLabels key "app\]": is not a Kubernetes label key/);
     expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, podLabels: 'app=x' as any })).toThrow(/invalid privilegedWorkload\.podLabels "app=x"/);
+  });
+
+  test('fails on host paths that are not normalized absolute paths', () => {
+    const chart = Testing.chart();
+    for (const hostPaths of [['/run/spire/../../etc'], ['/run/./spire'], ['/run//spire'], ['/run/spire/'], ['run/spire'], ['/run/\u0000']]) {
+      expect(() => IntentGraph.of(chart).declarePrivilegedWorkload(chart, { ...agent, hostPaths }))
+        .toThrow(/^\[test\] invalid privilegedWorkload\.hostPaths .*must be absolute, normalized paths/);
+    }
   });
 });

@@ -259,6 +259,12 @@ describe('MeshService', () => {
       const { chart, prod } = setup();
       expect(() => new MeshService(chart, 'a', { namespace: prod, image: 'my image', port: 8080 })).toThrow(/\[test\/a\] invalid image "my image"/);
       expect(() => new MeshService(chart, 'b', { namespace: prod, image, port: 8080, healthCheckPath: 'healthz' })).toThrow(/\[test\/b\] invalid healthCheckPath "healthz"/);
+      // a wrong type from JavaScript or another jsii language: the same clear error, no TypeError
+      expect(() => new MeshService(chart, 'd', { namespace: prod, image, port: 8080, healthCheckPath: 42 as any }))
+        .toThrow(/^\[test\/d\] invalid healthCheckPath 42: must be an HTTP path starting with '\/'/);
+      expect(() => new MeshService(chart, 'e', { namespace: prod, image, port: 8080, healthCheckPath: '/../admin' })).toThrow(/\[test\/e\] invalid healthCheckPath/);
+      expect(() => new MeshService(chart, 'f', { namespace: prod, image, port: 8080, healthCheckPath: '/h\u0000' })).toThrow(/\[test\/f\] invalid healthCheckPath/);
+      expect(() => new MeshService(chart, 'g', { namespace: prod, image, ports: 8080 as any })).toThrow(/^\[test\/g\] invalid ports 8080: must be a list of WorkloadPort objects/);
       expect(() => new MeshService(chart, 'c', { namespace: prod, image, port: 5432, protocol: AppProtocol.TCP, healthCheckPath: '/h' })).toThrow(/needs an HTTP port/);
     });
 

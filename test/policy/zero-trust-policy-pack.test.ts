@@ -425,6 +425,27 @@ describe('ZeroTrustPolicyPack', () => {
     expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/other:1.0.0'))).toEqual(['allowed-registries']);
   });
 
+  test('allowAppImages never admits a whole registry: an image without a repository path is refused', () => {
+    // `registry.example.com:5000` is repository registry.example.com with tag 5000, and its
+    // prefix `registry.example.com:` would admit `registry.example.com:5000/anything`
+    for (const image of ['registry.example.com:5000', 'nginx:1.25']) {
+      expect(() => pack(PolicyEngine.GATEKEEPER, { allowAppImages: true }, chart => {
+        new k8s.KubeDeployment(chart, 'app', {
+          metadata: { name: 'app', namespace: 'apps' },
+          spec: { selector: { matchLabels: { app: 'app' } }, template: { metadata: { labels: { app: 'app' } }, spec: { containers: [{ name: 'app', image }] } } },
+        });
+      })).toThrow(new RegExp(`\\[c\\/pack\\] invalid allowAppImages "${image.replace(/\./g, '\\.')}": is an image without a repository path`));
+    }
+  });
+
+  test('exemption host paths are normalized absolute paths', () => {
+    const base = { namespace: 'agents', podLabels: { app: 'agent' }, policies: [ZeroTrustPolicy.HOST_FILESYSTEM], reason: 'reads the node logs for the test' };
+    for (const hostPaths of [['/var/log/../../etc'], ['/var/log/./x'], ['/var//log'], ['/var/log\u0000']]) {
+      expect(() => pack(PolicyEngine.GATEKEEPER, {}, (_c, p) => p.addExemption({ ...base, hostPaths } as any)))
+        .toThrow(/invalid exemption\.hostPaths .*must be absolute, normalized paths/);
+    }
+  });
+
   test.each(ENGINES)('%s: without the injected sidecar image, every injected pod would be rejected', engine => {
     const { objs } = pack(engine, { injectedImages: [] });
     expect(rejectedBy(engine, objs, injectIstioSidecar(goodPod()))).toEqual(['allowed-registries']);
