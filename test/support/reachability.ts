@@ -488,20 +488,6 @@ function operationMatches(op: any, request: Request): boolean {
   return true;
 }
 
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-
-/** IPv4 only (the evaluator's external addresses are IPv4); an IPv6 block never matches an IPv4 address. */
-function cidrContains(cidr: string, ip: string): boolean {
-  if (cidr.includes(':') || ip.includes(':')) return false;
-  const [base, bits] = cidr.split('/');
-  const size = 2 ** (32 - Number(bits));
-  const start = Math.floor(ipv4ToInt(base) / size) * size;
-  const value = ipv4ToInt(ip);
-  return value >= start && value < start + size;
-}
-
 function ipBlockMatches(block: { cidr: string; except?: string[] }, ip: string): boolean {
   return cidrContains(block.cidr, ip) && !(block.except ?? []).some(e => cidrContains(e, ip));
 }
