@@ -50,6 +50,9 @@ export * from './runtime/falco-base-ruleset';
 export * from './runtime/falco-rule-set';
 export * from './runtime/falco-rule-types';
 export * from './runtime/zero-trust-falco-rules';
+// evidence: the objects' effect checked against the intent graph
+export * from './evidence/effect-finding';
+export * from './evidence/effect-check';
 // the reference architecture
 export * from './reference/reference-architecture';
 // validation: the cdk8s synth --validate plugin and the schema validator behind it

@@ -2,6 +2,7 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { EnforcementPoints, Rollout, WaypointScope } from '../enforcement/enforcement-points';
+import { EffectCheck } from '../evidence/effect-check';
 import * as istio from '../imports/istio-security';
 import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, checkLabels, checkNotOwned, invalid } from '../intent/_validation';
@@ -206,6 +207,8 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
     super(scope, id);
     Object.defineProperty(this, ZERO_TRUST_NAMESPACE, { value: true });
     const graph = IntentGraph.of(this);
+    // synthesis fails when the objects' effect differs from the graph (context key to opt out)
+    EffectCheck.of(this);
 
     this.namespaceName = checkDns1123Label(this, 'name', props.name ?? id);
     this.meshMode = props.meshMode ?? MeshMode.SIDECAR;
