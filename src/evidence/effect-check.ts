@@ -6,8 +6,8 @@ import { IntentGraph } from '../intent/intent-graph';
 
 /**
  * The context key that turns the effect check off (`false`), for apps too large to evaluate at
- * every synthesis: `cdk8s synth -c cdk8s-zero-trust/effect-check=false` or
- * `new App({ context: { 'cdk8s-zero-trust/effect-check': false } })`.
+ * every synthesis. Set it on the app before adding constructs:
+ * `app.node.setContext('cdk8s-zero-trust/effect-check', false)`.
  */
 export const EFFECT_CHECK_CONTEXT = 'cdk8s-zero-trust/effect-check';
 
@@ -46,8 +46,9 @@ const CHECKS = new WeakMap<IConstruct, EffectCheck>();
  * number of declared calls (each is probed once per port), not with the square of the workloads.
  *
  * @example
- * // turn it off for a very large app
- * const app = new App({ context: { 'cdk8s-zero-trust/effect-check': false } });
+ * // turn it off for a very large app, before adding any construct
+ * const app = new App();
+ * app.node.setContext('cdk8s-zero-trust/effect-check', false);
  */
 export class EffectCheck extends Construct {
   /**
