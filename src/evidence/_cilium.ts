@@ -29,6 +29,23 @@ export interface CiliumAdmission {
 
 const NS = 'io.kubernetes.pod.namespace';
 
+/** Whether an admission lets `request` through (L7 rules need an HTTP request matching one). */
+export function ciliumPasses(a: CiliumAdmission, request: Request): boolean {
+  if (a.l4) return true;
+  if (request.method === undefined) return false;
+  const full = (re: string, value: string | undefined) => value !== undefined && new RegExp(`^(?:${re})$`).test(value);
+  return a.http.some(h => (h.method === undefined || h.method === '' || full(h.method, request.method))
+    && (h.path === undefined || h.path === '' || full(h.path, request.path))
+    && (h.headerMatches ?? []).every((hm: any) => request.headers?.[String(hm.name).toLowerCase()] === hm.value)
+    && (h.headers ?? []).every((line: string) => {
+      const [name, ...rest] = line.split(':');
+      const value = rest.join(':').trim();
+      const actual = request.headers?.[name.trim().toLowerCase()];
+      return value === '' ? actual !== undefined : actual === value;
+    }));
+}
+
+
 export class CiliumPolicies {
   public readonly present: boolean;
   private readonly policies: Array<{ object: any; spec: any }>;
@@ -84,22 +101,6 @@ export class CiliumPolicies {
       }
     }
     return { l4, http, by: [...by] };
-  }
-
-  /** Whether an admission lets `request` through (L7 rules need an HTTP request matching one). */
-  public static passes(a: CiliumAdmission, request: Request): boolean {
-    if (a.l4) return true;
-    if (request.method === undefined) return false;
-    const full = (re: string, value: string | undefined) => value !== undefined && new RegExp(`^(?:${re})$`).test(value);
-    return a.http.some(h => (h.method === undefined || h.method === '' || full(h.method, request.method))
-      && (h.path === undefined || h.path === '' || full(h.path, request.path))
-      && (h.headerMatches ?? []).every((hm: any) => request.headers?.[String(hm.name).toLowerCase()] === hm.value)
-      && (h.headers ?? []).every((line: string) => {
-        const [name, ...rest] = line.split(':');
-        const value = rest.join(':').trim();
-        const actual = request.headers?.[name.trim().toLowerCase()];
-        return value === '' ? actual !== undefined : actual === value;
-      }));
   }
 
   /** Pods the rules of policies selecting `subject` can admit at all, or 'any'. */

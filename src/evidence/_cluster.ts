@@ -1,4 +1,4 @@
-import { CiliumPolicies } from './_cilium';
+import { CiliumPolicies, ciliumPasses } from './_cilium';
 import { Auth, IstioPolicies, MtlsMode } from './_istio';
 import { Jwt, Pod, PodIndex, readWorkloads, Request, selectorMatches } from './_model';
 import { Direction, External, NetworkPolicies } from './_network-policy';
@@ -91,7 +91,7 @@ export class Cluster {
     const ciliumSelecting = this.cilium.selecting(subject, direction);
     if (npSelecting.length === 0 && ciliumSelecting.length === 0) return { allowed: true, layer: 'ok', objects: [] };
     const c = this.cilium.admits(direction, subject, peer, request);
-    if ((npSelecting.length > 0 && np.allowed) || c.l4 || CiliumPolicies.passes(c, request)) {
+    if ((npSelecting.length > 0 && np.allowed) || c.l4 || ciliumPasses(c, request)) {
       return { allowed: true, layer: 'ok', objects: [...np.by, ...c.by] };
     }
     return { allowed: false, layer: 'cilium', objects: [...npSelecting.map(refOf), ...ciliumSelecting.map(x => refOf(x.object))] };
@@ -166,7 +166,8 @@ export class Cluster {
     return this.throughProxy(waypoint.pod, to, request, { ...request, port: HBONE_PORT }, mtls, false, network);
   }
 
-  private throughProxy(from: Pod, to: Pod, request: Request, wire: Request, mtls: { mode: MtlsMode; by?: string }, plaintext: boolean, network: boolean): Verdict {
+  private throughProxy(from: Pod, to: Pod, request: Request, wire: Request, mtls: { mode: MtlsMode; by?: string },
+    plaintext: boolean, network: boolean): Verdict {
     if (network) {
       const net = this.l4(from, to, wire);
       if (!net.allowed) return net;
@@ -228,7 +229,7 @@ export class Cluster {
   /** Cilium's ingress decision (CiliumNetworkPolicies only) for `request` from `from` to `to`. */
   public ciliumAllowsHttp(from: Pod, to: Pod, request: Request): boolean {
     if (this.cilium.selecting(to, 'Ingress').length === 0) return true;
-    return CiliumPolicies.passes(this.cilium.admits('Ingress', to, from, request), request);
+    return ciliumPasses(this.cilium.admits('Ingress', to, from, request), request);
   }
 
   /**
@@ -243,7 +244,8 @@ export class Cluster {
     const mode = sidecar?.spec.outboundTrafficPolicy?.mode ?? meshOutboundPolicy;
     const exported = (se: any) => se.spec.exportTo === undefined || se.spec.exportTo.includes('*')
       || (se.spec.exportTo.includes('.') && se.metadata.namespace === from.namespace) || se.spec.exportTo.includes(from.namespace);
-    const entry = this.serviceEntries.find(se => (se.spec.hosts ?? []).includes(host) && (se.spec.ports ?? []).some((p: any) => p.number === port) && exported(se));
+    const entry = this.serviceEntries.find(se => (se.spec.hosts ?? []).includes(host)
+      && (se.spec.ports ?? []).some((p: any) => p.number === port) && exported(se));
     const visible = entry !== undefined && (!sidecar || (sidecar.spec.egress ?? []).some((e: any) => (e.hosts ?? []).some((h: string) => {
       const [ns, name] = h.split('/');
       const nsOk = ns === '*' || (ns === '.' ? entry.metadata.namespace === from.namespace : ns === entry.metadata.namespace);

@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Cluster } from './_cluster';
-import { EffectFinding } from './effect-finding';
 import { istioPathMatch, Jwt, Pod, Request, samplePath } from './_model';
+import { EffectFinding } from './effect-finding';
 import { endUserTokens } from '../edge/_end-user-tokens';
 import { CallIntent, IntentGraph, workloadKey } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload } from '../intent/mesh-workload';
@@ -39,7 +39,8 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
     const calls = graph.callsTo(callee);
     const byCaller = new Map<IMeshWorkload, CallIntent[]>();
     for (const c of calls) byCaller.set(c.caller, [...byCaller.get(c.caller) ?? [], c]);
-    const ports = [...callee.workloadPorts.map(p => ({ port: p.port, http: p.protocol !== AppProtocol.TCP })), { port: UNDECLARED_PORT, http: false }];
+    const ports = [...callee.workloadPorts.map(p => ({ port: p.port, http: p.protocol !== AppProtocol.TCP })),
+      { port: UNDECLARED_PORT, http: false }];
 
     // declared callers: every probe must be decided as the graph decides it
     for (const [caller, callerCalls] of byCaller) {
@@ -81,7 +82,9 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
         const viaHttp = !v.allowed && cluster.direction('Egress', from, to, { ...request, method: 'GET', path: '/' }).allowed;
         if (!intended && (v.allowed || viaHttp)) {
           findings.push({
-            kind: 'undeclared', call: `${workloadKey(caller)} -> ${workloadKey(w)}:${request.port}`, objects: v.objects,
+            kind: 'undeclared',
+            call: `${workloadKey(caller)} -> ${workloadKey(w)}:${request.port}`,
+            objects: v.objects,
             message: `the network layer (egress of ${workloadKey(caller)}) lets ${workloadKey(caller)} -> ${workloadKey(w)}:${request.port} through, which the intent graph does not declare (allowed by ${v.objects.join(', ') || 'the absence of an egress policy'})`,
           });
           break;
@@ -100,7 +103,9 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
       if (cluster.ciliumEnforcesHttp(to, port)) continue;
       if (to.mesh === 'none' || mtls.mode !== 'STRICT') {
         findings.push({
-          kind: 'unauthenticated', call: `* -> ${workloadKey(callee)}:${port}`, objects: mtls.by ? [mtls.by] : [],
+          kind: 'unauthenticated',
+          call: `* -> ${workloadKey(callee)}:${port}`,
+          objects: mtls.by ? [mtls.by] : [],
           message: to.mesh === 'none'
             ? `${workloadKey(callee)} is not in the mesh (no sidecar, not ambient): calls to it carry no verified identity`
             : `calls to ${workloadKey(callee)} on port ${port} are not authenticated: mTLS mode is ${mtls.mode}${mtls.by ? ` (${mtls.by})` : ' (no PeerAuthentication applies)'}, so plaintext callers are accepted`,
@@ -121,7 +126,11 @@ export function bindWorkloads(graph: IntentGraph, cluster: Cluster): Map<IMeshWo
     const found = cluster.index.select({ matchLabels: { ...w.podSelectorLabels } }, ns).find(p => p.serviceAccount === w.serviceAccountName);
     const nsLabels = cluster.namespaceLabelsOf(ns);
     out.set(w, found ?? {
-      namespace: ns, name: w.workloadName, kind: 'Workload', labels: { ...w.podSelectorLabels }, serviceAccount: w.serviceAccountName,
+      namespace: ns,
+      name: w.workloadName,
+      kind: 'Workload',
+      labels: { ...w.podSelectorLabels },
+      serviceAccount: w.serviceAccountName,
       ports: w.workloadPorts.map(p => ({ port: p.port, protocol: 'TCP' })),
       mesh: nsLabels['istio.io/dataplane-mode'] === 'ambient' ? 'ambient' : nsLabels['istio-injection'] === 'enabled' || nsLabels['istio.io/rev'] ? 'sidecar' : 'none',
     });
@@ -287,11 +296,13 @@ function checkEgress(findings: Finding[], graph: IntentGraph, cluster: Cluster, 
     const fqdns = cluster.cilium.fqdnExits(pod);
     for (const e of declared) {
       const byName = cluster.ciliumAllowsFqdn(pod, e.host, e.port);
-      const byAddress = cluster.networkAllowsToIp(pod, PUBLIC_PROBE_ADDRESS, e.port) && cluster.l4(pod, { ip: PUBLIC_PROBE_ADDRESS }, { port: e.port }).allowed;
+      const byAddress = cluster.l4(pod, { ip: PUBLIC_PROBE_ADDRESS }, { port: e.port }).allowed;
       const mesh = pod.mesh !== 'sidecar' || cluster.meshAllowsExternal(pod, e.host, e.port);
       if (!(byName || byAddress) || !mesh) {
         findings.push({
-          kind: 'egress-denied', call: e.key, objects: [],
+          kind: 'egress-denied',
+          call: e.key,
+          objects: [],
           message: `declared egress ${e.key} is blocked: ${!(byName || byAddress) ? 'no NetworkPolicy ipBlock or Cilium toFQDNs rule (with its DNS rule) opens it' : 'the sidecar does not see the host (Sidecar egress hosts / ServiceEntry)'}`,
         });
       }
@@ -307,7 +318,8 @@ function checkEgress(findings: Finding[], graph: IntentGraph, cluster: Cluster, 
       if (declaredPorts.has(port)) continue;
       if (cluster.l4(pod, { ip: PUBLIC_PROBE_ADDRESS }, { port }).allowed) {
         findings.push({
-          kind: 'egress-undeclared', call: `${workloadKey(w)} -> ${PUBLIC_PROBE_ADDRESS}:${port}`,
+          kind: 'egress-undeclared',
+          call: `${workloadKey(w)} -> ${PUBLIC_PROBE_ADDRESS}:${port}`,
           objects: cluster.networkPolicies.admits('Egress', pod, { ip: PUBLIC_PROBE_ADDRESS }, port, 'TCP').by,
           message: `${workloadKey(w)} may open connections to public addresses on port ${port}, which the intent graph does not declare`,
         });

@@ -54,7 +54,9 @@ export class IstioPolicies {
     }
     this.targeted = this.authz.filter(p => p.spec?.targetRefs || p.spec?.targetRef);
     // a root-namespace policy applies to the workloads it selects in every namespace
-    for (const p of this.authz.filter(a => !a.spec?.targetRefs && !a.spec?.targetRef)) this.bySelector.add(p, ns(p) === ISTIO_ROOT_NAMESPACE ? undefined : ns(p), p.spec?.selector);
+    for (const p of this.authz.filter(a => !a.spec?.targetRefs && !a.spec?.targetRef)) {
+      this.bySelector.add(p, ns(p) === ISTIO_ROOT_NAMESPACE ? undefined : ns(p), p.spec?.selector);
+    }
   }
 
   /** The effective mTLS mode of `pod` on `port`. */

@@ -29,7 +29,8 @@ export function isExternal(peer: Peer): peer is External {
 export class NetworkPolicies {
   private readonly selectors = new SelectorIndex<any>();
 
-  public constructor(private readonly policies: any[], private readonly index: PodIndex, private readonly namespaceLabels: Map<string, Record<string, string>>) {
+  public constructor(private readonly policies: any[], private readonly index: PodIndex,
+    private readonly namespaceLabels: Map<string, Record<string, string>>) {
     for (const np of policies) this.selectors.add(np, np.metadata?.namespace ?? 'default', np.spec?.podSelector);
   }
 
@@ -95,6 +96,19 @@ export class NetworkPolicies {
     return out;
   }
 
+  /** Every numeric port (with protocol) the policies' rules mention. */
+  public mentionedPorts(): Array<{ port: number; protocol: string }> {
+    const seen = new Map<string, { port: number; protocol: string }>();
+    for (const np of this.policies) {
+      for (const rule of [...np.spec?.ingress ?? [], ...np.spec?.egress ?? []]) {
+        for (const p of rule.ports ?? []) {
+          if (p.port !== undefined && /^\d+$/.test(String(p.port))) seen.set(`${p.protocol ?? 'TCP'}/${p.port}`, { port: Number(p.port), protocol: p.protocol ?? 'TCP' });
+        }
+      }
+    }
+    return [...seen.values()];
+  }
+
   private nsLabels(namespace: string): Record<string, string> {
     return this.namespaceLabels.get(namespace) ?? { 'kubernetes.io/metadata.name': namespace };
   }
@@ -104,7 +118,9 @@ export class NetworkPolicies {
     return peers.some(p => {
       if (isExternal(peer)) return p.ipBlock !== undefined && ipBlockMatches(p.ipBlock, peer.ip);
       if (p.ipBlock) return false; // pod traffic is matched by selectors (pod IPs are not known here)
-      const nsOk = p.namespaceSelector ? selectorMatches(p.namespaceSelector as Selector, this.nsLabels(peer.namespace)) : peer.namespace === policyNamespace;
+      const nsOk = p.namespaceSelector
+        ? selectorMatches(p.namespaceSelector as Selector, this.nsLabels(peer.namespace))
+        : peer.namespace === policyNamespace;
       return nsOk && selectorMatches(p.podSelector, peer.labels);
     });
   }

@@ -62,7 +62,7 @@ export class EffectCheck extends Construct {
   /** Whether the check runs at synthesis. */
   public readonly enabled: boolean;
 
-    public constructor(scope: Construct, id: string, props: EffectCheckProps = {}) {
+  public constructor(scope: Construct, id: string, props: EffectCheckProps = {}) {
     super(scope, id);
     const root = scope.node.root;
     const existing = CHECKS.get(root);

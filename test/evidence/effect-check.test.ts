@@ -172,14 +172,12 @@ describe('EffectCheck', () => {
   });
 });
 
-/** A seeded generator (mulberry32): the same topologies on every run. */
+/** A seeded generator (a linear congruential one): the same topologies on every run. */
 function random(seed: number): () => number {
-  let a = seed;
+  let state = seed;
   return () => {
-    a |= 0; a = (a + 0x6D2B79F5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
   };
 }
 
@@ -208,7 +206,9 @@ describe('agrees with the intent graph on random topologies', () => {
         && callee.zeroTrustNamespace.meshMode === MeshMode.SIDECAR && !HBONE_TO_SIDECARS);
       const services = [...Array(8).keys()].map(i => {
         const namespace = pick(namespaces);
-        const ports = rnd() < 0.3 ? [{ port: 5432, protocol: AppProtocol.TCP }] : [{ port: 8080 }, ...rnd() < 0.4 ? [{ port: 9090, protocol: AppProtocol.TCP }] : []];
+        const ports = rnd() < 0.3
+          ? [{ port: 5432, protocol: AppProtocol.TCP }]
+          : [{ port: 8080 }, ...rnd() < 0.4 ? [{ port: 9090, protocol: AppProtocol.TCP }] : []];
         return new MeshService(chart, `svc${i}`, { namespace, image: `ghcr.io/acme/svc${i}:1`, ports });
       });
       for (let i = 0; i < 14; i++) {
