@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
-import { CiliumWorkloadPolicy, HttpEnforcement, IntentGraph, MeshService, ZeroTrustNamespace } from '../../src';
+import { Construct } from 'constructs';
+import { CiliumWorkloadPolicy, EffectCheck, HttpEnforcement, IntentGraph, MeshService, ZeroTrustNamespace } from '../../src';
 import { ensureAuthorizationPolicy } from '../../src/mesh/_authorization';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -7,6 +8,8 @@ const IMAGE = 'ghcr.io/acme/app:1.0.0';
 
 function ciliumEnforced() {
   const chart = Testing.chart();
+  // these tests read the rendered AuthorizationPolicy alone (ports without Cilium HTTP rules); the effect check has its own tests
+  new EffectCheck(chart.node.root as Construct, 'EffectCheck', { enabled: false });
   const production = new ZeroTrustNamespace(chart, 'production');
   const payments = new MeshService(chart, 'payment-service', { namespace: production, image: IMAGE, ports: [{ port: 8080 }, { port: 9090 }] });
   const orders = new MeshService(chart, 'order-service', { namespace: production, image: IMAGE, port: 8080 });
