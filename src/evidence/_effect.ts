@@ -4,6 +4,7 @@ import { Cluster } from './_cluster';
 import { istioPathMatch, Jwt, Pod, Request, samplePath } from './_model';
 import { EffectFinding } from './effect-finding';
 import { endUserTokens } from '../edge/_end-user-tokens';
+import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import { CallIntent, IntentGraph, workloadKey } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload } from '../intent/mesh-workload';
 
@@ -34,7 +35,11 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
   for (const [w, p] of podOf) workloadOfPod.set(p, w);
   const audiences = jwtAudiences(manifests);
 
+  // a workload in staged rollout (Rollout.AUDIT) is deliberately open beside its dry-run policies: observed, not enforced
+  const points = EnforcementPoints.of(graph);
+  const audited = new Set(graph.workloads.filter(w => points.forWorkload(w).rollout === Rollout.AUDIT));
   for (const callee of graph.workloads) {
+    if (audited.has(callee)) continue;
     const to = podOf.get(callee)!;
     const calls = graph.callsTo(callee);
     const byCaller = new Map<IMeshWorkload, CallIntent[]>();
@@ -64,6 +69,7 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
 
   // each caller's egress on its own admits only its declared callees
   for (const caller of graph.workloads) {
+    if (audited.has(caller)) continue;
     const from = podOf.get(caller)!;
     const declared = new Map<Pod, CallIntent[]>();
     for (const c of graph.callsFrom(caller)) declared.set(podOf.get(c.callee)!, [...declared.get(podOf.get(c.callee)!) ?? [], c]);
@@ -72,7 +78,7 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
     const targets = candidates === 'any' || ciliumCandidates === 'any' ? [...podOf.values()] : [...new Set([...candidates, ...ciliumCandidates])];
     for (const to of targets) {
       const w = workloadOfPod.get(to);
-      if (to === from || !w) continue;
+      if (to === from || !w || audited.has(w)) continue;
       const calls = declared.get(to) ?? [];
       const hbone = cluster.usesHbone(from, to);
       for (const { port } of [...w.workloadPorts, { port: UNDECLARED_PORT }]) {
@@ -96,7 +102,7 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
   // mTLS: declared calls are identity-bound
   for (const callee of graph.workloads) {
     const to = podOf.get(callee)!;
-    if (graph.callsTo(callee).length === 0) continue;
+    if (graph.callsTo(callee).length === 0 || audited.has(callee)) continue;
     for (const { port } of callee.workloadPorts) {
       const mtls = cluster.istio.mtlsMode(to, port);
       // Cilium authorizing HTTP by endpoint identity is the one enforcement point of such a port
@@ -114,7 +120,7 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
     }
   }
 
-  checkEgress(findings, graph, cluster, podOf);
+  checkEgress(findings, graph, cluster, podOf, audited);
   return findings;
 }
 
@@ -289,8 +295,10 @@ function uniq<T>(values: T[]): T[] {
 }
 
 /** Declared exits must be open (by name through Cilium, or to public addresses, and through the sidecar); nothing else. */
-function checkEgress(findings: Finding[], graph: IntentGraph, cluster: Cluster, podOf: Map<IMeshWorkload, Pod>): void {
+function checkEgress(findings: Finding[], graph: IntentGraph, cluster: Cluster, podOf: Map<IMeshWorkload, Pod>,
+  audited: Set<IMeshWorkload>): void {
   for (const w of graph.workloads) {
+    if (audited.has(w)) continue;
     const pod = podOf.get(w)!;
     const declared = graph.egressFrom(w);
     const fqdns = cluster.cilium.fqdnExits(pod);
