@@ -279,11 +279,16 @@ export class Cluster {
     return to.mesh === 'none' ? 'any' : this.principalCandidates(to);
   }
 
-  /** Whether an HTTP port of `to` is authorized by Cilium's L7 rules (its mesh policy may then admit any source). */
+  /**
+   * Whether Cilium admits the callers of `to` on `port` itself (a CiliumNetworkPolicy ingress rule
+   * on the port, with or without HTTP rules): Cilium is then that port's enforcement point and
+   * the mesh policy may open the port to any source.
+   */
   public ciliumEnforcesHttp(to: Pod, port: number): boolean {
     return this.cilium.present && this.cilium.selecting(to, 'Ingress').some(({ spec }) => (spec.ingress ?? []).some((r: any) =>
-      (r.toPorts ?? []).some((tp: any) => tp.rules?.http && (tp.ports ?? []).some((pp: any) => Number(pp.port) === port))));
+      r.toPorts === undefined || r.toPorts.some((tp: any) => (tp.ports ?? []).some((pp: any) => Number(pp.port) === port || Number(pp.port) === 0))));
   }
+
 
   /** Pods whose principal an ALLOW policy of `to` names (ambient callee with a waypoint: unbounded). */
   private principalCandidates(to: Pod): Pod[] | 'any' {

@@ -189,7 +189,7 @@ function compare(findings: Finding[], cluster: Cluster, from: Pod, to: Pod, call
         : { kind, call, objects, message: `the ${layer} layer lets ${call} through, which the intent graph does not declare (allowed by ${objects.join(', ') || 'the absence of a restricting policy'})` });
     };
     const hbone = cluster.usesHbone(from, to);
-    const ciliumL7 = http && cluster.ciliumEnforcesHttp(to, port);
+    const ciliumL7 = cluster.ciliumEnforcesHttp(to, port);
     for (const probe of probes) {
       for (const token of tokens) {
         const jwt = token ? { ...token, claims: probe.claims } : undefined;
