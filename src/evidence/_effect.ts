@@ -103,7 +103,9 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
   for (const callee of graph.workloads) {
     const to = podOf.get(callee)!;
     if (graph.callsTo(callee).length === 0 || audited.has(callee)) continue;
-    for (const { port } of callee.workloadPorts) {
+    // ports some declared call uses (whether other ports are reachable is the undeclared checks' business)
+    const used = new Set(graph.callsTo(callee).flatMap(c => c.ports));
+    for (const { port } of callee.workloadPorts.filter(p => used.has(p.port))) {
       const mtls = cluster.istio.mtlsMode(to, port);
       // Cilium authorizing HTTP by endpoint identity is the one enforcement point of such a port
       if (cluster.ciliumEnforcesHttp(to, port)) continue;
