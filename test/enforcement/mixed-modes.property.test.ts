@@ -1,7 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import fc from 'fast-check';
 import {
-  EffectCheck,
   AppProtocol, CiliumWorkloadPolicy, HttpEnforcement, IntentGraph, MeshMode, MeshService, Rollout, WaypointScope, ZeroTrustNamespace,
 } from '../../src';
 import { Cluster } from '../support/reachability';
@@ -48,10 +47,6 @@ type Topology = { namespaces: Mode[]; services: Array<{ ns: number; tcp: boolean
 
 function build(t: Topology, rollout: Rollout) {
   const app = Testing.app();
-  // this property checks the objects with test/support/reachability (Cluster); EffectCheck
-  // (src/evidence) does not yet model the AUDIT rollout nor Cilium-enforced L7 behind a
-  // DISABLE PeerAuthentication, so it stays off here
-  new EffectCheck(app, 'EffectCheck', { enabled: false });
   const chart = new Chart(app, 'topology');
   const namespaces = t.namespaces.map((mode, i) => new ZeroTrustNamespace(chart, `ns${i}`, {
     meshMode: mode.startsWith('ambient') ? MeshMode.AMBIENT : MeshMode.SIDECAR,

@@ -1,22 +1,13 @@
 import { Testing } from 'cdk8s';
-import { Construct } from 'constructs';
-import { EffectCheck, EnforcementPoints, L7Enforcer, MeshMode, MeshService, Rollout, WaypointScope, ZeroTrustAlerts, ZeroTrustNamespace } from '../../src';
+import { EnforcementPoints, L7Enforcer, MeshMode, MeshService, Rollout, WaypointScope, ZeroTrustAlerts, ZeroTrustNamespace } from '../../src';
 import { parsePromQL } from '../monitoring/_promql';
 import { Cluster } from '../support/reachability';
 import { find, ofKind, synthValid } from '../support/synth';
 
 const image = 'ghcr.io/acme/app:1.0.0';
 
-// EffectCheck (src/evidence) does not yet model the AUDIT rollout: in AUDIT the objects allow
-// more than the graph declares on purpose, so the AUDIT tests check with test/support/reachability
-function auditChart() {
-  const chart = Testing.chart();
-  new EffectCheck(chart.node.root as Construct, 'EffectCheck', { enabled: false });
-  return chart;
-}
-
 function setup(waypoint?: WaypointScope, rollout?: Rollout) {
-  const chart = rollout === Rollout.AUDIT ? auditChart() : Testing.chart();
+  const chart = Testing.chart();
   const shop = new ZeroTrustNamespace(chart, 'shop', { meshMode: MeshMode.AMBIENT, ...(waypoint ? { waypoint } : {}), ...(rollout ? { rollout } : {}) });
   const web = new MeshService(chart, 'web', { namespace: shop, image, port: 8080 });
   const api = new MeshService(chart, 'api', { namespace: shop, image, port: 8080 });
@@ -101,7 +92,7 @@ describe('waypoints (ambient L7)', () => {
   });
 
   test('a service in AUDIT inside an enforcing namespace: enforced allow-all beside its dry-run policies, nothing else opened', () => {
-    const chart = auditChart();
+    const chart = Testing.chart();
     const shop = new ZeroTrustNamespace(chart, 'shop');
     const web = new MeshService(chart, 'web', { namespace: shop, image, port: 8080 });
     const api = new MeshService(chart, 'api', { namespace: shop, image, port: 8080, rollout: Rollout.AUDIT });
