@@ -58,3 +58,7 @@ export * from './reference/reference-architecture';
 // validation: the cdk8s synth --validate plugin and the schema validator behind it
 export * from './validation/schema-validator';
 export * from './validation/zero-trust-validation';
+// platform components
+export * from './platform/platform-component';
+export * from './platform/platform-components';
+export * from './platform/platform-workload';

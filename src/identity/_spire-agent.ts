@@ -243,23 +243,25 @@ export function deploySpireAgent(ctx: SpireContext, settings: SpireAgentSettings
     },
   });
 
+  // one declaration per container (and one for the pod's host namespaces, paths and token), so
+  // that every exemption covers exactly the container that needs it
+  const agent = { namespace: ctx.agentNamespace, kind: 'DaemonSet', name: 'spire-agent', podLabels: agentLabels };
+  const csi = { namespace: ctx.agentNamespace, kind: 'DaemonSet', name: 'spiffe-csi-driver', podLabels: csiLabels };
   const privilegedWorkloads = [
     ctx.graph.declarePrivilegedWorkload(ctx.scope, {
-      namespace: ctx.agentNamespace,
-      kind: 'DaemonSet',
-      name: 'spire-agent',
-      podLabels: agentLabels,
-      privileges: [
-        Privilege.HOST_PID, Privilege.HOST_NETWORK, Privilege.HOST_PATH, Privilege.RUN_AS_ROOT,
-        Privilege.ADDED_CAPABILITIES, Privilege.SERVICE_ACCOUNT_TOKEN,
-      ],
-      containers: ['socket-dir-owner', 'spire-agent'],
+      ...agent,
+      privileges: [Privilege.HOST_PID, Privilege.HOST_NETWORK, Privilege.HOST_PATH, Privilege.SERVICE_ACCOUNT_TOKEN],
       hostPaths: agentHostPaths,
-      capabilities: ['CHOWN'],
       reason: 'SPIRE agent: hostPID to map a Workload API caller to its pod, hostNetwork to reach the kubelet on localhost, '
         + 'the Workload API socket directory on the node (and the kubelet certificate to verify the kubelet); '
-        + 'only the init container runs as root, with CHOWN alone, to hand the socket directory to the agent\'s user; '
         + 'its ServiceAccount token to ask the API server about the pods it attests',
+    }),
+    ctx.graph.declarePrivilegedWorkload(ctx.scope, {
+      ...agent,
+      privileges: [Privilege.RUN_AS_ROOT, Privilege.ADDED_CAPABILITIES],
+      containers: ['socket-dir-owner'],
+      capabilities: ['CHOWN'],
+      reason: 'SPIRE agent: only this init container runs as root, with CHOWN alone, to hand the socket directory to the agent\'s user',
     }),
     ctx.graph.declarePrivilegedWorkload(ctx.scope, {
       namespace: ctx.serverNamespace,
@@ -271,15 +273,22 @@ export function deploySpireAgent(ctx: SpireContext, settings: SpireAgentSettings
         + 'and to watch the pods and ClusterSPIFFEIDs it registers',
     }),
     ctx.graph.declarePrivilegedWorkload(ctx.scope, {
-      namespace: ctx.agentNamespace,
-      kind: 'DaemonSet',
-      name: 'spiffe-csi-driver',
-      podLabels: csiLabels,
-      privileges: [Privilege.PRIVILEGED_CONTAINER, Privilege.PRIVILEGE_ESCALATION, Privilege.HOST_PATH, Privilege.RUN_AS_ROOT],
-      containers: ['node-driver-registrar', 'spiffe-csi-driver'],
+      ...csi,
+      privileges: [Privilege.HOST_PATH],
       hostPaths: csiHostPaths,
-      reason: 'SPIFFE CSI driver: a privileged container mounts the agent socket into pod volumes with Bidirectional mount propagation; '
-        + 'the registrar registers the driver in the kubelet plugin registry as root',
+      reason: 'SPIFFE CSI driver: the agent socket directory, the kubelet\'s pod volumes and plugin registry on the node',
+    }),
+    ctx.graph.declarePrivilegedWorkload(ctx.scope, {
+      ...csi,
+      privileges: [Privilege.PRIVILEGED_CONTAINER, Privilege.PRIVILEGE_ESCALATION, Privilege.RUN_AS_ROOT],
+      containers: ['spiffe-csi-driver'],
+      reason: 'SPIFFE CSI driver: a privileged container mounts the agent socket into pod volumes with Bidirectional mount propagation',
+    }),
+    ctx.graph.declarePrivilegedWorkload(ctx.scope, {
+      ...csi,
+      privileges: [Privilege.RUN_AS_ROOT],
+      containers: ['node-driver-registrar'],
+      reason: 'SPIFFE CSI driver: the registrar registers the driver in the kubelet plugin registry, which only root may write; it is not privileged',
     }),
   ];
   return { agentDaemonSet, csiDriverDaemonSet, csiDriver, privilegedWorkloads, csiLabels };

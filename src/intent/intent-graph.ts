@@ -203,9 +203,18 @@ export class IntentGraph extends Construct {
   public declarePrivilegedWorkload(owner: IConstruct, options: PrivilegedWorkloadOptions): PrivilegedWorkload {
     this.checkOpen(owner, 'declarePrivilegedWorkload()');
     const declared = PrivilegedWorkload._create(owner, options);
-    const existing = this.privilegedByKey.get(declared.key);
-    if (existing) {
-      invalid(owner, 'privilegedWorkload', declared.key, `${existing.owner.node.path} already declared this workload`, 'declare each privileged workload once, with every privilege it needs');
+    // one workload may be declared once per container (or group of containers), and once for the
+    // pod as a whole (host namespaces and paths only): never twice for the same container
+    for (const existing of this.privilegedByKey.values()) {
+      if (existing.workloadKey !== declared.workloadKey) continue;
+      const disjoint = existing.containers.length > 0 && declared.containers.length > 0
+        && !existing.containers.some(c => declared.containers.includes(c));
+      const podAndContainers = (existing.containers.length === 0 && existing.podLevelOnly && declared.containers.length > 0)
+        || (declared.containers.length === 0 && declared.podLevelOnly && existing.containers.length > 0);
+      if (!disjoint && !podAndContainers) {
+        invalid(owner, 'privilegedWorkload', declared.key, `${existing.owner.node.path} already declared ${existing.key}`,
+          'declare each container of a privileged workload once, with every privilege it needs (and the pod-level privileges once, without containers)');
+      }
     }
     this.privilegedByKey.set(declared.key, declared);
     return declared;

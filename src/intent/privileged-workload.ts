@@ -28,7 +28,26 @@ export enum Privilege {
    * the Kubernetes API.
    */
   SERVICE_ACCOUNT_TOKEN = 'service-account-token',
+  /**
+   * A container runs without a CPU or memory request or limit (a chart's default leaves them
+   * unset), so it can starve its neighbours.
+   */
+  UNBOUNDED_RESOURCES = 'unbounded-resources',
+  /**
+   * A container runs without the RuntimeDefault or a Localhost seccomp profile (neither it nor
+   * its pod sets one).
+   */
+  UNCONFINED_SECCOMP = 'unconfined-seccomp',
+  /**
+   * A container keeps the container runtime's default capabilities: it does not drop ALL.
+   */
+  DEFAULT_CAPABILITIES = 'default-capabilities',
 }
+
+/** The privileges that concern the pod as a whole, not one of its containers. */
+const POD_PRIVILEGES: readonly Privilege[] = [
+  Privilege.HOST_PID, Privilege.HOST_NETWORK, Privilege.HOST_IPC, Privilege.HOST_PATH, Privilege.SERVICE_ACCOUNT_TOKEN,
+];
 
 /**
  * A workload that needs documented privileges, declared by the construct that deploys it.
@@ -45,7 +64,9 @@ export interface PrivilegedWorkloadOptions {
   /** The privileges the workload needs (at least one). */
   readonly privileges: Privilege[];
   /**
-   * The containers (and init containers) that hold the privileges.
+   * The containers (and init containers) that hold the privileges. A workload whose containers
+   * need different privileges is declared once per container (or group of containers with the
+   * same privileges), so that each exemption covers exactly the container that needs it.
    *
    * @default - every container of the pod
    */
@@ -148,8 +169,18 @@ export class PrivilegedWorkload {
   }
 
   /** `<namespace>/<kind>/<name>` */
-  public get key(): string {
+  public get workloadKey(): string {
     return `${this.namespace}/${this.kind}/${this.name}`;
+  }
+
+  /** `<namespace>/<kind>/<name>`, then `[<containers>]` when the declaration names containers. */
+  public get key(): string {
+    return this.containers.length ? `${this.workloadKey}[${this.containers.join(',')}]` : this.workloadKey;
+  }
+
+  /** Whether every declared privilege concerns the pod as a whole (host namespaces, host paths). */
+  public get podLevelOnly(): boolean {
+    return this.privileges.every(p => POD_PRIVILEGES.includes(p));
   }
 }
 

@@ -37,6 +37,9 @@ export const PRIVILEGE_POLICIES: Record<Privilege, ZeroTrustPolicy[]> = {
   [Privilege.HOST_PATH]: [ZeroTrustPolicy.HOST_FILESYSTEM],
   [Privilege.ADDED_CAPABILITIES]: [ZeroTrustPolicy.CAPABILITIES],
   [Privilege.SERVICE_ACCOUNT_TOKEN]: [ZeroTrustPolicy.SERVICE_ACCOUNT_TOKEN],
+  [Privilege.UNBOUNDED_RESOURCES]: [ZeroTrustPolicy.REQUIRED_RESOURCES],
+  [Privilege.UNCONFINED_SECCOMP]: [ZeroTrustPolicy.SECCOMP_PROFILE],
+  [Privilege.DEFAULT_CAPABILITIES]: [ZeroTrustPolicy.CAPABILITIES],
 };
 const PRIVILEGE_HOST_NAMESPACE: Partial<Record<Privilege, HostNamespace>> = {
   [Privilege.HOST_PID]: HostNamespace.HOST_PID,

@@ -14,6 +14,7 @@ import { PolicyEngine, PolicyExemption, PolicyExemptionOptions, PolicyMode, Zero
 import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
+import { PlatformComponents } from '../platform/platform-components';
 
 /**
  * Properties of a ZeroTrustPolicyPack.
@@ -103,7 +104,9 @@ export interface ZeroTrustPolicyPackProps {
    * with the CNI plugin the `istio-validation` init container) in every pod of a sidecar
    * namespace; add the Vault agent's (`hashicorp/vault:`, the injector's default image) when
    * pods use the Vault agent injector. Same form as `allowedRegistries`, or a whole repository
-   * ending with `:`. Set `[]` when nothing is injected.
+   * ending with `:` (which admits the repository pinned by digest, `<repository>@sha256:...`,
+   * too). Set `[]` when nothing is injected. The images of the platform components declared with
+   * `PlatformComponents` are admitted exactly, without being listed here.
    *
    * @default ['docker.io/istio/proxyv2:'] (Istio's default `global.hub` and proxy image)
    */
@@ -334,13 +337,25 @@ export class ZeroTrustPolicyPack extends Construct {
     return {
       ...(exempt.length ? { exemptWorkloads: exempt } : {}),
       ...(relaxed.length ? { exemptNamespaces: relaxed } : {}),
-      ...(check.kind === 'K8sAllowedRepos' && this.allowAppImages ? { repos: sortedUnique([...this.staticRepos(), ...this.appImageRepositories()]) } : {}),
+      ...(check.kind === 'K8sAllowedRepos' ? { repos: this.reposAtSynthesis() } : {}),
     };
   }
 
   /** The allowed registries and the injected images. */
   private staticRepos(): string[] {
-    return sortedUnique([...this.allowedRegistries, ...this.injectedImages]);
+    // a repository ending with ':' also admits the same repository pinned by digest
+    const injected = this.injectedImages.flatMap(i => (i.endsWith(':') ? [i, `${i.slice(0, -1)}@`] : [i]));
+    return sortedUnique([...this.allowedRegistries, ...injected]);
+  }
+
+  /**
+   * The allowed image prefixes at synthesis: the static ones, exactly the images of the declared
+   * platform components, and (with `allowAppImages`) the app's image repositories.
+   */
+  private reposAtSynthesis(): string[] {
+    const platform = PlatformComponents.of(this).flatMap(c => c.allowedImagePrefixes)
+      .filter(p => !this.staticRepos().some(r => p.startsWith(r)));
+    return sortedUnique([...this.staticRepos(), ...platform, ...(this.allowAppImages ? this.appImageRepositories() : [])]);
   }
 
   /** `<repository>:` / `<repository>@` of every container image of the app's workloads. */

@@ -1,9 +1,9 @@
 import { Yaml } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { FalcoDriver } from './falco-rule-types';
-import { IntentGraph } from '../intent/intent-graph';
 import { OutputFile } from '../intent/output-file';
-import { Privilege } from '../intent/privileged-workload';
+import { PlatformComponent } from '../platform/platform-component';
+import { PlatformComponents } from '../platform/platform-components';
 
 /**
  * The Falco installation a FalcoRuleSet configures: its Helm values and its declared privileges.
@@ -19,31 +19,13 @@ export interface FalcoRelease {
   _renderRelease(): { [file: string]: string };
 }
 
-/** Declares the Falco DaemonSet as a privileged workload (per driver). @internal */
-export function declareFalco(scope: IConstruct, graph: IntentGraph, namespace: string, releaseName: string, driver: FalcoDriver): void {
-  const leastPrivileged = driver === FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED;
-  const loader = driver === FalcoDriver.AUTO || driver === FalcoDriver.KMOD;
-  // falcosecurity/charts falco 9.x templates/pod-template.tpl: securityContext per driver.kind,
-  // hostPath volumes (driver enabled; /dev and /sys/module for auto and kmod) and the
-  // container plugin's default engine sockets
-  graph.declarePrivilegedWorkload(scope, {
-    namespace: namespace,
-    kind: 'DaemonSet',
-    name: releaseName,
-    podLabels: { 'app.kubernetes.io/name': 'falco', 'app.kubernetes.io/instance': releaseName },
-    privileges: [
-      ...(leastPrivileged ? [Privilege.ADDED_CAPABILITIES] : [Privilege.PRIVILEGED_CONTAINER]),
-      Privilege.RUN_AS_ROOT, Privilege.HOST_PATH, Privilege.WRITABLE_ROOT_FILESYSTEM,
-    ],
-    ...(leastPrivileged ? { capabilities: ['BPF', 'PERFMON', 'SYS_PTRACE', 'SYS_RESOURCE'] } : {}),
-    hostPaths: [
-      '/proc', '/boot', '/lib/modules', '/usr', '/etc',
-      ...(loader ? ['/dev', '/sys/module'] : []),
-      '/var/run/docker.sock', '/run/podman/podman.sock', '/run/containerd/containerd.sock', '/run/crio/crio.sock',
-    ],
-    reason: `Falco (driver ${driver}) reads every syscall of the node through the kernel${loader ? ' (its driver loader builds or loads the driver)' : ''}, `
-      + 'and the host\'s /proc, /etc and container runtime sockets for process and container metadata',
-  });
+/**
+ * Declares the Falco release as a platform component: the privileges of each container and the
+ * pod's host paths, exactly as the falcosecurity/falco chart deploys Falco with this driver
+ * (PlatformComponent.falco). @internal
+ */
+export function declareFalco(scope: IConstruct, namespace: string, releaseName: string, driver: FalcoDriver): void {
+  PlatformComponents._declare(scope, PlatformComponent.falco({ namespace, releaseName, driver }));
 }
 
 /** The Helm values file of a release. @internal */

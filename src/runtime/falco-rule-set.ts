@@ -205,7 +205,7 @@ export class FalcoRuleSet extends Construct {
     });
     this.helmValues = new FalcoHelmValues(this, 'HelmValues', props.helmValuesPath ?? 'helm/falco-values.yaml', this);
 
-    declareFalco(this, graph, this.namespace, this.releaseName, driver);
+    declareFalco(this, this.namespace, this.releaseName, driver);
   }
 
   /**

@@ -185,10 +185,12 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
       + 'container=%container.name image=%container.image.repository namespace=%k8s.ns.name pod=%k8s.pod.name user=%user.name';
 
     // privileged containers: cluster-wide, except exactly the declared privileged workloads
-    // the declared workloads, selected exactly as the admission exemptions select them: namespace and pod labels
+    // the declared workloads, selected exactly as the admission exemptions select them: namespace and pod labels,
     const declared = graph.privilegedWorkloads
       .filter(w => w.privileges.includes(Privilege.PRIVILEGED_CONTAINER))
-      .map(w => `(k8s.ns.name=${w.namespace} and ${this.labelMatch(w.podLabels)})`);
+      // and, where the declaration names its containers, exactly those containers
+      .map(w => `(k8s.ns.name=${w.namespace} and ${this.labelMatch(w.podLabels)}`
+        + `${w.containers.length ? ` and container.name in (${w.containers.map(c => this.quoted('containers', c)).join(', ')})` : ''})`);
     if (declared.length > 0) {
       this.addMacro({ name: 'zt_declared_privileged_workloads', condition: `(${declared.join(' or ')})` });
     }

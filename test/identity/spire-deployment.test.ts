@@ -5,6 +5,7 @@ import {
   ClusterSpiffeId, IntentGraph, KubeletVerification, MeshMode, MeshService, Privilege, SpireDataStore, SpireDeployment, ZeroTrustNamespace,
 } from '../../src';
 import { OutputFile } from '../../src/intent/output-file';
+import { declaredPrivileges, usedPrivileges as usedPodPrivileges } from '../support/privileges';
 import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -24,30 +25,6 @@ const podOf = (workload: any) => workload.spec.template.spec;
 const containersOf = (pod: any): any[] => [...(pod.initContainers ?? []), ...pod.containers];
 
 /** The privileges a pod spec really uses, computed from the spec (not from the declaration). */
-function usedPrivileges(pod: any): { privileges: string[]; hostPaths: string[]; capabilities: string[]; containers: string[] } {
-  const privileges = new Set<string>();
-  const containers = new Set<string>();
-  if (pod.hostPID) privileges.add(Privilege.HOST_PID);
-  if (pod.hostNetwork) privileges.add(Privilege.HOST_NETWORK);
-  if (pod.hostIPC) privileges.add(Privilege.HOST_IPC);
-  if (pod.automountServiceAccountToken !== false) privileges.add(Privilege.SERVICE_ACCOUNT_TOKEN);
-  const hostVolumes = (pod.volumes ?? []).filter((v: any) => v.hostPath);
-  const hostPaths = hostVolumes.map((v: any) => v.hostPath.path).sort();
-  if (hostPaths.length) privileges.add(Privilege.HOST_PATH);
-  const capabilities = new Set<string>();
-  for (const c of containersOf(pod)) {
-    const sc = c.securityContext ?? {};
-    const mark = (p: string) => { privileges.add(p); containers.add(c.name); };
-    if ((c.volumeMounts ?? []).some((m: any) => hostVolumes.some((v: any) => v.name === m.name))) mark(Privilege.HOST_PATH);
-    if (sc.privileged) mark(Privilege.PRIVILEGED_CONTAINER);
-    if ((sc.runAsUser ?? pod.securityContext?.runAsUser) === 0) mark(Privilege.RUN_AS_ROOT);
-    if (sc.readOnlyRootFilesystem !== true) mark(Privilege.WRITABLE_ROOT_FILESYSTEM);
-    if (sc.allowPrivilegeEscalation !== false) mark(Privilege.PRIVILEGE_ESCALATION);
-    for (const cap of sc.capabilities?.add ?? []) { capabilities.add(cap); mark(Privilege.ADDED_CAPABILITIES); }
-  }
-  return { privileges: [...privileges].sort(), hostPaths, capabilities: [...capabilities].sort(), containers: [...containers].sort() };
-}
-
 function expectRestricted(pod: any): void {
   expect(pod.hostPID ?? false).toBe(false);
   expect(pod.hostNetwork ?? false).toBe(false);
@@ -128,23 +105,38 @@ describe('SpireDeployment', () => {
     expect(podOf(find(manifests, 'DaemonSet', 'spire-agent')).volumes.filter((v: any) => v.hostPath).map((v: any) => v.hostPath.path)).toEqual(['/run/spire/agent-sockets']);
   });
 
-  test('only the agent and the CSI driver are privileged (the server only reads its ServiceAccount token), with exactly the privileges they declare', () => {
+  test('only the agent and the CSI driver are privileged, with exactly the privileges they declare', () => {
     const { chart } = setup();
     const spire = new SpireDeployment(chart, 'spire', { clusterName: 'c1' });
     const manifests = synthValid(chart);
     expectRestricted(podOf(find(manifests, 'StatefulSet', 'spire-server')));
-    const declared = IntentGraph.of(chart).privilegedWorkloads;
-    expect(declared.map(p => p.key)).toEqual(['spire-server/StatefulSet/spire-server', 'spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spire-agent']);
-    expect(spire.privilegedWorkloads).toHaveLength(3);
-    for (const p of declared) {
-      const ds = find(manifests, p.kind, p.name, p.namespace);
-      const used = usedPrivileges(podOf(ds));
-      expect({ key: p.key, privileges: p.privileges, hostPaths: p.hostPaths, capabilities: p.capabilities, containers: p.containers })
-        .toEqual({ key: p.key, ...used });
-      expect(ds.spec.selector.matchLabels).toEqual(p.podLabels);
-      expect(p.reason.length).toBeGreaterThan(40);
+    const declared = IntentGraph.of(chart).privilegedWorkloads.filter(p => p.kind === 'DaemonSet');
+    // the server mounts its token only (to validate agents' tokens and watch pods)
+    expect(IntentGraph.of(chart).privilegedWorkloads.filter(p => p.kind !== 'DaemonSet').map(p => [p.key, p.privileges]))
+      .toEqual([['spire-server/StatefulSet/spire-server', [Privilege.SERVICE_ACCOUNT_TOKEN]]]);
+    // exact per container: the pod's host namespaces and paths once, then each container with its own
+    expect(declared.map(p => p.key)).toEqual([
+      'spire-system/DaemonSet/spiffe-csi-driver',
+      'spire-system/DaemonSet/spiffe-csi-driver[node-driver-registrar]',
+      'spire-system/DaemonSet/spiffe-csi-driver[spiffe-csi-driver]',
+      'spire-system/DaemonSet/spire-agent',
+      'spire-system/DaemonSet/spire-agent[socket-dir-owner]',
+    ]);
+    expect(spire.privilegedWorkloads).toHaveLength(6);
+    for (const name of ['spire-agent', 'spiffe-csi-driver']) {
+      const ds = find(manifests, 'DaemonSet', name, 'spire-system');
+      const ofWorkload = declared.filter(p => p.name === name);
+      // what the pod spec uses is exactly what is declared, container by container
+      expect(declaredPrivileges(ofWorkload)).toEqual(usedPodPrivileges(podOf(ds)));
+      for (const p of ofWorkload) {
+        expect(ds.spec.selector.matchLabels).toEqual(p.podLabels);
+        expect(p.reason.length).toBeGreaterThan(40);
+      }
       for (const c of containersOf(podOf(ds))) expect(c.resources.limits).toBeDefined();
     }
+    // the registrar is root, never privileged; the agent's main container holds no container privilege
+    expect(usedPodPrivileges(podOf(find(manifests, 'DaemonSet', 'spiffe-csi-driver'))).containers['node-driver-registrar']).toEqual({ privileges: [Privilege.RUN_AS_ROOT], capabilities: [] });
+    expect(usedPodPrivileges(podOf(find(manifests, 'DaemonSet', 'spire-agent'))).containers['spire-agent']).toBeUndefined();
     const agent = podOf(find(manifests, 'DaemonSet', 'spire-agent'));
     expect(agent.containers[0].securityContext).toEqual(expect.objectContaining({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }));
     expect(agent.securityContext.runAsNonRoot).toBe(true);

@@ -8,7 +8,6 @@ const agent: PrivilegedWorkloadOptions = {
   podLabels: { 'app.kubernetes.io/name': 'spire-agent' },
   privileges: [Privilege.HOST_PID, Privilege.HOST_PATH],
   hostPaths: ['/run/spire/agent-sockets', '/var/lib/kubelet'],
-  containers: ['spire-agent'],
   reason: 'the k8s workload attestor reads the PIDs of workload containers on the node',
 };
 
@@ -53,11 +52,30 @@ describe('IntentGraph.declarePrivilegedWorkload', () => {
     expect(() => IntentGraph.of(chart).declarePrivilegedWorkload(chart, { ...agent, ...patch })).toThrow(/^\[test\] invalid/);
   });
 
-  test('a workload is declared once', () => {
+  test('a workload is declared once for its pod and once per container: never twice for one container', () => {
+    // GIVEN the pod-level privileges, and one container's
     const chart = Testing.chart();
-    IntentGraph.of(chart).declarePrivilegedWorkload(chart, agent);
-    expect(() => IntentGraph.of(chart).declarePrivilegedWorkload(chart, agent))
-      .toThrow(/invalid privilegedWorkload "spire-system\/DaemonSet\/spire-agent": test already declared this workload/);
+    const graph = IntentGraph.of(chart);
+    graph.declarePrivilegedWorkload(chart, agent);
+    const init = graph.declarePrivilegedWorkload(chart, {
+      ...agent, privileges: [Privilege.RUN_AS_ROOT, Privilege.ADDED_CAPABILITIES], hostPaths: [], capabilities: ['CHOWN'], containers: ['socket-dir-owner'],
+    });
+    expect(init.key).toBe('spire-system/DaemonSet/spire-agent[socket-dir-owner]');
+    expect(init.podLevelOnly).toBe(false);
+    // THEN another container may be declared, the same one or the pod again may not
+    graph.declarePrivilegedWorkload(chart, { ...agent, privileges: [Privilege.RUN_AS_ROOT], hostPaths: [], containers: ['spire-agent'] });
+    expect(graph.privilegedWorkloads.map(w => w.key)).toEqual([
+      'spire-system/DaemonSet/spire-agent', 'spire-system/DaemonSet/spire-agent[socket-dir-owner]', 'spire-system/DaemonSet/spire-agent[spire-agent]',
+    ]);
+    expect(() => graph.declarePrivilegedWorkload(chart, agent))
+      .toThrow(/invalid privilegedWorkload "spire-system\/DaemonSet\/spire-agent": test already declared spire-system\/DaemonSet\/spire-agent;/);
+    expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, privileges: [Privilege.RUN_AS_ROOT], hostPaths: [], containers: ['spire-agent', 'other'] }))
+      .toThrow(/invalid privilegedWorkload "spire-system\/DaemonSet\/spire-agent\[other,spire-agent\]": test already declared spire-system\/DaemonSet\/spire-agent\[spire-agent\]/);
+    // container privileges for every container exclude any per-container declaration
+    const other = Testing.chart();
+    IntentGraph.of(other).declarePrivilegedWorkload(other, { ...agent, privileges: [Privilege.RUN_AS_ROOT], hostPaths: [] });
+    expect(() => IntentGraph.of(other).declarePrivilegedWorkload(other, { ...agent, privileges: [Privilege.RUN_AS_ROOT], hostPaths: [], containers: ['x'] }))
+      .toThrow(/already declared spire-system\/DaemonSet\/spire-agent/);
   });
 
   test('fails on pod labels that are not Kubernetes labels (they select the exemption in every layer, Falco conditions included)', () => {

@@ -157,7 +157,7 @@ describe('ZeroTrustPolicyPack', () => {
     // run as non-root is K8sPSPAllowedUsers with MustRunAsNonRoot (there is no k8spsprunasnonroot)
     expect(find(objs, 'K8sPSPAllowedUsers', 'zero-trust-run-as-non-root').spec.parameters).toEqual({ runAsUser: { rule: 'MustRunAsNonRoot' } });
     // the configured prefix, and Istio's sidecar image (injected before validating admission)
-    expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/istio/proxyv2:', 'ghcr.io/acme/']);
+    expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/istio/proxyv2:', 'docker.io/istio/proxyv2@', 'ghcr.io/acme/']);
     expect(find(objs, 'K8sRequiredResources', 'zero-trust-required-resources').spec.parameters).toEqual({ limits: ['cpu', 'memory'], requests: ['cpu', 'memory'] });
     expect(find(objs, 'K8sDisallowedTags', 'zero-trust-disallowed-tags').spec.parameters.tags).toEqual(['latest']);
     for (const c of constraints) {
@@ -223,7 +223,7 @@ describe('ZeroTrustPolicyPack', () => {
     }
     // every object is core Kubernetes: no CRD, no engine
     expect(objs.every(o => ['v1', 'admissionregistration.k8s.io/v1'].includes(o.apiVersion))).toBe(true);
-    expect(find(objs, 'ConfigMap', 'zero-trust-allowed-registries', 'kube-system').data.repos).toBe('docker.io/istio/proxyv2:\nghcr.io/acme/');
+    expect(find(objs, 'ConfigMap', 'zero-trust-allowed-registries', 'kube-system').data.repos).toBe('docker.io/istio/proxyv2:\ndocker.io/istio/proxyv2@\nghcr.io/acme/');
   });
 
   test('kubernetes: a missing parameter ConfigMap denies rather than admits', () => {
@@ -417,7 +417,7 @@ describe('ZeroTrustPolicyPack', () => {
     });
     if (engine === PolicyEngine.GATEKEEPER) {
       // the configured registry, and the one repository outside it
-      expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/falcosecurity/falco:', 'docker.io/istio/proxyv2:', 'ghcr.io/acme/']);
+      expect(find(objs, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual(['docker.io/falcosecurity/falco:', 'docker.io/istio/proxyv2:', 'docker.io/istio/proxyv2@', 'ghcr.io/acme/']);
     }
     const image = (ref: string) => pod(p => { container(p).image = ref; });
     expect(rejectedBy(engine, objs, image('docker.io/falcosecurity/falco:0.44.1'))).toEqual([]);

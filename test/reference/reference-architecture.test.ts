@@ -417,7 +417,10 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBER
       expect(new Set(constraints.map(c => c.spec.enforcementAction))).toEqual(new Set(['deny']));
       // every image the app deploys is admitted by the registry prefix or by its exact repository
       expect(find(manifests, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual([
-        'docker.io/istio/proxyv2:', 'docker.io/library/busybox:', 'ghcr.io/cdk8s-zero-trust/demo/',
+        // the declared platform components' images, exactly (Falco, declared by the FalcoRuleSet)
+        'docker.io/falcosecurity/falco-driver-loader:0.44.1', 'docker.io/falcosecurity/falco:0.44.1', 'docker.io/falcosecurity/falcoctl:0.13.0',
+        // the injected proxy, by tag or digest
+        'docker.io/istio/proxyv2:', 'docker.io/istio/proxyv2@', 'docker.io/library/busybox:', 'ghcr.io/cdk8s-zero-trust/demo/',
         'ghcr.io/spiffe/spiffe-csi-driver:', 'ghcr.io/spiffe/spire-agent:', 'ghcr.io/spiffe/spire-controller-manager:', 'ghcr.io/spiffe/spire-server:',
         // the Vault agent, as the pod templates pin it for the injector
         'hashicorp/vault:',
@@ -491,7 +494,14 @@ describe('ReferenceArchitecture: identity layer', () => {
   test('identity: SPIRE runs hardened except for the declared agent and CSI driver', () => {
     const { ref, manifests } = reference();
     const declared = ref.graph.privilegedWorkloads.map(p => p.key);
-    expect(declared).toEqual(['falco/DaemonSet/falco', 'spire-server/StatefulSet/spire-server', 'spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spire-agent']);
+    // exact per container: each pod's host namespaces and paths, then each privileged container alone
+    expect(declared).toEqual([
+      'falco/DaemonSet/falco', 'falco/DaemonSet/falco[falco-driver-loader]', 'falco/DaemonSet/falco[falco]',
+      'falco/DaemonSet/falco[falcoctl-artifact-follow]', 'falco/DaemonSet/falco[falcoctl-artifact-install]',
+      'spire-server/StatefulSet/spire-server',
+      'spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spiffe-csi-driver[node-driver-registrar]', 'spire-system/DaemonSet/spiffe-csi-driver[spiffe-csi-driver]',
+      'spire-system/DaemonSet/spire-agent', 'spire-system/DaemonSet/spire-agent[socket-dir-owner]',
+    ]);
     const server = find(manifests, 'StatefulSet', 'spire-server', 'spire-server');
     expect(server.spec.replicas).toBe(1);
     expect(JSON.parse(find(manifests, 'ConfigMap', 'spire-server', 'spire-server').data['server.conf']).plugins.DataStore[0].sql.plugin_data.database_type).toBe('sqlite3');

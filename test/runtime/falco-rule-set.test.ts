@@ -91,7 +91,7 @@ describe('FalcoRuleSet', () => {
     const values = yaml.parse(fs.readFileSync(path.join(`${app.outdir}-files`, 'helm/falco-values.yaml'), 'utf8'));
     expect(values.customRules).toEqual(data);
     expect(values.driver).toEqual({ kind: 'modern_ebpf', modernEbpf: { leastPrivileged: true } });
-    expect(IntentGraph.of(chart).privilegedWorkloads.map(w => w.key)).toEqual(['falco-canary/DaemonSet/falco', 'falco/DaemonSet/falco']);
+    expect([...new Set(IntentGraph.of(chart).privilegedWorkloads.map(w => w.workloadKey))]).toEqual(['falco-canary/DaemonSet/falco', 'falco/DaemonSet/falco']);
     // the same rule name in two files of one release is an error
     b.addRule({ ...RULE, condition: 'evt.type=connect', output: 'a %proc.name' });
     expect(() => Testing.synth(chart)).toThrow(/\[runtime\/a\] invalid rules "Outbound to unexpected port": runtime\/b \(b-rules\.yaml\) already defines this rule for the same Falco release/);
@@ -99,30 +99,44 @@ describe('FalcoRuleSet', () => {
     expect(() => new FalcoRuleSet(chart, 'd', { fileName: 'd.yaml' })).toThrow(/^\[runtime\/d\] invalid driver "auto": runtime\/a declared driver modern_ebpf-least-privileged/);
   });
 
-  test('declares the Falco DaemonSet as a privileged workload, per driver', () => {
+  test('declares the Falco DaemonSet as a privileged workload, per driver, exact per container', () => {
     const { set } = ruleSet();
-    const [falco] = IntentGraph.of(set).privilegedWorkloads;
-    expect(falco.key).toBe('falco/DaemonSet/falco');
-    expect(falco.privileges).toEqual([
-      Privilege.HOST_PATH, Privilege.PRIVILEGED_CONTAINER, Privilege.RUN_AS_ROOT, Privilege.WRITABLE_ROOT_FILESYSTEM,
+    const declared = IntentGraph.of(set).privilegedWorkloads;
+    expect(declared.map(w => w.key)).toEqual([
+      'falco/DaemonSet/falco',
+      'falco/DaemonSet/falco[falco-driver-loader]',
+      'falco/DaemonSet/falco[falco]',
+      'falco/DaemonSet/falco[falcoctl-artifact-follow]',
+      'falco/DaemonSet/falco[falcoctl-artifact-install]',
     ]);
-    expect(falco.hostPaths).toEqual(['/boot', '/dev', '/etc', '/lib/modules', '/proc', '/run/containerd/containerd.sock', '/run/crio/crio.sock',
-      '/run/podman/podman.sock', '/sys/module', '/usr', '/var/run/docker.sock']);
-    expect(falco.reason).toMatch(/driver auto/);
+    const byKey = (key: string) => declared.find(w => w.key === key)!;
+    expect(byKey('falco/DaemonSet/falco').privileges).toEqual([Privilege.HOST_PATH, Privilege.SERVICE_ACCOUNT_TOKEN]);
+    // the falcosecurity/falco chart 9.1.0's hostPath volumes with driver auto
+    expect(byKey('falco/DaemonSet/falco').hostPaths).toEqual(['/boot', '/dev', '/etc', '/lib/modules', '/proc', '/run/containerd/containerd.sock', '/run/crio/crio.sock',
+      '/run/host-containerd/containerd.sock', '/run/k3s/containerd/containerd.sock', '/run/podman/podman.sock', '/sys/kernel', '/sys/module', '/usr', '/var/run/docker.sock']);
+    expect(byKey('falco/DaemonSet/falco[falco]').privileges).toEqual([
+      Privilege.PRIVILEGE_ESCALATION, Privilege.PRIVILEGED_CONTAINER, Privilege.RUN_AS_ROOT,
+      Privilege.UNCONFINED_SECCOMP, Privilege.WRITABLE_ROOT_FILESYSTEM,
+    ]);
+    // falcoctl is neither privileged nor given capabilities: only the chart's missing securityContext and resources
+    expect(byKey('falco/DaemonSet/falco[falcoctl-artifact-follow]').privileges).not.toContain(Privilege.PRIVILEGED_CONTAINER);
+    expect(byKey('falco/DaemonSet/falco[falcoctl-artifact-follow]').privileges).toContain(Privilege.UNBOUNDED_RESOURCES);
+    expect(byKey('falco/DaemonSet/falco[falco]').reason).toMatch(/driver auto/);
 
     const least = ruleSet({ driver: FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED }).set;
-    const [leastFalco] = IntentGraph.of(least).privilegedWorkloads;
+    const leastDeclared = IntentGraph.of(least).privilegedWorkloads;
+    const leastFalco = leastDeclared.find(w => w.key === 'falco/DaemonSet/falco[falco]')!;
     expect(leastFalco.privileges).not.toContain(Privilege.PRIVILEGED_CONTAINER);
     expect(leastFalco.capabilities).toEqual(['BPF', 'PERFMON', 'SYS_PTRACE', 'SYS_RESOURCE']);
-
-    expect(leastFalco.hostPaths).not.toContain('/dev');
-    const modern = ruleSet({ driver: FalcoDriver.MODERN_EBPF }).set;
-    expect(IntentGraph.of(modern).privilegedWorkloads[0].privileges).toContain(Privilege.PRIVILEGED_CONTAINER);
-    expect(IntentGraph.of(modern).privilegedWorkloads[0].hostPaths).not.toContain('/sys/module');
+    expect(leastDeclared.map(w => w.key)).not.toContain('falco/DaemonSet/falco[falco-driver-loader]');
+    expect(leastDeclared.find(w => w.containers.length === 0)!.hostPaths).not.toContain('/dev');
+    const modern = IntentGraph.of(ruleSet({ driver: FalcoDriver.MODERN_EBPF }).set).privilegedWorkloads;
+    expect(modern.find(w => w.key === 'falco/DaemonSet/falco[falco]')!.privileges).toContain(Privilege.PRIVILEGED_CONTAINER);
+    expect(modern.find(w => w.containers.length === 0)!.hostPaths).not.toContain('/sys/module');
 
     // a second rules file for the same Falco installation does not declare it twice
     new FalcoRuleSet(Chart.of(set), 'more', { fileName: 'more.yaml' });
-    expect(IntentGraph.of(set).privilegedWorkloads).toHaveLength(1);
+    expect(IntentGraph.of(set).privilegedWorkloads).toHaveLength(5);
   });
 
   test('emits macros after the macros they use, lists first, overrides last; adding the same item twice is idempotent', () => {

@@ -200,8 +200,10 @@ describe('ZeroTrustFalcoRules', () => {
     expect(rule.condition).toBe('spawned_process and container and container_entrypoint and container.privileged=true and not zt_declared_privileged_workloads');
     expect(rule.exceptions).toBeUndefined();
     // exactly the workloads declared privileged, selected like the admission exemptions (the SPIRE agent only shares the host PID namespace)
-    expect(item(items, 'macro', 'zt_declared_privileged_workloads').condition).toBe('((k8s.ns.name=falco and k8s.pod.label[app.kubernetes.io/instance]="falco" '
-      + 'and k8s.pod.label[app.kubernetes.io/name]="falco") or (k8s.ns.name=kube-system and k8s.pod.label[app.kubernetes.io/name]="csi-node"))');
+    // and, for Falco (declared per container), exactly its privileged containers
+    const falco = 'k8s.ns.name=falco and k8s.pod.label[app.kubernetes.io/instance]="falco" and k8s.pod.label[app.kubernetes.io/name]="falco"';
+    expect(item(items, 'macro', 'zt_declared_privileged_workloads').condition).toBe(`((${falco} and container.name in (falco-driver-loader)) or (${falco} and container.name in (falco)) `
+      + 'or (k8s.ns.name=kube-system and k8s.pod.label[app.kubernetes.io/name]="csi-node"))');
   });
 
   test('without zero-trust namespaces only the cluster-wide privileged rule is emitted', () => {

@@ -1,0 +1,224 @@
+/**
+ * Istio 1.30.3 as its charts (istio/istio manifests/charts at tag 1.30.3, released with
+ * `global.hub: docker.io/istio` and `global.tag: 1.30.3`) deploy it with default values.
+ */
+import { checkDigestsUsed, imageRenderer, invalidOption, label } from './_images';
+import type { IstioComponentOptions, IstioGatewayOptions, _ComponentData } from './platform-workload';
+import { PlatformPeer } from './platform-workload';
+import { Privilege } from '../intent/privileged-workload';
+
+export const ISTIO_VERSION = '1.30.3';
+const CHART_REPOSITORY = 'https://istio-release.storage.googleapis.com/charts';
+const DEFAULT_NAMESPACE = 'istio-system';
+
+function hubOf(component: string, options: { hub?: string }): string {
+  const hub = options.hub ?? 'docker.io/istio';
+  if (typeof hub !== 'string' || !/^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/.test(hub)) {
+    invalidOption(component, 'hub', hub, 'must be an image hub without trailing \'/\' (for example \'docker.io/istio\')');
+  }
+  return hub;
+}
+
+/** istio/istiod: manifests/charts/istio-control/istio-discovery/templates/deployment.yaml. */
+export function istiodDescription(options: IstioComponentOptions): _ComponentData {
+  const namespace = label('istiod', 'namespace', options.namespace, DEFAULT_NAMESPACE);
+  const image = imageRenderer('istiod', options);
+  const pilot = image(`${hubOf('istiod', options)}/pilot`, ISTIO_VERSION);
+  checkDigestsUsed('istiod', image);
+  return {
+    name: 'istiod',
+    chart: { repository: CHART_REPOSITORY, chart: 'istiod', version: ISTIO_VERSION },
+    appVersion: ISTIO_VERSION,
+    namespace,
+    workloads: [{
+      kind: 'Deployment',
+      name: 'istiod',
+      namespace,
+      podLabels: { app: 'istiod', istio: 'pilot' },
+      serviceAccount: 'istiod',
+      containers: [{
+        name: 'discovery',
+        image: pilot,
+        privileges: [Privilege.UNBOUNDED_RESOURCES, Privilege.UNCONFINED_SECCOMP],
+        reason: 'the chart requests 500m CPU and 2048Mi memory and sets no limits (values `resources`), and no seccomp profile (values `seccompProfile: {}`)',
+      }],
+      podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
+      reason: 'watches the cluster\'s Services, endpoints and Istio resources and answers admission reviews with its ServiceAccount token',
+      ports: [
+        { port: 15010, name: 'grpc-xds', from: [PlatformPeer.MESH] },
+        { port: 15012, name: 'tls-xds', from: [PlatformPeer.MESH] },
+        { port: 15017, name: 'https-webhooks', from: [PlatformPeer.API_SERVER] },
+        { port: 15014, name: 'http-monitoring', from: [PlatformPeer.MONITORING] },
+        { port: 8080, name: 'http-debug', from: [] },
+      ],
+    }],
+    webhooks: [
+      { kind: 'MutatingWebhookConfiguration', name: 'istio-sidecar-injector', service: 'istiod', targetPort: 15017 },
+      { kind: 'ValidatingWebhookConfiguration', name: `istio-validator-${namespace}`, service: 'istiod', targetPort: 15017 },
+    ],
+  };
+}
+
+/** istio/cni: manifests/charts/istio-cni/templates/daemonset.yaml. */
+export function istioCniDescription(options: IstioComponentOptions): _ComponentData {
+  const namespace = label('istioCni', 'namespace', options.namespace, DEFAULT_NAMESPACE);
+  const image = imageRenderer('istioCni', options);
+  const installCni = image(`${hubOf('istioCni', options)}/install-cni`, ISTIO_VERSION);
+  checkDigestsUsed('istioCni', image);
+  const ambient = options.ambient ?? false;
+  return {
+    name: 'istio-cni',
+    chart: { repository: CHART_REPOSITORY, chart: 'cni', version: ISTIO_VERSION },
+    appVersion: ISTIO_VERSION,
+    namespace,
+    workloads: [{
+      kind: 'DaemonSet',
+      name: 'istio-cni-node',
+      namespace,
+      podLabels: { 'k8s-app': 'istio-cni-node' },
+      serviceAccount: 'istio-cni',
+      containers: [{
+        name: 'install-cni',
+        image: installCni,
+        privileges: [
+          Privilege.RUN_AS_ROOT, Privilege.ADDED_CAPABILITIES, Privilege.PRIVILEGE_ESCALATION,
+          Privilege.WRITABLE_ROOT_FILESYSTEM, Privilege.UNBOUNDED_RESOURCES, Privilege.UNCONFINED_SECCOMP,
+        ],
+        capabilities: ['DAC_OVERRIDE', 'NET_ADMIN', 'NET_RAW', 'SYS_ADMIN', 'SYS_PTRACE'],
+        reason: 'installs the CNI plugin and its configuration on the node and programs pod network namespaces (iptables, ipsets, routes) as root '
+          + 'with NET_ADMIN, NET_RAW, SYS_PTRACE, SYS_ADMIN and DAC_OVERRIDE; the chart sets neither allowPrivilegeEscalation nor readOnlyRootFilesystem, '
+          + 'requests 100m CPU and 100Mi memory without limits, and sets no seccomp profile',
+      }],
+      podPrivileges: [Privilege.HOST_PATH, Privilege.SERVICE_ACCOUNT_TOKEN],
+      // repair.repairPods is on by default: /proc is mounted with or without ambient
+      hostPaths: ['/etc/cni/net.d', '/opt/cni/bin', '/proc', '/var/run/istio-cni', '/var/run/netns', ...(ambient ? ['/var/run/ztunnel'] : [])],
+      reason: 'the CNI binary and configuration directories, /proc and the network namespaces of the node\'s pods, and the CNI agent\'s sockets; '
+        + 'its ServiceAccount token to watch the node\'s pods',
+      ports: [{ port: 15014, name: 'metrics', from: [PlatformPeer.MONITORING] }],
+    }],
+    webhooks: [],
+  };
+}
+
+/** istio/ztunnel: manifests/charts/ztunnel/templates/daemonset.yaml. */
+export function ztunnelDescription(options: IstioComponentOptions): _ComponentData {
+  const namespace = label('ztunnel', 'namespace', options.namespace, DEFAULT_NAMESPACE);
+  const image = imageRenderer('ztunnel', options);
+  const ztunnel = image(`${hubOf('ztunnel', options)}/ztunnel`, ISTIO_VERSION);
+  checkDigestsUsed('ztunnel', image);
+  return {
+    name: 'ztunnel',
+    chart: { repository: CHART_REPOSITORY, chart: 'ztunnel', version: ISTIO_VERSION },
+    appVersion: ISTIO_VERSION,
+    namespace,
+    workloads: [{
+      kind: 'DaemonSet',
+      name: 'ztunnel',
+      namespace,
+      podLabels: { app: 'ztunnel' },
+      serviceAccount: 'ztunnel',
+      containers: [{
+        name: 'istio-proxy',
+        image: ztunnel,
+        privileges: [
+          Privilege.RUN_AS_ROOT, Privilege.ADDED_CAPABILITIES, Privilege.PRIVILEGE_ESCALATION,
+          Privilege.UNBOUNDED_RESOURCES, Privilege.UNCONFINED_SECCOMP,
+        ],
+        capabilities: ['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN'],
+        reason: 'enters each ambient pod\'s network namespace (setns needs SYS_ADMIN, allowPrivilegeEscalation: true and root) to run its transparent proxy '
+          + '(NET_ADMIN, NET_RAW for TPROXY); the chart requests 200m CPU and 512Mi memory without limits and sets no seccomp profile',
+      }],
+      podPrivileges: [Privilege.HOST_PATH, Privilege.SERVICE_ACCOUNT_TOKEN],
+      hostPaths: ['/var/run/ztunnel'],
+      reason: 'the socket directory istio-cni hands pod network namespaces over; its ServiceAccount token',
+      ports: [{ port: 15020, name: 'ztunnel-stats', from: [PlatformPeer.MONITORING] }],
+    }],
+    webhooks: [],
+  };
+}
+
+function checkListenerPorts(component: string, ports: number[]): number[] {
+  for (const p of ports) {
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) invalidOption(component, 'listenerPorts', p, 'must be integers between 1 and 65535');
+  }
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+/**
+ * istio/gateway: manifests/charts/gateway/templates/deployment.yaml (`image: auto`), as istiod's
+ * gateway injection template (files/gateway-injection-template.yaml) completes it.
+ */
+export function istioGatewayDescription(options: IstioGatewayOptions): _ComponentData {
+  if (!options || typeof options !== 'object') invalidOption('istioGateway', 'options', options, 'must give at least name and namespace');
+  const name = label('istioGateway', 'name', options.name, '');
+  const namespace = label('istioGateway', 'namespace', options.namespace, '');
+  const image = imageRenderer('istioGateway', options);
+  const proxy = image(`${hubOf('istioGateway', options)}/proxyv2`, ISTIO_VERSION);
+  checkDigestsUsed('istioGateway', image);
+  const listeners = checkListenerPorts('istioGateway', options.listenerPorts ?? [80, 443]);
+  return {
+    name,
+    chart: { repository: CHART_REPOSITORY, chart: 'gateway', version: ISTIO_VERSION },
+    appVersion: ISTIO_VERSION,
+    namespace,
+    workloads: [{
+      kind: 'Deployment',
+      name,
+      namespace,
+      podLabels: { app: name, istio: name.replace(/^istio-/, '') },
+      serviceAccount: name,
+      containers: [{
+        name: 'istio-proxy',
+        image: proxy,
+        privileges: [Privilege.UNCONFINED_SECCOMP],
+        reason: 'Istio\'s injection template sets no seccomp profile (values `global.proxy.seccompProfile: {}`)',
+      }],
+      podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
+      reason: 'the pod mounts its ServiceAccount token (the chart does not turn automounting off)',
+      ports: [
+        ...listeners.map(port => ({ port, name: `listener-${port}`, from: [PlatformPeer.ANY] })),
+        { port: 15021, name: 'status-port', from: [PlatformPeer.ANY] },
+        { port: 15090, name: 'http-envoy-prom', from: [PlatformPeer.MONITORING] },
+      ],
+    }],
+    webhooks: [],
+  };
+}
+
+/** A waypoint: istiod's files/waypoint.yaml for a Gateway of class istio-waypoint. */
+export function waypointDescription(options: IstioGatewayOptions): _ComponentData {
+  if (!options || typeof options !== 'object') invalidOption('waypoint', 'options', options, 'must give at least name and namespace');
+  const name = label('waypoint', 'name', options.name, '');
+  const namespace = label('waypoint', 'namespace', options.namespace, '');
+  const image = imageRenderer('waypoint', options);
+  const proxy = image(`${hubOf('waypoint', options)}/proxyv2`, ISTIO_VERSION);
+  checkDigestsUsed('waypoint', image);
+  const listeners = checkListenerPorts('waypoint', options.listenerPorts ?? [15008]);
+  return {
+    name,
+    chart: { repository: CHART_REPOSITORY, chart: 'istiod', version: ISTIO_VERSION },
+    appVersion: ISTIO_VERSION,
+    namespace,
+    workloads: [{
+      kind: 'Deployment',
+      name,
+      namespace,
+      podLabels: { 'gateway.networking.k8s.io/gateway-name': name },
+      serviceAccount: name,
+      containers: [{
+        name: 'istio-proxy',
+        image: proxy,
+        privileges: [Privilege.UNCONFINED_SECCOMP],
+        reason: 'Istio\'s injection template sets no seccomp profile (values `global.proxy.seccompProfile: {}`)',
+      }],
+      podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
+      reason: 'the pod mounts its ServiceAccount token (the chart does not turn automounting off)',
+      ports: [
+        ...listeners.map(port => ({ port, name: `hbone-${port}`, from: [PlatformPeer.MESH] })),
+        { port: 15021, name: 'status-port', from: [] },
+        { port: 15020, name: 'metrics', from: [PlatformPeer.MONITORING] },
+      ],
+    }],
+    webhooks: [],
+  };
+}
