@@ -202,7 +202,7 @@ describe('ZeroTrustFalcoRules', () => {
     // exactly the workloads declared privileged, selected like the admission exemptions (the SPIRE agent only shares the host PID namespace)
     // and, for Falco (declared per container), exactly its privileged containers
     const falco = 'k8s.ns.name=falco and k8s.pod.label[app.kubernetes.io/instance]="falco" and k8s.pod.label[app.kubernetes.io/name]="falco"';
-    expect(item(items, 'macro', 'zt_declared_privileged_workloads').condition).toBe(`((${falco} and container.name in (falco-driver-loader)) or (${falco} and container.name in (falco)) `
+    expect(item(items, 'macro', 'zt_declared_privileged_workloads').condition).toBe(`((${falco} and container.name in ("falco-driver-loader")) or (${falco} and container.name in ("falco")) `
       + 'or (k8s.ns.name=kube-system and k8s.pod.label[app.kubernetes.io/name]="csi-node"))');
   });
 
