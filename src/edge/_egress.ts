@@ -1,9 +1,10 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { checkExternalHost, NON_PUBLIC_IPV4, NON_PUBLIC_IPV6 } from './_hosts';
+import { checkExternalHost } from './_hosts';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import * as istio from '../imports/istio-networking';
+import { NON_PUBLIC_IPV4, NON_PUBLIC_IPV6 } from '../intent/_cidr';
 import { MANAGED_BY } from '../intent/_labels';
 import { checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';

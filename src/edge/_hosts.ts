@@ -2,14 +2,6 @@ import { IConstruct } from 'constructs';
 import { invalid } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 
-/**
- * The IPv4 and IPv6 ranges that are never "outside the cluster": RFC 1918 private ranges, carrier
- * grade NAT, loopback, link-local (including the cloud metadata endpoint 169.254.169.254),
- * "this network", IPv6 unique local and link-local. Kubernetes NetworkPolicy cannot match host
- * names, so egress to an external name is opened as "these ports, to any public address".
- */
-export const NON_PUBLIC_IPV4 = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'];
-export const NON_PUBLIC_IPV6 = ['::1/128', 'fc00::/7', 'fe80::/10'];
 
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;

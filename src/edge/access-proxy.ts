@@ -7,6 +7,7 @@ import { istioPathToRegex } from './_paths';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import * as gw from '../imports/gateway-api';
 import * as istio from '../imports/istio-security';
+import { checkCidrList } from '../intent/_cidr';
 import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { CallIntent, IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
@@ -129,7 +130,6 @@ export interface AccessProxyProps {
 }
 
 const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
-const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3})$/i;
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_ROUTE_RULES = 16;
@@ -244,9 +244,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
       invalid(this, 'tlsSecretName', props.tlsSecretName, 'must be the name of a Secret (a DNS-1123 subdomain: lower-case alphanumerics, \'-\' and \'.\')');
     }
     const sources = props.allowedSourceRanges ?? ['0.0.0.0/0', '::/0'];
-    if (!Array.isArray(sources) || sources.length === 0 || sources.some(c => typeof c !== 'string' || !CIDR.test(c))) {
-      invalid(this, 'allowedSourceRanges', sources, 'must be a non-empty list of CIDRs such as \'203.0.113.0/24\'');
-    }
+    checkCidrList(this, 'allowedSourceRanges', sources);
     const gatewayClassName = checkDns1123Label(this, 'gatewayClassName', props.gatewayClassName ?? 'istio');
 
     const jwt = props.jwt;

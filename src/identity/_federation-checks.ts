@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { BundleEndpointProfileType, FederatedTrustDomainOptions } from './spiffe-federation';
+import { checkCidrList } from '../intent/_cidr';
 import { checkTrustDomain, invalid } from '../intent/_validation';
 
 /**
@@ -71,33 +72,6 @@ export function checkSpiffeId(scope: IConstruct, prop: string, value: unknown, t
   return { trustDomain: match[1], path };
 }
 
-/**
- * Checks CIDRs (IPv4 or IPv6) with no host bits set, none of them a catch-all.
- * @internal
- */
-export function checkCidrs(scope: IConstruct, prop: string, values: unknown): string[] {
-  if (!Array.isArray(values) || values.length === 0) {
-    invalid(scope, prop, values, 'must be a non-empty list of CIDRs');
-  }
-  for (const cidr of values) {
-    const v4 = typeof cidr === 'string' ? /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr) : null;
-    const v6 = typeof cidr === 'string' ? /^([0-9a-f:]+)\/(\d{1,3})$/.exec(cidr) : null;
-    const ok = v4 ? IPV4.test(v4[1]) && Number(v4[2]) >= 1 && Number(v4[2]) <= 32 && hostBitsClear4(v4[1], Number(v4[2]))
-      : v6 ? v6[1].includes(':') && Number(v6[2]) >= 1 && Number(v6[2]) <= 128 && !/:::/.test(v6[1]) && (v6[1].match(/::/g) ?? []).length <= 1
-        : false;
-    if (!ok) {
-      invalid(scope, prop, cidr, 'must be an IPv4 or IPv6 CIDR with no host bits set and a prefix of at least /1 (never 0.0.0.0/0 or ::/0)',
-        'for example \'203.0.113.10/32\'');
-    }
-  }
-  return [...new Set(values as string[])].sort();
-}
-
-function hostBitsClear4(address: string, prefix: number): boolean {
-  const n = address.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const hostBits = 32 - prefix;
-  return hostBits === 0 || n % 2 ** hostBits === 0;
-}
 
 /**
  * Checks a federation relationship.
@@ -138,7 +112,7 @@ export function resolveFederation(scope: IConstruct, localTrustDomain: string, o
       invalid(scope, 'federation.trustDomainBundle', '(bundle)', 'contains private key material', 'publish public keys only');
     }
   }
-  const endpointCidrs = options.endpointCidrs === undefined ? undefined : checkCidrs(scope, 'federation.endpointCidrs', options.endpointCidrs);
+  const endpointCidrs = options.endpointCidrs === undefined ? undefined : checkCidrList(scope, 'federation.endpointCidrs', options.endpointCidrs, { minPrefix4: 1, minPrefix6: 1 });
   const { bundleEndpointUrl, trustDomainBundle } = options;
   return { trustDomain, bundleEndpointUrl, port, profile, endpointSpiffeId, trustDomainBundle, endpointCidrs };
 }

@@ -93,17 +93,6 @@ export function checkDomain(scope: IConstruct, prop: string, domain: string): st
   return domain;
 }
 
-const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-export function checkCidr(scope: IConstruct, prop: string, cidr: string): string {
-  const m = typeof cidr === 'string' ? IPV4_CIDR.exec(cidr) : null;
-  const ipv6 = typeof cidr === 'string' && /^[0-9a-fA-F:]+\/\d{1,3}$/.test(cidr) && cidr.includes(':') && Number(cidr.split('/')[1]) <= 128;
-  if (!ipv6 && (!m || m.slice(1, 5).some(o => Number(o) > 255) || Number(m[5]) > 32)) {
-    invalid(scope, prop, cidr, 'must be an IPv4 or IPv6 CIDR, for example \'10.0.0.0/16\'');
-  }
-  return cidr;
-}
-
 export function webhook(namespace: string, name: string, resource: string, failurePolicy: string): k8s.ValidatingWebhook {
   return {
     name,

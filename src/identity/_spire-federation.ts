@@ -1,12 +1,13 @@
 import { Duration, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { checkCidrs, ResolvedFederation, resolveFederation } from './_federation-checks';
+import { ResolvedFederation, resolveFederation } from './_federation-checks';
 import { clusterScoped, MANAGED_BY } from './_k8s';
 import { checkDuration, goDuration } from './_spire-config';
 import { SpireContext, spireClusterMeta, spireIdentity, spireMeta } from './_spire-context';
 import { BundleEndpointProfileType, FederatedTrustDomainOptions, SpireBundleEndpointOptions } from './spiffe-federation';
 import * as spire from '../imports/spire';
+import { checkCidrList, NON_PUBLIC_IPV4 } from '../intent/_cidr';
 import { checkPort, invalid } from '../intent/_validation';
 import { Layer } from '../intent/intent-graph';
 import { tcpPorts } from '../network/_network-policies';
@@ -31,7 +32,7 @@ export function resolveBundleEndpoint(scope: IConstruct, options: SpireBundleEnd
   }
   const refreshHint = checkDuration(scope, 'federation.bundleEndpoint.refreshHint', options.refreshHint ?? Duration.minutes(5),
     Duration.minutes(1), Duration.days(1), 'SPIRE refreshes at most once a minute and warns above a day');
-  const allowedCidrs = checkCidrs(scope, 'federation.bundleEndpoint.allowedCidrs', options.allowedCidrs);
+  const allowedCidrs = checkCidrList(scope, 'federation.bundleEndpoint.allowedCidrs', options.allowedCidrs, { minPrefix4: 1, minPrefix6: 1 });
   return { port, refreshHint, allowedCidrs };
 }
 
@@ -69,9 +70,6 @@ export function publishBundleEndpoint(ctx: SpireContext, endpoint: ResolvedBundl
   });
   return service;
 }
-
-/** Private, link-local, loopback and metadata ranges a bundle endpoint without declared addresses never resolves to. */
-const NON_PUBLIC_V4 = ['10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'];
 
 /**
  * The federation relationships of one SPIRE deployment: a ClusterFederatedTrustDomain each, and
@@ -133,7 +131,7 @@ export class SpireFederations {
           egress: this.trustDomains.map(td => this.byTrustDomain.get(td)!.resolved).map(f => ({
             to: f.endpointCidrs
               ? f.endpointCidrs.map(cidr => ({ ipBlock: { cidr } }))
-              : [{ ipBlock: { cidr: '0.0.0.0/0', except: NON_PUBLIC_V4 } }],
+              : [{ ipBlock: { cidr: '0.0.0.0/0', except: [...NON_PUBLIC_IPV4] } }],
             ports: tcpPorts([f.port]),
           })),
         }),

@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { checkImage, NAMESPACE_NAME_LABEL } from './_k8s';
 import { deploySpireAgent } from './_spire-agent';
 import { checkDuration, goDuration } from './_spire-config';
-import { checkCidr, checkDomain, OIDC_LABELS, OIDC_PORT, SpireContext, WEBHOOK_PORT } from './_spire-context';
+import { checkDomain, OIDC_LABELS, OIDC_PORT, SpireContext, WEBHOOK_PORT } from './_spire-context';
 import { publishBundleEndpoint, resolveBundleEndpoint, SpireFederations } from './_spire-federation';
 import { ISTIO_TEMPLATES_ANNOTATION, IstioSpireValues, SPIRE_MANAGED_IDENTITY_LABEL } from './_spire-istio';
 import { spireNetworkPolicies } from './_spire-network-policies';
@@ -15,6 +15,7 @@ import { ClusterSpiffeId, clusterSpiffeIdsOf, LabelSelector, LabelSelectorOperat
 import { FederatedTrustDomainOptions } from './spiffe-federation';
 import { CaKeyType, ISpireDeployment, KubeletVerification, SpireDataStore, SpireDeploymentProps, SpireKeyManager } from './spire-options';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
+import { checkCidr } from '../intent/_cidr';
 import { checkDns1123Label, checkPort, checkTrustDomain, invalid } from '../intent/_validation';
 import { IntentGraph, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
@@ -230,7 +231,10 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
     const csiLabels = agent.csiLabels;
 
     if (props.networkPolicies ?? true) {
-      const cidrs = (prop: string, values: string[] | undefined) => (values ?? []).map(c => checkCidr(this, prop, c));
+      const cidrs = (prop: string, values: string[] | undefined) => {
+        if (values !== undefined && !Array.isArray(values)) invalid(this, prop, values, 'must be an array of CIDR strings');
+        return (values ?? []).map((c, i) => checkCidr(this, `${prop}[${i}]`, c));
+      };
       spireNetworkPolicies(this, {
         serverNamespace: this.serverNamespace,
         agentNamespace: this.agentNamespace,

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { checkPath } from './_call-checks';
+import { checkCidrList } from './_cidr';
 import { checkDns1123Label, checkPort, checkTrustDomain, invalid, sortedUnique } from './_validation';
 import { CallOptions, workloadKey } from './call-intent';
 import { IntentGraph } from './intent-graph';
@@ -332,8 +333,8 @@ export class RemoteWorkload extends Construct {
     if (!path || typeof path !== 'object') {
       invalid(this, 'path', path, 'must say how traffic crosses: remoteCidrs (and remotePort) for calls to it, a gateway of this cluster or sourceCidrs for calls from it');
     }
-    const remoteCidrs = path.remoteCidrs === undefined ? [] : checkCidrList(this, 'path.remoteCidrs', path.remoteCidrs);
-    const sourceCidrs = path.sourceCidrs === undefined ? [] : checkCidrList(this, 'path.sourceCidrs', path.sourceCidrs);
+    const remoteCidrs = path.remoteCidrs === undefined ? [] : checkCidrList(this, 'path.remoteCidrs', path.remoteCidrs, { minPrefix4: 8, minPrefix6: 16 });
+    const sourceCidrs = path.sourceCidrs === undefined ? [] : checkCidrList(this, 'path.sourceCidrs', path.sourceCidrs, { minPrefix4: 8, minPrefix6: 16 });
     const remotePort = path.remotePort === undefined ? undefined : checkPort(this, 'path.remotePort', path.remotePort);
     let gateway: ResolvedRemotePath['gateway'];
     if (path.gatewayNamespace !== undefined || path.gatewayPodLabels !== undefined) {
@@ -358,22 +359,3 @@ export class RemoteWorkload extends Construct {
   }
 }
 
-function checkCidrList(scope: Construct, prop: string, values: unknown): string[] {
-  if (!Array.isArray(values) || values.length === 0) {
-    invalid(scope, prop, values, 'must be a non-empty list of CIDRs');
-  }
-  for (const cidr of values) {
-    const v4 = typeof cidr === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr) : null;
-    const v6 = typeof cidr === 'string' ? /^([0-9a-f:]+)\/(\d{1,3})$/.exec(cidr) : null;
-    const ok = v4
-      ? v4.slice(1, 5).every(o => Number(o) <= 255) && Number(v4[5]) >= 8 && Number(v4[5]) <= 32
-        && v4.slice(1, 5).reduce((n, o) => n * 256 + Number(o), 0) % 2 ** (32 - Number(v4[5])) === 0
-      : v6 ? v6[1].includes(':') && Number(v6[2]) >= 16 && Number(v6[2]) <= 128 && (v6[1].match(/::/g) ?? []).length <= 1 && !/:::/.test(v6[1])
-        : false;
-    if (!ok) {
-      invalid(scope, prop, cidr, 'must be an IPv4 CIDR of /8 to /32 or an IPv6 CIDR of /16 to /128, with no host bits set (never a catch-all such as 0.0.0.0/0)',
-        'for example \'203.0.113.10/32\'');
-    }
-  }
-  return sortedUnique(values as string[]);
-}

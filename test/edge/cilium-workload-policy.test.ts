@@ -1,6 +1,7 @@
 import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { AccessProxy, CiliumWorkloadPolicy, HttpEnforcement, MeshMode, MeshService, ZeroTrustNamespace } from '../../src';
 import { appManifests } from '../../src/evidence/_effect';
+import { IANA_NON_PUBLIC_IPV4, IANA_NON_PUBLIC_IPV6, NON_PUBLIC_SAMPLES, PUBLIC_SAMPLES } from '../support/iana-ranges';
 import { Cluster } from '../support/reachability';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -49,17 +50,17 @@ describe('CiliumWorkloadPolicy', () => {
     const manifests = synthValid(chart);
     const policy = find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium', 'production');
     expect(policy.spec.egressDeny).toEqual([{
-      toCIDRSet: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '::1/128', 'fc00::/7', 'fe80::/10']
-        .map(cidr => ({ cidr })),
+      toCIDRSet: [...IANA_NON_PUBLIC_IPV4, ...IANA_NON_PUBLIC_IPV6].map(cidr => ({ cidr })),
     }]);
     const c = new Cluster(manifests);
     const pod = c.pod('production', 'payment-service');
     // e.g. api.stripe.com answered (or rebound) with these
-    for (const address of ['169.254.169.254', 'fd00:ec2::254', '10.1.2.3', '100.64.0.1', '127.0.0.1', '192.168.1.1', '172.31.0.1', '::1', 'fe80::1']) {
+    for (const address of NON_PUBLIC_SAMPLES) {
       expect([address, c.ciliumAllowsFqdn(pod, 'api.stripe.com', 443, address)]).toEqual([address, false]);
     }
-    expect(c.ciliumAllowsFqdn(pod, 'api.stripe.com', 443, '54.187.174.169')).toBe(true);
-    expect(c.ciliumAllowsFqdn(pod, 'api.stripe.com', 443, '2600:1f14::1')).toBe(true);
+    for (const address of PUBLIC_SAMPLES) {
+      expect([address, c.ciliumAllowsFqdn(pod, 'api.stripe.com', 443, address)]).toEqual([address, true]);
+    }
   });
 
   test('custom DNS location', () => {

@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { AppProtocol, IntentGraph, MeshMode, MeshService, ZeroTrustNamespace } from '../../src';
+import { IANA_NON_PUBLIC_IPV4, IANA_NON_PUBLIC_IPV6, NON_PUBLIC_SAMPLES, PUBLIC_SAMPLES } from '../support/iana-ranges';
 import { Cluster } from '../support/reachability';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -66,8 +67,8 @@ describe('MeshService.allowEgressTo', () => {
       policyTypes: ['Egress'],
       egress: [{
         to: [
-          { ipBlock: { cidr: '0.0.0.0/0', except: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] } },
-          { ipBlock: { cidr: '::/0', except: ['::1/128', 'fc00::/7', 'fe80::/10'] } },
+          { ipBlock: { cidr: '0.0.0.0/0', except: IANA_NON_PUBLIC_IPV4 } },
+          { ipBlock: { cidr: '::/0', except: IANA_NON_PUBLIC_IPV6 } },
         ],
         ports: [{ protocol: 'TCP', port: 443 }],
       }],
@@ -86,6 +87,8 @@ describe('MeshService.allowEgressTo', () => {
     expect(c.networkAllowsToIp(pay, '10.12.0.5', 443)).toBe(false);
     expect(c.networkAllowsToIp(pay, '169.254.169.254', 443)).toBe(false);
     expect(c.networkAllowsToIp(pay, '192.168.1.1', 443)).toBe(false);
+    for (const address of NON_PUBLIC_SAMPLES) expect([address, c.networkAllowsToIp(pay, address, 443)]).toEqual([address, false]);
+    for (const address of PUBLIC_SAMPLES) expect([address, c.networkAllowsToIp(pay, address, 443)]).toEqual([address, true]);
     expect(c.networkAllowsToIp(orders, '34.200.1.1', 443)).toBe(false);
     // mesh (names): the declared host and port only, even with the mesh default ALLOW_ANY
     expect(c.meshAllowsExternal(pay, 'api.stripe.com', 443)).toBe(true);

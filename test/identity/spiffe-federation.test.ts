@@ -1,5 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { BundleEndpointProfileType, IntentGraph, MeshService, RemoteWorkload, SpireDeployment, ZeroTrustNamespace } from '../../src';
+import { IANA_NON_PUBLIC_IPV4 } from '../support/iana-ranges';
 import { find, ofKind, synthValid } from '../support/synth';
 
 function setup(federation?: any) {
@@ -36,7 +37,7 @@ describe('SpireDeployment federation', () => {
         trustDomainBundle: '{"keys":[]}',
       }],
     ]);
-    const publicOnly = { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] } };
+    const publicOnly = { ipBlock: { cidr: '0.0.0.0/0', except: IANA_NON_PUBLIC_IPV4 } };
     expect(find(manifests, 'NetworkPolicy', 'spire-server-federation').spec.egress).toEqual([
       { to: [publicOnly], ports: [{ protocol: 'TCP', port: 8443 }] },
       { to: [publicOnly], ports: [{ protocol: 'TCP', port: 443 }] },
@@ -76,8 +77,8 @@ describe('SpireDeployment federation', () => {
       [{ ...B, profile: BundleEndpointProfileType.HTTPS_WEB, endpointSpiffeId: 'spiffe://b.example.org/x' }, /invalid federation.endpointSpiffeId .*: is only used by the https_spiffe profile/],
       [{ ...B, trustDomainBundle: 'not json' }, /invalid federation.trustDomainBundle "\(bundle\)": must be a SPIFFE bundle/],
       [{ ...B, trustDomainBundle: '{"keys":[{"kty":"EC","d":"secret"}]}' }, /invalid federation.trustDomainBundle "\(bundle\)": contains private key material/],
-      [{ ...B, endpointCidrs: ['0.0.0.0/0'] }, /invalid federation.endpointCidrs "0.0.0.0\/0": must be an IPv4 or IPv6 CIDR .*\(never 0.0.0.0\/0 or ::\/0\)/],
-      [{ ...B, endpointCidrs: ['198.51.100.1/24'] }, /invalid federation.endpointCidrs "198.51.100.1\/24": must be an IPv4 or IPv6 CIDR with no host bits set/],
+      [{ ...B, endpointCidrs: ['0.0.0.0/0'] }, /invalid federation.endpointCidrs\[0\] "0.0.0.0\/0": must be an IPv4 or IPv6 CIDR .*\(never a catch-all such as 0.0.0.0\/0 or ::\/0\)/],
+      [{ ...B, endpointCidrs: ['198.51.100.1/24'] }, /invalid federation.endpointCidrs\[0\] "198.51.100.1\/24": must be an IPv4 or IPv6 CIDR with no host bits set.*it has host bits set/],
     ])('throws on the bad relationship %#', (options, message) => {
       const { spire } = setup();
       expect(() => spire.federateWith(options as any)).toThrow(new RegExp(`^\\[c/spire\\] ${message.source}`));
@@ -88,8 +89,8 @@ describe('SpireDeployment federation', () => {
       expect(() => spire.federateWith({ ...B, bundleEndpointUrl: 'https://other.b.example.org' })).toThrow(/federates with b.example.org already, with other settings/);
     });
     test.each([
-      [{ bundleEndpoint: { allowedCidrs: [] } }, /invalid federation.bundleEndpoint.allowedCidrs \[\]: must be a non-empty list of CIDRs/],
-      [{ bundleEndpoint: { allowedCidrs: ['::/0'] } }, /invalid federation.bundleEndpoint.allowedCidrs "::\/0"/],
+      [{ bundleEndpoint: { allowedCidrs: [] } }, /invalid federation.bundleEndpoint.allowedCidrs \[\]: must be a non-empty array of CIDR strings/],
+      [{ bundleEndpoint: { allowedCidrs: ['::/0'] } }, /invalid federation.bundleEndpoint.allowedCidrs\[0\] "::\/0"/],
       [{ bundleEndpoint: { allowedCidrs: ['192.0.2.1/32'], port: 8081 } }, /invalid federation.bundleEndpoint.port 8081: is used by the SPIRE server pod/],
       [{ bundleEndpoint: { allowedCidrs: ['192.0.2.1/32'], refreshHint: Duration.seconds(10) } }, /invalid federation.bundleEndpoint.refreshHint "10s": must be between 1m and 24h/],
       [{ federatesWith: 'b.example.org' }, /invalid federation.federatesWith "b.example.org": must be a list/],

@@ -340,7 +340,7 @@ describe('SpireDeployment', () => {
     test('fails on a malformed CIDR', () => {
       const { chart } = setup();
       expect(() => new SpireDeployment(chart, 'spire', { clusterName: 'c1', nodeCidrs: ['10.0.0.0/33'] }))
-        .toThrow(/^\[c\/spire\] invalid nodeCidrs "10.0.0.0\/33": must be an IPv4 or IPv6 CIDR/);
+        .toThrow(/^\[c\/spire\] invalid nodeCidrs\[0\] "10.0.0.0\/33": must be an IPv4 or IPv6 CIDR/);
     });
     test('fails on the chart\'s placeholder cluster name', () => {
       const { chart } = setup();

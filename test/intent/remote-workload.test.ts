@@ -77,8 +77,8 @@ describe('RemoteWorkload', () => {
       expect(() => new RemoteWorkload(chart, 'r', { spiffeId, path: GATEWAY_PATH })).toThrow(message);
     });
     test.each([
-      [{ remoteCidrs: ['0.0.0.0/0'] }, /invalid path.remoteCidrs "0.0.0.0\/0": must be an IPv4 CIDR of \/8 to \/32/],
-      [{ remoteCidrs: ['198.51.100.20'] }, /invalid path.remoteCidrs "198.51.100.20"/],
+      [{ remoteCidrs: ['0.0.0.0/0'] }, /invalid path.remoteCidrs\[0\] "0.0.0.0\/0": must be an IPv4 or IPv6 CIDR with no host bits set of IPv4 \/8 to \/32 or IPv6 \/16 to \/128/],
+      [{ remoteCidrs: ['198.51.100.20'] }, /invalid path.remoteCidrs\[0\] "198.51.100.20"/],
       [{ gatewayNamespace: 'istio-system' }, /invalid path.gatewayPodLabels undefined: must select the gateway's pods/],
       [{ ...GATEWAY_PATH, sourceCidrs: ['10.0.0.0/8'] }, /invalid path.sourceCidrs .*: cannot be combined with a gateway/],
       [{ remotePort: 0, remoteCidrs: ['198.51.100.20/32'] }, /invalid path.remotePort 0: must be an integer between 1 and 65535/],
