@@ -106,6 +106,12 @@ project.jest!.config.transform = {
   }),
 };
 project.deps.removeDependency('ts-jest');
+
+// `require('cdk8s-zero-trust')` loads nothing until an export is read: after jsii, lib/index.js's
+// `export *` lines become getters that load their module on first access (projenrc/lazy-index.js;
+// the eager index loaded every layer, cdk8s-plus-27, the CRD bindings and the validator: ~0.5 s of
+// CPU in every process that requires the package, cdk8s synth's validation plugin included)
+project.compileTask.exec('node projenrc/lazy-index.js');
 project.addTask('typecheck', {
   description: 'Type-check sources, tests, examples, benchmark and scripts (test/tsconfig.json)',
   exec: 'tsc --noEmit -p test/tsconfig.json',
@@ -160,6 +166,17 @@ project.addTask('test:e2e', {
   description: 'End to end: a fresh cdk8s app installs the packed library (offline) and runs cdk8s synth, --stdout, --validate and every README block (needs lib/: npx projen compile)',
   exec: 'jest --ci --coverage=false test/e2e --testPathIgnorePatterns=/node_modules/',
 });
+
+// CI (.ci/run) generates the Python and Java bindings (code only: no Python, Maven or network
+// needed) so that a jsii incompatibility fails CI, not the first release; the Python sources are
+// then byte-compiled (a syntax error in generated code fails too). Output: dist-pkg/code-only/
+const codeOnly = project.addTask('package:code-only', {
+  description: 'Generate the Python and Java bindings (jsii-pacmak --code-only) into dist-pkg/code-only and byte-compile the Python (needs lib/: npx projen compile)',
+});
+codeOnly.exec('rm -rf dist-pkg/code-only');
+codeOnly.exec('jsii-pacmak --code-only --target python --target java --outdir dist-pkg/code-only --no-npmignore --no-fingerprint --force');
+codeOnly.exec('python3 -m compileall -q dist-pkg/code-only/python/src');
+codeOnly.exec('test -f dist-pkg/code-only/java/pom.xml && test -d dist-pkg/code-only/java/src/main/java/io/github/cdk8s_zero_trust');
 
 project.addTask('bench', {
   description: 'Benchmark: this library vs plain cdk8s-plus-27 on the same topology (last line is JSON)',
@@ -262,6 +279,9 @@ project.npmrc.addConfig('engine-strict', 'true');
 // a tarball from an earlier `npm pack` never goes into the next one
 project.npmignore?.exclude('*.tgz');
 project.npmignore?.exclude('/examples/', '/bench/', '/imports/', '/.ci/', 'dist-pkg', '/dist-files/', 'cdk8s.yaml');
+// the package holds what runs (lib/, the schemas, the jsii assembly) and the README: API.md
+// (0.8 MB) is read in the repository; jsii hosts and Construct Hub document from .jsii
+project.npmignore?.exclude('/API.md');
 
 // unrs-resolver@1.13.0 (via eslint-import-resolver-typescript) declares 17 optional platform
 // bindings that were never published at 1.13.0; npm records them as missing and `npm ci` then

@@ -47,6 +47,19 @@ export interface CrdSource {
   readonly upstreamBlob?: string;
   /** Filtered files only: `metadata.name` of the CRD documents kept from the upstream file. */
   readonly keep?: string[];
+  /**
+   * The kinds the library writes, for which typed bindings are generated (`[]`: none, the file is
+   * pinned only for the schema validator, see projenrc/compact-schemas.ts). Absent: every kind.
+   * Bindings nothing uses would only make the package bigger and `require()` slower.
+   */
+  readonly bindings?: string[];
+  /**
+   * Per kind, schema objects narrowed to the properties the library writes: a dotted property path
+   * from the root (`""` is the root, `"spec.provider"`) to the names kept there. The library's
+   * typed props then offer only those (a user sets the others with `addJsonPatch`); the schema
+   * validator still checks the full upstream schema.
+   */
+  readonly narrow?: { readonly [kind: string]: { readonly [path: string]: string[] } };
 }
 
 interface SourcesFile {
@@ -118,7 +131,7 @@ function parseKubeVersion(name: string): { level: number; major: number; minor: 
  * `deprecated: true`, the one with the highest Kubernetes version priority.
  * The CRD is modified in place; the returned record says what was kept and dropped.
  */
-export function selectVersion(crd: Crd, source: string): Selection {
+export function selectVersion(crd: Crd, source: string, narrowKept: (schema: unknown) => void = () => {}): Selection {
   const versions = crd.spec.versions;
   const candidates = versions.filter(v => v.served === true && v.deprecated !== true);
   if (candidates.length === 0) {
@@ -127,6 +140,7 @@ export function selectVersion(crd: Crd, source: string): Selection {
   }
   const kept = [...candidates].sort((a, b) => compareVersionPriority(a.name, b.name))[0];
   crd.spec.versions = [kept];
+  narrowKept(kept.schema?.openAPIV3Schema);
   let omitted: string[];
   try {
     omitted = omitJavaGetterNames(kept.schema?.openAPIV3Schema);
@@ -310,6 +324,9 @@ function readSourcesFile(): SourcesFile {
     if (path.isAbsolute(s.file) || s.file.split(/[\\/]/).includes('..')) {
       throw new ImportError(`${where}: "file" must be a relative path inside CRD_DIR`);
     }
+    if (s.bindings !== undefined && !(Array.isArray(s.bindings) && s.bindings.every(k => typeof k === 'string' && /^[A-Z][A-Za-z0-9]*$/.test(k)))) {
+      throw new ImportError(`${where}: "bindings" must be a list of kinds (e.g. ["ServiceEntry"]), [] for none`);
+    }
     if (seen.has(s.file)) throw new ImportError(`${where}: listed twice`);
     seen.add(s.file);
   }
@@ -335,6 +352,32 @@ interface Module {
   readonly selections: Selection[];
 }
 
+/** `group/Kind` of the pinned CRDs left out of the bindings (`bindings` in imports/sources.json). */
+const skipped: string[] = [];
+/** What `narrow` (imports/sources.json) removed, for the summary. */
+const narrowed: string[] = [];
+
+/**
+ * Keeps only the properties `keep` of the object schema at the dotted property path `at` (`""`:
+ * the root) and returns the names removed. A missing path or kept name, or removing a required
+ * property, is an error: the narrowing must follow the upstream schema.
+ */
+export function narrowSchema(schema: unknown, at: string, keep: readonly string[], source: string): string {
+  let node = schema as { properties?: Record<string, unknown>; required?: string[] } | undefined;
+  for (const name of at === '' ? [] : at.split('.')) {
+    node = node?.properties?.[name] as typeof node;
+  }
+  const properties = node?.properties;
+  if (properties === undefined) throw new ImportError(`${source}: "narrow" path "${at}" is not an object schema with properties`);
+  const absent = keep.filter(k => !(k in properties));
+  if (absent.length > 0) throw new ImportError(`${source}: "narrow" keeps ${absent.join(', ')} at "${at}", not properties there (${Object.keys(properties).join(', ')})`);
+  const removed = Object.keys(properties).filter(k => !keep.includes(k));
+  const required = removed.filter(k => node!.required?.includes(k));
+  if (required.length > 0) throw new ImportError(`${source}: "narrow" cannot remove the required ${required.join(', ')} at "${at}"`);
+  for (const k of removed) delete properties[k];
+  return removed.length === 0 ? 'nothing removed' : `kept ${keep.join(', ')}; removed ${removed.length} (${removed.join(', ')})`;
+}
+
 function buildModules(texts: Map<CrdSource, string>): Module[] {
   const modules = new Map<string, Module>();
   const moduleOfGroup = new Map<string, string>();
@@ -343,6 +386,7 @@ function buildModules(texts: Map<CrdSource, string>): Module[] {
     const docs = parseAllDocuments(text, { prettyErrors: true });
     const list = Array.isArray(docs) ? docs : [docs];
     let count = 0;
+    const kinds = new Set<string>();
     for (const doc of list) {
       if (doc.errors.length > 0) {
         throw new ImportError(`${source.file}: invalid YAML: ${doc.errors.map(e => e.message).join('; ')}`);
@@ -357,6 +401,11 @@ function buildModules(texts: Map<CrdSource, string>): Module[] {
         throw new ImportError(`${source.file}: CRD ${obj.metadata?.name} has no spec.versions (legacy spec.version is not supported)`);
       }
       count++;
+      kinds.add(obj.spec.names.kind);
+      if (source.bindings !== undefined && !source.bindings.includes(obj.spec.names.kind)) {
+        skipped.push(`${obj.spec.group}/${obj.spec.names.kind}`);
+        continue;
+      }
       const previous = crdNames.get(obj.metadata.name);
       if (previous) throw new ImportError(`CRD ${obj.metadata.name} is defined in both ${previous} and ${source.file}`);
       crdNames.set(obj.metadata.name, source.file);
@@ -376,10 +425,19 @@ function buildModules(texts: Map<CrdSource, string>): Module[] {
       } else if (mod.group !== group) {
         throw new ImportError(`module ${name} would hold two API groups (${mod.group}, ${group}); use {group} in its name in imports/sources.json`);
       }
-      mod.selections.push(selectVersion(obj, source.file));
+      const narrowing = Object.entries(source.narrow?.[obj.spec.names.kind] ?? {});
+      mod.selections.push(selectVersion(obj, source.file, schema => {
+        for (const [at, keep] of narrowing) {
+          narrowed.push(`${obj.spec.group}/${obj.spec.names.kind} ${at === '' ? '(root)' : at}: ${narrowSchema(schema, at, keep, source.file)}`);
+        }
+      }));
       mod.crds.push(obj);
     }
     if (count === 0) throw new ImportError(`${source.file}: no CustomResourceDefinition found`);
+    const unknown = (source.bindings ?? []).filter(k => !kinds.has(k));
+    if (unknown.length > 0) {
+      throw new ImportError(`imports/sources.json (${source.file}): "bindings" names ${unknown.join(', ')}, not a kind of this file (${[...kinds].join(', ')})`);
+    }
   }
   return [...modules.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -516,6 +574,16 @@ async function main(): Promise<void> {
     console.log(`${pad('total', 54)}${pad(total.constructs, 11)}${pad(total.classes, 9)}${pad(total.lines, 8)}${pad(total.bytes, 9)}${modules.length} modules`);
     console.log(`time: ${seconds(started, process.hrtime.bigint())} s (read, check and filter ${seconds(started, prepared)} s; `
       + `cdk8s import ${seconds(prepared, imported)} s)`);
+
+    if (narrowed.length > 0) {
+      console.log('');
+      console.log('narrowed to what the library writes ("narrow" in imports/sources.json; the others can be set with addJsonPatch):');
+      for (const n of narrowed) console.log(`  ${n}`);
+    }
+    if (skipped.length > 0) {
+      console.log('');
+      console.log(`no bindings (pinned for the schema validator only; not in "bindings" of imports/sources.json): ${skipped.sort().join(', ')}`);
+    }
 
     const omitted = modules.flatMap(m => m.selections).filter(s => s.omitted.length > 0);
     if (omitted.length > 0) {
