@@ -5,6 +5,7 @@ export * from './intent/privileged-workload';
 export * from './intent/output-file';
 export * from './intent/synthesis';
 export * from './intent/remote-workload';
+export * from './intent/cluster-peer';
 // who enforces each call (L4, L7)
 export * from './enforcement/enforcement-points';
 // segmentation, mesh

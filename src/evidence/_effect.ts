@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Cluster } from './_cluster';
 import { istioPathMatch, Jwt, Pod, Request, samplePath } from './_model';
+import { checkPeers } from './_peers';
 import { EffectFinding } from './effect-finding';
 import { endUserTokens } from '../edge/_end-user-tokens';
 import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
@@ -123,6 +124,7 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
   }
 
   checkEgress(findings, graph, cluster, podOf, audited);
+  checkPeers(findings, graph, cluster, podOf, audited);
   return findings;
 }
 

@@ -1,7 +1,9 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { ensurePeerCiliumPolicy, needsCilium, peerEgressRules, peerIngressRules } from './_peers';
 import { EnforcementPoints, HBONE_PORT, L4Enforcer, Waypoint } from '../enforcement/enforcement-points';
+import { onPeerCall } from '../intent/cluster-peer';
 import { IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
 import { onRemoteCall, remoteCallsOf } from '../intent/remote-workload';
@@ -77,7 +79,7 @@ function renderIngress(graph: IntentGraph, callee: IMeshWorkload): k8s.NetworkPo
   if (points.forWorkload(callee).l4 === L4Enforcer.CILIUM) {
     // Cilium admits the callers with L7 rules; an L4 rule here would be ORed with them and
     // widen every caller to any method and path (Cilium wildcards L7 for L4-only rules: cilium/cilium#3509, #3732)
-    return { podSelector: { matchLabels: { ...callee.podSelectorLabels } }, policyTypes: ['Ingress'], ingress: [] };
+    return { podSelector: { matchLabels: { ...callee.podSelectorLabels } }, policyTypes: ['Ingress'], ingress: peerIngressRules(graph, callee) };
   }
   // callers behind the callee's waypoint arrive from the waypoint's pods (HBONE); the others directly
   const rules = groupRules(graph.callsTo(callee).map(c => {
@@ -98,6 +100,8 @@ function renderIngress(graph: IntentGraph, callee: IMeshWorkload): k8s.NetworkPo
           : c.remote._path.sourceCidrs.map(cidr => ({ ipBlock: { cidr } })),
         ports: tcpPorts(points.forWorkload(callee).hbone ? [...c.ports, HBONE_PORT] : c.ports),
       })),
+      // peers outside the graph (ClusterPeer): their pods or addresses, on the declared ports
+      ...peerIngressRules(graph, callee),
     ],
   };
 }
@@ -121,6 +125,8 @@ function renderEgress(graph: IntentGraph, caller: IMeshWorkload): k8s.NetworkPol
         to: c.remote._path.remoteCidrs.map(cidr => ({ ipBlock: { cidr } })),
         ports: tcpPorts(c.remote._path.remotePort !== undefined ? [c.remote._path.remotePort] : c.ports),
       })),
+      // peers outside the graph (ClusterPeer): the API server, nodes, addresses, on their ports
+      ...peerEgressRules(graph, caller),
     ],
   };
 }
@@ -198,6 +204,18 @@ function ensurePolicy(graph: IntentGraph, workload: IMeshWorkload, id: string, s
 
 // a call across clusters is rendered on this cluster's side only: ingress on the callee, or egress on the caller
 onRemoteCall((graph, call) => (call.inbound ? ensureIngressPolicy(graph, call.local) : ensureEgressPolicy(graph, call.local)));
+
+// a call with a peer outside the graph: a Kubernetes NetworkPolicy rule, or a CiliumNetworkPolicy
+// rule for Cilium's entities (NetworkPolicy cannot name the API server or the nodes)
+onPeerCall((graph, call) => {
+  if (needsCilium(call.peer)) {
+    ensurePeerCiliumPolicy(graph, call.workload);
+  } else if (call.inbound) {
+    ensureIngressPolicy(graph, call.workload);
+  } else {
+    ensureEgressPolicy(graph, call.workload);
+  }
+});
 
 /**
  * The NetworkPolicy of a staged rollout in AUDIT: it admits every connection in and out of the
