@@ -126,7 +126,7 @@ export interface IngressControllerPeerOptions {
   readonly podLabels?: { [key: string]: string };
 }
 
-/** Options of `ClusterPeer.cidrs()`. */
+/** Options of `ClusterPeer.addresses()`. */
 export interface CidrPeerOptions {
   /** The addresses (IPv4 /8 to /32, IPv6 /16 to /128, no host bits set). */
   readonly cidrs: string[];
@@ -247,8 +247,8 @@ export class ClusterPeer {
    * Addresses outside the cluster. A range covering a cloud metadata address gets it as an
    * exception (declare `ClusterPeer.cloudMetadata()` to reach it).
    */
-  public static cidrs(options: CidrPeerOptions): ClusterPeer {
-    const where = 'ClusterPeer.cidrs';
+  public static addresses(options: CidrPeerOptions): ClusterPeer {
+    const where = 'ClusterPeer.addresses';
     if (!options || typeof options !== 'object') fail(where, 'options', options, 'must be an object with cidrs');
     const name = options.name ?? 'cidrs';
     if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(name)) {

@@ -73,7 +73,7 @@ describe('ClusterPeer', () => {
 
   test('a CIDR range covering the cloud metadata endpoint keeps it closed; cloudMetadata() opens it explicitly', () => {
     const { chart, operator } = setup();
-    ClusterPeer.cidrs({ cidrs: ['169.254.0.0/16'], name: 'link-local' }).allowFrom(operator, { ports: [80] });
+    ClusterPeer.addresses({ cidrs: ['169.254.0.0/16'], name: 'link-local' }).allowFrom(operator, { ports: [80] });
     let manifests = synthValid(chart);
     expect(find(manifests, 'NetworkPolicy', 'operator-egress').spec.egress).toEqual([{
       to: [{ ipBlock: { cidr: '169.254.0.0/16', except: ['169.254.169.254/32'] } }],
@@ -106,7 +106,7 @@ describe('ClusterPeer', () => {
 
   test('the effect check reports a declared peer exit no object opens', () => {
     const { chart, operator } = setup();
-    const call = ClusterPeer.cidrs({ cidrs: ['192.0.2.0/24'], name: 'partner' }).allowFrom(operator, { ports: [443] });
+    const call = ClusterPeer.addresses({ cidrs: ['192.0.2.0/24'], name: 'partner' }).allowFrom(operator, { ports: [443] });
     Testing.synth(chart); // renders once
     const egress = find(Testing.synth(chart), 'NetworkPolicy', 'operator-egress');
     expect(egress.spec.egress[0].to).toEqual([{ ipBlock: { cidr: '192.0.2.0/24' } }]);
@@ -122,10 +122,10 @@ describe('ClusterPeer', () => {
     [() => ClusterPeer.kubernetesApiServer({ addresses: ['0.0.0.0/0'] }), /invalid addresses\[0\] "0.0.0.0\/0": must be an IPv4 CIDR of \/8 to \/32.*prefix shorter than \/8/],
     [() => ClusterPeer.kubernetesApiServer({ addresses: ['10.0.0.1/32'], ports: [0] }), /invalid ports 0: must be an integer between 1 and 65535/],
     [() => ClusterPeer.nodes(), /\[ClusterPeer.nodes\] invalid cidrs undefined: must list the node addresses/],
-    [() => ClusterPeer.cidrs({ cidrs: ['10.0.0.1/8'] }), /invalid cidrs\[0\] "10.0.0.1\/8": .*has host bits set/],
-    [() => ClusterPeer.cidrs({ cidrs: ['fd00::1/64'] }), /invalid cidrs\[0\] "fd00::1\/64"/],
-    [() => ClusterPeer.cidrs({ cidrs: ['169.254.169.254/32'] }), /is the cloud metadata endpoint.*declare ClusterPeer.cloudMetadata\(\) instead/],
-    [() => ClusterPeer.cidrs({ cidrs: ['10.0.0.0/8'], name: 'Bad Name' }), /invalid name "Bad Name"/],
+    [() => ClusterPeer.addresses({ cidrs: ['10.0.0.1/8'] }), /invalid cidrs\[0\] "10.0.0.1\/8": .*has host bits set/],
+    [() => ClusterPeer.addresses({ cidrs: ['fd00::1/64'] }), /invalid cidrs\[0\] "fd00::1\/64"/],
+    [() => ClusterPeer.addresses({ cidrs: ['169.254.169.254/32'] }), /is the cloud metadata endpoint.*declare ClusterPeer.cloudMetadata\(\) instead/],
+    [() => ClusterPeer.addresses({ cidrs: ['10.0.0.0/8'], name: 'Bad Name' }), /invalid name "Bad Name"/],
     [() => ClusterPeer.pods({ namespace: 'ingress', podLabels: {} }), /\[ClusterPeer.pods\] invalid podLabels \{\}: must select the pods with at least one label/],
     [() => ClusterPeer.pods({ namespace: 'Ingress!', podLabels: { a: 'b' } }), /invalid namespace "Ingress!": must be a DNS-1123 label/],
     [() => ClusterPeer.monitoring({ podLabels: { app: 'a b' } }), /invalid podLabels\["app"\] "a b": is not a Kubernetes label/],
