@@ -1,4 +1,5 @@
-import { JsonFile, cdk8s, javascript } from 'projen';
+import * as fs from 'fs';
+import { Component, JsonFile, cdk8s, javascript } from 'projen';
 
 /**
  * cdk8s-zero-trust: typed, secure-by-default cdk8s constructs for Zero Trust on Kubernetes.
@@ -64,9 +65,36 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'mvdan-sh@0.10.1',
   ],
 
-  // no GitHub and no cluster are reachable from our machines; CI is .ci/run
-  github: false,
-  release: false,
+  // CI is .ci/run (no GitHub and no cluster are reachable from our machines). The one GitHub
+  // workflow is the release (.github/workflows/release.yml, generated): on a push to main it
+  // bumps the version from the conventional commits, builds, and publishes to npm with the
+  // repository secret NPM_TOKEN (only its name is here), and to PyPI, Maven and NuGet with theirs
+  github: true,
+  githubOptions: { mergify: false, pullRequestLint: false },
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  stale: false,
+  release: true,
+  releaseToNpm: true,
+  // the version bump tool: 13.x needs Node 22; the toolchain here and in the workflow is Node 20
+  bumpPackage: 'commit-and-tag-version@^12',
+  // the release builds and tests like .ci/run, which reads the pinned CRDs and Kubernetes schemas
+  // from ZERO_TRUST_SHARED_DIR: a checkout of the repository named by the repository variable
+  // ZERO_TRUST_SHARED_REPOSITORY (no release without it: the step fails and says so)
+  releaseWorkflowEnv: { ZERO_TRUST_SHARED_DIR: '${{ github.workspace }}/.shared' },
+  releaseWorkflowSetupSteps: [
+    {
+      name: 'Shared test material (pinned CRDs, Kubernetes schemas)',
+      if: "${{ vars.ZERO_TRUST_SHARED_REPOSITORY == '' }}",
+      run: 'echo "set the repository variable ZERO_TRUST_SHARED_REPOSITORY (owner/name of the shared crds/ and k8s-schemas/ material)" >&2; exit 1',
+    },
+    {
+      name: 'Check out the shared test material',
+      uses: 'actions/checkout@v4',
+      with: { repository: '${{ vars.ZERO_TRUST_SHARED_REPOSITORY }}', path: '.shared' },
+    },
+  ],
   integrationTestAutoDiscover: false,
   // `dist/` is where the reference architecture is synthesized; keep package artifacts apart
   artifactsDirectory: 'dist-pkg',
@@ -273,6 +301,8 @@ project.npmignore?.exclude('/stryker.config.json', '/.stryker-tmp/', '/reports/'
 
 // files for systems outside the Kubernetes API (Vault, Helm values), beside dist/ (Synthesis.synth)
 project.gitignore.exclude('/dist-pkg/', '/dist-files/');
+// the release workflow's checkout of the shared test material
+project.gitignore.exclude('/.shared/');
 // jsii-pacmak appends its outdir to .npmignore unless this exact line is there
 // `npm ci` in this repository refuses a Node older than `engines` (consumers get npm's warning)
 project.npmrc.addConfig('engine-strict', 'true');
@@ -288,5 +318,30 @@ project.npmignore?.exclude('/API.md');
 // fails ("Missing: @unrs/resolver-binding-…@ from lock file"). 1.12.2 has all of them. Drop this
 // pin once the 1.13.x bindings exist (`npm view @unrs/resolver-binding-android-arm-eabi@1.13.0`).
 project.package.addPackageResolutions('unrs-resolver@1.12.2');
+
+// projen's publish jobs download the build artifacts into `dist/` (publib's default folder) but
+// then read them from the artifacts directory (`dist-pkg/` here, since dist/ holds the reference
+// architecture): point the downloads, the permission restore and each publib command at dist-pkg/
+class ReleaseArtifactsDirectory extends Component {
+  public postSynthesize(): void {
+    const file = '.github/workflows/release.yml';
+    let text = fs.readFileSync(file, 'utf8');
+    const edits: Array<[RegExp, string, number]> = [
+      [/^( {10}path: )dist$/gm, '$1dist-pkg', 6],
+      [/cd dist && setfacl/g, 'cd dist-pkg && setfacl', 6],
+      ...([['npm', 'js'], ['maven', 'java'], ['pypi', 'python'], ['nuget', 'dotnet'], ['golang', 'go']] as const)
+        .map(([tool, dir]): [RegExp, string, number] => [new RegExp(`'publib-${tool}'$`, 'gm'), `'publib-${tool}' dist-pkg/${dir}`, 1]),
+    ];
+    for (const [pattern, replacement, count] of edits) {
+      const found = text.match(pattern)?.length ?? 0;
+      if (found !== count) throw new Error(`${file}: expected ${count} match(es) of ${pattern}, found ${found} (projen changed its release workflow: review this patch)`);
+      text = text.replace(pattern, replacement);
+    }
+    fs.chmodSync(file, 0o644);
+    fs.writeFileSync(file, text);
+    fs.chmodSync(file, 0o444);
+  }
+}
+new ReleaseArtifactsDirectory(project);
 
 project.synth();

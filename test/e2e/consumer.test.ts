@@ -36,6 +36,23 @@ function documents(text: string): any[] {
   }).filter(o => o !== null);
 }
 
+/** The README's Install section: the clone's build line ends in `npm pack`; the app installs one tarball. */
+function readmeInstall(): { pack: string; tarball: string } {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Install\n'), readme.indexOf('\n## Quickstart\n'));
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map(m => m[1].trim());
+  expect(blocks).toHaveLength(2);
+  const [clone, app] = blocks;
+  const lines = clone.split('\n');
+  expect(lines[0]).toMatch(/^git clone https:\/\/github\.com\/cdk8s-zero-trust\/cdk8s-zero-trust\.git$/);
+  const build = lines[1].replace(/\s+#.*$/, '');
+  // exactly what .ci/run does on its fresh clone before this test: npm ci, then compile
+  expect(build).toBe('cd cdk8s-zero-trust && npm ci && npx projen compile && npm pack');
+  const m = /^npm install (\S+\.tgz)$/.exec(app);
+  if (!m) throw new Error(`README Install: expected \`npm install <tarball>\`, got: ${app}`);
+  return { pack: build.split(' && ').pop()!, tarball: m[1] };
+}
+
 describe('a fresh cdk8s app using the packed library', () => {
   let app: string;
   let packed: { filename: string; version: string };
@@ -52,9 +69,17 @@ describe('a fresh cdk8s app using the packed library', () => {
     app = path.join(root, 'app');
     fs.mkdirSync(app);
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    // the package as npm would publish it, installed from the tarball
-    packed = JSON.parse(run(ROOT, 'npm', ['pack', '--json', '--pack-destination', app]))[0];
-    run(app, 'npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', `./${packed.filename}`]);
+    // the README's Install commands: `npm pack` in the clone (this checkout, which CI cloned, ran
+    // npm ci in and compiled: the README's first line), then `npm install ../cdk8s-zero-trust/<tgz>`
+    // in the app beside it, as written; the test adds only flags that keep npm off the registry
+    // (the peers are linked above)
+    const install = readmeInstall();
+    expect(install.pack).toBe('npm pack');
+    const clone = path.join(root, 'cdk8s-zero-trust');
+    fs.mkdirSync(clone);
+    packed = JSON.parse(run(ROOT, 'npm', ['pack', '--json', '--pack-destination', clone]))[0];
+    expect(install.tarball).toBe(`../cdk8s-zero-trust/${packed.filename}`);
+    run(app, 'npm', ['install', install.tarball, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps']);
     // the README's pipeline example, verbatim, as the app
     fs.writeFileSync(path.join(app, 'main.ts'), readmeSnippet('## Pipelines'));
     fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
@@ -77,7 +102,7 @@ describe('a fresh cdk8s app using the packed library', () => {
   test('the package holds the compiled library and its schemas, and no tarball', () => {
     const installed = path.join(app, 'node_modules', 'cdk8s-zero-trust');
     expect(fs.lstatSync(installed).isSymbolicLink()).toBe(false);
-    expect(JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8')).dependencies).toEqual({ 'cdk8s-zero-trust': `file:${packed.filename}` });
+    expect(JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8')).dependencies).toEqual({ 'cdk8s-zero-trust': `file:../cdk8s-zero-trust/${packed.filename}` });
     for (const f of ['lib/index.js', 'lib/index.d.ts', 'schemas/k8s-v1.32.0.json.gz', 'schemas/k8s-v1.35.0.json.gz', 'schemas/crds.json.gz']) {
       expect(fs.existsSync(path.join(installed, f))).toBe(true);
     }
