@@ -65,6 +65,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'mvdan-sh@0.10.1',
   ],
 
+  // the package's commands: `npx cdk8s-zero-trust diff <old> <new>` and `learn <dist> <logs...>`
+  bin: { 'cdk8s-zero-trust': 'lib/cli/main.js' },
+
   // CI is .ci/run (no GitHub and no cluster are reachable from our machines). The one GitHub
   // workflow is the release (.github/workflows/release.yml, generated): on a push to main it
   // bumps the version from the conventional commits, builds, and publishes to npm with the

@@ -54,6 +54,7 @@ export * from './runtime/zero-trust-falco-rules';
 // evidence: the objects' effect checked against the intent graph
 export * from './evidence/effect-finding';
 export * from './evidence/effect-check';
+export * from './evidence/zero-trust-evidence';
 // the reference architecture
 export * from './reference/reference-architecture';
 // validation: the cdk8s synth --validate plugin and the schema validator behind it

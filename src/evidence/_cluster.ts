@@ -267,6 +267,13 @@ export class Cluster {
    * not restrict the sources. Costs the size of the answer.
    */
   public networkCandidates(to: Pod): Pod[] | 'any' {
+    const direct = this.l4Candidates(to);
+    // an ambient callee's waypoint is a second way in: whoever may reach the waypoint
+    const wp = to.mesh === 'ambient' ? this.waypointFor(to) : undefined;
+    return wp ? union(direct, this.l4Candidates(wp.pod)) : direct;
+  }
+
+  private l4Candidates(to: Pod): Pod[] | 'any' {
     const np = this.networkPolicies.candidatePeers(to, 'Ingress');
     if (!this.cilium.present || this.cilium.selecting(to, 'Ingress').length === 0) return np;
     const c = this.cilium.candidatePeers(to, 'Ingress');
@@ -276,7 +283,11 @@ export class Cluster {
 
   /** Pods whose identity the mesh layer of `to` could admit, or 'any' (no mesh, or a rule without principals). */
   public meshCandidates(to: Pod): Pod[] | 'any' {
-    return to.mesh === 'none' ? 'any' : this.principalCandidates(to);
+    if (to.mesh === 'none') return 'any';
+    const direct = this.principalCandidates(this.istio.boundToWorkload(to));
+    // through the waypoint, the policies bound to it for the callee's service decide
+    const wp = to.mesh === 'ambient' ? this.waypointFor(to) : undefined;
+    return wp ? union(direct, this.principalCandidates(this.istio.boundToWaypoint(wp.pod, to.namespace, wp.service))) : direct;
   }
 
   /**
@@ -290,9 +301,9 @@ export class Cluster {
   }
 
 
-  /** Pods whose principal an ALLOW policy of `to` names (ambient callee with a waypoint: unbounded). */
-  private principalCandidates(to: Pod): Pod[] | 'any' {
-    const policies = this.istio.boundToWorkload(to).filter(p => (p.spec?.action ?? 'ALLOW') === 'ALLOW' && p.metadata?.annotations?.['istio.io/dry-run'] !== 'true');
+  /** Pods whose principal one of the enforced ALLOW `bound` policies names ('any': no such policy, or a rule without principals). */
+  private principalCandidates(bound: any[]): Pod[] | 'any' {
+    const policies = bound.filter(p => (p.spec?.action ?? 'ALLOW') === 'ALLOW' && p.metadata?.annotations?.['istio.io/dry-run'] !== 'true');
     if (policies.length === 0) return 'any';
     const found = new Set<Pod>();
     for (const p of policies) {
@@ -319,6 +330,10 @@ export class Cluster {
   public namespaceLabelsOf(namespace: string): Record<string, string> {
     return this.namespaceLabels.get(namespace) ?? { 'kubernetes.io/metadata.name': namespace };
   }
+}
+
+function union(a: Pod[] | 'any', b: Pod[] | 'any'): Pod[] | 'any' {
+  return a === 'any' || b === 'any' ? 'any' : [...new Set([...a, ...b])];
 }
 
 function refOf(o: any): string {

@@ -1,0 +1,42 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Yaml } from 'cdk8s';
+
+/**
+ * Every Kubernetes object of the YAML files in `dir` (and its sub-folders): the manifests a
+ * synthesis wrote. Documents without `apiVersion` and `kind` are skipped.
+ */
+export function readManifests(dir: string): any[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new Error(`${dir} is not a folder: give the folder a synthesis wrote its manifests to (for example dist/)`);
+  }
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.ya?ml$/.test(entry.name)) files.push(p);
+    }
+  };
+  walk(dir);
+  return files.flatMap(f => Yaml.load(f)).filter(o => o && typeof o === 'object' && o.apiVersion && o.kind);
+}
+
+/**
+ * The mesh trust domain of manifests: the trust domain most AuthorizationPolicy principals
+ * name, else `cluster.local`.
+ */
+export function inferTrustDomain(manifests: any[]): string {
+  const counts = new Map<string, number>();
+  for (const p of manifests.filter(m => m.kind === 'AuthorizationPolicy')) {
+    for (const rule of p.spec?.rules ?? []) {
+      for (const f of rule.from ?? []) {
+        for (const principal of f.source?.principals ?? []) {
+          const m = /^([^/*]+)\/ns\/[^/]+\/sa\/[^/]+$/.exec(principal);
+          if (m) counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
+        }
+      }
+    }
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'cluster.local';
+}

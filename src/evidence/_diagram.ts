@@ -1,0 +1,101 @@
+import { ConnectivityLine } from './_connectivity';
+import { endUserTokens } from '../edge/_end-user-tokens';
+import { CallIntent, IntentGraph, workloadKey } from '../intent/intent-graph';
+import { IMeshWorkload } from '../intent/mesh-workload';
+
+/**
+ * The trust graph as a Mermaid flowchart, in the subset GitHub and GitLab render:
+ * `flowchart LR`, `subgraph <id>["<label>"]` ... `end`, nodes `<id>["<label>"]`,
+ * `<id>(["<label>"])` (external exits) and `<id>(("<label>"))` (the internet), edges
+ * `<id> -->|"<label>"| <id>`. Ids are `[A-Za-z0-9_]`; labels are quoted, with `"`, `#`, `<`, `>`,
+ * `|` written as Mermaid entity codes (`#quot;`, `#35;`, `#lt;`, `#gt;`, `#124;`) and `<br/>` as the
+ * only markup.
+ */
+export function trustGraphMermaid(graph: IntentGraph, manifests: any[]): string {
+  const lines = ['flowchart LR'];
+  const byNamespace = new Map<string, IMeshWorkload[]>();
+  for (const w of graph.workloads) {
+    const ns = w.zeroTrustNamespace.namespaceName;
+    byNamespace.set(ns, [...byNamespace.get(ns) ?? [], w]);
+  }
+  for (const [ns, workloads] of [...byNamespace].sort(([a], [b]) => compare(a, b))) {
+    lines.push(`  subgraph ${id('ns', ns)}["namespace ${label(ns)}"]`);
+    for (const w of workloads) {
+      lines.push(`    ${nodeId(w)}["${label(w.workloadName)}<br/>${label(`sa ${w.serviceAccountName}`)}"]`);
+    }
+    lines.push('  end');
+  }
+  // the edge: who may enter from outside, and with which tokens
+  const gateways = manifests.filter(m => m?.kind === 'Gateway' && m.spec?.gatewayClassName === 'istio');
+  for (const g of gateways) {
+    const w = graph.workloads.find(x => x.zeroTrustNamespace.namespaceName === g.metadata.namespace && x.workloadName === g.metadata.name);
+    if (!w) continue;
+    const listeners = (g.spec.listeners ?? []).map((l: any) => `${l.protocol} ${l.port}`);
+    const issuers = endUserTokens(graph).issuersOf(w);
+    lines.push('  internet(("internet"))');
+    lines.push(`  internet -->|"${label([...new Set(listeners)].join(', '))}${issuers.length ? `<br/>${label(`JWT from ${issuers.join(', ')}`)}` : ''}"| ${nodeId(w)}`);
+  }
+  for (const call of graph.calls) {
+    lines.push(`  ${nodeId(call.caller)} -->|"${callLabel(call, endUserTokens(graph).issuersOfCall(call))}"| ${nodeId(call.callee)}`);
+  }
+  const exits = new Set<string>();
+  for (const e of graph.egress) {
+    const exit = id('exit', e.host);
+    if (!exits.has(exit)) {
+      lines.push(`  ${exit}(["${label(e.host)}"])`);
+      exits.add(exit);
+    }
+    lines.push(`  ${nodeId(e.workload)} -->|"${label(`TCP ${e.port}`)}"| ${exit}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The label of a call's edge: ports, then methods, paths, required claims and headers. */
+function callLabel(call: CallIntent, issuers: string[]): string {
+  const parts = [`${call.ports.join(',')}`];
+  if (call.methods.length) parts.push(call.methods.join(','));
+  if (call.paths.length) parts.push(call.paths.join(' '));
+  const claims = Object.entries(call.requiredClaims).map(([c, v]) => `${c}=${v.join('|')}`);
+  if (claims.length) parts.push(`claims ${claims.join(' ')}`);
+  else if (issuers.length) parts.push('verified end-user token');
+  const headers = Object.entries(call.requiredHeaders).map(([h, v]) => `${h}: ${v}`);
+  if (headers.length) parts.push(`headers ${headers.join(' ')}`);
+  return parts.map(label).join('<br/>');
+}
+
+function nodeId(w: IMeshWorkload): string {
+  return id('w', workloadKey(w));
+}
+
+/** A Mermaid id: letters, digits and `_` only, prefixed, injective enough for DNS names. */
+function id(prefix: string, value: string): string {
+  return `${prefix}_${value.replace(/[^A-Za-z0-9]/g, c => (c === '-' ? '_' : c === '/' ? '__' : `_${c.charCodeAt(0)}_`))}`;
+}
+
+/** A quoted label's text with Mermaid entity codes for the characters that would end or break it. */
+export function label(text: string): string {
+  return text.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;').replace(/\|/g, '#124;');
+}
+
+/** The connectivity list as a Markdown table, one row per source, one column per destination with connections. */
+export function connectivityMarkdown(lines: ConnectivityLine[]): string {
+  const sources = [...new Set(lines.map(l => l.src))].sort(compare);
+  const targets = [...new Set(lines.map(l => l.dst))].sort(compare);
+  const cell = new Map(lines.map(l => [`${l.src} ${l.dst}`, l.conn]));
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const out = [
+    '# Connectivity',
+    '',
+    'What the synthesized objects allow, every layer together (NetworkPolicy or Cilium, Istio mTLS and authorization): rows call columns.',
+    `${lines.length} connections between ${new Set([...sources, ...targets]).size} peers. Empty cells: denied.`,
+    '',
+    `| from \\ to | ${targets.map(esc).join(' | ')} |`,
+    `|---|${targets.map(() => '---').join('|')}|`,
+    ...sources.map(s => `| ${esc(s)} | ${targets.map(t => esc(cell.get(`${s} ${t}`) ?? '')).join(' | ')} |`),
+  ];
+  return `${out.join('\n')}\n`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
