@@ -1,10 +1,15 @@
 import { Construct, IConstruct } from 'constructs';
+import { platformNetworkPolicies, platformPolicyName, PlatformPeerSelectors } from './_network-policies';
 import { PlatformComponent } from './platform-component';
-import { invalid } from '../intent/_validation';
+import { EnforcementPoints } from '../enforcement/enforcement-points';
+import { checkCidrs } from '../identity/_federation-checks';
+import { checkDns1123Label, checkLabels, checkType, invalid } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 
 /** The components declared in each app, by `<namespace>/<name>`. */
 const DECLARED = new WeakMap<object, Map<string, { component: PlatformComponent; owner: IConstruct }>>();
+/** The platform workloads whose NetworkPolicy each app already has, by `<namespace>/<policy name>`. */
+const POLICED = new WeakMap<object, Set<string>>();
 
 /**
  * Properties of PlatformComponents.
@@ -16,6 +21,44 @@ export interface PlatformComponentsProps {
    * @default - none; add them with `add()`
    */
   readonly components?: PlatformComponent[];
+
+  /**
+   * Whether each workload of the components gets an ingress NetworkPolicy (in the intent graph's
+   * network layer) selecting exactly its pods: they admit the peers their description names
+   * (`PlatformPort.from`) on exactly those ports, and nothing else, so default-deny holds for
+   * the platform's own pods too. Egress stays as the charts leave it (the components call the
+   * API server, registries and the mesh). Set `false` for components whose pods other
+   * constructs already police (the waypoints and gateways of the intent graph, whose exact
+   * policies the network and edge layers write).
+   *
+   * @default true
+   */
+  readonly networkPolicies?: boolean;
+
+  /**
+   * The API server's addresses (CIDRs) as the component pods see its calls to their admission
+   * webhooks (`PlatformPeer.API_SERVER`): the control plane nodes' addresses. On Cilium an
+   * `ipBlock` does not match the API server (its `kube-apiserver` entity does): leave this
+   * unset there.
+   *
+   * @default - any source, on the webhook ports only (the API server's address is specific to
+   * the cluster; managed control planes may call from addresses that change)
+   */
+  readonly apiServerCidrs?: string[];
+
+  /**
+   * The namespace of the Prometheus pods that scrape the components (`PlatformPeer.MONITORING`).
+   *
+   * @default 'monitoring'
+   */
+  readonly prometheusNamespace?: string;
+
+  /**
+   * Labels of the Prometheus pods (kube-prometheus-stack: `app.kubernetes.io/name: prometheus`).
+   *
+   * @default { 'app.kubernetes.io/name': 'prometheus' }
+   */
+  readonly prometheusPodLabels?: { [key: string]: string };
 }
 
 /**
@@ -28,9 +71,13 @@ export interface PlatformComponentsProps {
  *   that container from exactly those checks, and the Falco rules allow exactly those privileged
  *   containers;
  * - the policy pack admits exactly their images (`<repository>:<tag>`, or the pinned digest);
- * - their namespaces are listed as prerequisites.
+ * - each of their workloads gets an ingress NetworkPolicy that admits exactly the described
+ *   peers on the described ports (`networkPolicies`);
+ * - their namespaces are created by their charts (`helm install --create-namespace`), which are
+ *   installed before the app's output is applied.
  *
- * It synthesizes no Kubernetes object by itself: the components are installed with their charts.
+ * The components themselves are installed with their charts: this construct synthesizes only
+ * their NetworkPolicies.
  */
 export class PlatformComponents extends Construct {
   /** Every platform component declared in `scope`'s app, sorted by namespace and name. */
@@ -82,8 +129,28 @@ export class PlatformComponents extends Construct {
     return component;
   }
 
+  private readonly networkPolicies: boolean;
+  private readonly peers: PlatformPeerSelectors;
+  /** The components whose NetworkPolicies this construct wrote. */
+  private readonly policed: PlatformComponent[] = [];
+
   public constructor(scope: Construct, id: string, props: PlatformComponentsProps = {}) {
     super(scope, id);
+    if (props.networkPolicies !== undefined) checkType(this, 'networkPolicies', props.networkPolicies, 'boolean');
+    this.networkPolicies = props.networkPolicies ?? true;
+    const prometheusPodLabels = checkLabels(this, 'prometheusPodLabels', props.prometheusPodLabels ?? { 'app.kubernetes.io/name': 'prometheus' });
+    if (Object.keys(prometheusPodLabels).length === 0) {
+      invalid(this, 'prometheusPodLabels', prometheusPodLabels, 'must select the Prometheus pods with at least one label',
+        'an empty selector would let every pod of the Prometheus namespace reach the components\' metrics ports');
+    }
+    this.peers = {
+      apiServerCidrs: props.apiServerCidrs === undefined ? [] : checkCidrs(this, 'apiServerCidrs', props.apiServerCidrs),
+      prometheusNamespace: checkDns1123Label(this, 'prometheusNamespace', props.prometheusNamespace ?? 'monitoring'),
+      prometheusPodLabels,
+    };
+    // a waypoint of the intent graph already has its exact NetworkPolicy (network layer): a
+    // second one admitting the whole mesh on its HBONE port would widen it
+    this.node.addValidation({ validate: () => this.overlapsWithGraphWaypoints() });
     for (const c of props.components ?? []) this.add(c);
   }
 
@@ -96,7 +163,29 @@ export class PlatformComponents extends Construct {
     if (!(component instanceof PlatformComponent)) {
       invalid(this, 'component', component, 'must be a PlatformComponent', 'use the factories, for example PlatformComponent.istiod()');
     }
-    return PlatformComponents._declare(this, component);
+    const declared = PlatformComponents._declare(this, component);
+    if (this.networkPolicies) {
+      const policed = POLICED.get(this.node.root) ?? new Set<string>();
+      POLICED.set(this.node.root, policed);
+      const keys = declared.workloads.map(w => `${w.namespace}/${platformPolicyName(w)}`);
+      if (!keys.every(k => policed.has(k))) {
+        keys.forEach(k => policed.add(k));
+        this.policed.push(declared);
+        platformNetworkPolicies(this, declared, this.peers);
+      }
+    }
+    return declared;
+  }
+
+  private overlapsWithGraphWaypoints(): string[] {
+    const graph = IntentGraph.tryOf(this);
+    if (!graph || this.policed.length === 0) return [];
+    const waypoints = new Set(EnforcementPoints.of(graph).waypoints.map(w => `${w.namespace}/${w.name}`));
+    return this.policed.flatMap(c => c.workloads)
+      .filter(w => w.podLabels['gateway.networking.k8s.io/gateway-name'] !== undefined
+        && waypoints.has(`${w.namespace}/${w.podLabels['gateway.networking.k8s.io/gateway-name']}`))
+      .map(w => `[${this.node.path}] invalid component "${w.namespace}/${w.name}": is a waypoint of the intent graph, whose exact NetworkPolicy the network layer writes; `
+        + 'a second policy admitting the whole mesh on its ports would widen it; declare it in a PlatformComponents with networkPolicies: false');
   }
 
   /** The components declared in this app. */

@@ -11,6 +11,8 @@ import { MeshAccessLogging } from '../monitoring/mesh-access-logging';
 import { MeshMetricsScraping } from '../monitoring/mesh-metrics-scraping';
 import { MetricsPodMonitor, MonitoredComponent } from '../monitoring/metrics-pod-monitor';
 import { ZeroTrustAlerts } from '../monitoring/zero-trust-alerts';
+import { PlatformComponent } from '../platform/platform-component';
+import { PlatformComponents } from '../platform/platform-components';
 import { PolicyEngine, PolicyMode } from '../policy/policy-options';
 import { ZeroTrustPolicyPack } from '../policy/zero-trust-policy-pack';
 import { ZeroTrustFalcoRules } from '../runtime/zero-trust-falco-rules';
@@ -226,6 +228,19 @@ export class ReferenceArchitecture extends Construct {
   public readonly accessLogging: MeshAccessLogging;
   /** The NetworkPolicies and PodMonitors that let Prometheus scrape the sidecars. */
   public readonly metricsScraping: MeshMetricsScraping;
+  /**
+   * The platform components the reference relies on, installed with their pinned charts before
+   * the output is applied: istiod, istio-cni (ambient) and ztunnel, the admission engine's
+   * controllers (Gatekeeper or Kyverno; none for Kubernetes' own engine), the Vault agent
+   * injector, Falco and the Prometheus Operator. The pack admits exactly their images and
+   * exempts exactly their containers; each of their workloads gets an ingress NetworkPolicy.
+   */
+  public readonly platform: PlatformComponents;
+  /**
+   * The waypoint istiod deploys for namespace `insights`: declared for the pack's exemptions;
+   * its NetworkPolicy is the network layer's exact one.
+   */
+  public readonly waypoints: PlatformComponents;
 
   public constructor(scope: Construct, id: string, props: ReferenceArchitectureProps = {}) {
     super(scope, id);
@@ -276,11 +291,30 @@ export class ReferenceArchitecture extends Construct {
 
     // allowed images: the services' registry, and exactly the repositories of the platform
     // components the app itself deploys (read at synthesis time)
+    const engine = props.policyEngine ?? PolicyEngine.GATEKEEPER;
     this.policyPack = new ZeroTrustPolicyPack(this, 'policy', {
-      engine: props.policyEngine ?? PolicyEngine.GATEKEEPER,
+      engine,
       mode: props.policyMode ?? PolicyMode.ENFORCE,
       allowedRegistries: [`${registry}/`],
       allowAppImages: true,
+    });
+
+    // the platform the reference relies on, each component as its pinned chart deploys it
+    this.platform = new PlatformComponents(this, 'platform', {
+      components: [
+        PlatformComponent.istiod(),
+        PlatformComponent.istioCni({ ambient: true }),
+        PlatformComponent.ztunnel(),
+        ...(engine === PolicyEngine.GATEKEEPER ? [PlatformComponent.gatekeeper()] : []),
+        ...(engine === PolicyEngine.KYVERNO ? [PlatformComponent.kyverno()] : []),
+        PlatformComponent.vaultAgentInjector(),
+        PlatformComponent.falco(),
+        PlatformComponent.prometheusOperator(),
+      ],
+    });
+    this.waypoints = new PlatformComponents(this, 'waypoints', {
+      networkPolicies: false,
+      components: [PlatformComponent.waypoint({ name: 'waypoint', namespace: 'insights' })],
     });
 
     this.web = new ZeroTrustNamespace(this, 'web', { name: 'web' });

@@ -62,8 +62,11 @@ describe('ReferenceArchitecture', () => {
     // (ServiceAccount, Deployment, Service), catalog's ingress and recommendations' egress NetworkPolicies, catalog's AuthorizationPolicy
     // and ztunnel policy, the waypoint's Gateway, allow-nothing and NetworkPolicy
     const INSIGHTS_OBJECTS = 1 + 3 + 2 + 6 + 2 + 2 + 3;
+    // one ingress NetworkPolicy per workload of the declared platform components: istiod, istio-cni, ztunnel,
+    // Gatekeeper (2 Deployments, 2 hook Jobs), the Vault injector, Falco, the Prometheus Operator (Deployment, 2 hook Jobs)
+    const PLATFORM_NETWORK_POLICIES = 3 + 4 + 1 + 1 + 3;
     expect(objects).toHaveLength(4 + 2 + (17 + 1) + 17 + IDENTITY_OBJECTS + 24 + SPIRE_NETWORK_POLICIES + 14 + 11 + 2 + 13 + 1 + 18
-      + INSIGHTS_OBJECTS);
+      + INSIGHTS_OBJECTS + PLATFORM_NETWORK_POLICIES);
     // templates (and the Config syncing what the default-deny check reads) before constraints
     const firstConstraint = objects.findIndex(o => o.apiVersion.startsWith('constraints.gatekeeper.sh/'));
     expect(objects.map(o => o.kind).lastIndexOf('ConstraintTemplate')).toBeLessThan(firstConstraint);
@@ -417,13 +420,26 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBER
       expect(new Set(constraints.map(c => c.spec.enforcementAction))).toEqual(new Set(['deny']));
       // every image the app deploys is admitted by the registry prefix or by its exact repository
       expect(find(manifests, 'K8sAllowedRepos', 'zero-trust-allowed-registries').spec.parameters.repos).toEqual([
-        // the declared platform components' images, exactly (Falco, declared by the FalcoRuleSet)
+        // the declared platform components' images, exactly (Gatekeeper's hook)
+        'curlimages/curl:8.20.0',
+        // Falco, its falcoctl and driver loader
         'docker.io/falcosecurity/falco-driver-loader:0.44.1', 'docker.io/falcosecurity/falco:0.44.1', 'docker.io/falcosecurity/falcoctl:0.13.0',
-        // the injected proxy, by tag or digest
-        'docker.io/istio/proxyv2:', 'docker.io/istio/proxyv2@', 'docker.io/library/busybox:', 'ghcr.io/cdk8s-zero-trust/demo/',
+        // istio-cni, istiod
+        'docker.io/istio/install-cni:1.30.3', 'docker.io/istio/pilot:1.30.3',
+        // the injected proxy, by tag or digest (also the waypoint's)
+        'docker.io/istio/proxyv2:', 'docker.io/istio/proxyv2@',
+        // ztunnel
+        'docker.io/istio/ztunnel:1.30.3',
+        'docker.io/library/busybox:', 'ghcr.io/cdk8s-zero-trust/demo/',
+        // the Prometheus Operator's certificate hooks
+        'ghcr.io/jkroepke/kube-webhook-certgen:1.8.7',
         'ghcr.io/spiffe/spiffe-csi-driver:', 'ghcr.io/spiffe/spire-agent:', 'ghcr.io/spiffe/spire-controller-manager:', 'ghcr.io/spiffe/spire-server:',
-        // the Vault agent, as the pod templates pin it for the injector
-        'hashicorp/vault:',
+        // the Vault injector, exactly; the Vault agent, as the pod templates pin it for the injector
+        'hashicorp/vault-k8s:1.7.6', 'hashicorp/vault:',
+        // Gatekeeper
+        'openpolicyagent/gatekeeper-crds:v3.23.0', 'openpolicyagent/gatekeeper:v3.23.0',
+        // the Prometheus Operator
+        'quay.io/prometheus-operator/prometheus-operator:v0.93.1',
         'registry.k8s.io/sig-storage/csi-node-driver-registrar:',
       ]);
     } else if (engine === PolicyEngine.KYVERNO) {
@@ -498,9 +514,23 @@ describe('ReferenceArchitecture: identity layer', () => {
     expect(declared).toEqual([
       'falco/DaemonSet/falco', 'falco/DaemonSet/falco[falco-driver-loader]', 'falco/DaemonSet/falco[falco]',
       'falco/DaemonSet/falco[falcoctl-artifact-follow]', 'falco/DaemonSet/falco[falcoctl-artifact-install]',
+      // the platform components the reference declares, each as its chart deploys it
+      'gatekeeper-system/Deployment/gatekeeper-audit', 'gatekeeper-system/Deployment/gatekeeper-audit[manager]',
+      'gatekeeper-system/Deployment/gatekeeper-controller-manager', 'gatekeeper-system/Deployment/gatekeeper-controller-manager[manager]',
+      'gatekeeper-system/Job/gatekeeper-update-crds-hook', 'gatekeeper-system/Job/gatekeeper-update-crds-hook[crds-upgrade]',
+      'gatekeeper-system/Job/gatekeeper-update-namespace-label', 'gatekeeper-system/Job/gatekeeper-update-namespace-label[kubectl-label]',
+      'gatekeeper-system/Job/gatekeeper-update-namespace-label[webhook-probe-post]',
+      'insights/Deployment/waypoint', 'insights/Deployment/waypoint[istio-proxy]',
+      'istio-system/DaemonSet/istio-cni-node', 'istio-system/DaemonSet/istio-cni-node[install-cni]',
+      'istio-system/DaemonSet/ztunnel', 'istio-system/DaemonSet/ztunnel[istio-proxy]',
+      'istio-system/Deployment/istiod', 'istio-system/Deployment/istiod[discovery]',
+      'monitoring/Deployment/kube-prometheus-stack-operator', 'monitoring/Deployment/kube-prometheus-stack-operator[kube-prometheus-stack]',
+      'monitoring/Job/kube-prometheus-stack-admission-create', 'monitoring/Job/kube-prometheus-stack-admission-create[create]',
+      'monitoring/Job/kube-prometheus-stack-admission-patch', 'monitoring/Job/kube-prometheus-stack-admission-patch[patch]',
       'spire-server/StatefulSet/spire-server',
       'spire-system/DaemonSet/spiffe-csi-driver', 'spire-system/DaemonSet/spiffe-csi-driver[node-driver-registrar]', 'spire-system/DaemonSet/spiffe-csi-driver[spiffe-csi-driver]',
       'spire-system/DaemonSet/spire-agent', 'spire-system/DaemonSet/spire-agent[socket-dir-owner]',
+      'vault/Deployment/vault-agent-injector', 'vault/Deployment/vault-agent-injector[sidecar-injector]',
     ]);
     const server = find(manifests, 'StatefulSet', 'spire-server', 'spire-server');
     expect(server.spec.replicas).toBe(1);
