@@ -6,8 +6,8 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { PlatformComponent } from './platform-component';
 import { PlatformPeer, PlatformWorkload } from './platform-workload';
-import { IntentGraph, Layer } from '../intent/intent-graph';
 import { MANAGED_BY } from '../intent/_labels';
+import { IntentGraph, Layer } from '../intent/intent-graph';
 import { NAMESPACE_NAME_LABEL, tcpPorts } from '../network/_network-policies';
 
 /** Who the peers of platform ports are in this cluster. @internal */

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import * as yaml from 'yaml';
@@ -25,7 +26,7 @@ function prerequisites() {
 
 /** The reference synthesized as `npm run synth` writes it, one file per layer. */
 function synthesized(engine: PolicyEngine) {
-  const app = new App({ outdir: fs.mkdtempSync(path.join(require('os').tmpdir(), 'prereq-')), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'prereq-')), yamlOutputType: YamlOutputType.FILE_PER_CHART });
   const ref = new ReferenceArchitecture(app, 'zero-trust', { policyEngine: engine });
   app.synth();
   const files = fs.readdirSync(app.outdir).sort();
@@ -70,7 +71,8 @@ describe('README: prerequisites and apply order of the reference architecture', 
         // waypoints are deployed by istiod from the mesh layer's Gateway, not by a chart of their own
         if (c.workloads.every(w => w.podLabels['gateway.networking.k8s.io/gateway-name'])) continue;
         const install = ` ${c.chart.chart} --repo ${c.chart.repository} --version ${c.chart.version} -n ${c.namespace}`;
-        expect({ engine, component: c.name, rows: rows.filter(r => r.createdBy.includes(install)).length }).toEqual({ engine, component: c.name, rows: 1 });
+        const installs = rows.filter(r => r.createdBy.includes(install)).length;
+        expect({ engine, component: c.name, installs }).toEqual({ engine, component: c.name, installs: 1 });
       }
     }
     // the reference declares the engine it runs: Gatekeeper's or Kyverno's controllers, none for Kubernetes' own

@@ -1,8 +1,13 @@
 import { Chart, Testing } from 'cdk8s';
 import { IntentGraph, MeshMode, MeshService, PlatformComponent, PlatformComponents, ZeroTrustNamespace } from '../../src';
-import { GATEKEEPER_AUDIT, GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_LABEL_NAMESPACE, GATEKEEPER_UPGRADE_CRDS, KYVERNO_ADMISSION, KYVERNO_BACKGROUND, KYVERNO_CLEANUP, KYVERNO_REPORTS } from './fixtures/engines';
+import {
+  GATEKEEPER_AUDIT, GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_LABEL_NAMESPACE, GATEKEEPER_UPGRADE_CRDS,
+  KYVERNO_ADMISSION, KYVERNO_BACKGROUND, KYVERNO_CLEANUP, KYVERNO_REPORTS,
+} from './fixtures/engines';
 import { INGRESS_GATEWAY, ISTIOD, WAYPOINT, ZTUNNEL, istioCni } from './fixtures/istio';
-import { FALCO, PROMETHEUS_OPERATOR, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH, VAULT_INJECTOR } from './fixtures/operators';
+import {
+  FALCO, PROMETHEUS_OPERATOR, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH, VAULT_INJECTOR,
+} from './fixtures/operators';
 import { Cluster, Pod } from '../support/reachability';
 import { ofKind, synthValid } from '../support/synth';
 
@@ -13,14 +18,22 @@ const PODS: Array<{ component: () => PlatformComponent; pods: any[] }> = [
   { component: () => PlatformComponent.ztunnel(), pods: [ZTUNNEL] },
   { component: () => PlatformComponent.istioGateway({ name: 'istio-ingressgateway', namespace: 'istio-ingress' }), pods: [INGRESS_GATEWAY] },
   { component: () => PlatformComponent.waypoint({ name: 'waypoint', namespace: 'shop' }), pods: [WAYPOINT] },
-  { component: () => PlatformComponent.gatekeeper(), pods: [GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_AUDIT, GATEKEEPER_UPGRADE_CRDS, GATEKEEPER_LABEL_NAMESPACE] },
+  {
+    component: () => PlatformComponent.gatekeeper(),
+    pods: [GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_AUDIT, GATEKEEPER_UPGRADE_CRDS, GATEKEEPER_LABEL_NAMESPACE],
+  },
   { component: () => PlatformComponent.kyverno(), pods: [KYVERNO_ADMISSION, KYVERNO_BACKGROUND, KYVERNO_CLEANUP, KYVERNO_REPORTS] },
   { component: () => PlatformComponent.vaultAgentInjector(), pods: [VAULT_INJECTOR] },
   { component: () => PlatformComponent.falco(), pods: [FALCO] },
-  { component: () => PlatformComponent.prometheusOperator(), pods: [PROMETHEUS_OPERATOR, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH] },
+  {
+    component: () => PlatformComponent.prometheusOperator(),
+    pods: [PROMETHEUS_OPERATOR, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH],
+  },
 ];
 
-const asPod = (p: any): Pod => ({ namespace: p.metadata.namespace, name: p.metadata.name, labels: p.metadata.labels, serviceAccount: p.spec.serviceAccountName });
+const asPod = (p: any): Pod => ({
+  namespace: p.metadata.namespace, name: p.metadata.name, labels: p.metadata.labels, serviceAccount: p.spec.serviceAccountName,
+});
 /** The ports the chart's pod listens on: its container ports and the ports its probes call (the Vault injector declares none). */
 const containerPorts = (p: any): number[] => [...(p.spec.initContainers ?? []), ...p.spec.containers].flatMap((c: any) => [
   ...(c.ports ?? []).map((x: any) => x.containerPort),
@@ -60,14 +73,19 @@ describe('PlatformComponents: NetworkPolicies of the components\' own pods', () 
       const opened: number[] = selecting[0].spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port));
       const declared = containerPorts(pod);
       const undeclaredByEnvoy = pod === INGRESS_GATEWAY ? [80, 443, 15021] : pod === WAYPOINT ? [15008] : [];
-      expect({ pod: pod.metadata.name, undeclared: opened.filter(p => !declared.includes(p) && !undeclaredByEnvoy.includes(p)) }).toEqual({ pod: pod.metadata.name, undeclared: [] });
+      const undeclared = opened.filter(p => !declared.includes(p) && !undeclaredByEnvoy.includes(p));
+      expect({ pod: pod.metadata.name, undeclared }).toEqual({ pod: pod.metadata.name, undeclared: [] });
       // an unrelated pod reaches none of its ports
       for (const port of [...declared, ...undeclaredByEnvoy, 1234]) {
         const open = selecting[0].spec.ingress.some((r: any) => r.from === undefined && r.ports.some((p: any) => p.port === port));
+        const fromMesh = (pod === ISTIOD && [15010, 15012].includes(port)) || (pod === WAYPOINT && port === 15008);
         expect({ pod: pod.metadata.name, port, reachable: cluster.networkAllows(APP, asPod(pod), port) })
-          .toEqual({ pod: pod.metadata.name, port, reachable: open || (pod === ISTIOD && [15010, 15012].includes(port)) || (pod === WAYPOINT && port === 15008) });
+          .toEqual({ pod: pod.metadata.name, port, reachable: open || fromMesh });
         // and the ports reachable from anywhere are exactly the webhooks' (no apiServerCidrs here) and the gateway's listeners and status port
-        if (open) expect({ pod: pod.metadata.name, port, anySourcePort: [8443, 9443, 8080, 10250, 15017, 80, 443, 15021].includes(port) }).toEqual({ pod: pod.metadata.name, port, anySourcePort: true });
+        if (open) {
+          const anySourcePort = [8443, 9443, 8080, 10250, 15017, 80, 443, 15021].includes(port);
+          expect({ pod: pod.metadata.name, port, anySourcePort }).toEqual({ pod: pod.metadata.name, port, anySourcePort: true });
+        }
       }
     }
   });
@@ -99,7 +117,10 @@ describe('PlatformComponents: NetworkPolicies of the components\' own pods', () 
   });
 
   test('webhooks: without apiServerCidrs the webhook port (only) admits any source; with them, only the API server', () => {
-    for (const [pod, port] of [[GATEKEEPER_CONTROLLER_MANAGER, 8443], [KYVERNO_ADMISSION, 9443], [KYVERNO_CLEANUP, 9443], [VAULT_INJECTOR, 8080], [PROMETHEUS_OPERATOR, 10250]] as const) {
+    const webhooks = [
+      [GATEKEEPER_CONTROLLER_MANAGER, 8443], [KYVERNO_ADMISSION, 9443], [KYVERNO_CLEANUP, 9443], [VAULT_INJECTOR, 8080], [PROMETHEUS_OPERATOR, 10250],
+    ] as const;
+    for (const [pod, port] of webhooks) {
       const open = new Cluster(platformApp().objs);
       expect({ pod: pod.metadata.name, open: open.networkAllows(APP, asPod(pod), port) }).toEqual({ pod: pod.metadata.name, open: true });
       const narrowed = new Cluster(platformApp({ apiServerCidrs: ['192.0.2.0/28'] }).objs);
@@ -117,9 +138,12 @@ describe('PlatformComponents: NetworkPolicies of the components\' own pods', () 
   test('hook Jobs and node agents admit nothing but Prometheus on their metrics port; Falco admits Prometheus on 8765 only', () => {
     const { objs } = platformApp({ prometheusNamespace: 'observability', prometheusPodLabels: { app: 'prom' } });
     const policies = ofKind(objs, 'NetworkPolicy');
-    for (const job of [GATEKEEPER_UPGRADE_CRDS, GATEKEEPER_LABEL_NAMESPACE, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH]) {
+    const jobs = [GATEKEEPER_UPGRADE_CRDS, GATEKEEPER_LABEL_NAMESPACE, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH];
+    for (const job of jobs) {
       const policy = policies.find(p => p.metadata.namespace === job.metadata.namespace && p.spec.podSelector.matchLabels['job-name'] === job.metadata.labels['job-name']);
-      expect(policy.spec).toEqual({ podSelector: { matchLabels: { 'job-name': job.metadata.labels['job-name'] } }, policyTypes: ['Ingress'], ingress: [] });
+      expect(policy.spec).toEqual({
+        podSelector: { matchLabels: { 'job-name': job.metadata.labels['job-name'] } }, policyTypes: ['Ingress'], ingress: [],
+      });
     }
     const prom: Pod = { namespace: 'observability', name: 'p', labels: { app: 'prom' }, serviceAccount: 'p' };
     const cluster = new Cluster(objs);
