@@ -2,8 +2,8 @@ import { Construct, IConstruct } from 'constructs';
 import { platformNetworkPolicies, platformPolicyName, PlatformPeerSelectors } from './_network-policies';
 import { PlatformComponent } from './platform-component';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
-import { checkCidrs } from '../identity/_federation-checks';
-import { checkDns1123Label, checkLabels, checkType, invalid } from '../intent/_validation';
+import { checkType, invalid } from '../intent/_validation';
+import { ClusterPeer, ClusterPeerKind } from '../intent/cluster-peer';
 import { IntentGraph } from '../intent/intent-graph';
 
 /** The components declared in each app, by `<namespace>/<name>`. */
@@ -36,29 +36,23 @@ export interface PlatformComponentsProps {
   readonly networkPolicies?: boolean;
 
   /**
-   * The API server's addresses (CIDRs) as the component pods see its calls to their admission
-   * webhooks (`PlatformPeer.API_SERVER`): the control plane nodes' addresses. On Cilium an
-   * `ipBlock` does not match the API server (its `kube-apiserver` entity does): leave this
-   * unset there.
+   * Who calls the components' admission webhooks (`PlatformPeer.API_SERVER` ports):
+   * `ClusterPeer.kubernetesApiServer({ addresses })` with the control plane's addresses, or
+   * `ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM })` (its `kube-apiserver` entity, in a
+   * CiliumNetworkPolicy `platform-<kind>-<name>-webhooks` beside the NetworkPolicy), plus
+   * `ClusterPeer.nodes(...)` on managed control planes whose calls arrive from node addresses.
    *
    * @default - any source, on the webhook ports only (the API server's address is specific to
    * the cluster; managed control planes may call from addresses that change)
    */
-  readonly apiServerCidrs?: string[];
+  readonly webhookCallers?: ClusterPeer[];
 
   /**
-   * The namespace of the Prometheus pods that scrape the components (`PlatformPeer.MONITORING`).
+   * Who scrapes the components' metrics ports (`PlatformPeer.MONITORING`).
    *
-   * @default 'monitoring'
+   * @default ClusterPeer.monitoring() (pods `app.kubernetes.io/name: prometheus` in namespace `monitoring`)
    */
-  readonly prometheusNamespace?: string;
-
-  /**
-   * Labels of the Prometheus pods (kube-prometheus-stack: `app.kubernetes.io/name: prometheus`).
-   *
-   * @default { 'app.kubernetes.io/name': 'prometheus' }
-   */
-  readonly prometheusPodLabels?: { [key: string]: string };
+  readonly monitoring?: ClusterPeer;
 }
 
 /**
@@ -138,16 +132,16 @@ export class PlatformComponents extends Construct {
     super(scope, id);
     if (props.networkPolicies !== undefined) checkType(this, 'networkPolicies', props.networkPolicies, 'boolean');
     this.networkPolicies = props.networkPolicies ?? true;
-    const prometheusPodLabels = checkLabels(this, 'prometheusPodLabels', props.prometheusPodLabels ?? { 'app.kubernetes.io/name': 'prometheus' });
-    if (Object.keys(prometheusPodLabels).length === 0) {
-      invalid(this, 'prometheusPodLabels', prometheusPodLabels, 'must select the Prometheus pods with at least one label',
-        'an empty selector would let every pod of the Prometheus namespace reach the components\' metrics ports');
+    const webhookCallers = props.webhookCallers ?? [];
+    if (!Array.isArray(webhookCallers) || webhookCallers.some(p => !(p instanceof ClusterPeer) || p.kind === ClusterPeerKind.CLOUD_METADATA)) {
+      invalid(this, 'webhookCallers', webhookCallers, 'must be a list of ClusterPeers that call admission webhooks',
+        'for example [ClusterPeer.kubernetesApiServer({ addresses: [\'10.0.0.10/32\'] })]');
     }
-    this.peers = {
-      apiServerCidrs: props.apiServerCidrs === undefined ? [] : checkCidrs(this, 'apiServerCidrs', props.apiServerCidrs),
-      prometheusNamespace: checkDns1123Label(this, 'prometheusNamespace', props.prometheusNamespace ?? 'monitoring'),
-      prometheusPodLabels,
-    };
+    const monitoring = props.monitoring ?? ClusterPeer.monitoring();
+    if (!(monitoring instanceof ClusterPeer) || ![ClusterPeerKind.PODS, ClusterPeerKind.CIDRS].includes(monitoring.kind)) {
+      invalid(this, 'monitoring', monitoring, 'must be a ClusterPeer of the Prometheus pods or addresses', 'for example ClusterPeer.monitoring({ namespace: \'observability\' })');
+    }
+    this.peers = { webhookCallers: [...webhookCallers], monitoring };
     // a waypoint of the intent graph already has its exact NetworkPolicy (network layer): a
     // second one admitting the whole mesh on its HBONE port would widen it
     this.node.addValidation({ validate: () => this.overlapsWithGraphWaypoints() });

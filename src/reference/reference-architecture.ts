@@ -4,6 +4,7 @@ import { AccessProxy, JwtIssuer } from '../edge/access-proxy';
 import { CiliumWorkloadPolicy } from '../edge/cilium-workload-policy';
 import { NamespaceAccess } from '../identity/human-access';
 import { SpireDeployment } from '../identity/spire-deployment';
+import { Cni, ClusterPeer } from '../intent/cluster-peer';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol, MeshMode } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
@@ -233,7 +234,9 @@ export class ReferenceArchitecture extends Construct {
    * the output is applied: istiod, istio-cni (ambient) and ztunnel, the admission engine's
    * controllers (Gatekeeper or Kyverno; none for Kubernetes' own engine), the Vault agent
    * injector, Falco and the Prometheus Operator. The pack admits exactly their images and
-   * exempts exactly their containers; each of their workloads gets an ingress NetworkPolicy.
+   * exempts exactly their containers; each of their workloads gets an ingress NetworkPolicy (and,
+   * with `cilium`, a CiliumNetworkPolicy admitting the API server's `kube-apiserver` entity on
+   * the webhook ports).
    */
   public readonly platform: PlatformComponents;
   /**
@@ -301,6 +304,9 @@ export class ReferenceArchitecture extends Construct {
 
     // the platform the reference relies on, each component as its pinned chart deploys it
     this.platform = new PlatformComponents(this, 'platform', {
+      // on Cilium the webhooks admit the API server by its kube-apiserver entity; elsewhere its
+      // addresses are the cluster's own, so the webhook ports stay open to any source
+      ...((props.cilium ?? true) ? { webhookCallers: [ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM })] } : {}),
       components: [
         PlatformComponent.istiod(),
         PlatformComponent.istioCni({ ambient: true }),

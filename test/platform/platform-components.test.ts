@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { IntentGraph, MeshMode, MeshService, PlatformComponent, PlatformComponents, ZeroTrustNamespace } from '../../src';
+import { Cni, ClusterPeer, IntentGraph, MeshMode, MeshService, PlatformComponent, PlatformComponents, ZeroTrustNamespace } from '../../src';
 import {
   GATEKEEPER_AUDIT, GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_LABEL_NAMESPACE, GATEKEEPER_UPGRADE_CRDS,
   KYVERNO_ADMISSION, KYVERNO_BACKGROUND, KYVERNO_CLEANUP, KYVERNO_REPORTS,
@@ -81,7 +81,7 @@ describe('PlatformComponents: NetworkPolicies of the components\' own pods', () 
         const fromMesh = (pod === ISTIOD && [15010, 15012].includes(port)) || (pod === WAYPOINT && port === 15008);
         expect({ pod: pod.metadata.name, port, reachable: cluster.networkAllows(APP, asPod(pod), port) })
           .toEqual({ pod: pod.metadata.name, port, reachable: open || fromMesh });
-        // and the ports reachable from anywhere are exactly the webhooks' (no apiServerCidrs here) and the gateway's listeners and status port
+        // and the ports reachable from anywhere are exactly the webhooks' (no webhookCallers here) and the gateway's listeners and status port
         if (open) {
           const anySourcePort = [8443, 9443, 8080, 10250, 15017, 80, 443, 15021].includes(port);
           expect({ pod: pod.metadata.name, port, anySourcePort }).toEqual({ pod: pod.metadata.name, port, anySourcePort: true });
@@ -91,7 +91,7 @@ describe('PlatformComponents: NetworkPolicies of the components\' own pods', () 
   });
 
   test('istiod: the mesh reaches xDS and CA (15010, 15012), Prometheus its monitoring port (15014), the API server its webhook (15017); nothing reaches debug (8080)', () => {
-    const { objs } = platformApp({ apiServerCidrs: ['10.0.0.10/32'] });
+    const { objs } = platformApp({ webhookCallers: [ClusterPeer.kubernetesApiServer({ addresses: ['10.0.0.10/32'] })] });
     const cluster = new Cluster(objs);
     const istiod = asPod(ISTIOD);
     expect(cluster.networkAllows(APP, istiod, 15012)).toBe(true);
@@ -116,19 +116,19 @@ describe('PlatformComponents: NetworkPolicies of the components\' own pods', () 
     ]);
   });
 
-  test('webhooks: without apiServerCidrs the webhook port (only) admits any source; with them, only the API server', () => {
+  test('webhooks: without webhookCallers the webhook port (only) admits any source; with them, only the API server', () => {
     const webhooks = [
       [GATEKEEPER_CONTROLLER_MANAGER, 8443], [KYVERNO_ADMISSION, 9443], [KYVERNO_CLEANUP, 9443], [VAULT_INJECTOR, 8080], [PROMETHEUS_OPERATOR, 10250],
     ] as const;
     for (const [pod, port] of webhooks) {
       const open = new Cluster(platformApp().objs);
       expect({ pod: pod.metadata.name, open: open.networkAllows(APP, asPod(pod), port) }).toEqual({ pod: pod.metadata.name, open: true });
-      const narrowed = new Cluster(platformApp({ apiServerCidrs: ['192.0.2.0/28'] }).objs);
+      const narrowed = new Cluster(platformApp({ webhookCallers: [ClusterPeer.kubernetesApiServer({ addresses: ['192.0.2.0/28'] })] }).objs);
       expect({ pod: pod.metadata.name, app: narrowed.networkAllows(APP, asPod(pod), port), apiServer: narrowed.networkAllowsFromIp('192.0.2.5', asPod(pod), port) })
         .toEqual({ pod: pod.metadata.name, app: false, apiServer: true });
     }
     // the Prometheus Operator's port serves both the webhook and its metrics
-    const narrowed = new Cluster(platformApp({ apiServerCidrs: ['192.0.2.0/28'] }).objs);
+    const narrowed = new Cluster(platformApp({ webhookCallers: [ClusterPeer.kubernetesApiServer({ addresses: ['192.0.2.0/28'] })] }).objs);
     expect(narrowed.networkAllows(PROMETHEUS, asPod(PROMETHEUS_OPERATOR), 10250)).toBe(true);
     // the audit controller and Kyverno's background controller serve no webhook
     expect(narrowed.networkAllowsFromIp('192.0.2.5', asPod(GATEKEEPER_AUDIT), 8443)).toBe(false);
@@ -136,7 +136,7 @@ describe('PlatformComponents: NetworkPolicies of the components\' own pods', () 
   });
 
   test('hook Jobs and node agents admit nothing but Prometheus on their metrics port; Falco admits Prometheus on 8765 only', () => {
-    const { objs } = platformApp({ prometheusNamespace: 'observability', prometheusPodLabels: { app: 'prom' } });
+    const { objs } = platformApp({ monitoring: ClusterPeer.monitoring({ namespace: 'observability', podLabels: { app: 'prom' } }) });
     const policies = ofKind(objs, 'NetworkPolicy');
     const jobs = [GATEKEEPER_UPGRADE_CRDS, GATEKEEPER_LABEL_NAMESPACE, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH];
     for (const job of jobs) {
@@ -182,12 +182,34 @@ describe('PlatformComponents: NetworkPolicies of the components\' own pods', () 
     expect(() => Testing.synth(chart)).toThrow(/\[platform\/waypoints\] invalid component "insights\/waypoint": is a waypoint of the intent graph.*declare it in a PlatformComponents with networkPolicies: false/);
   });
 
+  test('on Cilium the API server\'s kube-apiserver entity reaches the webhook ports through a CiliumNetworkPolicy beside the NetworkPolicy', () => {
+    const { objs } = platformApp({ webhookCallers: [ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM })] });
+    // the NetworkPolicy admits nobody on the webhook port (NetworkPolicy cannot match the entity)...
+    const istiod = ofKind(objs, 'NetworkPolicy').find(p => p.metadata.name === 'platform-deployment-istiod');
+    expect(istiod.spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port))).not.toContain(15017);
+    // ... the CiliumNetworkPolicy admits exactly the entity on exactly the webhook ports, for exactly the webhook pods
+    const cnps = ofKind(objs, 'CiliumNetworkPolicy');
+    expect(cnps.map(c => `${c.metadata.namespace}/${c.metadata.name}`).sort()).toEqual([
+      'gatekeeper-system/platform-deployment-gatekeeper-controller-manager-webhooks',
+      'istio-system/platform-deployment-istiod-webhooks',
+      'kyverno/platform-deployment-kyverno-admission-controller-webhooks',
+      'kyverno/platform-deployment-kyverno-cleanup-controller-webhooks',
+      'monitoring/platform-deployment-kube-prometheus-stack-operator-webhooks',
+      'vault/platform-deployment-vault-agent-injector-webhooks',
+    ]);
+    const cnp = cnps.find(c => c.metadata.name === 'platform-deployment-istiod-webhooks');
+    expect(cnp.spec.endpointSelector).toEqual({ matchLabels: { app: 'istiod', istio: 'pilot' } });
+    expect(cnp.spec.ingress).toEqual([{ fromEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '15017', protocol: 'TCP' }] }] }]);
+    expect(cnp.spec.egress).toBeUndefined();
+  });
+
   test('throws on options that would widen or break the policies', () => {
     const chart = () => { const c = Testing.chart(); new IntentGraph(c, 'graph'); return c; };
-    expect(() => new PlatformComponents(chart(), 'p', { apiServerCidrs: ['0.0.0.0/0'] })).toThrow(/\[test\/p\] invalid apiServerCidrs "0\.0\.0\.0\/0": must be an IPv4 or IPv6 CIDR/);
-    expect(() => new PlatformComponents(chart(), 'p', { apiServerCidrs: ['10.0.0.1'] })).toThrow(/invalid apiServerCidrs "10\.0\.0\.1"/);
-    expect(() => new PlatformComponents(chart(), 'p', { prometheusPodLabels: {} })).toThrow(/\[test\/p\] invalid prometheusPodLabels \{\}: must select the Prometheus pods with at least one label/);
-    expect(() => new PlatformComponents(chart(), 'p', { prometheusNamespace: 'Monitoring' })).toThrow(/invalid prometheusNamespace "Monitoring": must be a DNS-1123 label/);
+    expect(() => new PlatformComponents(chart(), 'p', { webhookCallers: ['10.0.0.1/32' as any] }))
+      .toThrow(/\[test\/p\] invalid webhookCallers \["10\.0\.0\.1\/32"\]: must be a list of ClusterPeers that call admission webhooks; for example/);
+    expect(() => new PlatformComponents(chart(), 'p', { webhookCallers: [ClusterPeer.cloudMetadata()] })).toThrow(/invalid webhookCallers/);
+    expect(() => new PlatformComponents(chart(), 'p', { monitoring: ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM }) }))
+      .toThrow(/\[test\/p\] invalid monitoring .*: must be a ClusterPeer of the Prometheus pods or addresses/);
     expect(() => new PlatformComponents(chart(), 'p', { networkPolicies: 'yes' as any })).toThrow(/invalid networkPolicies "yes"/);
   });
 });

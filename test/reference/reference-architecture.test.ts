@@ -64,7 +64,8 @@ describe('ReferenceArchitecture', () => {
     const INSIGHTS_OBJECTS = 1 + 3 + 2 + 6 + 2 + 2 + 3;
     // one ingress NetworkPolicy per workload of the declared platform components: istiod, istio-cni, ztunnel,
     // Gatekeeper (2 Deployments, 2 hook Jobs), the Vault injector, Falco, the Prometheus Operator (Deployment, 2 hook Jobs)
-    const PLATFORM_NETWORK_POLICIES = 3 + 4 + 1 + 1 + 3;
+    // and, on Cilium, a CiliumNetworkPolicy admitting the kube-apiserver entity on each webhook (istiod, Gatekeeper, Vault injector, Prometheus Operator)
+    const PLATFORM_NETWORK_POLICIES = 3 + 4 + 1 + 1 + 3 + 4;
     expect(objects).toHaveLength(4 + 2 + (17 + 1) + 17 + IDENTITY_OBJECTS + 24 + SPIRE_NETWORK_POLICIES + 14 + 11 + 2 + 13 + 1 + 18
       + INSIGHTS_OBJECTS + PLATFORM_NETWORK_POLICIES);
     // templates (and the Config syncing what the default-deny check reads) before constraints
@@ -83,7 +84,14 @@ describe('ReferenceArchitecture', () => {
       'K8sPSPAllowPrivilegeEscalationContainer', 'K8sPSPAllowedUsers', 'K8sPSPCapabilities', 'K8sPSPHostFilesystem', 'K8sPSPHostNamespace', 'K8sPSPHostNetworkingPorts',
       'K8sPSPPrivilegedContainer', 'K8sPSPReadOnlyRootFilesystem', 'K8sPeerAuthnStrictMtls', 'K8sRequiredPodSecurityLabels', 'K8sRequiredResources', 'K8sRequiredSeccompProfile',
     ]);
-    expect(kinds('network')).toEqual(['NetworkPolicy']);
+    expect(kinds('network')).toEqual(['CiliumNetworkPolicy', 'NetworkPolicy']);
+    // the network layer's CiliumNetworkPolicies are the platform webhooks' only: the API server's entity on the webhook port
+    expect(ofKind(Testing.synth(app.charts.find(c => c.node.id === 'network')!), 'CiliumNetworkPolicy').map(c => [c.metadata.namespace, c.metadata.name, c.spec.ingress])).toEqual([
+      ['istio-system', 'platform-deployment-istiod-webhooks', [{ fromEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '15017', protocol: 'TCP' }] }] }]],
+      ['gatekeeper-system', 'platform-deployment-gatekeeper-controller-manager-webhooks', [{ fromEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '8443', protocol: 'TCP' }] }] }]],
+      ['vault', 'platform-deployment-vault-agent-injector-webhooks', [{ fromEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }] }]],
+      ['monitoring', 'platform-deployment-kube-prometheus-stack-operator-webhooks', [{ fromEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '10250', protocol: 'TCP' }] }] }]],
+    ]);
     expect(kinds('mesh')).toEqual(['AuthorizationPolicy', 'Gateway', 'PeerAuthentication']);
     expect(kinds('edge')).toEqual(['AuthorizationPolicy', 'CiliumNetworkPolicy', 'ConfigMap', 'Gateway', 'HTTPRoute', 'NetworkPolicy', 'RequestAuthentication', 'ServiceEntry', 'Sidecar']);
     expect(kinds('secrets')).toEqual(['NetworkPolicy']);
