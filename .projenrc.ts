@@ -42,6 +42,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // tests: the CRDs' x-kubernetes-validations (CEL) rules, evaluated as the API server does
     '@bufbuild/cel@0.6.1',
     '@bufbuild/protobuf@2.17.0',
+    // tests: adopting workloads of another cdk8s-plus version (what `cdk8s init` scaffolds today)
+    'cdk8s-plus-33@^2.5.57',
     // tests: property-based checks over random topologies (mesh modes, waypoints, rollout)
     'fast-check@^4.3.0',
     // tests: every PromQL expression of the alert rules parses with Prometheus' own grammar

@@ -7,7 +7,7 @@ import { EffectFinding } from './effect-finding';
 import { endUserTokens } from '../edge/_end-user-tokens';
 import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import { CallIntent, IntentGraph, workloadKey } from '../intent/intent-graph';
-import { AppProtocol, IMeshWorkload } from '../intent/mesh-workload';
+import { AppProtocol, IMeshWorkload, WorkloadOrigin } from '../intent/mesh-workload';
 
 export type Finding = EffectFinding;
 
@@ -41,6 +41,8 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
   const audited = new Set(graph.workloads.filter(w => points.forWorkload(w).rollout === Rollout.AUDIT));
   for (const callee of graph.workloads) {
     if (audited.has(callee)) continue;
+    // a workload outside the app nobody in the graph calls: the app defines no policy for its pods
+    if (callee.workloadOrigin === WorkloadOrigin.EXTERNAL && graph.callsTo(callee).length === 0) continue;
     const to = podOf.get(callee)!;
     const calls = graph.callsTo(callee);
     const byCaller = new Map<IMeshWorkload, CallIntent[]>();
@@ -68,9 +70,11 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
     }
   }
 
-  // each caller's egress on its own admits only its declared callees
+  // each caller's egress on its own admits only its declared callees (a workload outside the
+  // app, ExternalWorkload, keeps its own namespace's egress: the callees' ingress admits it)
+  const unowned = new Set([...audited, ...graph.workloads.filter(w => w.workloadOrigin === WorkloadOrigin.EXTERNAL)]);
   for (const caller of graph.workloads) {
-    if (audited.has(caller)) continue;
+    if (unowned.has(caller)) continue;
     const from = podOf.get(caller)!;
     const declared = new Map<Pod, CallIntent[]>();
     for (const c of graph.callsFrom(caller)) declared.set(podOf.get(c.callee)!, [...declared.get(podOf.get(c.callee)!) ?? [], c]);
@@ -123,8 +127,8 @@ export function checkEffect(graph: IntentGraph, manifests: any[], cluster: Clust
     }
   }
 
-  checkEgress(findings, graph, cluster, podOf, audited);
-  checkPeers(findings, graph, cluster, podOf, audited);
+  checkEgress(findings, graph, cluster, podOf, unowned);
+  checkPeers(findings, graph, cluster, podOf, unowned);
   return findings;
 }
 
@@ -142,7 +146,9 @@ export function bindWorkloads(graph: IntentGraph, cluster: Cluster): Map<IMeshWo
       labels: { ...w.podSelectorLabels },
       serviceAccount: w.serviceAccountName,
       ports: w.workloadPorts.map(p => ({ port: p.port, protocol: 'TCP' })),
-      mesh: nsLabels['istio.io/dataplane-mode'] === 'ambient' ? 'ambient' : nsLabels['istio-injection'] === 'enabled' || nsLabels['istio.io/rev'] ? 'sidecar' : 'none',
+      // a namespace outside the manifests (an ExternalWorkload's): the mesh mode the graph declares for it
+      mesh: Object.keys(nsLabels).length <= 1 ? w.zeroTrustNamespace.meshMode as Pod['mesh']
+        : nsLabels['istio.io/dataplane-mode'] === 'ambient' ? 'ambient' : nsLabels['istio-injection'] === 'enabled' || nsLabels['istio.io/rev'] ? 'sidecar' : 'none',
     });
   }
   return out;

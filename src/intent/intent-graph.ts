@@ -3,7 +3,7 @@ import { checkCallOptions, claimsMatch, compare, pathMatches } from './_call-che
 import { checkPort, checkTrustDomain, invalid } from './_validation';
 import { CallIntent, CallOptions, EgressIntent, PlatformEndpoint, principalOf, RequestQuery, workloadKey } from './call-intent';
 import { Layer, LayerScopes } from './layer';
-import { IMeshWorkload, IZeroTrustNamespace } from './mesh-workload';
+import { IMeshWorkload, IZeroTrustNamespace, WorkloadOrigin } from './mesh-workload';
 import { PrivilegedWorkload, PrivilegedWorkloadOptions } from './privileged-workload';
 
 // the graph's vocabulary, defined in files of their own and exported from here as before
@@ -278,14 +278,17 @@ export class IntentGraph extends Construct {
       invalid(workload, 'name', workload.workloadName,
         `${existing.node.path} already defines a workload with this name in namespace ${workload.zeroTrustNamespace.namespaceName}`, 'give each workload of a namespace its own name');
     }
+    this.workloadsByKey.set(key, workload);
+    // an adopted workload's ServiceAccount is read from its manifest at synthesis, where it checks itself
+    if (workload.workloadOrigin === WorkloadOrigin.ADOPTED) return;
     const identity = `${workload.zeroTrustNamespace.namespaceName}/${workload.serviceAccountName}`;
     const other = this.workloadsByIdentity.get(identity);
     if (other) {
+      this.workloadsByKey.delete(key);
       invalid(workload, 'serviceAccountName', workload.serviceAccountName,
         `${other.node.path} already runs as this ServiceAccount, and two workloads sharing an identity cannot be told apart by any policy`,
         'give each workload its own ServiceAccount');
     }
-    this.workloadsByKey.set(key, workload);
     this.workloadsByIdentity.set(identity, workload);
   }
 

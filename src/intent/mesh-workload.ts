@@ -68,6 +68,25 @@ export interface IZeroTrustNamespace extends IConstruct {
 }
 
 /**
+ * Where a workload of the intent graph comes from, which decides what the app renders for it.
+ */
+export enum WorkloadOrigin {
+  /** Built by the library (MeshService, VaultInjectedDeployment, AccessProxy): every object is the app's. */
+  LIBRARY = 'library',
+  /**
+   * A workload object of the app the library did not build (AdoptedWorkload): its pods are the
+   * app's, so it gets every policy a MeshService gets.
+   */
+  ADOPTED = 'adopted',
+  /**
+   * A workload outside the app (installed by Helm or another team), referenced by namespace,
+   * pod selector and ServiceAccount (ExternalWorkload): the app renders the policies of calls to
+   * it, never its egress (its namespace's baseline is not the app's).
+   */
+  EXTERNAL = 'external',
+}
+
+/**
  * A workload of the intent graph: something with a mesh identity (a ServiceAccount in a
  * zero-trust namespace) that can call or be called.
  */
@@ -82,4 +101,10 @@ export interface IMeshWorkload extends IConstruct {
   readonly podSelectorLabels: { [key: string]: string };
   /** The ports the workload listens on, each with its protocol set. */
   readonly workloadPorts: WorkloadPort[];
+  /**
+   * Where the workload comes from.
+   *
+   * @default WorkloadOrigin.LIBRARY
+   */
+  readonly workloadOrigin?: WorkloadOrigin;
 }

@@ -142,7 +142,12 @@ export function ensureAuthorizationPolicy(graph: IntentGraph, workload: IMeshWor
       workload as Construct, workloadOwnerKey(workload), 'AuditAllowAll').scope, workloadPlacementId(graph, workload, 'AuditAllowAll'), {
       metadata: policyMeta(workload, `${workload.workloadName}-audit`, false),
       // ALLOW with one empty rule: matches every request, so the allow-nothing policy denies nothing here
-      spec: { selector: { matchLabels: { ...workload.podSelectorLabels } }, action: istio.AuthorizationPolicySpecAction.ALLOW, rules: [{}] },
+      // the selector is read at synthesis (an adopted workload's is read from its manifest)
+      spec: {
+        selector: Lazy.any({ produce: () => ({ matchLabels: { ...workload.podSelectorLabels } }) }),
+        action: istio.AuthorizationPolicySpecAction.ALLOW,
+        rules: [{}],
+      },
     }));
   }
   if (point.waypoint) {

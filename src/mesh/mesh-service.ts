@@ -1,14 +1,14 @@
 import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ensureAuthorizationPolicy } from './_authorization';
+import { allowCall } from './_calls';
 import { addExternalEgress } from '../edge/_egress';
 import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import { CloudWorkloadIdentity } from '../identity/cloud-identity';
 import { checkDns1035Label, checkDns1123Label, checkPort, invalid } from '../intent/_validation';
 import { CallIntent, CallOptions, EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
-import { ensureAuditNetworkPolicy, ensureEgressPolicy, ensureIngressPolicy } from '../network/_network-policies';
+import { ensureAuditNetworkPolicy } from '../network/_network-policies';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -339,11 +339,7 @@ export class MeshService extends Construct implements IMeshWorkload {
    * database.allowFrom(orders); // plain TCP: identity and port only
    */
   public allowFrom(caller: IMeshWorkload, options: AllowFromOptions = {}): CallIntent {
-    const call = this.graph._addCall(caller, this, options);
-    ensureIngressPolicy(this.graph, this);
-    ensureAuthorizationPolicy(this.graph, this);
-    ensureEgressPolicy(this.graph, caller);
-    return call;
+    return allowCall(this.graph, this, caller, options);
   }
 
   /** The calls this service accepts, from the intent graph. */

@@ -224,7 +224,7 @@ onPeerCall((graph, call) => {
  * deny nothing; the would-be drops are only visible in the CNI's flow logs.
  */
 export function ensureAuditNetworkPolicy(graph: IntentGraph, owner: Construct, ownerKey: string, namespace: string, name: string,
-  podLabels?: { [key: string]: string }): k8s.KubeNetworkPolicy {
+  podLabels?: { [key: string]: string }, lazyPodLabels?: () => { [key: string]: string }): k8s.KubeNetworkPolicy {
   const placement = graph._placement(Layer.NETWORK, owner, ownerKey, 'AuditNetworkPolicy');
   const existing = placement.scope.node.tryFindChild(placement.id);
   if (existing) {
@@ -232,6 +232,12 @@ export function ensureAuditNetworkPolicy(graph: IntentGraph, owner: Construct, o
   }
   return new k8s.KubeNetworkPolicy(placement.scope, placement.id, {
     metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' } },
-    spec: { podSelector: podLabels ? { matchLabels: { ...podLabels } } : {}, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] },
+    spec: {
+      podSelector: lazyPodLabels ? Lazy.any({ produce: () => ({ matchLabels: { ...lazyPodLabels() } }) })
+        : podLabels ? { matchLabels: { ...podLabels } } : {},
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{}],
+      egress: [{}],
+    },
   });
 }

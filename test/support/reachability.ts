@@ -115,12 +115,16 @@ export class Cluster {
     for (const ns of manifests.filter(m => m.kind === 'Namespace')) {
       this.namespaceLabels.set(ns.metadata.name, { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name });
     }
-    this.pods = manifests.filter(m => m.kind === 'Deployment').map(d => ({
-      namespace: d.metadata.namespace,
-      name: d.metadata.name,
-      labels: d.spec.template.metadata.labels ?? {},
-      serviceAccount: d.spec.template.spec.serviceAccountName ?? 'default',
-    }));
+    // pods of every workload controller (a CronJob's through its Job template)
+    this.pods = manifests.filter(m => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(m.kind)).map(d => {
+      const template = d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template : d.spec.template;
+      return {
+        namespace: d.metadata.namespace ?? 'default',
+        name: d.metadata.name,
+        labels: template.metadata?.labels ?? {},
+        serviceAccount: template.spec.serviceAccountName ?? template.spec.serviceAccount ?? 'default',
+      };
+    });
     // Gateway API gateways of class istio: Istio deploys `<name>-istio` running as ServiceAccount
     // `<name>-istio`, pods labelled with the gateway name
     for (const g of manifests.filter(m => m.kind === 'Gateway' && m.apiVersion.startsWith('gateway.networking.k8s.io/') && m.spec.gatewayClassName === 'istio')) {
@@ -153,7 +157,7 @@ export class Cluster {
 
   public pod(namespace: string, name: string): Pod {
     const pod = this.pods.find(p => p.namespace === namespace && p.name === name);
-    if (!pod) throw new Error(`no Deployment ${namespace}/${name}`);
+    if (!pod) throw new Error(`no workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) ${namespace}/${name}`);
     return pod;
   }
 

@@ -1,0 +1,309 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { allowCall } from './_calls';
+import { ADOPTABLE_KINDS, portsFromContainers, readWorkloadManifest, WorkloadManifest } from './_workload-manifest';
+import { AllowEgressToOptions, AllowFromOptions } from './mesh-service';
+import { addExternalEgress } from '../edge/_egress';
+import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
+import { podTemplatesOf } from '../intent/_pod-templates';
+import { checkDns1123Label, checkPort, invalid } from '../intent/_validation';
+import { CallIntent, EgressIntent, IntentGraph } from '../intent/intent-graph';
+import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
+import { ensureAuditNetworkPolicy } from '../network/_network-policies';
+import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
+
+/**
+ * Properties of an AdoptedWorkload.
+ */
+export interface AdoptedWorkloadProps {
+  /**
+   * The workload to adopt: a Deployment, StatefulSet, DaemonSet, Job or CronJob of this app,
+   * as a plain `ApiObject` or any construct exposing one as `apiObject` (cdk8s-plus of any
+   * version). It is not rewritten: its selector, ServiceAccount and ports are read from its
+   * manifest at synthesis, so changes made after adoption count.
+   */
+  readonly workload: IConstruct;
+
+  /**
+   * The zero-trust namespace the workload runs in. Its `metadata.namespace` must name it.
+   */
+  readonly namespace: ZeroTrustNamespace;
+
+  /**
+   * The workload's name in the intent graph (a DNS-1123 label of at most 63 characters; it
+   * names the workload's policies).
+   *
+   * @default - the object's `metadata.name`
+   */
+  readonly name?: string;
+
+  /**
+   * The ports the workload listens on, with their protocols.
+   *
+   * @default - the pod template's TCP container ports, with the protocol of the port name's Istio prefix (`http-`, `http2-`, `grpc-`, `tcp-`), TCP otherwise
+   */
+  readonly ports?: WorkloadPort[];
+
+  /**
+   * Whether the pods may run as the namespace's `default` ServiceAccount. Every workload using
+   * it shares one mesh identity, which no policy can tell apart.
+   *
+   * @default false
+   */
+  readonly allowDefaultServiceAccount?: boolean;
+
+  /**
+   * Whether the library hardens the pod template where it says nothing: `runAsNonRoot`, the
+   * RuntimeDefault seccomp profile and no ServiceAccount token for the pod;
+   * `allowPrivilegeEscalation: false`, `readOnlyRootFilesystem: true` and `drop: [ALL]` for
+   * every container. A value the template sets explicitly to the contrary is a synth-time
+   * error (a privilege exception is the workload's to declare, not the library's to override).
+   *
+   * @default false
+   */
+  readonly harden?: boolean;
+
+  /**
+   * Whether the workload's traffic policies enforce or only audit (see `MeshServiceProps.rollout`).
+   *
+   * @default - the namespace's rollout
+   */
+  readonly rollout?: Rollout;
+}
+
+/**
+ * Adopts a workload of the app that the library did not build into the intent graph, without
+ * rewriting it: a cdk8s-plus (any version) Deployment, StatefulSet, DaemonSet, Job or CronJob,
+ * or a plain `ApiObject` of those kinds.
+ *
+ * The workload then gets what a MeshService gets: its ingress and egress NetworkPolicies and
+ * its AuthorizationPolicy from the calls declared with `allowFrom()` (and its own calls to
+ * others), SPIFFE registration (SPIRE selects the graph's namespaces), Falco rules of its
+ * declared ports, the admission policy pack of its namespace, and, with `harden: true`, a
+ * hardened pod template.
+ *
+ * Its selector, ServiceAccount and ports are read from its manifest at synthesis (and when a
+ * call is declared), and checked: a pod template without labels, a selector with
+ * `matchExpressions` or not matching the template, the `default` ServiceAccount (without
+ * `allowDefaultServiceAccount`), host networking, a mesh opt-out, a selector that also selects
+ * another workload's pods, or a ServiceAccount another workload runs as are errors.
+ *
+ * @example
+ * const web = new kplus.Deployment(chart, 'web', { ... }); // cdk8s-plus-33
+ * const adopted = new AdoptedWorkload(chart, 'web-adopted', { workload: web, namespace: shop });
+ * adopted.allowFrom(gateway, { methods: ['GET'] });
+ */
+export class AdoptedWorkload extends Construct implements IMeshWorkload {
+  /** The workload's name in the intent graph. */
+  public readonly workloadName: string;
+  /** The zero-trust namespace. */
+  public readonly zeroTrustNamespace: IZeroTrustNamespace;
+  /** The adopted object. Escape hatch: JSON patches. */
+  public readonly apiObject: ApiObject;
+  /** Where the workload comes from: `WorkloadOrigin.ADOPTED`. */
+  public readonly workloadOrigin?: WorkloadOrigin = WorkloadOrigin.ADOPTED;
+
+  private readonly graph: IntentGraph;
+  private readonly declaredPorts?: WorkloadPort[];
+  private readonly allowDefaultServiceAccount: boolean;
+  private readonly harden: boolean;
+  private sealed?: WorkloadManifest;
+
+  public constructor(scope: Construct, id: string, props: AdoptedWorkloadProps) {
+    super(scope, id);
+    this.graph = IntentGraph.of(this);
+    if (!props || typeof props !== 'object') {
+      invalid(this, 'props', props, 'must be an object with workload and namespace');
+    }
+    this.zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
+    this.apiObject = resolveApiObject(this, props.workload);
+    if (!ADOPTABLE_KINDS.includes(this.apiObject.kind)) {
+      invalid(this, 'workload', `${this.apiObject.kind} ${this.apiObject.node.path}`, `must be a workload object of kind ${ADOPTABLE_KINDS.join(', ')}`);
+    }
+    const namespace = this.apiObject.metadata.namespace;
+    if (namespace !== this.zeroTrustNamespace.namespaceName) {
+      invalid(this, 'workload.metadata.namespace', namespace ?? null, `must be the zero-trust namespace ${this.zeroTrustNamespace.namespaceName}`,
+        `create the workload with metadata: { namespace: '${this.zeroTrustNamespace.namespaceName}' }`);
+    }
+    this.workloadName = checkDns1123Label(this, props.name === undefined ? 'name (the object\'s metadata.name; set name to choose another)' : 'name',
+      props.name ?? this.apiObject.name);
+    this.declaredPorts = props.ports === undefined ? undefined : this.checkPorts(props.ports);
+    this.allowDefaultServiceAccount = props.allowDefaultServiceAccount ?? false;
+    this.harden = props.harden ?? false;
+
+    this.graph._addWorkload(this);
+    if (props.rollout !== undefined) {
+      if (!Object.values(Rollout).includes(props.rollout)) {
+        invalid(this, 'rollout', props.rollout, `must be one of ${Object.values(Rollout).join(', ')}`);
+      }
+      EnforcementPoints.of(this)._declareRollout(this, props.rollout);
+      if (props.rollout === Rollout.AUDIT && EnforcementPoints.of(this).forNamespace(this.zeroTrustNamespace).rollout === Rollout.ENFORCE) {
+        // the selector is read at synthesis: the audit policy's is lazy too
+        ensureAuditNetworkPolicy(this.graph, this, `${namespace}-${this.workloadName}`, namespace!, `${this.workloadName}-audit-allow-all`,
+          undefined, () => this.podSelectorLabels);
+      }
+    }
+    this.node.addValidation({ validate: () => this.seal() });
+  }
+
+  /** Labels selecting the workload's pods (its controller's selector; a Job's pod template labels). */
+  public get podSelectorLabels(): { [key: string]: string } {
+    return { ...this.manifest().selector };
+  }
+
+  /** The ServiceAccount the pods run as (the workload's mesh identity). */
+  public get serviceAccountName(): string {
+    return this.manifest().serviceAccountName;
+  }
+
+  /** The ports the workload listens on. */
+  public get workloadPorts(): WorkloadPort[] {
+    return (this.declaredPorts ?? portsFromContainers(this.manifest().ports)).map(p => ({ ...p }));
+  }
+
+  /**
+   * Allows `caller` to call this workload (idempotent), exactly as `MeshService.allowFrom()`.
+   *
+   * @param caller the workload that may call this one
+   * @param options ports, methods and paths the caller may use
+   * @returns the call added to the intent graph
+   */
+  public allowFrom(caller: IMeshWorkload, options: AllowFromOptions = {}): CallIntent {
+    return allowCall(this.graph, this, caller, options);
+  }
+
+  /**
+   * Allows this workload to call `host` outside the cluster (idempotent), exactly as
+   * `MeshService.allowEgressTo()`.
+   *
+   * @param host the exact external DNS name
+   * @param options the port
+   * @returns the egress added to the intent graph
+   */
+  public allowEgressTo(host: string, options: AllowEgressToOptions = {}): EgressIntent {
+    if (options === null || typeof options !== 'object') {
+      invalid(this, 'allowEgressTo(options)', options, 'must be an object (AllowEgressToOptions: port)');
+    }
+    return addExternalEgress(this.graph, this, host, options.port);
+  }
+
+  /** The calls this workload accepts, from the intent graph. */
+  public get allowedCalls(): CallIntent[] {
+    return this.graph.callsTo(this);
+  }
+
+  /** The workload's SPIFFE ID. */
+  public get spiffeId(): string {
+    return this.graph.spiffeIdOf(this);
+  }
+
+  /** The manifest as synthesized now (sealed once synthesis has checked it). */
+  private manifest(): WorkloadManifest {
+    if (this.sealed) return this.sealed;
+    let json: any;
+    try {
+      json = this.apiObject.toJson();
+    } catch (e) {
+      invalid(this, 'workload', this.apiObject.node.path, `cannot be read yet: ${(e as Error).message}`, 'define its containers before declaring calls, or declare ports with the ports prop');
+    }
+    const manifest = readWorkloadManifest(this, json);
+    if (manifest.serviceAccountName === 'default' && !this.allowDefaultServiceAccount) {
+      invalid(this, 'workload.serviceAccountName', 'default', 'is the namespace\'s default ServiceAccount, a mesh identity every workload without its own shares, so no policy could tell this workload apart',
+        'give the workload its own ServiceAccount (automountToken: false), or set allowDefaultServiceAccount: true');
+    }
+    return manifest;
+  }
+
+  /** At synthesis: reads and checks the manifest one last time, then hardens it if asked. */
+  private seal(): string[] {
+    if (this.sealed) return [];
+    const manifest = this.manifest();
+    const errors: string[] = [];
+    const path = (this.apiObject.node.path);
+    for (const other of this.graph.workloads) {
+      if (other === this || other.zeroTrustNamespace.namespaceName !== this.zeroTrustNamespace.namespaceName) continue;
+      if (other.serviceAccountName === manifest.serviceAccountName) {
+        errors.push(`invalid workload.serviceAccountName ${JSON.stringify(manifest.serviceAccountName)}: ${other.node.path} runs as this ServiceAccount too, and two workloads sharing an identity cannot be told apart by any policy; give each workload its own ServiceAccount`);
+      }
+    }
+    for (const t of podTemplatesOf(this.node.root)) {
+      const itself = t.object.kind === manifest.kind && t.object.metadata?.name === this.apiObject.name;
+      if (itself || t.object.metadata?.namespace !== manifest.namespace) continue;
+      const labels = t.metadata?.labels ?? {};
+      if (Object.entries(manifest.selector).every(([k, v]) => labels[k] === v)) {
+        errors.push(`invalid workload selector ${JSON.stringify(manifest.selector)}: it also selects the pods of ${t.object.kind} ${t.object.metadata?.name}, so its policies would apply to them; select this workload's pods only (add a label only its pod template carries)`);
+      }
+    }
+    const containerPorts = manifest.ports.map(p => p.port);
+    for (const p of this.declaredPorts ?? []) {
+      if (!containerPorts.includes(p.port)) {
+        errors.push(`invalid ports ${p.port}: ${path} declares no container port ${p.port}; list only ports its containers declare (containerPort)`);
+      }
+    }
+    if (this.harden && errors.length === 0) errors.push(...this.hardenTemplate(manifest));
+    // checked once it passes; a failing synthesis checks again next time
+    if (errors.length === 0) this.sealed = manifest;
+    return errors;
+  }
+
+  /** JSON patches that harden the pod template where it is silent; contrary explicit values are errors. */
+  private hardenTemplate(manifest: WorkloadManifest): string[] {
+    const errors: string[] = [];
+    const base = manifest.kind === 'CronJob' ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec';
+    const patches: JsonPatch[] = [];
+    const spec = manifest.template.spec;
+    const set = (path: string, parent: any, key: string, value: unknown, contrary: (v: any) => boolean, what: string) => {
+      if (parent?.[key] === undefined) {
+        patches.push(JsonPatch.add(`${path}/${key}`, value));
+      } else if (contrary(parent[key])) {
+        errors.push(`invalid harden true: ${what} sets ${key} to ${JSON.stringify(parent[key])} explicitly; the library does not override a declared privilege: change it in the workload, or drop harden`);
+      }
+    };
+    if (spec.securityContext === undefined) patches.push(JsonPatch.add(`${base}/securityContext`, {}));
+    set(`${base}/securityContext`, spec.securityContext ?? {}, 'runAsNonRoot', true, v => v !== true, 'the pod');
+    set(`${base}/securityContext`, spec.securityContext ?? {}, 'seccompProfile', { type: 'RuntimeDefault' }, v => v?.type === 'Unconfined', 'the pod');
+    set(base, spec, 'automountServiceAccountToken', false, () => false, 'the pod');
+    for (const field of ['initContainers', 'containers']) {
+      (spec[field] ?? []).forEach((c: any, i: number) => {
+        const at = `${base}/${field}/${i}/securityContext`;
+        const sc = c.securityContext ?? {};
+        if (c.securityContext === undefined) patches.push(JsonPatch.add(at, {}));
+        const who = `container ${c.name}`;
+        set(at, sc, 'allowPrivilegeEscalation', false, v => v !== false, who);
+        set(at, sc, 'readOnlyRootFilesystem', true, v => v !== true, who);
+        set(at, sc, 'privileged', false, v => v !== false, who);
+        set(at, sc, 'capabilities', { drop: ['ALL'] }, v => !(v.drop ?? []).includes('ALL'), who);
+        if (sc.runAsUser === 0) errors.push(`invalid harden true: ${who} sets runAsUser to 0 (root) explicitly; run as a non-root user, or drop harden`);
+      });
+    }
+    if (errors.length === 0) this.apiObject.addJsonPatch(...patches);
+    return errors;
+  }
+
+  private checkPorts(ports: WorkloadPort[]): WorkloadPort[] {
+    if (!Array.isArray(ports) || ports.some(p => p === null || typeof p !== 'object')) {
+      invalid(this, 'ports', ports, 'must be a list of WorkloadPort objects', 'for example [{ port: 8080 }]');
+    }
+    const seen = new Set<number>();
+    return ports.map(p => {
+      checkPort(this, 'ports', p.port);
+      if (seen.has(p.port)) invalid(this, 'ports', p.port, 'is listed twice');
+      seen.add(p.port);
+      const protocol = p.protocol ?? AppProtocol.HTTP;
+      if (!Object.values(AppProtocol).includes(protocol)) {
+        invalid(this, 'protocol', protocol, `must be one of ${Object.values(AppProtocol).join(', ')}`);
+      }
+      return { port: p.port, protocol };
+    });
+  }
+}
+
+/** The ApiObject of `workload`: itself, or its `apiObject` (cdk8s-plus resources of any version). */
+function resolveApiObject(scope: IConstruct, workload: unknown): ApiObject {
+  if (ApiObject.isApiObject(workload)) return workload;
+  const inner = workload !== null && typeof workload === 'object' ? (workload as any).apiObject : undefined;
+  if (ApiObject.isApiObject(inner)) return inner;
+  const shown = workload !== null && typeof workload === 'object' && 'node' in (workload as object) ? (workload as IConstruct).node.path : workload;
+  return invalid(scope, 'workload', shown, 'must be an ApiObject or a construct exposing one as apiObject (a cdk8s-plus workload of any version)',
+    'pass the Deployment (StatefulSet, DaemonSet, Job, CronJob) construct or its ApiObject.of(...)');
+}
