@@ -100,6 +100,8 @@ function istioPathMatch(pattern: string, path: string): boolean {
 
 export class Cluster {
   public readonly pods: Pod[];
+  /** Pods of StatefulSets, DaemonSets, Jobs and CronJobs (found by `pod()`). */
+  public readonly otherWorkloadPods: Pod[];
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
   private readonly networkPolicies: any[];
   private readonly authorizationPolicies: any[];
@@ -115,8 +117,9 @@ export class Cluster {
     for (const ns of manifests.filter(m => m.kind === 'Namespace')) {
       this.namespaceLabels.set(ns.metadata.name, { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name });
     }
-    // pods of every workload controller (a CronJob's through its Job template)
-    this.pods = manifests.filter(m => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(m.kind)).map(d => {
+    // `pods`: Deployments (and gateways); `pod()` also finds the pods of the other workload
+    // controllers (StatefulSet, DaemonSet, Job, CronJob through its Job template)
+    const podOf = (d: any): Pod => {
       const template = d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template : d.spec.template;
       return {
         namespace: d.metadata.namespace ?? 'default',
@@ -124,7 +127,9 @@ export class Cluster {
         labels: template.metadata?.labels ?? {},
         serviceAccount: template.spec.serviceAccountName ?? template.spec.serviceAccount ?? 'default',
       };
-    });
+    };
+    this.pods = manifests.filter(m => m.kind === 'Deployment').map(podOf);
+    this.otherWorkloadPods = manifests.filter(m => ['StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(m.kind)).map(podOf);
     // Gateway API gateways of class istio: Istio deploys `<name>-istio` running as ServiceAccount
     // `<name>-istio`, pods labelled with the gateway name
     for (const g of manifests.filter(m => m.kind === 'Gateway' && m.apiVersion.startsWith('gateway.networking.k8s.io/') && m.spec.gatewayClassName === 'istio')) {
@@ -156,7 +161,7 @@ export class Cluster {
   }
 
   public pod(namespace: string, name: string): Pod {
-    const pod = this.pods.find(p => p.namespace === namespace && p.name === name);
+    const pod = [...this.pods, ...this.otherWorkloadPods].find(p => p.namespace === namespace && p.name === name);
     if (!pod) throw new Error(`no workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) ${namespace}/${name}`);
     return pod;
   }

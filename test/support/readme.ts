@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vm from 'vm';
 import * as cdk8s from 'cdk8s';
+import * as kplus33 from 'cdk8s-plus-33';
 import * as ts from 'typescript';
 import * as lib from '../../src';
 
@@ -41,7 +42,7 @@ export function runReadmeApp(code: string): cdk8s.App {
       captured = this;
     }
   };
-  const modules: Record<string, unknown> = { 'cdk8s': { ...cdk8s, App }, 'cdk8s-zero-trust': lib };
+  const modules: Record<string, unknown> = { 'cdk8s': { ...cdk8s, App }, 'cdk8s-zero-trust': lib, 'cdk8s-plus-33': kplus33 };
   const exports = {};
   const requireFromSnippet = (m: string) => {
     if (!(m in modules)) throw new Error(`the README snippet imports ${m}; only ${Object.keys(modules).join(', ')} are provided`);
