@@ -297,8 +297,9 @@ new JsonFile(project, 'stryker.config.json', {
 });
 project.addTask('mutate', {
   description: 'Mutation testing of the security core with StrykerJS (slow: minutes per file; `npm run mutate -- --mutate src/intent/_validation.ts --concurrency 1` for one file)',
-  // the tests run in a sandbox copy two folders down: hand them the shared/ folder as an absolute path
-  exec: 'ZERO_TRUST_SHARED_DIR="$(cd "${ZERO_TRUST_SHARED_DIR:-../shared}" && pwd)" stryker run stryker.config.json',
+  // the tests run in a sandbox copy two folders down: projenrc/mutate.js hands them the shared/
+  // folder as an absolute path (a shell `${VAR:-default}` does not survive projen's task runner)
+  exec: 'node projenrc/mutate.js',
   receiveArgs: true,
 });
 project.gitignore.exclude('/.stryker-tmp/', '/reports/');
