@@ -290,13 +290,15 @@ new JsonFile(project, 'stryker.config.json', {
     tempDirName: '.stryker-tmp',
     cleanTempDir: 'always',
     timeoutMS: 60_000,
+    // the dry run of the whole suite with per-test coverage, on a loaded 2-core machine
+    dryRunTimeoutMinutes: 30,
     // the equivalent mutants above, for reviewers (Stryker ignores this key)
     equivalentMutants: EQUIVALENT_MUTANTS,
     warnings: { unknownOptions: false },
   },
 });
 project.addTask('mutate', {
-  description: 'Mutation testing of the security core with StrykerJS (slow: minutes per file; `npm run mutate -- --mutate src/intent/_validation.ts --concurrency 1` for one file)',
+  description: 'Mutation testing of the security core with StrykerJS (slow: minutes per file; `npm run mutate -- --mutate src/intent/_validation.ts --tests test/intent --concurrency 1` for one file and its tests)',
   // the tests run in a sandbox copy two folders down: projenrc/mutate.js hands them the shared/
   // folder as an absolute path (a shell `${VAR:-default}` does not survive projen's task runner)
   exec: 'node projenrc/mutate.js',

@@ -11,8 +11,26 @@ if (!fs.existsSync(path.join(shared, 'crds'))) {
   console.error(`mutate: no shared/ folder with crds/ at ${shared}; set ZERO_TRUST_SHARED_DIR to it (absolute, or relative to the repository root)`);
   process.exit(2);
 }
+// `--tests test/network,test/mesh` limits the runs to those test folders or files (the dry run of
+// the whole suite with per-test coverage takes minutes on a 2-core machine)
+const args = process.argv.slice(2);
+let config = 'stryker.config.json';
+const at = args.indexOf('--tests');
+if (at >= 0) {
+  const tests = (args[at + 1] ?? '').split(',').filter(Boolean);
+  if (tests.length === 0) {
+    console.error('mutate: --tests needs a comma-separated list of test folders or files, e.g. --tests test/network,test/mesh');
+    process.exit(2);
+  }
+  args.splice(at, 2);
+  const base = JSON.parse(fs.readFileSync(path.join(root, config), 'utf8'));
+  base.jest.config.testMatch = tests.map(t => path.join('<rootDir>', t.endsWith('.ts') ? t : `${t.replace(/\/$/, '')}/**/*.test.ts`));
+  fs.mkdirSync(path.join(root, 'reports', 'mutation'), { recursive: true });
+  config = path.join('reports', 'mutation', 'stryker.config.json');
+  fs.writeFileSync(path.join(root, config), JSON.stringify(base, null, 2));
+}
 const stryker = path.join(path.dirname(require.resolve('@stryker-mutator/core/package.json')), 'bin', 'stryker.js');
-const result = spawnSync(process.execPath, [stryker, 'run', 'stryker.config.json', ...process.argv.slice(2)], {
+const result = spawnSync(process.execPath, [stryker, 'run', config, ...args], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, ZERO_TRUST_SHARED_DIR: fs.realpathSync(shared) },
