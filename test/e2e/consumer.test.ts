@@ -63,7 +63,8 @@ describe('a fresh cdk8s app using the packed library', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zero-trust-consumer-'));
     // what a project already has: the peers, the CLI, TypeScript (linked, no registry needed)
     fs.mkdirSync(path.join(root, 'node_modules', '@types'), { recursive: true });
-    for (const name of ['cdk8s', 'cdk8s-plus-27', 'constructs', 'cdk8s-cli', 'typescript', '@types/node']) {
+    // cdk8s-plus-33: the README's block on existing workloads adopts a Deployment of another cdk8s-plus version
+    for (const name of ['cdk8s', 'cdk8s-plus-27', 'cdk8s-plus-33', 'constructs', 'cdk8s-cli', 'typescript', '@types/node']) {
       fs.symlinkSync(path.join(MODULES, name), path.join(root, 'node_modules', name), 'dir');
     }
     app = path.join(root, 'app');
