@@ -1,5 +1,5 @@
 import { Pod, PodIndex, Request, Selector, SelectorIndex, selectorMatches } from './_model';
-import { Direction, External, ipBlockMatches, isExternal, Peer } from './_network-policy';
+import { cidrContains, Direction, External, ipBlockMatches, isExternal, Peer } from './_network-policy';
 
 /**
  * Cilium's policy language (docs.cilium.io "Layer 3", "Layer 4", "Layer 7" and "DNS based"
@@ -123,10 +123,17 @@ export class CiliumPolicies {
 
   /**
    * `pod` may reach `host:port` by name: a toFQDNs rule for the name on the port, and a DNS rule
-   * on port 53 toward an endpoint (the resolver) that matches the name.
+   * on port 53 toward an endpoint (the resolver) that matches the name; when the name resolves to
+   * `address`, no `egressDeny` `toCIDR`/`toCIDRSet` of the pod's policies contains it (deny wins).
    */
-  public allowsFqdn(pod: Pod, host: string, port: number): boolean {
-    const rules = this.forPod(pod).flatMap(({ spec }) => spec.egress ?? []);
+  public allowsFqdn(pod: Pod, host: string, port: number, address?: string): boolean {
+    const selecting = this.forPod(pod);
+    // deny rules win over allow rules: a name resolving into an egressDeny CIDR is not reachable
+    if (address !== undefined && selecting.some(({ spec }) => (spec.egressDeny ?? []).some((r: any) =>
+      (r.toCIDR ?? []).some((c: string) => cidrContains(c, address))
+      || (r.toCIDRSet ?? []).some((c: any) => cidrContains(c.cidr, address)
+        && !(c.except ?? []).some((e: string) => cidrContains(e, address)))))) return false;
+    const rules = selecting.flatMap(({ spec }) => spec.egress ?? []);
     const nameMatches = (d: any) => d.matchPattern === '*' || d.matchName === host || d.matchName === `${host}.`
       || (d.matchPattern !== undefined && new RegExp(`^${d.matchPattern.replace(/\./g, '\\.').replace(/\*/g, '[-a-zA-Z0-9_]*')}\\.?$`).test(host));
     const learnsNames = rules.some((r: any) => (r.toEndpoints ?? []).length > 0 && (r.toPorts ?? []).some((tp: any) =>

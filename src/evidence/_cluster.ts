@@ -1,5 +1,5 @@
 import { CiliumPolicies, ciliumPasses } from './_cilium';
-import { Auth, IstioPolicies, MtlsMode } from './_istio';
+import { Auth, IstioPolicies } from './_istio';
 import { Jwt, Pod, PodIndex, readWorkloads, Request, selectorMatches } from './_model';
 import { Direction, External, NetworkPolicies } from './_network-policy';
 
@@ -14,6 +14,35 @@ export interface Verdict {
   /** `network`, `cilium`, `mtls`, `authorization`, `waypoint` or `ok`. */
   readonly layer: string;
   readonly objects: string[];
+}
+
+/** A request along the path it really takes (see `Cluster.request`). */
+export interface PathVerdict extends Verdict {
+  /** The L3/L4 layer of every hop admits it. */
+  readonly l4: boolean;
+  /** Every proxy on the path (waypoint, ztunnel, sidecar, Cilium's HTTP rules) allows it. */
+  readonly l7: boolean;
+  /** Some proxy's dry-run policies would deny it (a shadow denial, not enforced). */
+  readonly wouldDeny: boolean;
+  /** The waypoint the request went through. */
+  readonly via?: string;
+}
+
+/** One decision on a path: an L3/L4 hop or a proxy's. */
+interface Step extends Verdict {
+  readonly l4: boolean;
+  readonly wouldDeny?: boolean;
+}
+
+/** The steps of a path as one verdict: the first refusal decides (L3/L4 hops first). */
+function fold(steps: Step[], via?: string): PathVerdict {
+  const ordered = [...steps.filter(st => st.l4), ...steps.filter(st => !st.l4)];
+  const refused = ordered.find(st => !st.allowed);
+  const l4 = steps.filter(st => st.l4).every(st => st.allowed);
+  const l7 = steps.filter(st => !st.l4).every(st => st.allowed);
+  const wouldDeny = steps.some(st => st.wouldDeny === true);
+  const objects = refused ? refused.objects : [...new Set(steps.flatMap(st => st.objects))];
+  return { allowed: !refused, layer: refused ? refused.layer : 'ok', objects, l4, l7, wouldDeny, ...(via ? { via } : {}) };
 }
 
 /**
@@ -73,16 +102,19 @@ export class Cluster {
    * The L3/L4 decision for `request` from `from` to `to`, with Cilium's union of NetworkPolicy
    * and CiliumNetworkPolicy rules (and its HTTP rules) when the manifests carry Cilium policies.
    */
-  public l4(from: Pod | External, to: Pod | External, request: Request): Verdict {
+  public l4(from: Pod | External, to: Pod | External, request: Request, http: boolean = true): Verdict {
     if ((from as External).ip === undefined) {
-      const egress = this.direction('Egress', from as Pod, to, request);
+      const egress = this.direction('Egress', from as Pod, to, request, http);
       if (!egress.allowed) return egress;
     }
-    return (to as External).ip === undefined ? this.direction('Ingress', to as Pod, from, request) : { allowed: true, layer: 'ok', objects: [] };
+    return (to as External).ip === undefined ? this.direction('Ingress', to as Pod, from, request, http) : { allowed: true, layer: 'ok', objects: [] };
   }
 
-  /** One direction of the L3/L4 layer: `subject`'s egress to, or ingress from, `peer`. */
-  public direction(direction: Direction, subject: Pod, peer: Pod | External, request: Request): Verdict {
+  /**
+   * One direction of the L3/L4 layer: `subject`'s egress to, or ingress from, `peer`. With
+   * `http` false, a Cilium rule with HTTP rules admits the port (its proxy decides the requests).
+   */
+  public direction(direction: Direction, subject: Pod, peer: Pod | External, request: Request, http: boolean = true): Verdict {
     const np = this.networkPolicies.admits(direction, subject, peer, request.port, request.protocol ?? 'TCP');
     const npSelecting = this.networkPolicies.selecting(subject, direction);
     if (!this.cilium.present) {
@@ -91,7 +123,7 @@ export class Cluster {
     const ciliumSelecting = this.cilium.selecting(subject, direction);
     if (npSelecting.length === 0 && ciliumSelecting.length === 0) return { allowed: true, layer: 'ok', objects: [] };
     const c = this.cilium.admits(direction, subject, peer, request);
-    if ((npSelecting.length > 0 && np.allowed) || c.l4 || ciliumPasses(c, request)) {
+    if ((npSelecting.length > 0 && np.allowed) || c.l4 || (http ? ciliumPasses(c, request) : c.http.length > 0)) {
       return { allowed: true, layer: 'ok', objects: [...np.by, ...c.by] };
     }
     return { allowed: false, layer: 'cilium', objects: [...npSelecting.map(refOf), ...ciliumSelecting.map(x => refOf(x.object))] };
@@ -118,18 +150,35 @@ export class Cluster {
   }
 
   /**
-   * The decision on `request` from `from` to `to` through every layer: L3/L4 (NetworkPolicy,
-   * Cilium), the callee's mTLS mode and the authorization of its sidecar, its ztunnel, or its
-   * waypoint then ztunnel. Ambient traffic reaches pods on HBONE (15008); a caller may address a
-   * waypoint-served pod directly, so both paths count.
+   * The decision on `request` from `from` to `to` through every layer, on any path a caller can
+   * take: L3/L4 (NetworkPolicy, Cilium with its HTTP rules), the callee's mTLS mode and the
+   * authorization of its sidecar, its ztunnel, or its waypoint then ztunnel. Ambient traffic
+   * reaches pods on HBONE (15008); a caller may address a waypoint-served pod directly, so both
+   * paths count (what the effect check needs to find every way in).
    */
   public verdict(from: Pod, to: Pod, request: Request): Verdict {
-    return this.decide(from, to, request, true);
+    return this.anyPath(from, to, request, true);
   }
 
   /** The mesh layer alone (mTLS and authorization, as if the network let everything through). */
   public meshVerdict(from: Pod, to: Pod, request: Request): Verdict {
-    return this.decide(from, to, request, false);
+    return this.anyPath(from, to, request, false);
+  }
+
+  /**
+   * `request` along the path Istio really sends it (istio.io ambient data plane and waypoint
+   * docs): ztunnel sends an ambient caller's traffic for a waypoint-served ambient callee through
+   * the waypoint (caller -> waypoint:15008 -> pod:15008; the waypoint evaluates the policies
+   * attached to it with the caller's identity and the whole request, the callee's ztunnel the
+   * pod's policies with the waypoint's identity, L4 only); sidecars, gateways and plaintext
+   * clients send straight to the pod. Says which hops' L3/L4 admit it (`l4`), whether every proxy
+   * on the path (waypoint, ztunnel, sidecar, Cilium's HTTP rules) allows it (`l7`), and whether
+   * some proxy's dry-run policies would deny it (`wouldDeny`: staged rollout observes, never
+   * enforces).
+   */
+  public request(from: Pod, to: Pod, request: Request): PathVerdict {
+    const waypoint = from.mesh === 'ambient' && this.servedByWaypoint(to) ? this.waypointFor(to, request.port) : undefined;
+    return fold(waypoint ? this.viaWaypoint(from, to, request, waypoint) : this.direct(from, to, request), waypoint?.pod.name);
   }
 
   /** The L3/L4 layer alone, on the port the packets really use (HBONE 15008 between ambient peers). */
@@ -142,40 +191,60 @@ export class Cluster {
     return from.mesh !== 'none' && to.mesh !== 'none' && to.gatewayClass !== 'istio-waypoint' && (to.mesh === 'ambient' || from.mesh === 'ambient');
   }
 
-  private decide(from: Pod, to: Pod, request: Request, network: boolean): Verdict {
-    const ok: Verdict = { allowed: true, layer: 'ok', objects: [] };
-    if (to.mesh === 'none' || to.gatewayClass === 'istio-waypoint') {
-      return network ? this.l4(from, to, request) : ok;
-    }
-    const wire = this.usesHbone(from, to) ? { ...request, port: HBONE_PORT } : request;
-    const mtls = this.istio.mtlsMode(to, request.port);
-    const plaintext = from.mesh === 'none';
-    const direct = this.throughProxy(from, to, request, wire, mtls, plaintext, network);
-    if (direct.allowed || to.mesh !== 'ambient') return direct;
-    const waypoint = this.waypointFor(to, request.port);
-    if (!waypoint || plaintext) return direct;
-    // via the waypoint: caller -> waypoint (HBONE), L7 policy at the waypoint, waypoint -> pod (HBONE)
-    if (network) {
-      const toWaypoint = this.l4(from, waypoint.pod, { ...request, port: HBONE_PORT });
-      if (!toWaypoint.allowed) return toWaypoint;
-    }
-    const authAtWaypoint = this.istio.authenticate(waypoint.pod, request.jwt);
-    const atWaypoint = this.istio.decide(this.istio.boundToWaypoint(waypoint.pod, to.namespace, waypoint.service),
-      { principal: this.principal(from) }, request, authAtWaypoint, false);
-    if (!atWaypoint.allowed) return { allowed: false, layer: 'waypoint', objects: atWaypoint.by };
-    return this.throughProxy(waypoint.pod, to, request, { ...request, port: HBONE_PORT }, mtls, false, network);
+  private servedByWaypoint(to: Pod): boolean {
+    return to.mesh === 'ambient' && to.gatewayClass !== 'istio-waypoint';
   }
 
-  private throughProxy(from: Pod, to: Pod, request: Request, wire: Request, mtls: { mode: MtlsMode; by?: string },
-    plaintext: boolean, network: boolean): Verdict {
-    if (network) {
-      const net = this.l4(from, to, wire);
-      if (!net.allowed) return net;
-    }
-    if (plaintext && mtls.mode === 'STRICT') return { allowed: false, layer: 'mtls', objects: mtls.by ? [mtls.by] : [] };
+  /** Direct, else (a meshed caller to a waypoint-served pod) through the waypoint: the first path that lets `request` through. */
+  private anyPath(from: Pod, to: Pod, request: Request, network: boolean): Verdict {
+    const only = (steps: Step[]) => fold(network ? steps : steps.filter(st => !st.l4));
+    const direct = only(this.direct(from, to, request));
+    if (direct.allowed || !this.servedByWaypoint(to) || from.mesh === 'none') return direct;
+    const waypoint = this.waypointFor(to, request.port);
+    return waypoint ? only(this.viaWaypoint(from, to, request, waypoint)) : direct;
+  }
+
+  /** Straight to the pod: its L3/L4, Cilium's HTTP rules, its mTLS mode, its own proxy's policies. */
+  private direct(from: Pod, to: Pod, request: Request): Step[] {
+    if (to.mesh === 'none' || to.gatewayClass === 'istio-waypoint') return this.network(from, to, request, request);
+    const wire = this.usesHbone(from, to) ? { ...request, port: HBONE_PORT } : request;
+    return [...this.network(from, to, wire, request), ...this.proxy(from, to, request, from.mesh === 'none')];
+  }
+
+  /** caller -> waypoint (HBONE), the waypoint's policies, waypoint -> pod (HBONE), the pod's ztunnel. */
+  private viaWaypoint(from: Pod, to: Pod, request: Request, waypoint: { pod: Pod; service: string }): Step[] {
+    const hbone = { ...request, port: HBONE_PORT };
+    const atWaypoint = this.istio.decide(this.istio.boundToWaypoint(waypoint.pod, to.namespace, waypoint.service),
+      { principal: this.principal(from) }, request, this.istio.authenticate(waypoint.pod, request.jwt), false);
+    return [
+      { l4: true, ...this.l4(from, waypoint.pod, hbone, false) },
+      { l4: false, layer: 'waypoint', allowed: atWaypoint.allowed, objects: atWaypoint.by, wouldDeny: atWaypoint.wouldDeny },
+      ...this.network(waypoint.pod, to, hbone, request),
+      ...this.proxy(waypoint.pod, to, request, false),
+    ];
+  }
+
+  /**
+   * One hop's L3/L4 decision on `wire` (Cilium HTTP rules admit the port there), then, where
+   * Cilium policies apply, their decision on the request itself (HTTP rules included).
+   */
+  private network(from: Pod, to: Pod, wire: Request, request: Request): Step[] {
+    const steps: Step[] = [{ l4: true, ...this.l4(from, to, wire, false) }];
+    if (this.cilium.present) steps.push({ l4: false, ...this.l4(from, to, wire.port === request.port ? request : wire) });
+    return steps;
+  }
+
+  /** The callee's mTLS mode and the authorization of its own proxy (sidecar, gateway, ztunnel). */
+  private proxy(from: Pod, to: Pod, request: Request, plaintext: boolean): Step[] {
+    const mtls = this.istio.mtlsMode(to, request.port);
+    if (plaintext && mtls.mode === 'STRICT') return [{ l4: false, allowed: false, layer: 'mtls', objects: mtls.by ? [mtls.by] : [] }];
+    // no identity without mTLS: a DISABLE port (where Cilium enforces) or a plaintext caller
     const source = plaintext || mtls.mode === 'DISABLE' ? {} : { principal: this.principal(from) };
-    const d = this.istio.decide(this.istio.boundToWorkload(to), source, request, this.istio.authenticate(to, request.jwt), to.mesh === 'ambient');
-    return d.allowed ? { allowed: true, layer: 'ok', objects: d.by } : { allowed: false, layer: 'authorization', objects: d.by };
+    // ztunnel sees connections: no HTTP attributes, no end-user token
+    const ztunnel = to.mesh === 'ambient';
+    const d = ztunnel ? this.istio.decide(this.istio.boundToWorkload(to), source, { port: request.port, protocol: request.protocol }, undefined, true)
+      : this.istio.decide(this.istio.boundToWorkload(to), source, request, this.istio.authenticate(to, request.jwt), false);
+    return [{ l4: false, allowed: d.allowed, layer: d.allowed ? 'ok' : 'authorization', objects: d.by, wouldDeny: d.wouldDeny }];
   }
 
   /**
@@ -221,9 +290,9 @@ export class Cluster {
     return this.networkPolicies.admits('Egress', from, { ip }, port, 'TCP').allowed;
   }
 
-  /** Cilium allows `from` to reach `host:port` by name (toFQDNs plus the DNS-proxy rule). */
-  public ciliumAllowsFqdn(from: Pod, host: string, port: number): boolean {
-    return this.cilium.allowsFqdn(from, host, port);
+  /** Cilium allows `from` to reach `host:port` by name (toFQDNs plus the DNS-proxy rule; not when `address` is in an egressDeny CIDR). */
+  public ciliumAllowsFqdn(from: Pod, host: string, port: number, address?: string): boolean {
+    return this.cilium.allowsFqdn(from, host, port, address);
   }
 
   /** Cilium's ingress decision (CiliumNetworkPolicies only) for `request` from `from` to `to`. */

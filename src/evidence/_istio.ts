@@ -29,6 +29,13 @@ export interface Source {
   readonly ip?: string;
 }
 
+/** An enforcement point's decision: allowed, the deciding policies, and whether its dry-run policies would deny. */
+export interface Decision {
+  readonly allowed: boolean;
+  readonly by: string[];
+  readonly wouldDeny: boolean;
+}
+
 export type Auth = 'rejected' | { principal: string; claims: Record<string, string | string[]>; audiences: string[] } | undefined;
 
 const HTTP_OPERATION_FIELDS = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'];
@@ -111,22 +118,34 @@ export class IstioPolicies {
 
   /**
    * The decision of `policies` (the ones one enforcement point applies) on `request` from
-   * `source`; `l4Only` for ztunnel. Returns the deciding policies for error messages.
+   * `source`; `l4Only` for ztunnel. Returns the deciding policies for error messages, and
+   * `wouldDeny`: the dry-run policies (`istio.io/dry-run: "true"`), evaluated alone as the
+   * proxy's shadow engine does, would deny the request (a matching DENY, or ALLOW policies none
+   * of which matches) — observable as a shadow denial, never enforced.
    */
-  public decide(policies: any[], source: Source, request: Request, auth: Auth, l4Only: boolean): { allowed: boolean; by: string[] } {
-    if (auth === 'rejected') return { allowed: false, by: ['RequestAuthentication (token rejected)'] };
-    const enforced = policies.filter(p => p.metadata?.annotations?.['istio.io/dry-run'] !== 'true');
+  public decide(policies: any[], source: Source, request: Request, auth: Auth, l4Only: boolean): Decision {
+    if (auth === 'rejected') return { allowed: false, by: ['RequestAuthentication (token rejected)'], wouldDeny: false };
+    const enforced = policies.filter(p => !isDryRun(p));
     const action = (p: any) => p.spec?.action ?? 'ALLOW';
     const custom = enforced.filter(p => action(p) === 'CUSTOM');
     if (custom.length) throw new Error(`${custom.map(ref).join(', ')}: CUSTOM authorization (an external authorizer) cannot be evaluated from manifests`);
     const ruleMatches = (p: any, deny: boolean) => (p.spec?.rules ?? []).some((r: any) => matchRule(r, source, request, auth, l4Only, deny, p));
-    const denying = enforced.filter(p => action(p) === 'DENY' && ruleMatches(p, true));
-    if (denying.length) return { allowed: false, by: denying.map(ref) };
-    const allows = enforced.filter(p => action(p) === 'ALLOW');
-    if (allows.length === 0) return { allowed: true, by: [] };
-    const matching = allows.filter(p => ruleMatches(p, false));
-    return { allowed: matching.length > 0, by: (matching.length ? matching : allows).map(ref) };
+    const verdict = (set: any[]) => {
+      const denying = set.filter(p => action(p) === 'DENY' && ruleMatches(p, true));
+      if (denying.length) return { allowed: false, by: denying.map(ref) };
+      const allows = set.filter(p => action(p) === 'ALLOW');
+      if (allows.length === 0) return { allowed: true, by: [] };
+      const matching = allows.filter(p => ruleMatches(p, false));
+      return { allowed: matching.length > 0, by: (matching.length ? matching : allows).map(ref) };
+    };
+    const dryRun = policies.filter(isDryRun);
+    return { ...verdict(enforced), wouldDeny: dryRun.length > 0 && !verdict(dryRun).allowed };
   }
+}
+
+/** A policy the proxies evaluate in their shadow engine only (Istio's dry-run annotation). */
+export function isDryRun(policy: any): boolean {
+  return policy.metadata?.annotations?.['istio.io/dry-run'] === 'true';
 }
 
 function matchRule(rule: any, source: Source, request: Request, auth: Auth, l4Only: boolean, deny: boolean, policy: any): boolean {

@@ -165,12 +165,34 @@ export function cidrRange(cidr: string): [number, number] | undefined {
   return [start, start + size - 1];
 }
 
-/** IPv4 only; an IPv6 block never matches an IPv4 address. */
+/**
+ * Whether `cidr` contains the address `ip`, IPv4 or IPv6 (RFC 4291 text forms, `::`
+ * compression); a block of the other family never matches.
+ */
 export function cidrContains(cidr: string, ip: string): boolean {
-  const range = cidrRange(cidr);
-  if (!range || ip.includes(':')) return false;
-  const value = ipv4ToInt(ip);
-  return value >= range[0] && value <= range[1];
+  if (!cidr.includes(':') && !ip.includes(':')) {
+    const range = cidrRange(cidr);
+    if (!range) return false;
+    const value = ipv4ToInt(ip);
+    return value >= range[0] && value <= range[1];
+  }
+  const [net, len] = cidr.split('/');
+  const a = ipv6Bits(ip);
+  const n = ipv6Bits(net);
+  if (!a || !n) return false;
+  const bits = len === undefined ? 128 : Number(len);
+  return a.slice(0, bits) === n.slice(0, bits);
+}
+
+/** An IPv6 address as 128 bits, or undefined when it is not one. */
+function ipv6Bits(address: string): string | undefined {
+  if (!/^[0-9a-f:]+$/i.test(address) || address.split('::').length > 2) return undefined;
+  const [head, tail] = address.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  if (groups.length !== 8 || groups.some(g => g.length === 0 || g.length > 4)) return undefined;
+  return groups.map(g => parseInt(g, 16).toString(2).padStart(16, '0')).join('');
 }
 
 export function ipBlockMatches(block: { cidr: string; except?: string[] }, ip: string): boolean {

@@ -8,7 +8,8 @@ import { synthValid } from '../support/synth';
 
 /**
  * Random topologies mixing sidecar, ambient (no waypoint, a namespace waypoint, service
- * waypoints) and Cilium-L7 namespaces, checked with the evaluator in test/support/reachability.ts
+ * waypoints) and Cilium-L7 namespaces, checked with the project's one evaluator (src/evidence, the
+ * effect check's, through test/support/reachability.ts)
  * (written from Istio's and Kubernetes' documented semantics, not from the renderers): exactly
  * the declared calls go through, at L4 (ports) and L7 (methods, paths); in AUDIT nothing is
  * denied and exactly the undeclared requests are reported as would-be denials.

@@ -51,10 +51,10 @@ describe('examples/multi-cluster', () => {
     // network: the east-west gateway's pods reach the ledger's port; no other pod, gateway or address does
     // istio-system is Istio's: no policy of this app isolates the gateway's egress
     expect(b.networkAllows(EAST_WEST_GATEWAY, ledger, 8443)).toBe(true);
-    expect((b as any).directionAllows('Ingress', ledger, EAST_WEST_GATEWAY, 8443, 'TCP')).toBe(true);
-    expect((b as any).directionAllows('Ingress', ledger, EAST_WEST_GATEWAY, 15021, 'TCP')).toBe(false);
-    expect((b as any).directionAllows('Ingress', ledger, INGRESS_GATEWAY, 8443, 'TCP')).toBe(false);
-    expect((b as any).directionAllows('Ingress', ledger, { ...EAST_WEST_GATEWAY, namespace: 'ledger' }, 8443, 'TCP')).toBe(false);
+    expect(b.networkPolicies.admits('Ingress', ledger, EAST_WEST_GATEWAY, 8443, 'TCP').allowed).toBe(true);
+    expect(b.networkPolicies.admits('Ingress', ledger, EAST_WEST_GATEWAY, 15021, 'TCP').allowed).toBe(false);
+    expect(b.networkPolicies.admits('Ingress', ledger, INGRESS_GATEWAY, 8443, 'TCP').allowed).toBe(false);
+    expect(b.networkPolicies.admits('Ingress', ledger, { ...EAST_WEST_GATEWAY, namespace: 'ledger' }, 8443, 'TCP').allowed).toBe(false);
     expect(b.networkAllowsFromIp('192.0.2.100', ledger, 8443)).toBe(false);
   });
 

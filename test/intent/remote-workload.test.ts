@@ -36,8 +36,8 @@ describe('RemoteWorkload', () => {
     const remote: Pod = { namespace: 'billing', name: 'billing', labels: {}, serviceAccount: 'billing', trustDomain: 'b.example.org' };
     expect(cluster.meshAllows(remote, pod, { port: 8080 })).toBe(true);
     expect(cluster.meshAllows({ ...remote, serviceAccount: 'other' }, pod, { port: 8080 })).toBe(false);
-    expect((cluster as any).directionAllows('Ingress', pod, GATEWAY, 8080, 'TCP')).toBe(true);
-    expect((cluster as any).directionAllows('Ingress', pod, { ...GATEWAY, labels: { istio: 'ingressgateway' } }, 8080, 'TCP')).toBe(false);
+    expect(cluster.networkPolicies.admits('Ingress', pod, GATEWAY, 8080, 'TCP').allowed).toBe(true);
+    expect(cluster.networkPolicies.admits('Ingress', pod, { ...GATEWAY, labels: { istio: 'ingressgateway' } }, 8080, 'TCP').allowed).toBe(false);
   });
 
   test('a remote caller from declared addresses (flat network): the callee admits exactly those addresses', () => {
