@@ -11,6 +11,8 @@ export * from './enforcement/enforcement-points';
 // segmentation, mesh
 export * from './segmentation/zero-trust-namespace';
 export * from './mesh/mesh-service';
+export * from './mesh/writable-directory';
+export * from './mesh/mesh-stateful-service';
 export * from './mesh/adopted-workload';
 export * from './mesh/external-workload';
 // identity

@@ -220,7 +220,7 @@ export class CloudWorkloadIdentity {
    * Validates the options and applies the identity to a workload's ServiceAccount and pods.
    * @internal
    */
-  public _bind(workload: IMeshWorkload & Construct, serviceAccount: kplus.ServiceAccount, deployment: kplus.Deployment): void {
+  public _bind(workload: IMeshWorkload & Construct, serviceAccount: kplus.ServiceAccount, deployment: kplus.Workload): void {
     if (this.binding) {
       invalid(workload, 'cloudIdentity', this.kind, `already belongs to ${this.binding.workload.node.path}`,
         'create one CloudWorkloadIdentity per workload: each workload has its own role or cloud identity');

@@ -1,11 +1,12 @@
-import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { allowCall } from './_calls';
+import { addRestrictedPatches, MANAGED_BY, podWorkloadProps, resolveService, servicePorts } from './_service-parts';
+import { WritableDirectory } from './writable-directory';
 import { addExternalEgress } from '../edge/_egress';
 import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import { CloudWorkloadIdentity } from '../identity/cloud-identity';
-import { checkDns1035Label, checkDns1123Label, checkPort, invalid } from '../intent/_validation';
+import { invalid } from '../intent/_validation';
 import { CallIntent, CallOptions, EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
 import { ensureAuditNetworkPolicy } from '../network/_network-policies';
@@ -145,12 +146,16 @@ export interface MeshServiceProps {
    * @default - none
    */
   readonly cloudIdentity?: CloudWorkloadIdentity;
+
+  /**
+   * Writable directories of the application container (`emptyDir` volumes), for what the image
+   * writes at run time under the read-only root filesystem (sockets, PID files, `/tmp`).
+   *
+   * @default - none
+   */
+  readonly writableDirectories?: WritableDirectory[];
 }
 
-const MANAGED_BY = 'cdk8s-zero-trust';
-const ISTIO_RESERVED_PORTS = [15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090];
-const DEFAULT_UID = 10001;
-const ISTIO_PROXY_UID = 1337;
 
 /**
  * Defines a workload of the mesh: a Deployment (cdk8s-plus-27), its Service and a dedicated
@@ -198,38 +203,11 @@ export class MeshService extends Construct implements IMeshWorkload {
       invalid(this, 'props', props, 'must be an object with at least namespace, image and port');
     }
     this.zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
-    this.workloadName = checkDns1035Label(this, 'name', props.name ?? id);
-    this.serviceAccountName = checkDns1123Label(this, 'serviceAccountName', props.serviceAccountName ?? this.workloadName);
-    this.podSelectorLabels = { 'app.kubernetes.io/name': this.workloadName };
-    this.workloadPorts = this.resolvePorts(props);
-
-    if (typeof props.image !== 'string' || props.image.trim() === '' || !/^[\x21-\x7e]+$/.test(props.image)) {
-      invalid(this, 'image', props.image, 'must be a container image reference without spaces, for example \'ghcr.io/acme/orders:1.4.2\'');
-    }
-    const replicas = props.replicas ?? 2;
-    if (!Number.isInteger(replicas) || replicas < 0) {
-      invalid(this, 'replicas', replicas, 'must be a non-negative integer');
-    }
-    const user = props.user ?? DEFAULT_UID;
-    const group = props.group ?? DEFAULT_UID;
-    for (const [prop, value] of [['user', user], ['group', group]] as const) {
-      if (!Number.isInteger(value) || value < 1 || value > 2147483647) {
-        invalid(this, prop, value, 'must be an integer between 1 and 2147483647 (0 is root)');
-      }
-    }
-    if (user === ISTIO_PROXY_UID) {
-      invalid(this, 'user', user, 'must not be 1337: Istio exempts that user\'s traffic from the sidecar, so the app would bypass mTLS and policy');
-    }
-    // a wrong type (42 from JavaScript or another jsii language) gets the same error as a wrong value
-    if (props.healthCheckPath !== undefined && (typeof props.healthCheckPath !== 'string' || !/^\/[\x21-\x7e]*$/.test(props.healthCheckPath)
-      || props.healthCheckPath.split(/[?#]/)[0].split('/').some(seg => seg === '.' || seg === '..'))) {
-      invalid(this, 'healthCheckPath', props.healthCheckPath,
-        'must be an HTTP path starting with \'/\': printable ASCII without spaces or control characters, no \'.\' or \'..\' segments', 'for example \'/healthz\'');
-    }
-    const httpPort = this.workloadPorts.find(p => p.protocol !== AppProtocol.TCP);
-    if (props.healthCheckPath !== undefined && !httpPort) {
-      invalid(this, 'healthCheckPath', props.healthCheckPath, 'needs an HTTP port, but every port of this service is TCP', 'leave healthCheckPath out for TCP probes');
-    }
+    const r = resolveService(this, id, props, 2);
+    this.workloadName = r.workloadName;
+    this.serviceAccountName = r.serviceAccountName;
+    this.podSelectorLabels = r.podSelectorLabels;
+    this.workloadPorts = r.workloadPorts;
 
     this.graph._addWorkload(this);
     if (props.rollout !== undefined) {
@@ -253,67 +231,16 @@ export class MeshService extends Construct implements IMeshWorkload {
       automountToken: props.automountServiceAccountToken ?? false,
     });
 
-    const probe = props.healthCheckPath !== undefined
-      ? kplus.Probe.fromHttpGet(props.healthCheckPath, { port: httpPort!.port })
-      : kplus.Probe.fromTcpSocket({ port: this.workloadPorts[0].port });
-
     p = place('Deployment');
     this.deployment = new kplus.Deployment(p.scope, p.id, {
-      metadata,
-      replicas,
-      // select by the stable name label, not by the construct path: a selector is immutable
-      select: false,
-      serviceAccount: this.serviceAccount,
-      automountServiceAccountToken: props.automountServiceAccountToken ?? false,
-      securityContext: { ensureNonRoot: true, user, group, fsGroup: group },
-      podMetadata: {
-        labels: this.podSelectorLabels,
-        annotations: {
-          // Istio rewrites probes to the sidecar's health port; never let them hit the app through mTLS
-          'sidecar.istio.io/rewriteAppHTTPProbers': 'true',
-          'kubectl.kubernetes.io/default-container': 'app',
-        },
-      },
-      containers: [{
-        name: 'app',
-        image: props.image,
-        args: props.args,
-        envVariables: Object.fromEntries(Object.entries(props.env ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
-        ports: this.workloadPorts.map(wp => ({ number: wp.port, name: portName(wp), protocol: kplus.Protocol.TCP })),
-        securityContext: {
-          ensureNonRoot: true,
-          user,
-          group,
-          readOnlyRootFilesystem: true,
-          allowPrivilegeEscalation: false,
-          privileged: false,
-        },
-        resources: props.resources ?? {
-          cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
-          memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
-        },
-        readiness: probe,
-        liveness: probe,
-      }],
+      ...podWorkloadProps(this, namespace, props, r, this.serviceAccount),
+      replicas: r.replicas,
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: this.podSelectorLabels }));
-    // cdk8s-plus-27 has neither a seccomp prop nor an `ALL` capability: Pod Security `restricted`
-    // requires the RuntimeDefault (or Localhost) profile and `drop: [ALL]`
-    ApiObject.of(this.deployment).addJsonPatch(
-      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
-    );
+    addRestrictedPatches(this.deployment);
 
     p = place('Service');
-    this.service = new kplus.Service(p.scope, p.id, {
-      metadata,
-      ports: this.workloadPorts.map(wp => ({
-        name: portName(wp),
-        port: wp.servicePort ?? wp.port,
-        targetPort: wp.port,
-        protocol: kplus.Protocol.TCP,
-      })),
-    });
+    this.service = new kplus.Service(p.scope, p.id, { metadata, ports: servicePorts(r) });
     this.service.selectLabel('app.kubernetes.io/name', this.workloadName);
 
     props.cloudIdentity?._bind(this, this.serviceAccount, this.deployment);
@@ -381,49 +308,6 @@ export class MeshService extends Construct implements IMeshWorkload {
     }
     return addExternalEgress(this.graph, this, host, options.port);
   }
-
-  private resolvePorts(props: MeshServiceProps): WorkloadPort[] {
-    if (props.port !== undefined && props.ports !== undefined) {
-      invalid(this, 'port', props.port, 'cannot be combined with `ports`', 'give either port (and protocol) or ports');
-    }
-    if (props.protocol !== undefined && props.ports !== undefined) {
-      invalid(this, 'protocol', props.protocol, 'cannot be combined with `ports`', 'set the protocol of each entry of ports');
-    }
-    if (props.ports !== undefined && (!Array.isArray(props.ports) || props.ports.some(p => p === null || typeof p !== 'object'))) {
-      invalid(this, 'ports', props.ports, 'must be a list of WorkloadPort objects', 'for example [{ port: 8080 }]');
-    }
-    const ports: WorkloadPort[] = props.ports ?? (props.port !== undefined ? [{ port: props.port, protocol: props.protocol }] : []);
-    if (ports.length === 0) {
-      invalid(this, 'port', props.port, 'a MeshService needs a port', 'set port (for example 8080) or ports');
-    }
-    const seen = new Set<number>();
-    const seenService = new Set<number>();
-    return ports.map(wp => {
-      checkPort(this, 'port', wp.port);
-      if (ISTIO_RESERVED_PORTS.includes(wp.port)) {
-        invalid(this, 'port', wp.port, `is reserved by the Istio sidecar (${ISTIO_RESERVED_PORTS.join(', ')})`, 'choose another container port');
-      }
-      if (seen.has(wp.port)) {
-        invalid(this, 'ports', wp.port, 'is listed twice');
-      }
-      seen.add(wp.port);
-      const servicePort = checkPort(this, 'servicePort', wp.servicePort ?? wp.port);
-      if (seenService.has(servicePort)) {
-        invalid(this, 'servicePort', servicePort, 'is listed twice');
-      }
-      seenService.add(servicePort);
-      const protocol = wp.protocol ?? AppProtocol.HTTP;
-      if (!Object.values(AppProtocol).includes(protocol)) {
-        invalid(this, 'protocol', protocol, `must be one of ${Object.values(AppProtocol).join(', ')}`);
-      }
-      return { port: wp.port, protocol, servicePort: wp.servicePort };
-    });
-  }
-}
-
-/** Istio selects the protocol from the Service port name prefix (`http-`, `grpc-`, `tcp-`). */
-function portName(wp: WorkloadPort): string {
-  return `${wp.protocol}-${wp.port}`;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { Chart } from 'cdk8s';
+import { Chart, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AccessProxy, JwtIssuer } from '../edge/access-proxy';
 import { CiliumWorkloadPolicy } from '../edge/cilium-workload-policy';
@@ -8,6 +9,7 @@ import { Cni, ClusterPeer } from '../intent/cluster-peer';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol, MeshMode } from '../intent/mesh-workload';
 import { MeshService } from '../mesh/mesh-service';
+import { MeshStatefulService } from '../mesh/mesh-stateful-service';
 import { MeshAccessLogging } from '../monitoring/mesh-access-logging';
 import { MeshMetricsScraping } from '../monitoring/mesh-metrics-scraping';
 import { MetricsPodMonitor, MonitoredComponent } from '../monitoring/metrics-pod-monitor';
@@ -107,6 +109,9 @@ export interface ReferenceArchitectureProps {
   readonly clusterName?: string;
 }
 
+/** PostgreSQL as Docker's official image publishes it, pinned to a version. */
+const POSTGRES_IMAGE = 'docker.io/library/postgres:17.6';
+
 /**
  * Defines the reference zero-trust architecture, one Chart per layer, applied in order:
  * `namespaces` → `policy-templates` → `policy` → `identity` → `network` → `edge` → `mesh` →
@@ -123,7 +128,7 @@ export interface ReferenceArchitectureProps {
  * | production/inventory-service | production/order-service | GET, POST `/api/orders/*` on 8080 |
  * | production/api-gateway | production/inventory-service | GET `/api/inventory/*` on 8080 |
  * | production/order-service | production/payment-service | POST `/api/v1/charge` on 8080 |
- * | production/order-service | data/database | TCP 5432 |
+ * | production/order-service | data/database (PostgreSQL StatefulSet) | TCP 5432 |
  * | production/payment-service | data/database | TCP 5432 |
  * | production/payment-service | api.stripe.com (outside) | TLS 443, the only external destination |
  *
@@ -197,8 +202,11 @@ export class ReferenceArchitecture extends Construct {
   public readonly inventoryService: MeshService;
   /** production/payment-service (database credentials from Vault). */
   public readonly paymentService: VaultInjectedDeployment;
-  /** data/database (PostgreSQL protocol, TCP 5432). */
-  public readonly database: MeshService;
+  /**
+   * data/database: PostgreSQL (the official `postgres` image, version-pinned) as a StatefulSet,
+   * TCP 5432, PGDATA on a persistent volume per pod.
+   */
+  public readonly database: MeshStatefulService;
   /**
    * The ambient namespace `insights`: no sidecars; ztunnel enforces identity and port, and a
    * namespace waypoint enforces its L7 call.
@@ -358,13 +366,30 @@ export class ReferenceArchitecture extends Construct {
     this.orderService = withDatabaseCredentials('order-service');
     this.inventoryService = http(this.production, 'inventory-service');
     this.paymentService = withDatabaseCredentials('payment-service');
-    this.database = new MeshService(this, 'database', {
+    // the official image: uid/gid 999 (its postgres user), PGDATA in a subdirectory of the claim
+    // (the mount point's lost+found would make initdb refuse it), the socket directory and /tmp
+    // writable under the read-only root filesystem; the superuser password comes from the Secret
+    // data/database-superuser (key `password`), created out of band: no value is synthesized
+    this.database = new MeshStatefulService(this, 'database', {
       namespace: this.data,
-      image: image('database'),
+      image: POSTGRES_IMAGE,
       port: 5432,
       protocol: AppProtocol.TCP,
       replicas: 1,
+      user: 999,
+      group: 999,
+      env: { PGDATA: '/var/lib/postgresql/data/pgdata' },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(1000) },
+        memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
+      },
+      volumeClaims: [{ name: 'data', mountPath: '/var/lib/postgresql/data', storage: Size.gibibytes(10) }],
+      writableDirectories: [{ mountPath: '/var/run/postgresql' }, { mountPath: '/tmp' }],
     });
+    this.database.statefulSet.containers[0].env.addVariable('POSTGRES_PASSWORD', kplus.EnvValue.fromSecretValue({
+      secret: kplus.Secret.fromSecretName(this, 'DatabaseSuperuser', 'database-superuser'),
+      key: 'password',
+    }));
 
     this.apiGateway.allowFrom(this.frontend, { methods: ['GET', 'POST'], paths: ['/api/*'] });
     this.orderService.allowFrom(this.apiGateway, { methods: ['GET', 'POST'], paths: ['/api/orders/*'] });

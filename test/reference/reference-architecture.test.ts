@@ -97,7 +97,7 @@ describe('ReferenceArchitecture', () => {
     expect(kinds('secrets')).toEqual(['NetworkPolicy']);
     expect(kinds('monitoring')).toEqual(['NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Telemetry']);
     expect(kinds('runtime')).toEqual(['ConfigMap']);
-    expect(kinds('workloads')).toEqual(['Deployment', 'Service', 'ServiceAccount']);
+    expect(kinds('workloads')).toEqual(['Deployment', 'Service', 'ServiceAccount', 'StatefulSet']);
     expect(kinds('identity')).toEqual([
       'CSIDriver', 'ClusterRole', 'ClusterRoleBinding', 'ClusterSPIFFEID', 'ConfigMap', 'DaemonSet', 'Role', 'RoleBinding',
       'Service', 'ServiceAccount', 'StatefulSet', 'ValidatingWebhookConfiguration',
@@ -438,7 +438,7 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBER
         'docker.io/istio/proxyv2:', 'docker.io/istio/proxyv2@',
         // ztunnel
         'docker.io/istio/ztunnel:1.30.3',
-        'docker.io/library/busybox:', 'ghcr.io/cdk8s-zero-trust/demo/',
+        'docker.io/library/busybox:', 'docker.io/library/postgres:', 'ghcr.io/cdk8s-zero-trust/demo/',
         // the Prometheus Operator's certificate hooks
         'ghcr.io/jkroepke/kube-webhook-certgen:1.8.7',
         'ghcr.io/spiffe/spiffe-csi-driver:', 'ghcr.io/spiffe/spire-agent:', 'ghcr.io/spiffe/spire-controller-manager:', 'ghcr.io/spiffe/spire-server:',
@@ -494,7 +494,9 @@ describe('ReferenceArchitecture: identity layer', () => {
     expect(ref.graph.workloads).toHaveLength(9);
     for (const w of ref.graph.workloads) {
       // the access proxy's pods are deployed by Istio from its Gateway: the graph knows their labels and ServiceAccount
-      const deployment = ofKind(manifests, 'Deployment').find(d => d.metadata.name === w.workloadName && d.metadata.namespace === w.zeroTrustNamespace.namespaceName);
+      // the database is a StatefulSet
+      const deployment = [...ofKind(manifests, 'Deployment'), ...ofKind(manifests, 'StatefulSet')]
+        .find(d => d.metadata.name === w.workloadName && d.metadata.namespace === w.zeroTrustNamespace.namespaceName);
       expect(deployment !== undefined || w === ref.accessProxy).toBe(true);
       const pod = {
         namespace: w.zeroTrustNamespace.namespaceName,
