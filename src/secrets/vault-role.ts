@@ -163,7 +163,8 @@ export class VaultKubernetesRole extends Construct {
 }
 
 function checkTtl(scope: IConstruct, prop: string, ttl: Duration): number {
-  const seconds = ttl instanceof Duration ? ttl.toSeconds() : NaN;
+  // integral: false, so that a fraction of a second gets this error (naming the construct and prop), not cdk8s's
+  const seconds = ttl instanceof Duration ? ttl.toSeconds({ integral: false }) : NaN;
   if (!Number.isInteger(seconds) || seconds < 60 || seconds > 24 * 3600) {
     invalid(scope, prop, ttl instanceof Duration ? `${seconds}s` : ttl, 'must be a whole number of seconds between 1 minute and 24 hours', 'short-lived tokens limit what a stolen token is worth');
   }

@@ -25,3 +25,66 @@ describe('VaultSecret', () => {
     expect(() => VaultSecret.kv('secret', 'data/a')._validate(scope, 's')).toThrow(/must not start with 'data\/': VaultSecret\.kv\(\) adds it; use VaultSecret\.kv\('secret', 'a'\)/);
   });
 });
+
+describe('VaultSecret validation (guards pinned by mutation testing)', () => {
+  const at = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return undefined;
+  };
+
+  test.each(['.a', '-a', 'a/.b', 'a/-b'])('rejects path %j: each segment starts with a letter, digit or \'_\'', path => {
+    expect(at(() => VaultSecret.kv('secret', path)._validate(Testing.chart(), 's'))).toMatch(/^\[test\] invalid s\.path .*: must be a Vault path/);
+  });
+
+  test.each(['a', '_a', 'a.b-c_d', 'A9/b.c/_d'])('accepts path %j', path => {
+    expect(VaultSecret.kv('secret', path)._validate(Testing.chart(), 's')).toBe(`secret/data/${path}`);
+  });
+
+  test.each([42, undefined, null, ['a']])('rejects a path that is not a string (%j) with the same clear error', path => {
+    expect(at(() => VaultSecret.kv('secret', path as any)._validate(Testing.chart(), 's'))).toMatch(/^\[test\] invalid s\.path .*: must be a Vault path/);
+  });
+
+  test.each([
+    ['kv', () => VaultSecret.kv('a/../b', 'x')],
+    ['kv v1', () => VaultSecret.kvV1('*', 'x')],
+    ['database', () => VaultSecret.databaseCredentials('orders', '/database')],
+  ])('the mount of a %s secret is checked', (_engine, make) => {
+    expect(at(() => make()._validate(Testing.chart(), 's'))).toMatch(/^\[test\] invalid s\.mount .*: must be a Vault path.*; for example 'secret' or 'database'$/);
+  });
+
+  test('fromPath has no mount: only the path is checked', () => {
+    expect(VaultSecret.fromPath('aws/creds/deploy')._validate(Testing.chart(), 's')).toBe('aws/creds/deploy');
+    expect(VaultSecret.fromPath('aws/creds/deploy').mount).toBe('');
+    expect(at(() => VaultSecret.fromPath('aws/*')._validate(Testing.chart(), 's'))).toMatch(/invalid s\.path "aws\/\*": must be a Vault path.*; the full path, for example 'aws\/creds\/deploy'$/);
+  });
+
+  test('the fix names an example for the engine', () => {
+    expect(at(() => VaultSecret.databaseCredentials('a b')._validate(Testing.chart(), 's'))).toMatch(/; the database role, for example 'order-service'$/);
+    expect(at(() => VaultSecret.kv('secret', 'a b')._validate(Testing.chart(), 's'))).toMatch(/; for example 'production\/order-service\/api'$/);
+    expect(at(() => VaultSecret.kvV1('kv', 'a b')._validate(Testing.chart(), 's'))).toMatch(/; for example 'production\/order-service\/api'$/);
+  });
+
+  test('only KV v2 paths may not start with data/, only database roles may not hold a slash', () => {
+    expect(VaultSecret.kvV1('kv', 'data/x')._validate(Testing.chart(), 's')).toBe('kv/data/x');
+    expect(VaultSecret.fromPath('secret/data/x')._validate(Testing.chart(), 's')).toBe('secret/data/x');
+    expect(VaultSecret.kv('secret', 'database/x')._validate(Testing.chart(), 's')).toBe('secret/data/database/x');
+    expect(VaultSecret.kv('secret', 'x/data')._validate(Testing.chart(), 's')).toBe('secret/data/x/data');
+    expect(VaultSecret.kvV1('kv', 'a/b')._validate(Testing.chart(), 's')).toBe('kv/a/b');
+    expect(at(() => VaultSecret.kv('secret', 'data')._validate(Testing.chart(), 's'))).toMatch(/invalid s\.path "data": must not start with 'data\/'/);
+    expect(at(() => VaultSecret.kv('secret', 'data/orders/api')._validate(Testing.chart(), 's')))
+      .toBe('[test] invalid s.path "data/orders/api": must not start with \'data/\': VaultSecret.kv() adds it; use VaultSecret.kv(\'secret\', \'orders/api\')');
+    expect(at(() => VaultSecret.databaseCredentials('a/b', 'pg')._validate(Testing.chart(), 's')))
+      .toBe('[test] invalid s.path "a/b": must be a single database role name; for example VaultSecret.databaseCredentials(\'order-service\')');
+  });
+
+  test('engines and dynamic secrets', () => {
+    expect(VaultSecret.kv('secret', 'x').engine).toBe(VaultSecretEngine.KV_V2);
+    expect(VaultSecret.kvV1('kv', 'x').engine).toBe(VaultSecretEngine.KV_V1);
+    expect(VaultSecret.fromPath('x/y').engine).toBe(VaultSecretEngine.GENERIC);
+    expect([VaultSecret.kvV1('kv', 'x').isDynamic, VaultSecret.fromPath('database/creds/x').isDynamic]).toEqual([false, false]);
+  });
+});
