@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
-import { checkExternalHost, isInClusterHost, parseUrl } from '../../src/edge/_hosts';
 import { IntentGraph, ZeroTrustNamespace } from '../../src';
+import { checkExternalHost, isInClusterHost, parseUrl } from '../../src/edge/_hosts';
 
 function setup() {
   const chart = new Chart(Testing.app(), 'hosts');

@@ -131,7 +131,7 @@ describe('VaultKubernetesRole', () => {
     expect(role.rolePath).toBe('auth/k8s-prod/role/orders-ro');
     expect([role.policyFile.relativePath, role.roleFile.relativePath]).toEqual(['vault/policies/orders-ro.hcl', 'vault/roles/orders-ro.json']);
     expect(role.policyPaths).toEqual(['secret/data/x']);
-    expect([VaultKubernetesRole.isVaultKubernetesRole(role), VaultKubernetesRole.isVaultKubernetesRole(orders), VaultKubernetesRole.isVaultKubernetesRole(null)]).toEqual([true, false, false]);
+    expect([role, orders, null].map(x => VaultKubernetesRole.isVaultKubernetesRole(x))).toEqual([true, false, false]);
   });
 
   describe('bad input', () => {
@@ -181,8 +181,9 @@ describe('VaultKubernetesRole', () => {
       expect(make({ roleName: 'a-' })).toThrow(/invalid roleName "a-"/);
     });
     test('fails on the policies Vault reserves, saying why', () => {
-      expect(make({ roleName: 'default' })).toThrow('[test/Role] invalid roleName "default": is a policy Vault reserves: the role\'s policy has the role\'s name, and Vault attaches \'default\' to every token, so writing it would grant these paths to every token; choose another roleName');
-      expect(make({ roleName: 'root' })).toThrow('[test/Role] invalid roleName "root": is a policy Vault reserves: the role\'s policy has the role\'s name, and Vault refuses to write \'root\', the policy of unlimited tokens; choose another roleName');
+      const reserved = '[test/Role] invalid roleName "%s": is a policy Vault reserves: the role\'s policy has the role\'s name, and ';
+      expect(make({ roleName: 'default' })).toThrow(`${reserved.replace('%s', 'default')}Vault attaches 'default' to every token, so writing it would grant these paths to every token; choose another roleName`);
+      expect(make({ roleName: 'root' })).toThrow(`${reserved.replace('%s', 'root')}Vault refuses to write 'root', the policy of unlimited tokens; choose another roleName`);
     });
     test('fails on secrets that are not a list of VaultSecrets', () => {
       expect(make({ secrets: undefined })).toThrow(/^\[test\/Role\] invalid secrets undefined: must list at least one VaultSecret; a workload that reads no secret needs no Vault role$/);
