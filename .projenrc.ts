@@ -271,6 +271,26 @@ const EQUIVALENT_MUTANTS: Array<{ file: string; mutant: string; reason: string }
     mutant: 'sortedUnique comparator: EqualityOperator `a < b` -> `a <= b` and `a > b` -> `a >= b`',
     reason: 'they differ only when a === b, and the Set removes duplicates before sorting (NaN compares false either way)',
   },
+  {
+    file: 'src/intent/_call-checks.ts',
+    mutant: 'checkPath suffix: LogicalOperator `&& path.length > 1` removed',
+    reason: 'the only one-character path starting with \'*\' is \'*\', which the `path === \'*\'` check rejects first with its own fix',
+  },
+  {
+    file: 'src/edge/_hosts.ts',
+    mutant: 'checkExternalHost: ConditionalExpression `labels.length < 2` -> `false`',
+    reason: 'a host without a dot is a single label, which isInClusterHost() reports (and rejects) first',
+  },
+  {
+    file: 'src/secrets/vault-secret.ts',
+    mutant: '_validate check: ConditionalExpression `value.length === 0` -> `false`',
+    reason: '\'\'.split(\'/\') is [\'\'], which the segment pattern rejects with the same message',
+  },
+  {
+    file: 'src/secrets/vault-role.ts',
+    mutant: 'VaultApplyScript.renderContents sort: EqualityOperator `a.roleName < b.roleName` -> `<=`',
+    reason: 'they differ only for equal role names, which _register() refuses',
+  },
 ];
 new JsonFile(project, 'stryker.config.json', {
   obj: {
