@@ -35,6 +35,7 @@ export * from './policy/constraint';
 export * from './policy/policy-options';
 export * from './policy/zero-trust-policy-pack';
 // edge and egress
+export * from './edge/jwt-issuer';
 export * from './edge/access-proxy';
 export * from './edge/cilium-workload-policy';
 // secrets

@@ -2,12 +2,14 @@ import { ApiObject, ApiObjectMetadata, ApiObjectProps, Lazy, Yaml } from 'cdk8s'
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { endUserTokens } from './_end-user-tokens';
-import { isInClusterHost, parseUrl } from './_hosts';
+import { checkJwtIssuer } from './_jwt';
 import { istioPathToRegex } from './_paths';
+import { JwtIssuer } from './jwt-issuer';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import * as gw from '../imports/gateway-api';
 import * as istio from '../imports/istio-security';
 import { checkCidrList } from '../intent/_cidr';
+import { guardArgs, guardProps, staticScope } from '../intent/_guards';
 import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, checkPort, invalid, sortedUnique } from '../intent/_validation';
 import { CallIntent, IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
@@ -15,62 +17,6 @@ import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '.
 import { claimConditions, ensureAuthorizationPolicy, headerConditions } from '../mesh/_authorization';
 import { ensureEgressPolicy, ensureIngressPolicy, NAMESPACE_NAME_LABEL } from '../network/_network-policies';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
-
-/**
- * Who fetches the JWKS (the issuer's public keys) of a RequestAuthentication.
- */
-export enum JwksFetcher {
-  /**
-   * istiod fetches the keys and pushes them to the proxies (Istio's default). istiod has no
-   * sidecar: it can reach public endpoints, but not a JWKS endpoint inside the mesh behind
-   * STRICT mTLS (istio/istio#40553).
-   */
-  ISTIOD = 'istiod',
-  /**
-   * Each enforcing Envoy fetches the keys itself, over the mesh, so an in-mesh JWKS endpoint
-   * works under STRICT mTLS. Requires istiod to run with
-   * `PILOT_JWT_ENABLE_REMOTE_JWKS=hybrid` (or `envoy`); the library then also allows every
-   * enforcing proxy to call the JWKS service (`JwtIssuer.jwksService`).
-   */
-  PROXY = 'proxy',
-}
-
-/**
- * The identity provider whose tokens the access proxy verifies.
- */
-export interface JwtIssuer {
-  /**
-   * The issuer (`iss` claim), an https URL. Request principals are `<issuer>/<sub>`.
-   */
-  readonly issuer: string;
-
-  /**
-   * The URL of the issuer's JSON Web Key Set. https for endpoints outside the cluster; an
-   * in-cluster URL (`http://keycloak.identity.svc.cluster.local/...`) needs
-   * `jwksFetcher: JwksFetcher.PROXY` and `jwksService`.
-   */
-  readonly jwksUri: string;
-
-  /**
-   * The accepted audiences (`aud` claim): tokens minted for other applications are refused.
-   */
-  readonly audiences: string[];
-
-  /**
-   * Who fetches the JWKS.
-   *
-   * @default JwksFetcher.ISTIOD
-   */
-  readonly jwksFetcher?: JwksFetcher;
-
-  /**
-   * The workload serving an in-cluster `jwksUri` (with `JwksFetcher.PROXY`). The gateway and
-   * every service it routes to are allowed to GET the JWKS path from it.
-   *
-   * @default - none (required for an in-cluster jwksUri)
-   */
-  readonly jwksService?: IMeshWorkload;
-}
 
 /**
  * Properties of an AccessProxy.
@@ -175,6 +121,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
    * @returns the issuers, sorted
    */
   public static endUserTokenIssuersOf(workload: IMeshWorkload): string[] {
+    guardArgs(staticScope('AccessProxy.endUserTokenIssuersOf'), 'AccessProxy', 'endUserTokenIssuersOf', [workload]);
     return endUserTokens(IntentGraph.of(workload)).issuersOf(workload);
   }
 
@@ -214,6 +161,7 @@ export class AccessProxy extends Construct implements IMeshWorkload {
 
   public constructor(scope: Construct, id: string, props: AccessProxyProps) {
     super(scope, id);
+    guardProps(this, 'AccessProxy', props);
     this.graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with namespace, hostnames, tlsSecretName and jwt');
@@ -247,34 +195,10 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     checkCidrList(this, 'allowedSourceRanges', sources);
     const gatewayClassName = checkDns1123Label(this, 'gatewayClassName', props.gatewayClassName ?? 'istio');
 
-    const jwt = props.jwt;
-    if (!jwt || typeof jwt !== 'object') {
-      invalid(this, 'jwt', jwt, 'must give issuer, jwksUri and audiences');
-    }
-    const issuerUrl = typeof jwt.issuer === 'string' ? parseUrl(jwt.issuer) : undefined;
-    // the issuer is matched exactly against the token's iss and becomes the prefix of request
-    // principals (`<issuer>/<sub>`), where Istio reads '*' as a wildcard: no '*', no look-alike
-    // or control characters
-    if (!issuerUrl || issuerUrl.scheme !== 'https' || !/^[\x21-\x7e]+$/.test(jwt.issuer) || jwt.issuer.includes('*')
-      || issuerUrl.host.split('.').some(l => l === '')) {
-      invalid(this, 'jwt.issuer', jwt.issuer, 'must be an exact https URL (the token\'s iss claim) without wildcards, for example \'https://login.example.com\'');
-    }
+    const jwt = checkJwtIssuer(this, this.graph, props.jwt);
     this.issuer = jwt.issuer;
-    if (!Array.isArray(jwt.audiences) || jwt.audiences.length === 0) {
-      invalid(this, 'jwt.audiences', jwt.audiences, 'must list at least one audience: without it a token minted by the same issuer for any other application is accepted',
-        'set the client id or API identifier the tokens are issued for, for example [\'shop\']');
-    }
-    if (jwt.audiences.some(a => typeof a !== 'string' || a.trim() === '' || a.includes('*'))) {
-      invalid(this, 'jwt.audiences', jwt.audiences, 'each audience must be a non-empty exact value (no \'*\')');
-    }
-    this.jwks = this.checkJwks(jwt);
-    this.jwtRule = {
-      issuer: jwt.issuer,
-      jwksUri: jwt.jwksUri,
-      audiences: sortedUnique(jwt.audiences),
-      // the callees re-verify the token (defence in depth, and their policies check its claims)
-      forwardOriginalToken: true,
-    };
+    this.jwks = jwt.jwks;
+    this.jwtRule = jwt.rule;
 
     this.graph._addWorkload(this);
     endUserTokens(this.graph).registerVerifier(this, [this.issuer]);
@@ -350,45 +274,6 @@ export class AccessProxy extends Construct implements IMeshWorkload {
   /** Request principals of verified tokens: `<issuer>/*`. */
   public get requestPrincipals(): string[] {
     return [`${this.issuer}/*`];
-  }
-
-  private checkJwks(jwt: JwtIssuer): { service: IMeshWorkload; port: number; path: string } | undefined {
-    const url = typeof jwt.jwksUri === 'string' ? parseUrl(jwt.jwksUri) : undefined;
-    if (!url) {
-      invalid(this, 'jwt.jwksUri', jwt.jwksUri, 'must be an http(s) URL of the issuer\'s JSON Web Key Set');
-    }
-    const fetcher = jwt.jwksFetcher ?? JwksFetcher.ISTIOD;
-    const inCluster = isInClusterHost(this.graph, url.host);
-    if (!inCluster) {
-      if (url.scheme !== 'https') {
-        invalid(this, 'jwt.jwksUri', jwt.jwksUri, 'must be https outside the cluster: keys fetched in plaintext can be replaced in transit');
-      }
-      if (fetcher !== JwksFetcher.ISTIOD || jwt.jwksService !== undefined) {
-        invalid(this, 'jwt.jwksFetcher', fetcher, 'JwksFetcher.PROXY and jwksService are for a JWKS endpoint inside the mesh; istiod fetches public endpoints',
-          'leave jwksFetcher and jwksService out');
-      }
-      return undefined;
-    }
-    if (fetcher === JwksFetcher.ISTIOD) {
-      invalid(this, 'jwt.jwksUri', jwt.jwksUri,
-        'is inside the cluster, but istiod fetches the JWKS by default and has no sidecar, so it cannot reach an endpoint behind STRICT mTLS (istio/istio#40553): every token would be rejected',
-        'use the identity provider\'s public https JWKS URL, or run istiod with PILOT_JWT_ENABLE_REMOTE_JWKS=hybrid and set jwksFetcher: JwksFetcher.PROXY and jwksService');
-    }
-    const service = jwt.jwksService;
-    if (!service || !service.zeroTrustNamespace) {
-      invalid(this, 'jwt.jwksService', service, 'must be the workload serving the in-cluster jwksUri, so the proxies may be allowed to fetch it');
-    }
-    const ns = service.zeroTrustNamespace.namespaceName;
-    const names = [service.workloadName, `${service.workloadName}.${ns}`, `${service.workloadName}.${ns}.svc`, `${service.workloadName}.${ns}.svc.cluster.local`];
-    if (!names.includes(url.host)) {
-      invalid(this, 'jwt.jwksUri', jwt.jwksUri, `does not name the Service of jwksService ${workloadKey(service)} (${names.slice(1).join(', ')})`);
-    }
-    const servicePort = url.port ?? (url.scheme === 'https' ? 443 : 80);
-    const port = service.workloadPorts.find(p => (p.servicePort ?? p.port) === servicePort);
-    if (!port) {
-      invalid(this, 'jwt.jwksUri', jwt.jwksUri, `port ${servicePort} is not a Service port of ${workloadKey(service)}`);
-    }
-    return { service, port: port.port, path: url.path };
   }
 
   /** Lets `fetcher` (the gateway or a callee: every proxy enforcing the RequestAuthentication) GET the JWKS. */

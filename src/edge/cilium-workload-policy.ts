@@ -7,6 +7,7 @@ import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import * as cilium from '../imports/cilium';
 import * as istio from '../imports/istio-security';
 import { NON_PUBLIC_IPV4, NON_PUBLIC_IPV6 } from '../intent/_cidr';
+import { guardProps } from '../intent/_guards';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
@@ -119,6 +120,7 @@ export class CiliumWorkloadPolicy extends Construct {
 
   public constructor(scope: Construct, id: string, props: CiliumWorkloadPolicyProps) {
     super(scope, id);
+    guardProps(this, 'CiliumWorkloadPolicy', props);
     const graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with workload');

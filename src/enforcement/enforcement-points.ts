@@ -1,4 +1,5 @@
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { guardArgs, staticScope } from '../intent/_guards';
 import { LayerState } from '../intent/_layer-state';
 import { invalid } from '../intent/_validation';
 import { CallIntent, IntentGraph, registerCallRule } from '../intent/intent-graph';
@@ -147,6 +148,7 @@ export interface NamespaceEnforcementOptions {
 export class EnforcementPoints {
   /** The enforcement points of the app `scope` belongs to. */
   public static of(scope: IConstruct): EnforcementPoints {
+    guardArgs(staticScope('EnforcementPoints.of'), 'EnforcementPoints', 'of', [scope]);
     return POINTS.of(IntentGraph.of(scope));
   }
 
@@ -163,6 +165,7 @@ export class EnforcementPoints {
 
   /** What enforces the calls to `workload`. */
   public forWorkload(workload: IMeshWorkload): EnforcementPoint {
+    guardArgs(staticScope('EnforcementPoints.forWorkload'), 'EnforcementPoints', 'forWorkload', [workload]);
     const base = this.forNamespace(workload.zeroTrustNamespace);
     const rollout = this.workloadRollout.get(workload) ?? base.rollout;
     if (this.ciliumL7.has(workload)) {
@@ -170,7 +173,16 @@ export class EnforcementPoints {
     }
     if (base.meshMode === MeshMode.AMBIENT && this._waypointScope(workload.zeroTrustNamespace) === WaypointScope.SERVICE
       && this.graph.callsTo(workload).some(needsL7)) {
-      const waypoint = { name: `${workload.workloadName}-waypoint`, namespace: workload.zeroTrustNamespace.namespaceName, forService: workload.workloadName };
+      const name = `${workload.workloadName}-waypoint`;
+      if (name.length > 63) {
+        // Istio names the waypoint's Deployment and Service after the Gateway, and the Service's
+        // istio.io/use-waypoint label holds it: a label value and a Service name are at most 63
+        const owner: unknown = workload;
+        invalid(Construct.isConstruct(owner) ? owner : staticScope(workload.workloadName), 'name', workload.workloadName,
+          `is too long for its waypoint: ${JSON.stringify(name)} is over 63 characters (a Service name and the istio.io/use-waypoint label value)`,
+          'use a service name of at most 54 characters, or WaypointScope.NAMESPACE');
+      }
+      const waypoint = { name, namespace: workload.zeroTrustNamespace.namespaceName, forService: workload.workloadName };
       return { ...base, rollout, l7: L7Enforcer.WAYPOINT, waypoint };
     }
     return { ...base, rollout };
@@ -178,6 +190,7 @@ export class EnforcementPoints {
 
   /** What enforces the calls to a workload of `namespace` that no layer declared anything for. */
   public forNamespace(namespace: IZeroTrustNamespace): EnforcementPoint {
+    guardArgs(staticScope('EnforcementPoints.forNamespace'), 'EnforcementPoints', 'forNamespace', [namespace]);
     const ambient = namespace.meshMode === MeshMode.AMBIENT;
     const rollout = this.namespaceOptions.get(namespace.namespaceName)?.rollout ?? Rollout.ENFORCE;
     const base = {
@@ -207,6 +220,7 @@ export class EnforcementPoints {
 
   /** The workloads whose requests `waypoint` authorizes, sorted. */
   public workloadsBehind(waypoint: Waypoint): IMeshWorkload[] {
+    guardArgs(staticScope('EnforcementPoints.workloadsBehind'), 'EnforcementPoints', 'workloadsBehind', [waypoint]);
     return this.graph.workloads.filter(w => {
       const wp = this.forWorkload(w).waypoint;
       return wp !== undefined && wp.namespace === waypoint.namespace && wp.name === waypoint.name;
@@ -220,6 +234,7 @@ export class EnforcementPoints {
    * where ztunnel checks their identity and port.
    */
   public viaWaypoint(caller: IMeshWorkload, callee: IMeshWorkload): Waypoint | undefined {
+    guardArgs(staticScope('EnforcementPoints.viaWaypoint'), 'EnforcementPoints', 'viaWaypoint', [caller, callee]);
     const waypoint = this.forWorkload(callee).waypoint;
     return waypoint && this.forWorkload(caller).meshMode === MeshMode.AMBIENT ? waypoint : undefined;
   }
@@ -230,6 +245,7 @@ export class EnforcementPoints {
    * sidecar callee's 15008 too).
    */
   public wirePorts(caller: IMeshWorkload, callee: IMeshWorkload, ports: number[]): number[] {
+    guardArgs(staticScope('EnforcementPoints.wirePorts'), 'EnforcementPoints', 'wirePorts', [caller, callee, ports]);
     const hbone = this.forWorkload(callee).hbone || this.forWorkload(caller).hbone;
     return hbone ? [...ports, HBONE_PORT] : [...ports];
   }

@@ -2,6 +2,7 @@ import { Construct, IConstruct } from 'constructs';
 import { Cluster } from './_cluster';
 import { appManifests, checkEffect } from './_effect';
 import { EffectFinding } from './effect-finding';
+import { guardArgs, guardProps, staticScope } from '../intent/_guards';
 import { IntentGraph } from '../intent/intent-graph';
 
 /**
@@ -55,6 +56,7 @@ export class EffectCheck extends Construct {
    * The effect check of the app `scope` belongs to, created on first use.
    */
   public static of(scope: IConstruct): EffectCheck {
+    guardArgs(staticScope('EffectCheck.of'), 'EffectCheck', 'of', [scope]);
     const root = scope.node.root;
     return CHECKS.get(root) ?? new EffectCheck(root as Construct, 'EffectCheck');
   }
@@ -64,6 +66,7 @@ export class EffectCheck extends Construct {
 
   public constructor(scope: Construct, id: string, props: EffectCheckProps = {}) {
     super(scope, id);
+    guardProps(this, 'EffectCheck', props);
     const root = scope.node.root;
     const existing = CHECKS.get(root);
     if (existing) {

@@ -4,6 +4,7 @@ import { compliance } from './_compliance';
 import { connectivity, ConnectivityLine } from './_connectivity';
 import { connectivityMarkdown, trustGraphMermaid } from './_diagram';
 import { appManifests, checkEffect } from './_effect';
+import { guardProps } from '../intent/_guards';
 import { IntentGraph } from '../intent/intent-graph';
 import { OutputFile } from '../intent/output-file';
 
@@ -49,6 +50,7 @@ export class ZeroTrustEvidence extends Construct {
 
   public constructor(scope: Construct, id: string, props: ZeroTrustEvidenceProps = {}) {
     super(scope, id);
+    guardProps(this, 'ZeroTrustEvidence', props);
     this.folder = props.folder ?? 'evidence';
     const file = (name: string, render: () => string) => new EvidenceFile(this, name, `${this.folder}/${name}`, render);
     file('connectivity.json', () => `${JSON.stringify(this.compute().lines, undefined, 2)}\n`);

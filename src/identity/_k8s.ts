@@ -1,7 +1,8 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { checkDns1123Label, invalid } from '../intent/_validation';
+import { checkImageRef } from '../intent/_image';
+import { checkDns1123Label } from '../intent/_validation';
 
 /** Labels every object of the identity layer carries. @internal */
 export { MANAGED_BY } from '../intent/_labels';
@@ -70,10 +71,7 @@ export function httpProbe(path: string, port: string, periodSeconds: number, ini
 
 /** A container image reference without spaces. @internal */
 export function checkImage(scope: IConstruct, prop: string, image: string): string {
-  if (typeof image !== 'string' || image.trim() === '' || /\s/.test(image)) {
-    invalid(scope, prop, image, 'must be a container image reference without spaces, for example \'ghcr.io/spiffe/spire-server:1.15.3\'');
-  }
-  return image;
+  return checkImageRef(scope, prop, image, 'ghcr.io/spiffe/spire-server:1.15.3');
 }
 
 /** @internal */

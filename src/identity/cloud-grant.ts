@@ -5,6 +5,7 @@ import {
   S3_BUCKET, SECRET_ARN,
 } from './_cloud-names';
 import { CloudProvider } from './cloud-provider';
+import { guardArgs, staticScope } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 
 /**
@@ -127,11 +128,13 @@ const BLOB_READ = 'Microsoft.Storage/storageAccounts/blobServices/containers/blo
 export class CloudGrant {
   /** Read the objects below one S3 prefix (and list that prefix unless `list: false`). */
   public static awsS3Read(options: AwsS3ReadOptions): CloudGrant {
+    guardArgs(staticScope('CloudGrant.awsS3Read'), 'CloudGrant', 'awsS3Read', [options]);
     return new CloudGrant(CloudProvider.AWS, 'awsS3Read', options);
   }
 
   /** Decrypt with one KMS key (`kms:Decrypt` only: no encryption, no key administration). */
   public static awsKmsDecrypt(options: AwsKmsDecryptOptions): CloudGrant {
+    guardArgs(staticScope('CloudGrant.awsKmsDecrypt'), 'CloudGrant', 'awsKmsDecrypt', [options]);
     return new CloudGrant(CloudProvider.AWS, 'awsKmsDecrypt', options);
   }
 
@@ -140,6 +143,7 @@ export class CloudGrant {
    * encrypted with a customer managed key also needs `awsKmsDecrypt` on that key.
    */
   public static awsSecretRead(options: AwsSecretReadOptions): CloudGrant {
+    guardArgs(staticScope('CloudGrant.awsSecretRead'), 'CloudGrant', 'awsSecretRead', [options]);
     return new CloudGrant(CloudProvider.AWS, 'awsSecretRead', options);
   }
 
@@ -148,26 +152,31 @@ export class CloudGrant {
    * cannot restrict a listing to a prefix. The bucket needs uniform bucket-level access.
    */
   public static gcpStorageRead(options: GcpStorageReadOptions): CloudGrant {
+    guardArgs(staticScope('CloudGrant.gcpStorageRead'), 'CloudGrant', 'gcpStorageRead', [options]);
     return new CloudGrant(CloudProvider.GCP, 'gcpStorageRead', options);
   }
 
   /** Decrypt with one Cloud KMS key (`roles/cloudkms.cryptoKeyDecrypter` on that key). */
   public static gcpKmsDecrypt(options: GcpKmsDecryptOptions): CloudGrant {
+    guardArgs(staticScope('CloudGrant.gcpKmsDecrypt'), 'CloudGrant', 'gcpKmsDecrypt', [options]);
     return new CloudGrant(CloudProvider.GCP, 'gcpKmsDecrypt', options);
   }
 
   /** Access one Secret Manager secret's versions (`roles/secretmanager.secretAccessor` on that secret). */
   public static gcpSecretRead(options: GcpSecretReadOptions): CloudGrant {
+    guardArgs(staticScope('CloudGrant.gcpSecretRead'), 'CloudGrant', 'gcpSecretRead', [options]);
     return new CloudGrant(CloudProvider.GCP, 'gcpSecretRead', options);
   }
 
   /** Read and list the blobs below one prefix of one container (an ABAC-conditioned `Storage Blob Data Reader`). */
   public static azureBlobRead(options: AzureBlobReadOptions): CloudGrant {
+    guardArgs(staticScope('CloudGrant.azureBlobRead'), 'CloudGrant', 'azureBlobRead', [options]);
     return new CloudGrant(CloudProvider.AZURE, 'azureBlobRead', options);
   }
 
   /** Read one Key Vault secret (`Key Vault Secrets User` scoped to that secret). */
   public static azureKeyVaultSecretRead(options: AzureKeyVaultSecretReadOptions): CloudGrant {
+    guardArgs(staticScope('CloudGrant.azureKeyVaultSecretRead'), 'CloudGrant', 'azureKeyVaultSecretRead', [options]);
     return new CloudGrant(CloudProvider.AZURE, 'azureKeyVaultSecretRead', options);
   }
 
@@ -176,6 +185,7 @@ export class CloudGrant {
    * encrypt, decrypt, wrap, unwrap, sign, verify; no key management).
    */
   public static azureKeyVaultKeyUse(options: AzureKeyVaultKeyUseOptions): CloudGrant {
+    guardArgs(staticScope('CloudGrant.azureKeyVaultKeyUse'), 'CloudGrant', 'azureKeyVaultKeyUse', [options]);
     return new CloudGrant(CloudProvider.AZURE, 'azureKeyVaultKeyUse', options);
   }
 

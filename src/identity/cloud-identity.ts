@@ -9,6 +9,7 @@ import { CloudTrustFile } from './cloud-trust-file';
 import { IrsaTrustPolicy } from './irsa-trust-policy';
 import { PodIdentityAssociation } from './pod-identity-association';
 import { PodIdentityTrustPolicy } from './pod-identity-trust-policy';
+import { guardArgs, staticScope } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
@@ -151,6 +152,7 @@ export class CloudWorkloadIdentity {
    * default-deny egress and a REGISTRY_ONLY sidecar.
    */
   public static eksPodIdentity(options: EksPodIdentityOptions): CloudWorkloadIdentity {
+    guardArgs(staticScope('CloudWorkloadIdentity.eksPodIdentity'), 'CloudWorkloadIdentity', 'eksPodIdentity', [options]);
     return new CloudWorkloadIdentity(CloudProvider.AWS, 'eksPodIdentity', options);
   }
 
@@ -161,11 +163,13 @@ export class CloudWorkloadIdentity {
    * permissions policy.
    */
   public static awsIrsa(options: AwsIrsaOptions): CloudWorkloadIdentity {
+    guardArgs(staticScope('CloudWorkloadIdentity.awsIrsa'), 'CloudWorkloadIdentity', 'awsIrsa', [options]);
     return new CloudWorkloadIdentity(CloudProvider.AWS, 'awsIrsa', options);
   }
 
   /** GKE Workload Identity: annotates the ServiceAccount with `iam.gke.io/gcp-service-account`. */
   public static gkeWorkloadIdentity(options: GkeWorkloadIdentityOptions): CloudWorkloadIdentity {
+    guardArgs(staticScope('CloudWorkloadIdentity.gkeWorkloadIdentity'), 'CloudWorkloadIdentity', 'gkeWorkloadIdentity', [options]);
     return new CloudWorkloadIdentity(CloudProvider.GCP, 'gkeWorkloadIdentity', options);
   }
 
@@ -175,6 +179,7 @@ export class CloudWorkloadIdentity {
    * webhook requires before it injects the token.
    */
   public static azureWorkloadIdentity(options: AzureWorkloadIdentityOptions): CloudWorkloadIdentity {
+    guardArgs(staticScope('CloudWorkloadIdentity.azureWorkloadIdentity'), 'CloudWorkloadIdentity', 'azureWorkloadIdentity', [options]);
     return new CloudWorkloadIdentity(CloudProvider.AZURE, 'azureWorkloadIdentity', options);
   }
 
@@ -207,6 +212,7 @@ export class CloudWorkloadIdentity {
    * identity.grant(CloudGrant.awsS3Read({ bucket: 'acme-reports', prefix: 'daily/' }));
    */
   public grant(grant: CloudGrant): CloudGrant {
+    guardArgs(staticScope('CloudWorkloadIdentity.grant'), 'CloudWorkloadIdentity', 'grant', [grant]);
     if (!this.grants.includes(grant)) {
       this.grants.push(grant);
       if (this.binding) {

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { ResolvedGrant } from './_cloud-documents';
 import { CloudProvider } from './cloud-provider';
+import { guardedProps } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 import { OutputFile } from '../intent/output-file';
 
@@ -43,7 +44,7 @@ export class CloudPermissionPolicy extends OutputFile {
   private readonly grants = new Map<string, ResolvedGrant>();
 
   public constructor(scope: Construct, id: string, props: CloudPermissionPolicyProps) {
-    super(scope, id, { path: props.path });
+    super(scope, id, { path: guardedProps(scope, id, 'CloudPermissionPolicy', props).path });
     this.provider = props.provider;
     this.principal = props.principal;
   }

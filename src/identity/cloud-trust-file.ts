@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { guardedProps } from '../intent/_guards';
 import { OutputFile } from '../intent/output-file';
 
 /**
@@ -28,7 +29,7 @@ export class CloudTrustFile extends OutputFile {
   public readonly document: any;
 
   public constructor(scope: Construct, id: string, props: CloudTrustFileProps) {
-    super(scope, id, { path: props.path });
+    super(scope, id, { path: guardedProps(scope, id, 'CloudTrustFile', props).path });
     this.document = props.document;
   }
 

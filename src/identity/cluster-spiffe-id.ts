@@ -6,6 +6,7 @@ import { checkDuration, goDuration } from './_spire-config';
 import { ISpireDeployment } from './spire-options';
 import * as spire from '../imports/spire';
 import { GoTemplateError, parseTemplate } from '../intent/_go-template';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { checkDns1123Label, checkTrustDomain, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 
@@ -186,6 +187,7 @@ export class ClusterSpiffeId extends Construct {
 
   public constructor(scope: Construct, id: string, props: ClusterSpiffeIdProps) {
     super(scope, id);
+    guardProps(this, 'ClusterSpiffeId', props);
     if (!props || typeof props !== 'object' || !props.spire) {
       invalid(this, 'spire', props?.spire, 'must be the SpireDeployment whose controller manager reconciles this registration');
     }
@@ -238,6 +240,7 @@ export class ClusterSpiffeId extends Construct {
    * `namespaceLabels` (the controller manager's selection, before fallback handling).
    */
   public selects(namespaceLabels: { [key: string]: string }, podLabels: { [key: string]: string }): boolean {
+    guardArgs(this, 'ClusterSpiffeId', 'selects', [namespaceLabels, podLabels]);
     return matchesSelector(this.namespaceSelector, namespaceLabels) && matchesSelector(this.podSelector, podLabels);
   }
 
@@ -356,6 +359,13 @@ function checkIdentityShape(scope: ClusterSpiffeId, path: string): void {
     canonical = canonical.slice(0, a.at) + `{{ ${a.tokens.map(t => t.text).join(' ')} }}` + canonical.slice(end);
   }
   const segments = shape.split('/');
+  // SPIFFE ID path: '/'-separated segments of letters, digits, '.', '-' and '_', none empty,
+  // '.' or '..' (the SPIFFE ID standard, 2.2); the controller manager refuses anything else
+  if (segments[0] !== '' || segments.slice(1).some(s => s === '' || s === '.' || s === '..' || !/^[A-Za-z0-9._\u0000-]+$/.test(s))) {
+    invalid(scope, 'spiffeIdTemplate', scope.spiffeIdTemplate,
+      'must have a SPIFFE ID path: \'/\'-separated segments of letters, digits, \'.\', \'-\' and \'_\' (around {{ }} actions), none empty, \'.\' or \'..\', no trailing \'/\'',
+      'for example \'spiffe://{{ .TrustDomain }}/gateway/{{ .PodMeta.Name }}\'');
+  }
   const canBe = (segment: string, word: string) => segment === word || segment.includes('\u0000');
   if (canonical !== ISTIO_PATH && segments.length === 5 && segments[0] === '' && canBe(segments[1], 'ns') && canBe(segments[3], 'sa')) {
     invalid(scope, 'spiffeIdTemplate', scope.spiffeIdTemplate,

@@ -2,6 +2,7 @@ import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { MANAGED_BY } from './_k8s';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
@@ -81,6 +82,7 @@ export class NamespaceAccess extends Construct {
 
   public constructor(scope: Construct, id: string, props: NamespaceAccessProps) {
     super(scope, id);
+    guardProps(this, 'NamespaceAccess', props);
     this.zeroTrustNamespace = requireZeroTrustNamespace(this, props?.namespace);
     this.groupPrefix = props.groupPrefix ?? '';
     if (typeof this.groupPrefix !== 'string' || /[\s\u0000-\u001f\u007f-\u009f]/.test(this.groupPrefix) || /^system:/i.test(this.groupPrefix)) {
@@ -104,6 +106,7 @@ export class NamespaceAccess extends Construct {
    * @returns the RoleBinding of the read-only Role
    */
   public grantReadOnly(group: string): k8s.KubeRoleBinding {
+    guardArgs(this, 'NamespaceAccess', 'grantReadOnly', [group]);
     return this.grant(AccessLevel.READ_ONLY, group);
   }
 
@@ -115,11 +118,13 @@ export class NamespaceAccess extends Construct {
    * @returns the RoleBinding of the deployer Role
    */
   public grantDeployer(group: string): k8s.KubeRoleBinding {
+    guardArgs(this, 'NamespaceAccess', 'grantDeployer', [group]);
     return this.grant(AccessLevel.DEPLOYER, group);
   }
 
   /** The groups granted `level` (with the prefix, as the API server sees them), sorted. */
   public groupsWith(level: AccessLevel): string[] {
+    guardArgs(this, 'NamespaceAccess', 'groupsWith', [level]);
     return [...this.groups.get(level) ?? []].sort();
   }
 

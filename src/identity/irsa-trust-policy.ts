@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { guardedProps } from '../intent/_guards';
 import { OutputFile } from '../intent/output-file';
 
 /**
@@ -29,7 +30,7 @@ export class IrsaTrustPolicy extends OutputFile {
   public readonly document: any;
 
   public constructor(scope: Construct, id: string, props: IrsaTrustPolicyProps) {
-    super(scope, id, { path: props.path });
+    super(scope, id, { path: guardedProps(scope, id, 'IrsaTrustPolicy', props).path });
     this.document = {
       Version: '2012-10-17',
       Statement: [{

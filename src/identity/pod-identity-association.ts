@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { guardedProps } from '../intent/_guards';
 import { OutputFile } from '../intent/output-file';
 
 /**
@@ -36,7 +37,7 @@ export class PodIdentityAssociation extends OutputFile {
   public readonly request: any;
 
   public constructor(scope: Construct, id: string, props: PodIdentityAssociationProps) {
-    super(scope, id, { path: props.path });
+    super(scope, id, { path: guardedProps(scope, id, 'PodIdentityAssociation', props).path });
     this.request = {
       clusterName: props.clusterName,
       namespace: props.namespace,

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { guardedProps } from '../intent/_guards';
 import { OutputFile } from '../intent/output-file';
 
 /**
@@ -34,7 +35,7 @@ export class PodIdentityTrustPolicy extends OutputFile {
   public readonly document: any;
 
   public constructor(scope: Construct, id: string, props: PodIdentityTrustPolicyProps) {
-    super(scope, id, { path: props.path });
+    super(scope, id, { path: guardedProps(scope, id, 'PodIdentityTrustPolicy', props).path });
     this.document = {
       Version: '2012-10-17',
       Statement: [{

@@ -16,6 +16,7 @@ import { FederatedTrustDomainOptions } from './spiffe-federation';
 import { CaKeyType, ISpireDeployment, KubeletVerification, SpireDataStore, SpireDeploymentProps, SpireKeyManager } from './spire-options';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { checkCidr } from '../intent/_cidr';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { checkDns1123Label, checkPort, checkTrustDomain, invalid } from '../intent/_validation';
 import { IntentGraph, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
@@ -91,6 +92,7 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
 
   public constructor(scope: Construct, id: string, props: SpireDeploymentProps) {
     super(scope, id);
+    guardProps(this, 'SpireDeployment', props);
     this.graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with at least clusterName');
@@ -302,6 +304,7 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
    * @returns the service
    */
   public enableIstioIntegration(service: MeshService): MeshService {
+    guardArgs(this, 'SpireDeployment', 'enableIstioIntegration', [service]);
     const key = workloadKey(service);
     if (this.istioWorkloads.has(key)) return service;
     if (!EnforcementPoints.of(this).forWorkload(service).sidecar) {
@@ -329,6 +332,7 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
    * @returns the services enabled
    */
   public enableIstioIntegrationForNamespace(namespace: ZeroTrustNamespace): MeshService[] {
+    guardArgs(this, 'SpireDeployment', 'enableIstioIntegrationForNamespace', [namespace]);
     if (!EnforcementPoints.of(this).forNamespace(namespace).sidecar) {
       invalid(namespace, 'spireIntegration', namespace.namespaceName,
         'community Istio supports SPIRE-issued identities for sidecars only; ambient mode (ztunnel) with SPIRE is not supported',
@@ -356,6 +360,7 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
    * spire.federateWith({ trustDomain: 'cluster-b.example.org', bundleEndpointUrl: 'https://spire-federation.cluster-b.example.org:8443' });
    */
   public federateWith(options: FederatedTrustDomainOptions): ApiObject {
+    guardArgs(this, 'SpireDeployment', 'federateWith', [options]);
     return this.federations.add(this, options);
   }
 
@@ -379,6 +384,7 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
    * intent graph once synthesis validation passed).
    */
   public registrationsOf(workload: IMeshWorkload): ClusterSpiffeId[] {
+    guardArgs(this, 'SpireDeployment', 'registrationsOf', [workload]);
     const nsLabels = namespaceLabelsOf(workload);
     const podLabels = podLabelsOf(workload);
     const matching = clusterSpiffeIdsOf(this).filter(r => r.selects(nsLabels, podLabels));

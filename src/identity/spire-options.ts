@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { SpireFederationOptions } from './spiffe-federation';
+import { guardArgs, staticScope } from '../intent/_guards';
 
 /**
  * A SPIRE deployment whose spire-controller-manager reconciles ClusterSPIFFEIDs
@@ -111,11 +112,13 @@ export class SpireDataStore {
 
   /** An external PostgreSQL database, required for more than one replica. */
   public static postgres(options: ExternalSqlDataStoreOptions): SpireDataStore {
+    guardArgs(staticScope('SpireDataStore.postgres'), 'SpireDataStore', 'postgres', [options]);
     return new SpireDataStore('postgres', options);
   }
 
   /** An external MySQL database, required for more than one replica. */
   public static mysql(options: ExternalSqlDataStoreOptions): SpireDataStore {
+    guardArgs(staticScope('SpireDataStore.mysql'), 'SpireDataStore', 'mysql', [options]);
     return new SpireDataStore('mysql', options);
   }
 

@@ -1,4 +1,4 @@
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * Throws the library's error for a bad prop: the construct path, the prop, the bad value,
@@ -7,9 +7,18 @@ import { IConstruct } from 'constructs';
  * @internal
  */
 export function invalid(scope: IConstruct, prop: string, value: unknown, allowed: string, fix?: string): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : safeJson(value);
+  const shown = show(value);
   const hint = fix ? `; ${fix}` : '';
   throw new Error(`[${scope.node.path}] invalid ${prop} ${shown}: ${allowed}${hint}`);
+}
+
+/** A value as the error shows it: JSON, a construct by its path, at most 1000 characters. */
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value)
+    : typeof value === 'number' || value === undefined || typeof value === 'bigint' || typeof value === 'symbol' ? String(value)
+      : typeof value === 'function' ? `function ${value.name || '(anonymous)'}`
+        : Construct.isConstruct(value) ? `construct ${value.node.path}` : safeJson(value);
+  return text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
 }
 
 function safeJson(value: unknown): string {
@@ -196,3 +205,22 @@ export function checkType(scope: IConstruct, prop: string, value: unknown, type:
 
 /** Control characters (C0, DEL, C1), NUL included. @internal */
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Builds a child from some of `scope`'s props (`{ vaultAddress: props.vaultAddress }`): when the
+ * child refuses a value the user gave, the error names the prop the user wrote, on `scope`, and
+ * keeps the child's reason.
+ *
+ * @internal
+ */
+export function forwarding<T>(scope: IConstruct, given: { [prop: string]: unknown }, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (!(e instanceof Error) || e.constructor !== Error) throw e;
+    const mentions = (v: unknown) => e.message.includes(show(v)) || (typeof v === 'string' && v !== '' && e.message.includes(v));
+    const prop = Object.keys(given).find(p => given[p] !== undefined && / invalid /.test(e.message) && mentions(given[p]));
+    if (prop === undefined) throw e;
+    return invalid(scope, prop, given[prop], `is refused: ${e.message}`);
+  }
+}

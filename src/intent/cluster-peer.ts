@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { cidrProblem, parseCidr } from './_cidr';
+import { guardArgs, staticScope } from './_guards';
 import { invalid, labelKeyProblem, labelValueProblem, sortedUnique } from './_validation';
 import { workloadKey } from './call-intent';
 import { IntentGraph } from './intent-graph';
@@ -184,6 +185,7 @@ export class ClusterPeer {
    * Elsewhere it is the addresses you give, with the caveat documented on `addresses`.
    */
   public static kubernetesApiServer(options: KubernetesApiServerPeerOptions = {}): ClusterPeer {
+    guardArgs(staticScope('ClusterPeer.kubernetesApiServer'), 'ClusterPeer', 'kubernetesApiServer', [options]);
     const where = 'ClusterPeer.kubernetesApiServer';
     const cni = checkCni(where, options.cni);
     const ports = checkPorts(where, 'ports', options.ports ?? [443, 6443]);
@@ -206,6 +208,7 @@ export class ClusterPeer {
    * On Cilium the `host` and `remote-node` entities; elsewhere the node addresses.
    */
   public static nodes(options: NodesPeerOptions = {}): ClusterPeer {
+    guardArgs(staticScope('ClusterPeer.nodes'), 'ClusterPeer', 'nodes', [options]);
     const where = 'ClusterPeer.nodes';
     const cni = checkCni(where, options.cni);
     if (cni === Cni.CILIUM) {
@@ -225,6 +228,7 @@ export class ClusterPeer {
    * metrics port 15020 or Envoy's 15090, which Istio leaves outside mTLS.
    */
   public static monitoring(options: MonitoringPeerOptions = {}): ClusterPeer {
+    guardArgs(staticScope('ClusterPeer.monitoring'), 'ClusterPeer', 'monitoring', [options]);
     return ClusterPeer.podsOf('ClusterPeer.monitoring', 'monitoring', options.namespace ?? 'monitoring', options.podLabels ?? { 'app.kubernetes.io/name': 'prometheus' });
   }
 
@@ -233,12 +237,14 @@ export class ClusterPeer {
    * the mesh has an identity: declare it as an `ExternalWorkload`.
    */
   public static ingressController(options: IngressControllerPeerOptions = {}): ClusterPeer {
+    guardArgs(staticScope('ClusterPeer.ingressController'), 'ClusterPeer', 'ingressController', [options]);
     return ClusterPeer.podsOf('ClusterPeer.ingressController', 'ingress-controller', options.namespace ?? 'ingress-nginx',
       options.podLabels ?? { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' });
   }
 
   /** Pods outside the intent graph (and outside the mesh), by namespace and labels. */
   public static pods(options: PodsPeerOptions): ClusterPeer {
+    guardArgs(staticScope('ClusterPeer.pods'), 'ClusterPeer', 'pods', [options]);
     if (!options || typeof options !== 'object') fail('ClusterPeer.pods', 'options', options, 'must be an object with namespace and podLabels');
     return ClusterPeer.podsOf('ClusterPeer.pods', 'pods', options.namespace, options.podLabels);
   }
@@ -248,6 +254,7 @@ export class ClusterPeer {
    * exception (declare `ClusterPeer.cloudMetadata()` to reach it).
    */
   public static addresses(options: CidrPeerOptions): ClusterPeer {
+    guardArgs(staticScope('ClusterPeer.addresses'), 'ClusterPeer', 'addresses', [options]);
     const where = 'ClusterPeer.addresses';
     if (!options || typeof options !== 'object') fail(where, 'options', options, 'must be an object with cidrs');
     const name = options.name ?? 'cidrs';
@@ -330,6 +337,7 @@ export class ClusterPeer {
    * @returns the call
    */
   public mayCall(callee: IMeshWorkload, options: PeerCallOptions = {}): PeerCall {
+    guardArgs(staticScope('ClusterPeer.mayCall'), 'ClusterPeer', 'mayCall', [callee, options]);
     return addPeerCall(this, callee, true, options);
   }
 
@@ -342,6 +350,7 @@ export class ClusterPeer {
    * @returns the call
    */
   public allowFrom(caller: IMeshWorkload, options: PeerCallOptions = {}): PeerCall {
+    guardArgs(staticScope('ClusterPeer.allowFrom'), 'ClusterPeer', 'allowFrom', [caller, options]);
     return addPeerCall(this, caller, false, options);
   }
 

@@ -1,5 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import { checkCallOptions, claimsMatch, compare, pathMatches } from './_call-checks';
+import { guardArgs, guardProps, staticScope } from './_guards';
 import { checkPort, checkTrustDomain, invalid } from './_validation';
 import { CallIntent, CallOptions, EgressIntent, PlatformEndpoint, principalOf, RequestQuery, workloadKey } from './call-intent';
 import { Layer, LayerScopes } from './layer';
@@ -59,12 +60,14 @@ export class IntentGraph extends Construct {
    * The intent graph of the app `scope` belongs to, created with defaults on first use.
    */
   public static of(scope: IConstruct): IntentGraph {
+    guardArgs(staticScope('IntentGraph.of'), 'IntentGraph', 'of', [scope]);
     const root = scope.node.root;
     return GRAPHS.get(root) ?? new IntentGraph(root as Construct, 'IntentGraph');
   }
 
   /** The intent graph of `scope`'s app, if one was defined (unlike `of()`, never creates one). */
   public static tryOf(scope: IConstruct): IntentGraph | undefined {
+    guardArgs(staticScope('IntentGraph.tryOf'), 'IntentGraph', 'tryOf', [scope]);
     return GRAPHS.get(scope.node.root);
   }
 
@@ -80,7 +83,6 @@ export class IntentGraph extends Construct {
   private readonly callsByCallee = new Map<IMeshWorkload, CallIntent[]>();
   private readonly callsByCaller = new Map<IMeshWorkload, CallIntent[]>();
   private sortedCalls?: CallIntent[];
-  private sortedWorkloads?: IMeshWorkload[];
   private readonly privilegedByKey = new Map<string, PrivilegedWorkload>();
   private readonly platformEndpoints = new Map<IMeshWorkload, Map<string, PlatformEndpoint>>();
   private readonly callListeners: Array<(call: CallIntent) => void> = [];
@@ -89,6 +91,7 @@ export class IntentGraph extends Construct {
 
   public constructor(scope: Construct, id: string, props: IntentGraphProps = {}) {
     super(scope, id);
+    guardProps(this, 'IntentGraph', props);
     const root = scope.node.root;
     const existing = GRAPHS.get(root);
     if (existing) {
@@ -116,9 +119,7 @@ export class IntentGraph extends Construct {
 
   /** Every workload, sorted by namespace and name. */
   public get workloads(): IMeshWorkload[] {
-    // sorted once per change: layers read it per workload and per namespace at synthesis
-    this.sortedWorkloads ??= [...this.workloadsByKey.entries()].sort(([a], [b]) => compare(a, b)).map(([, w]) => w);
-    return [...this.sortedWorkloads];
+    return [...this.workloadsByKey.entries()].sort(([a], [b]) => compare(a, b)).map(([, w]) => w);
   }
 
   /** Every allowed call, sorted by caller, callee and key. */
@@ -129,21 +130,25 @@ export class IntentGraph extends Construct {
 
   /** The calls `callee` accepts, sorted. */
   public callsTo(callee: IMeshWorkload): CallIntent[] {
+    guardArgs(this, 'IntentGraph', 'callsTo', [callee]);
     return sortByKey([...this.callsByCallee.get(callee) ?? []]);
   }
 
   /** The calls `caller` makes, sorted. */
   public callsFrom(caller: IMeshWorkload): CallIntent[] {
+    guardArgs(this, 'IntentGraph', 'callsFrom', [caller]);
     return sortByKey([...this.callsByCaller.get(caller) ?? []]);
   }
 
   /** The workload's Istio principal: `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
   public principalOf(workload: IMeshWorkload): string {
+    guardArgs(this, 'IntentGraph', 'principalOf', [workload]);
     return principalOf(this.trustDomain, workload);
   }
 
   /** The workload's SPIFFE ID: `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
   public spiffeIdOf(workload: IMeshWorkload): string {
+    guardArgs(this, 'IntentGraph', 'spiffeIdOf', [workload]);
     return `spiffe://${this.principalOf(workload)}`;
   }
 
@@ -152,6 +157,7 @@ export class IntentGraph extends Construct {
    * synthesized NetworkPolicies and AuthorizationPolicies enforce.
    */
   public allows(caller: IMeshWorkload, callee: IMeshWorkload, request: RequestQuery = {}): boolean {
+    guardArgs(this, 'IntentGraph', 'allows', [caller, callee, request]);
     return this.callsTo(callee).some(call => call.caller === caller
       && (request.port === undefined || call.ports.includes(request.port))
       && (request.method === undefined || call.methods.length === 0 || call.methods.includes(request.method))
@@ -204,6 +210,7 @@ export class IntentGraph extends Construct {
    * @returns the declared exception
    */
   public declarePrivilegedWorkload(owner: IConstruct, options: PrivilegedWorkloadOptions): PrivilegedWorkload {
+    guardArgs(this, 'IntentGraph', 'declarePrivilegedWorkload', [owner, options]);
     this.checkOpen(owner, 'declarePrivilegedWorkload()');
     const declared = PrivilegedWorkload._create(owner, options);
     // one workload may be declared once per container (or group of containers), and once for the
@@ -232,6 +239,7 @@ export class IntentGraph extends Construct {
    * @returns the endpoint
    */
   public declarePlatformEndpoint(workload: IMeshWorkload, endpoint: PlatformEndpoint): PlatformEndpoint {
+    guardArgs(this, 'IntentGraph', 'declarePlatformEndpoint', [workload, endpoint]);
     this.checkOpen(workload, 'declarePlatformEndpoint()');
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\.svc\.cluster\.local$/.test(endpoint.host ?? '')) {
       invalid(workload, 'platformEndpoint.host', endpoint.host, 'must be the fully qualified name of an in-cluster Service (<name>.<namespace>.svc.cluster.local)');
@@ -247,6 +255,7 @@ export class IntentGraph extends Construct {
 
   /** The platform endpoints `workload` calls, sorted. */
   public platformEndpointsOf(workload: IMeshWorkload): PlatformEndpoint[] {
+    guardArgs(this, 'IntentGraph', 'platformEndpointsOf', [workload]);
     const byKey = this.platformEndpoints.get(workload) ?? new Map<string, PlatformEndpoint>();
     return [...byKey.keys()].sort(compare).map(k => byKey.get(k)!);
   }
@@ -282,14 +291,12 @@ export class IntentGraph extends Construct {
         `${existing.node.path} already defines a workload with this name in namespace ${workload.zeroTrustNamespace.namespaceName}`, 'give each workload of a namespace its own name');
     }
     this.workloadsByKey.set(key, workload);
-    this.sortedWorkloads = undefined;
     // an adopted workload's ServiceAccount is read from its manifest at synthesis, where it checks itself
     if (workload.workloadOrigin === WorkloadOrigin.ADOPTED) return;
     const identity = `${workload.zeroTrustNamespace.namespaceName}/${workload.serviceAccountName}`;
     const other = this.workloadsByIdentity.get(identity);
     if (other) {
       this.workloadsByKey.delete(key);
-      this.sortedWorkloads = undefined;
       invalid(workload, 'serviceAccountName', workload.serviceAccountName,
         `${other.node.path} already runs as this ServiceAccount, and two workloads sharing an identity cannot be told apart by any policy`,
         'give each workload its own ServiceAccount');
@@ -326,6 +333,7 @@ export class IntentGraph extends Construct {
    * The scope that receives the objects of `layer` (`IntentGraphProps.layers`), if any.
    */
   public layerScope(layer: Layer): Construct | undefined {
+    guardArgs(this, 'IntentGraph', 'layerScope', [layer]);
     return this.layers[layer];
   }
 
@@ -345,6 +353,7 @@ export class IntentGraph extends Construct {
 
   /** The external destinations `workload` may call, sorted. */
   public egressFrom(workload: IMeshWorkload): EgressIntent[] {
+    guardArgs(this, 'IntentGraph', 'egressFrom', [workload]);
     return this.egress.filter(e => e.workload === workload);
   }
 
@@ -352,6 +361,7 @@ export class IntentGraph extends Construct {
    * Whether the graph allows `workload` to connect to `host:port` outside the cluster.
    */
   public allowsEgress(workload: IMeshWorkload, host: string, port: number): boolean {
+    guardArgs(this, 'IntentGraph', 'allowsEgress', [workload, host, port]);
     return this.egressByKey.has(EgressIntent._create(workload, host, port).key);
   }
 

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { defaultFilesDir, isInside } from './_cdk8s-cli';
+import { guardArgs, guardProps, staticScope } from './_guards';
 import { invalid } from './_validation';
 
 /**
@@ -18,6 +19,22 @@ export interface OutputFileProps {
 
 const OUTPUT_FILE = Symbol.for('cdk8s-zero-trust.OutputFile');
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/**
+ * Checks the path of an output file (a relative path in a sub-folder, plain segments) under the
+ * name of the prop the user wrote.
+ *
+ * @internal
+ */
+export function checkOutputPath(scope: IConstruct, prop: string, value: unknown): string {
+  const segments = typeof value === 'string' ? value.split('/') : [];
+  if (segments.length < 2 || !segments.every(s => SEGMENT.test(s))) {
+    invalid(scope, prop, value,
+      'must be a relative path in a sub-folder (at least \'folder/file\'), each segment made of letters, digits, \'.\', \'_\' or \'-\' and not starting with \'.\' or \'-\'',
+      'for example \'vault/production/order-service.policy.hcl\'');
+  }
+  return segments.join('/');
+}
 
 /**
  * A file the app writes beside its Kubernetes manifests: configuration for systems outside
@@ -42,6 +59,7 @@ export abstract class OutputFile extends Construct {
    * error.
    */
   public static of(scope: IConstruct): OutputFile[] {
+    guardArgs(staticScope('OutputFile.of'), 'OutputFile', 'of', [scope]);
     const files = scope.node.findAll().filter(OutputFile.isOutputFile);
     const byPath = new Map<string, OutputFile>();
     for (const file of files) {
@@ -69,6 +87,7 @@ export abstract class OutputFile extends Construct {
    * @returns the paths written, relative to `outdir`, sorted
    */
   public static synthAll(app: App, outdir?: string): string[] {
+    guardArgs(staticScope('OutputFile.synthAll'), 'OutputFile', 'synthAll', [app, outdir]);
     const root = outdir ?? defaultFilesDir(app.outdir);
     if (isInside(root, app.outdir)) {
       throw new Error(`invalid output files folder ${JSON.stringify(root)}: it is inside the app's manifests folder ${JSON.stringify(app.outdir)}, `
@@ -88,14 +107,9 @@ export abstract class OutputFile extends Construct {
 
   public constructor(scope: Construct, id: string, props: OutputFileProps) {
     super(scope, id);
+    guardProps(this, 'OutputFile', props);
     Object.defineProperty(this, OUTPUT_FILE, { value: true });
-    const segments = typeof props?.path === 'string' ? props.path.split('/') : [];
-    if (segments.length < 2 || !segments.every(s => SEGMENT.test(s))) {
-      invalid(this, 'path', props?.path,
-        'must be a relative path in a sub-folder (at least \'folder/file\'), each segment made of letters, digits, \'.\', \'_\' or \'-\' and not starting with \'.\' or \'-\'',
-        'for example \'vault/production/order-service.policy.hcl\'');
-    }
-    this.relativePath = segments.join('/');
+    this.relativePath = checkOutputPath(this, 'path', props?.path);
   }
 
   /** The file's contents, rendered at synthesis time. */

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { checkPath } from './_call-checks';
 import { checkCidrList } from './_cidr';
+import { guardArgs, guardProps, staticScope } from './_guards';
 import { checkDns1123Label, checkPort, checkTrustDomain, invalid, sortedUnique } from './_validation';
 import { CallOptions, workloadKey } from './call-intent';
 import { IntentGraph } from './intent-graph';
@@ -172,12 +173,14 @@ function remoteState(graph: IntentGraph): RemoteState {
 export class RemoteWorkload extends Construct {
   /** The remote calls of the app `scope` belongs to, sorted by key. */
   public static callsOf(scope: Construct): RemoteCallIntent[] {
+    guardArgs(staticScope('RemoteWorkload.callsOf'), 'RemoteWorkload', 'callsOf', [scope]);
     const state = remoteState(IntentGraph.of(scope));
     return [...state.calls.keys()].sort().map(k => state.calls.get(k)!);
   }
 
   /** Every remote workload of the app `scope` belongs to, sorted by SPIFFE ID. */
   public static of(scope: Construct): RemoteWorkload[] {
+    guardArgs(staticScope('RemoteWorkload.of'), 'RemoteWorkload', 'of', [scope]);
     const state = remoteState(IntentGraph.of(scope));
     return [...state.workloads.keys()].sort().map(k => state.workloads.get(k)!);
   }
@@ -201,6 +204,7 @@ export class RemoteWorkload extends Construct {
 
   public constructor(scope: Construct, id: string, props: RemoteWorkloadProps) {
     super(scope, id);
+    guardProps(this, 'RemoteWorkload', props);
     this.graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with spiffeId and path');
@@ -247,6 +251,7 @@ export class RemoteWorkload extends Construct {
    * @returns the call
    */
   public mayCall(callee: IMeshWorkload, options: CallOptions = {}): RemoteCallIntent {
+    guardArgs(this, 'RemoteWorkload', 'mayCall', [callee, options]);
     if (!this._path.gateway && this._path.sourceCidrs.length === 0) {
       invalid(this, 'path', this._path, 'says neither which gateway of this cluster the remote calls arrive through nor where they come from',
         'set path.gatewayNamespace and path.gatewayPodLabels, or path.sourceCidrs');
@@ -264,6 +269,7 @@ export class RemoteWorkload extends Construct {
    * @returns the call
    */
   public allowFrom(caller: IMeshWorkload, options: CallOptions = {}): RemoteCallIntent {
+    guardArgs(this, 'RemoteWorkload', 'allowFrom', [caller, options]);
     if (this._path.remoteCidrs.length === 0) {
       invalid(this, 'path.remoteCidrs', this._path.remoteCidrs, 'must name where this cluster reaches the remote workload before local workloads may call it',
         'set path.remoteCidrs to the remote east-west gateway\'s (or the workload\'s) addresses');

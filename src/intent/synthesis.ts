@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart, Names, YamlOutputType } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { defaultFilesDir, helmLiteral, isCdk8sHelmTemplatesDir, isCdk8sStdoutDir } from './_cdk8s-cli';
+import { defaultFilesDir, isCdk8sStdoutDir } from './_cdk8s-cli';
+import { guardArgs, staticScope } from './_guards';
 import { IntentGraph, Layer } from './intent-graph';
 import { OutputFile } from './output-file';
 
@@ -32,16 +33,6 @@ export interface SynthesisOptions {
    * `cdk8s-*` folder in the OS temp folder), false otherwise
    */
   readonly singleManifest?: boolean;
-
-  /**
-   * Write the manifests as Helm chart templates: every `{{` becomes ``{{`{{`}}``, so that Helm,
-   * which renders `templates/*` as Go templates, outputs exactly the synthesized objects (Vault
-   * agent templates and Prometheus alert annotations hold `{{`; cdk8s-cli copies them as they are).
-   *
-   * @default - true under `cdk8s synth --format helm` (the output folder is `templates/` beside
-   * the `Chart.yaml` the CLI writes), false otherwise
-   */
-  readonly helmTemplates?: boolean;
 }
 
 /**
@@ -65,8 +56,6 @@ export interface SynthesisResult {
  *   keeps its place. Without it, charts without dependencies come out unnumbered and
  *   `kubectl apply -f dist/` applies them alphabetically (`apps` before `namespaces`).
  * - Under `cdk8s synth --stdout`, one file (see `SynthesisOptions.singleManifest`).
- * - Under `cdk8s synth --format helm`, templates Helm renders to exactly the objects (see
- *   `SynthesisOptions.helmTemplates`), the output files beside the chart folder.
  * - `OutputFile`s beside the manifests folder, never in it.
  *
  * @example
@@ -91,6 +80,7 @@ export class Synthesis {
    * Throws when that order would apply a chart before one it depends on.
    */
   public static applyOrder(app: App): Chart[] {
+    guardArgs(staticScope('Synthesis.applyOrder'), 'Synthesis', 'applyOrder', [app]);
     const charts = app.charts;
     const graph = IntentGraph.tryOf(app);
     const rank = new Map<Chart, number>();
@@ -127,12 +117,12 @@ export class Synthesis {
    * The app must use `YamlOutputType.FILE_PER_CHART` (the default).
    */
   public static synth(app: App, options: SynthesisOptions = {}): SynthesisResult {
+    guardArgs(staticScope('Synthesis.synth'), 'Synthesis', 'synth', [app, options]);
     if (app.yamlOutputType !== YamlOutputType.FILE_PER_CHART) {
       throw new Error(`Synthesis.synth writes one file per chart in apply order, so the App must use yamlOutputType FILE_PER_CHART (the default), got ${YamlOutputType[app.yamlOutputType]}; `
         + 'leave yamlOutputType out (FILE_PER_RESOURCE loses the order)');
     }
     const single = options.singleManifest ?? isCdk8sStdoutDir(app.outdir);
-    const helm = options.helmTemplates ?? isCdk8sHelmTemplatesDir(app.outdir);
     app.synth();
 
     // the files cdk8s wrote: `<label><ext>`, or `<index>-<label><ext>` once any chart depends on another
@@ -166,13 +156,6 @@ export class Synthesis {
         fs.renameSync(path.join(app.outdir, staged[i]), path.join(app.outdir, file));
         return file;
       });
-    }
-
-    if (helm) {
-      for (const file of manifests) {
-        const at = path.join(app.outdir, file);
-        fs.writeFileSync(at, helmLiteral(fs.readFileSync(at, 'utf8')));
-      }
     }
 
     const filesOutdir = path.resolve(options.filesOutdir ?? defaultFilesDir(app.outdir));

@@ -2,6 +2,7 @@ import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { WritableDirectory } from './writable-directory';
+import { checkImageRef } from '../intent/_image';
 import { checkDns1035Label, checkDns1123Label, checkPort, invalid } from '../intent/_validation';
 import { AppProtocol, WorkloadPort } from '../intent/mesh-workload';
 
@@ -45,9 +46,7 @@ export function resolveService(scope: Construct, id: string, props: ServiceProps
   const workloadName = checkDns1035Label(scope, 'name', props.name ?? id);
   const serviceAccountName = checkDns1123Label(scope, 'serviceAccountName', props.serviceAccountName ?? workloadName);
   const workloadPorts = resolvePorts(scope, props);
-  if (typeof props.image !== 'string' || props.image.trim() === '' || !/^[\x21-\x7e]+$/.test(props.image)) {
-    invalid(scope, 'image', props.image, 'must be a container image reference without spaces, for example \'ghcr.io/acme/orders:1.4.2\'');
-  }
+  checkImageRef(scope, 'image', props.image, 'ghcr.io/acme/orders:1.4.2');
   const replicas = props.replicas ?? defaultReplicas;
   if (!Number.isInteger(replicas) || replicas < 0) {
     invalid(scope, 'replicas', replicas, 'must be a non-negative integer');

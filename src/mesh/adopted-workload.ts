@@ -5,6 +5,7 @@ import { ADOPTABLE_KINDS, portsFromContainers, readWorkloadManifest, WorkloadMan
 import { AllowEgressToOptions, AllowFromOptions } from './mesh-service';
 import { addExternalEgress } from '../edge/_egress';
 import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkDns1123Label, checkPort, invalid } from '../intent/_validation';
 import { CallIntent, EgressIntent, IntentGraph } from '../intent/intent-graph';
@@ -111,6 +112,7 @@ export class AdoptedWorkload extends Construct implements IMeshWorkload {
 
   public constructor(scope: Construct, id: string, props: AdoptedWorkloadProps) {
     super(scope, id);
+    guardProps(this, 'AdoptedWorkload', props);
     this.graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with workload and namespace');
@@ -169,6 +171,7 @@ export class AdoptedWorkload extends Construct implements IMeshWorkload {
    * @returns the call added to the intent graph
    */
   public allowFrom(caller: IMeshWorkload, options: AllowFromOptions = {}): CallIntent {
+    guardArgs(this, 'AdoptedWorkload', 'allowFrom', [caller, options]);
     return allowCall(this.graph, this, caller, options);
   }
 
@@ -181,6 +184,7 @@ export class AdoptedWorkload extends Construct implements IMeshWorkload {
    * @returns the egress added to the intent graph
    */
   public allowEgressTo(host: string, options: AllowEgressToOptions = {}): EgressIntent {
+    guardArgs(this, 'AdoptedWorkload', 'allowEgressTo', [host, options]);
     if (options === null || typeof options !== 'object') {
       invalid(this, 'allowEgressTo(options)', options, 'must be an object (AllowEgressToOptions: port)');
     }

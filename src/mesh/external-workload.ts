@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { allowCall } from './_calls';
 import { AllowFromOptions } from './mesh-service';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { checkDns1123Label, checkLabels, checkPort, invalid } from '../intent/_validation';
 import { CallIntent, IntentGraph } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, MeshMode, WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
@@ -83,6 +84,7 @@ export class ExternalWorkload extends Construct implements IMeshWorkload {
 
   public constructor(scope: Construct, id: string, props: ExternalWorkloadProps) {
     super(scope, id);
+    guardProps(this, 'ExternalWorkload', props);
     this.graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with namespace, podSelector and serviceAccountName');
@@ -128,6 +130,7 @@ export class ExternalWorkload extends Construct implements IMeshWorkload {
    * @returns the call added to the intent graph
    */
   public allowFrom(caller: IMeshWorkload, options: AllowFromOptions = {}): CallIntent {
+    guardArgs(this, 'ExternalWorkload', 'allowFrom', [caller, options]);
     return allowCall(this.graph, this, caller, options);
   }
 

@@ -6,6 +6,7 @@ import { WritableDirectory } from './writable-directory';
 import { addExternalEgress } from '../edge/_egress';
 import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import { CloudWorkloadIdentity } from '../identity/cloud-identity';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 import { CallIntent, CallOptions, EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
@@ -198,6 +199,7 @@ export class MeshService extends Construct implements IMeshWorkload {
 
   public constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
+    guardProps(this, 'MeshService', props);
     this.graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with at least namespace, image and port');
@@ -266,6 +268,7 @@ export class MeshService extends Construct implements IMeshWorkload {
    * database.allowFrom(orders); // plain TCP: identity and port only
    */
   public allowFrom(caller: IMeshWorkload, options: AllowFromOptions = {}): CallIntent {
+    guardArgs(this, 'MeshService', 'allowFrom', [caller, options]);
     return allowCall(this.graph, this, caller, options);
   }
 
@@ -303,6 +306,7 @@ export class MeshService extends Construct implements IMeshWorkload {
    * payments.allowEgressTo('api.stripe.com', { port: 443 });
    */
   public allowEgressTo(host: string, options: AllowEgressToOptions = {}): EgressIntent {
+    guardArgs(this, 'MeshService', 'allowEgressTo', [host, options]);
     if (options === null || typeof options !== 'object') {
       invalid(this, 'allowEgressTo(options)', options, 'must be an object (AllowEgressToOptions: port)');
     }

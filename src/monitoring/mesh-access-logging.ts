@@ -2,9 +2,10 @@ import { ApiObject, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as telemetry from '../imports/istio-telemetry';
 import { CelSyntaxError, checkCelSyntax } from '../intent/_cel-syntax';
+import { guardProps } from '../intent/_guards';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
-import { OutputFile } from '../intent/output-file';
+import { checkOutputPath, OutputFile } from '../intent/output-file';
 
 /**
  * Which side of a connection writes an access log entry.
@@ -111,6 +112,7 @@ export class MeshAccessLogging extends Construct {
 
   public constructor(scope: Construct, id: string, props: MeshAccessLoggingProps = {}) {
     super(scope, id);
+    guardProps(this, 'MeshAccessLogging', props);
     const rootNamespace = checkDns1123Label(this, 'rootNamespace', props.rootNamespace ?? 'istio-system');
     this.providerName = props.providerName ?? 'zero-trust-json-access-log';
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(this.providerName)) {
@@ -145,7 +147,7 @@ export class MeshAccessLogging extends Construct {
         }],
       },
     });
-    this.meshConfig = new MeshConfigValues(this, 'MeshConfig', props.meshConfigPath ?? 'istio/mesh-config-access-log.yaml', this.providerName);
+    this.meshConfig = new MeshConfigValues(this, 'MeshConfig', checkOutputPath(this, 'meshConfigPath', props.meshConfigPath ?? 'istio/mesh-config-access-log.yaml'), this.providerName);
   }
 
   /** The JSON access log record's fields and the Envoy command operator of each. */

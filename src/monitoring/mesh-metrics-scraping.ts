@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { MetricsPodMonitor, MonitoredComponent } from './metrics-pod-monitor';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { IZeroTrustNamespace } from '../intent/mesh-workload';
@@ -66,6 +67,7 @@ export class MeshMetricsScraping extends Construct {
 
   public constructor(scope: Construct, id: string, props: MeshMetricsScrapingProps = {}) {
     super(scope, id);
+    guardProps(this, 'MeshMetricsScraping', props);
     this.prometheusNamespace = checkDns1123Label(this, 'prometheusNamespace', props.prometheusNamespace ?? 'monitoring');
     this.prometheusPodLabels = props.prometheusPodLabels ?? { 'app.kubernetes.io/name': 'prometheus' };
     if (Object.keys(this.prometheusPodLabels).length === 0) {
@@ -82,6 +84,7 @@ export class MeshMetricsScraping extends Construct {
    * @returns the NetworkPolicy, or undefined for an ambient namespace
    */
   public addNamespace(namespace: IZeroTrustNamespace): k8s.KubeNetworkPolicy | undefined {
+    guardArgs(this, 'MeshMetricsScraping', 'addNamespace', [namespace]);
     if (!namespace || typeof namespace.namespaceName !== 'string') {
       invalid(this, 'namespaces', namespace, 'must be ZeroTrustNamespaces');
     }

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as prom from '../imports/prometheus-operator';
+import { guardArgs, guardProps, staticScope } from '../intent/_guards';
 import { checkDns1123Label, checkPort, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 
@@ -52,6 +53,7 @@ export class MonitoredComponent {
    * `/metrics` (`citadel_server_*`, `pilot_*`).
    */
   public static istiod(options: MonitoredComponentOptions = {}): MonitoredComponent {
+    guardArgs(staticScope('MonitoredComponent.istiod'), 'MonitoredComponent', 'istiod', [options]);
     return new MonitoredComponent('istiod', options.namespace ?? 'istio-system', options.podLabels ?? { app: 'istiod' }, 15014, '/metrics');
   }
 
@@ -61,6 +63,7 @@ export class MonitoredComponent {
    * (`spire_server_*`; needs `telemetry.prometheus.enabled`).
    */
   public static spireServer(options: MonitoredComponentOptions = {}): MonitoredComponent {
+    guardArgs(staticScope('MonitoredComponent.spireServer'), 'MonitoredComponent', 'spireServer', [options]);
     return new MonitoredComponent('spire-server', options.namespace ?? 'spire-server', options.podLabels ?? { 'app.kubernetes.io/name': 'server' }, 9988, '/metrics');
   }
 
@@ -69,6 +72,7 @@ export class MonitoredComponent {
    * port 8888, `/metrics` (`gatekeeper_*`).
    */
   public static gatekeeper(options: MonitoredComponentOptions = {}): MonitoredComponent {
+    guardArgs(staticScope('MonitoredComponent.gatekeeper'), 'MonitoredComponent', 'gatekeeper', [options]);
     return new MonitoredComponent('gatekeeper', options.namespace ?? 'gatekeeper-system', options.podLabels ?? { 'gatekeeper.sh/system': 'yes' }, 8888, '/metrics');
   }
 
@@ -78,11 +82,13 @@ export class MonitoredComponent {
    * `metrics.enabled: true`).
    */
   public static falco(options: MonitoredComponentOptions = {}): MonitoredComponent {
+    guardArgs(staticScope('MonitoredComponent.falco'), 'MonitoredComponent', 'falco', [options]);
     return new MonitoredComponent('falco', options.namespace ?? 'falco', options.podLabels ?? { 'app.kubernetes.io/name': 'falco', 'app.kubernetes.io/instance': 'falco' }, 8765, '/metrics');
   }
 
   /** Any other component. */
   public static custom(options: CustomComponentOptions): MonitoredComponent {
+    guardArgs(staticScope('MonitoredComponent.custom'), 'MonitoredComponent', 'custom', [options]);
     return new MonitoredComponent(options.name, options.namespace, options.podLabels, options.port, options.path ?? '/metrics');
   }
 
@@ -142,6 +148,7 @@ export class MetricsPodMonitor extends Construct {
 
   public constructor(scope: Construct, id: string, props: MetricsPodMonitorProps) {
     super(scope, id);
+    guardProps(this, 'MetricsPodMonitor', props);
     const c = props?.component;
     if (!(c instanceof MonitoredComponent)) {
       invalid(this, 'component', c, 'must be a MonitoredComponent', 'use MonitoredComponent.istiod(), .spireServer(), .gatekeeper(), .falco() or .custom()');

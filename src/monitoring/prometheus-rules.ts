@@ -2,6 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as prom from '../imports/prometheus-operator';
 import { GoTemplateError, parseTemplate } from '../intent/_go-template';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 
@@ -109,6 +110,7 @@ export class PrometheusRules extends Construct {
 
   public constructor(scope: Construct, id: string, props: PrometheusRulesProps = {}) {
     super(scope, id);
+    guardProps(this, 'PrometheusRules', props);
     this.name = checkDns1123Label(this, 'name', props.name ?? id);
     this.namespace = checkDns1123Label(this, 'namespace', props.namespace ?? 'monitoring');
     if (props.interval !== undefined) this.checkDuration('interval', props.interval);
@@ -139,6 +141,7 @@ export class PrometheusRules extends Construct {
    * @returns the alert name
    */
   public addAlert(group: string, alert: AlertOptions): string {
+    guardArgs(this, 'PrometheusRules', 'addAlert', [group, alert]);
     if (typeof group !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(group)) {
       invalid(this, 'group', group, 'must be letters, digits, \'.\', \'_\' or \'-\'');
     }

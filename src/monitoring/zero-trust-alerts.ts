@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { AlertSeverity, PrometheusRules, PrometheusRulesProps } from './prometheus-rules';
 import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
+import { guardedProps } from '../intent/_guards';
 import { invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 
@@ -112,7 +113,7 @@ const DAY = 86400;
  */
 export class ZeroTrustAlerts extends PrometheusRules {
   public constructor(scope: Construct, id: string, props: ZeroTrustAlertsProps = {}) {
-    super(scope, id, { ...props, name: props.name ?? 'zero-trust-alerts' });
+    super(scope, id, { ...guardedProps(scope, id, 'ZeroTrustAlerts', props), name: props.name ?? 'zero-trust-alerts' });
     const base = props.runbookBaseUrl ?? 'https://github.com/cdk8s-zero-trust/cdk8s-zero-trust/blob/main/docs/runbooks.md';
     if (!/^https:\/\/[^\s#]+$/.test(base)) {
       invalid(this, 'runbookBaseUrl', base, 'must be an https URL without a fragment');

@@ -6,6 +6,7 @@ import {
   FalcoComponentOptions, HelmChartReference, IstioComponentOptions, IstioGatewayOptions, PlatformComponentOptions, PlatformWebhook, PlatformWorkload,
   _ComponentData,
 } from './platform-workload';
+import { guardArgs, staticScope } from '../intent/_guards';
 
 /**
  * A platform component as its pinned chart deploys it by default: its workloads, their
@@ -36,6 +37,7 @@ export class PlatformComponent {
 
   /** ztunnel, the ambient node proxy (`istio/ztunnel` chart 1.30.3). */
   public static ztunnel(options: IstioComponentOptions = {}): PlatformComponent {
+    guardArgs(staticScope('PlatformComponent.ztunnel'), 'PlatformComponent', 'ztunnel', [options]);
     return new PlatformComponent(ztunnelDescription(options));
   }
 
@@ -52,26 +54,31 @@ export class PlatformComponent {
    * `waypoint` template).
    */
   public static waypoint(options: IstioGatewayOptions): PlatformComponent {
+    guardArgs(staticScope('PlatformComponent.waypoint'), 'PlatformComponent', 'waypoint', [options]);
     return new PlatformComponent(waypointDescription(options));
   }
 
   /** OPA Gatekeeper (`gatekeeper/gatekeeper` chart 3.23.0): controller manager (webhook) and audit. */
   public static gatekeeper(options: PlatformComponentOptions = {}): PlatformComponent {
+    guardArgs(staticScope('PlatformComponent.gatekeeper'), 'PlatformComponent', 'gatekeeper', [options]);
     return new PlatformComponent(gatekeeperDescription(options));
   }
 
   /** Kyverno (`kyverno/kyverno` chart 3.9.0, Kyverno 1.19.0): admission, background, cleanup and reports controllers. */
   public static kyverno(options: PlatformComponentOptions = {}): PlatformComponent {
+    guardArgs(staticScope('PlatformComponent.kyverno'), 'PlatformComponent', 'kyverno', [options]);
     return new PlatformComponent(kyvernoDescription(options));
   }
 
   /** The Vault agent injector (`hashicorp/vault` chart 0.34.1, vault-k8s 1.7.6). */
   public static vaultAgentInjector(options: PlatformComponentOptions = {}): PlatformComponent {
+    guardArgs(staticScope('PlatformComponent.vaultAgentInjector'), 'PlatformComponent', 'vaultAgentInjector', [options]);
     return new PlatformComponent(vaultInjectorDescription(options));
   }
 
   /** Falco with falcoctl and the driver loader (`falcosecurity/falco` chart 9.1.0, Falco 0.44.1). */
   public static falco(options: FalcoComponentOptions = {}): PlatformComponent {
+    guardArgs(staticScope('PlatformComponent.falco'), 'PlatformComponent', 'falco', [options]);
     return new PlatformComponent(falcoDescription(options));
   }
 
@@ -80,6 +87,7 @@ export class PlatformComponent {
    * (operator v0.93.1), with its admission webhook's certificate jobs.
    */
   public static prometheusOperator(options: PlatformComponentOptions = {}): PlatformComponent {
+    guardArgs(staticScope('PlatformComponent.prometheusOperator'), 'PlatformComponent', 'prometheusOperator', [options]);
     return new PlatformComponent(prometheusOperatorDescription(options));
   }
 

@@ -2,6 +2,7 @@ import { Construct, IConstruct } from 'constructs';
 import { platformNetworkPolicies, platformPolicyName, PlatformPeerSelectors } from './_network-policies';
 import { PlatformComponent } from './platform-component';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
+import { guardArgs, guardProps, staticScope } from '../intent/_guards';
 import { checkType, invalid } from '../intent/_validation';
 import { ClusterPeer, ClusterPeerKind } from '../intent/cluster-peer';
 import { IntentGraph } from '../intent/intent-graph';
@@ -76,6 +77,7 @@ export interface PlatformComponentsProps {
 export class PlatformComponents extends Construct {
   /** Every platform component declared in `scope`'s app, sorted by namespace and name. */
   public static of(scope: IConstruct): PlatformComponent[] {
+    guardArgs(staticScope('PlatformComponents.of'), 'PlatformComponents', 'of', [scope]);
     const declared = DECLARED.get(scope.node.root) ?? new Map();
     return [...declared.keys()].sort().map(k => declared.get(k)!.component);
   }
@@ -130,6 +132,7 @@ export class PlatformComponents extends Construct {
 
   public constructor(scope: Construct, id: string, props: PlatformComponentsProps = {}) {
     super(scope, id);
+    guardProps(this, 'PlatformComponents', props);
     if (props.networkPolicies !== undefined) checkType(this, 'networkPolicies', props.networkPolicies, 'boolean');
     this.networkPolicies = props.networkPolicies ?? true;
     const webhookCallers = props.webhookCallers ?? [];
@@ -154,6 +157,7 @@ export class PlatformComponents extends Construct {
    * @returns the component
    */
   public add(component: PlatformComponent): PlatformComponent {
+    guardArgs(staticScope('PlatformComponents.add'), 'PlatformComponents', 'add', [component]);
     if (!(component instanceof PlatformComponent)) {
       invalid(this, 'component', component, 'must be a PlatformComponent', 'use the factories, for example PlatformComponent.istiod()');
     }

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { regoPackage, regoProblem } from './_rego';
 import * as gk from '../imports/gatekeeper-templates';
+import { guardProps } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 
 /**
@@ -145,6 +146,7 @@ export class ConstraintTemplate extends Construct {
 
   public constructor(scope: Construct, id: string, props: ConstraintTemplateProps) {
     super(scope, id);
+    guardProps(this, 'ConstraintTemplate', props);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with at least kind and rego');
     }

@@ -1,6 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ConstraintTemplate } from './constraint-template';
+import { guardProps } from '../intent/_guards';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 
 /**
@@ -152,6 +153,7 @@ export class Constraint extends Construct {
 
   public constructor(scope: Construct, id: string, props: ConstraintProps) {
     super(scope, id);
+    guardProps(this, 'Constraint', props);
     if (!props || typeof props !== 'object' || !(props.template instanceof ConstraintTemplate)) {
       invalid(this, 'template', props?.template, 'must be a ConstraintTemplate of this app');
     }

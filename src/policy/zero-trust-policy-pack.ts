@@ -11,6 +11,7 @@ import { addPolicyTestSuites } from './_policy-test-suites';
 import { Constraint } from './constraint';
 import { ConstraintTemplate } from './constraint-template';
 import { PolicyEngine, PolicyExemption, PolicyExemptionOptions, PolicyMode, ZeroTrustPolicy } from './policy-options';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
@@ -201,6 +202,7 @@ export class ZeroTrustPolicyPack extends Construct {
 
   public constructor(scope: Construct, id: string, props: ZeroTrustPolicyPackProps) {
     super(scope, id);
+    guardProps(this, 'ZeroTrustPolicyPack', props);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with at least engine and allowedRegistries');
     }
@@ -295,6 +297,7 @@ export class ZeroTrustPolicyPack extends Construct {
    * @returns the exemption in effect
    */
   public addExemption(options: PolicyExemptionOptions): PolicyExemption {
+    guardArgs(this, 'ZeroTrustPolicyPack', 'addExemption', [options]);
     const exemption = checkExemption(this, options);
     this.userExemptions.push(exemption);
     return exemption;
@@ -311,6 +314,7 @@ export class ZeroTrustPolicyPack extends Construct {
 
   /** The mode of `policy`: its override, or the pack's mode. */
   public modeOf(policy: ZeroTrustPolicy): PolicyMode {
+    guardArgs(this, 'ZeroTrustPolicyPack', 'modeOf', [policy]);
     return this.policyModes.get(policy) ?? this.mode;
   }
 
@@ -368,7 +372,12 @@ export class ZeroTrustPolicyPack extends Construct {
         const digest = image.indexOf('@');
         const tag = image.lastIndexOf(':') > image.lastIndexOf('/') ? image.lastIndexOf(':') : -1;
         const end = digest >= 0 ? digest : tag;
-        if (end <= 0) continue;
+        if (end <= 0) {
+          // admitted by '<repository>:' or '<repository>@' only: an image without a tag or digest
+          // (Docker reads it as ':latest') would be rejected at admission, after a green synth
+          invalid(this, 'allowAppImages', image, 'is an image without a tag or digest, which the admission checks (prefix \'<repository>:\' or \'<repository>@\') never admit',
+            'pin the image by tag or digest, for example \'ghcr.io/acme/app:1.0.0\'');
+        }
         // the admission checks compare prefixes: `<repo>:` of a repository without '/' (an image
         // written as `registry:5000` or `nginx:1.25`) also matches `registry:5000/anything`, a
         // whole other registry. Only a digest (`@`) or a repository with a path is exact

@@ -1,10 +1,13 @@
 import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { AccessProxy, JwtIssuer } from '../edge/access-proxy';
+import { AccessProxy } from '../edge/access-proxy';
 import { CiliumWorkloadPolicy } from '../edge/cilium-workload-policy';
+import { JwtIssuer } from '../edge/jwt-issuer';
 import { NamespaceAccess } from '../identity/human-access';
 import { SpireDeployment } from '../identity/spire-deployment';
+import { guardProps } from '../intent/_guards';
+import { forwarding } from '../intent/_validation';
 import { Cni, ClusterPeer } from '../intent/cluster-peer';
 import { IntentGraph } from '../intent/intent-graph';
 import { AppProtocol, MeshMode } from '../intent/mesh-workload';
@@ -255,6 +258,7 @@ export class ReferenceArchitecture extends Construct {
 
   public constructor(scope: Construct, id: string, props: ReferenceArchitectureProps = {}) {
     super(scope, id);
+    guardProps(this, 'ReferenceArchitecture', props);
 
     // the layer charts are siblings of this construct so that their files are named after the
     // layer: 0000-namespaces.k8s.yaml, 0001-policy-templates.k8s.yaml, ...
@@ -279,7 +283,7 @@ export class ReferenceArchitecture extends Construct {
       chart.addDependency(this.namespacesChart);
     }
 
-    this.graph = new IntentGraph(this, 'IntentGraph', {
+    this.graph = forwarding(this, { trustDomain: props.trustDomain }, () => new IntentGraph(this, 'IntentGraph', {
       trustDomain: props.trustDomain,
       layers: {
         namespaces: this.namespacesChart,
@@ -294,7 +298,7 @@ export class ReferenceArchitecture extends Construct {
         runtime: this.runtimeChart,
         workloads: this.workloadsChart,
       },
-    });
+    }));
 
     const registry = props.imageRegistry ?? 'ghcr.io/cdk8s-zero-trust/demo';
     const tag = props.imageTag ?? '1.0.0';
@@ -335,15 +339,15 @@ export class ReferenceArchitecture extends Construct {
     this.production = new ZeroTrustNamespace(this, 'production', { name: 'production' });
     this.data = new ZeroTrustNamespace(this, 'data', { name: 'data' });
 
-    const http = (namespace: ZeroTrustNamespace, name: string) =>
-      new MeshService(this, name, { namespace, name, image: image(name), port: 8080, healthCheckPath: '/healthz' });
+    const http = (namespace: ZeroTrustNamespace, name: string) => forwarding(this, { imageRegistry: props.imageRegistry, imageTag: props.imageTag },
+      () => new MeshService(this, name, { namespace, name, image: image(name), port: 8080, healthCheckPath: '/healthz' }));
 
     this.frontend = http(this.web, 'frontend');
     this.apiGateway = http(this.production, 'api-gateway');
-    this.vault = new VaultConnection(this, 'Vault', {
+    this.vault = forwarding(this, { vaultAddress: props.vaultAddress, vaultCaCertSecret: props.vaultCaCertSecret }, () => new VaultConnection(this, 'Vault', {
       address: props.vaultAddress ?? 'https://vault.vault.svc:8200',
       caCertSecret: props.vaultCaCertSecret ?? 'vault-ca',
-    });
+    }));
     // dynamic PostgreSQL credentials, rendered as libpq environment variables; the files hold
     // the values at run time only, the synthesized output holds the Vault path and template
     const withDatabaseCredentials = (name: string) => {
@@ -410,7 +414,7 @@ export class ReferenceArchitecture extends Construct {
     // the edge: the frontend is reached only through the access proxy, by authenticated users;
     // the account pages also need the customers group and a managed device
     this.edge = new ZeroTrustNamespace(this, 'edge', { name: 'edge' });
-    this.accessProxy = new AccessProxy(this, 'access-proxy', {
+    this.accessProxy = forwarding(this, { hostname: props.hostname, identityProvider: props.identityProvider }, () => new AccessProxy(this, 'access-proxy', {
       namespace: this.edge,
       hostnames: [props.hostname ?? 'shop.example.com'],
       tlsSecretName: 'shop-tls',
@@ -419,7 +423,7 @@ export class ReferenceArchitecture extends Construct {
         jwksUri: 'https://login.example.com/.well-known/jwks.json',
         audiences: ['shop'],
       },
-    });
+    }));
     this.frontend.allowFrom(this.accessProxy, { methods: ['GET'], paths: ['/', '/assets/*', '/products/*'] });
     this.frontend.allowFrom(this.accessProxy, {
       methods: ['GET', 'POST'],
@@ -444,7 +448,7 @@ export class ReferenceArchitecture extends Construct {
     // runtime: the zero-trust Falco rules, derived from the intent graph at synthesis time
     this.falcoRules = new ZeroTrustFalcoRules(this, 'FalcoRules');
     // identity: SPIRE registers every workload above under its mesh identity
-    this.spire = new SpireDeployment(this, 'spire', { clusterName: props.clusterName ?? 'reference' });
+    this.spire = forwarding(this, { clusterName: props.clusterName }, () => new SpireDeployment(this, 'spire', { clusterName: props.clusterName ?? 'reference' }));
     this.productionAccess = new NamespaceAccess(this, 'production-access', { namespace: this.production });
     this.productionAccess.grantReadOnly('sre');
     this.productionAccess.grantDeployer('production-deployers');

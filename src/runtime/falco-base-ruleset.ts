@@ -1,4 +1,5 @@
 import { STABLE_RULESET } from './_stable-ruleset';
+import { guardArgs, staticScope } from '../intent/_guards';
 
 /**
  * A ruleset Falco loads before a FalcoRuleSet: the names it defines.
@@ -54,6 +55,7 @@ export class FalcoBaseRuleset {
    * names, when your Falco installation loads `falco-incubating-rules` too.
    */
   public static custom(options: FalcoBaseRulesetOptions): FalcoBaseRuleset {
+    guardArgs(staticScope('FalcoBaseRuleset.custom'), 'FalcoBaseRuleset', 'custom', [options]);
     return new FalcoBaseRuleset(options.name, options.macros ?? [], options.lists ?? {}, options.rules ?? []);
   }
 
@@ -77,6 +79,7 @@ export class FalcoBaseRuleset {
    * This ruleset plus more names (for example the incubating rules' `container_started`).
    */
   public extend(options: FalcoBaseRulesetOptions): FalcoBaseRuleset {
+    guardArgs(staticScope('FalcoBaseRuleset.extend'), 'FalcoBaseRuleset', 'extend', [options]);
     const lists: { [name: string]: string[] } = { ...this.lists };
     for (const [k, v] of Object.entries(options.lists ?? {})) {
       lists[k] = [...(lists[k] ?? []), ...v];

@@ -8,9 +8,10 @@ import { Item, parsable, renderException, renderItem, renderPlugin, sortMacros }
 import { STABLE_RULESET } from './_stable-ruleset';
 import { FalcoBaseRuleset } from './falco-base-ruleset';
 import { FalcoDriver, FalcoListOptions, FalcoMacroOptions, FalcoOverrideMode, FalcoPluginRequirement, FalcoRuleException, FalcoRuleOptions, FalcoRuleOverrideOptions } from './falco-rule-types';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { checkDns1123Label, checkType, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
-import { OutputFile } from '../intent/output-file';
+import { checkOutputPath, OutputFile } from '../intent/output-file';
 
 /**
  * Properties of a FalcoRuleSet.
@@ -138,6 +139,7 @@ export class FalcoRuleSet extends Construct {
 
   public constructor(scope: Construct, id: string, props: FalcoRuleSetProps = {}) {
     super(scope, id);
+    guardProps(this, 'FalcoRuleSet', props);
     this.props = props;
     this.fileName = props.fileName ?? 'zero-trust-rules.yaml';
     if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*\.ya?ml$/.test(this.fileName)) {
@@ -203,7 +205,7 @@ export class FalcoRuleSet extends Construct {
       },
       data: Lazy.any({ produce: () => this.renderRelease() }),
     });
-    this.helmValues = new FalcoHelmValues(this, 'HelmValues', props.helmValuesPath ?? 'helm/falco-values.yaml', this);
+    this.helmValues = new FalcoHelmValues(this, 'HelmValues', checkOutputPath(this, 'helmValuesPath', props.helmValuesPath ?? 'helm/falco-values.yaml'), this);
 
     declareFalco(this, this.namespace, this.releaseName, driver);
   }
@@ -214,6 +216,7 @@ export class FalcoRuleSet extends Construct {
    * @returns the rule's name
    */
   public addRule(rule: FalcoRuleOptions): string {
+    guardArgs(this, 'FalcoRuleSet', 'addRule', [rule]);
     checkType(this, 'addRule(rule)', rule, 'object', 'FalcoRuleOptions with name, desc, condition, output and priority');
     const name = checkName(this, 'rule', rule?.name, false);
     const prop = `rules[${JSON.stringify(name)}]`;
@@ -260,6 +263,7 @@ export class FalcoRuleSet extends Construct {
    * @returns the macro's name
    */
   public addMacro(macro: FalcoMacroOptions): string {
+    guardArgs(this, 'FalcoRuleSet', 'addMacro', [macro]);
     checkType(this, 'addMacro(macro)', macro, 'object', 'FalcoMacroOptions with name and condition');
     const name = checkName(this, 'macro', macro?.name, true);
     checkCondition(this, `macros[${JSON.stringify(name)}].condition`, macro.condition, 'syscall');
@@ -272,6 +276,7 @@ export class FalcoRuleSet extends Construct {
    * @returns the list's name
    */
   public addList(list: FalcoListOptions): string {
+    guardArgs(this, 'FalcoRuleSet', 'addList', [list]);
     checkType(this, 'addList(list)', list, 'object', 'FalcoListOptions with name and items');
     const name = checkName(this, 'list', list?.name, true);
     checkItems(this, `lists[${JSON.stringify(name)}].items`, list.items);
@@ -282,6 +287,7 @@ export class FalcoRuleSet extends Construct {
    * Appends items to a list defined in the base ruleset or this set (`override: {items: append}`).
    */
   public appendToList(name: string, items: string[]): void {
+    guardArgs(this, 'FalcoRuleSet', 'appendToList', [name, items]);
     checkName(this, 'appendToList(name)', name, true);
     checkItems(this, `appendToList[${JSON.stringify(name)}].items`, items);
     this.items.push({ kind: 'append-list', name, yaml: { list: name, items: items.map(renderItem), override: { items: 'append' } }, options: { items } });
@@ -291,6 +297,7 @@ export class FalcoRuleSet extends Construct {
    * Appends to (or replaces) the condition of a macro defined in the base ruleset or this set.
    */
   public overrideMacro(name: string, condition: string, mode: FalcoOverrideMode = FalcoOverrideMode.REPLACE): void {
+    guardArgs(this, 'FalcoRuleSet', 'overrideMacro', [name, condition, mode]);
     checkName(this, 'overrideMacro(name)', name, true);
     checkCondition(this, `overrideMacro[${JSON.stringify(name)}].condition`, condition, 'syscall', mode === FalcoOverrideMode.APPEND);
     checkMode(this, `overrideMacro[${JSON.stringify(name)}].mode`, mode);
@@ -302,6 +309,7 @@ export class FalcoRuleSet extends Construct {
    * to add exceptions to a stable rule or to disable it.
    */
   public overrideRule(options: FalcoRuleOverrideOptions): void {
+    guardArgs(this, 'FalcoRuleSet', 'overrideRule', [options]);
     checkType(this, 'overrideRule(options)', options, 'object', 'FalcoRuleOverrideOptions with the rule name and what to change');
     checkName(this, 'overrideRule(options).rule', options.rule, false);
     const prop = `overrideRule[${JSON.stringify(options?.rule)}]`;

@@ -4,6 +4,7 @@ import { ConditionError, podLabelField, stringValueProblem } from './_falco-cond
 import { FalcoRuleSet, FalcoRuleSetProps } from './falco-rule-set';
 import { FalcoPriority } from './falco-rule-types';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
+import { guardArgs, guardedProps } from '../intent/_guards';
 import { podTemplatesOf } from '../intent/_pod-templates';
 import { checkPort, invalid } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
@@ -90,7 +91,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
   private readonly outbound = new Map<IMeshWorkload, number[]>();
 
   public constructor(scope: Construct, id: string, props: ZeroTrustFalcoRulesProps = {}) {
-    super(scope, id, props);
+    super(scope, id, guardedProps(scope, id, 'ZeroTrustFalcoRules', props));
     (props.tokenReaders ?? []).forEach(r => this.allowTokenReader(r));
     this.extraInfrastructure = (props.infrastructureContainers ?? []).map(c => this.checkContainer('infrastructureContainers', c));
     this.networkTools = props.networkTools ?? ['nc', 'ncat', 'netcat', 'nmap', 'socat', 'tcpdump', 'telnet', 'tshark'];
@@ -104,6 +105,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
    * Allows a container (by name) to read ServiceAccount tokens in the zero-trust namespaces.
    */
   public allowTokenReader(containerName: string): void {
+    guardArgs(this, 'ZeroTrustFalcoRules', 'allowTokenReader', [containerName]);
     const name = this.checkContainer('tokenReaders', containerName);
     if (!this.extraTokenReaders.includes(name)) this.extraTokenReaders.push(name);
   }
@@ -113,6 +115,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
    * example an external API on 443), so the outbound-connection rule does not report them.
    */
   public allowOutbound(workload: IMeshWorkload, ports: number[]): void {
+    guardArgs(this, 'ZeroTrustFalcoRules', 'allowOutbound', [workload, ports]);
     if (!Array.isArray(ports) || ports.length === 0) {
       invalid(this, 'allowOutbound.ports', ports, 'must list at least one port');
     }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { guardProps } from '../intent/_guards';
 import { checkDns1123Label, checkLabels, checkPort, invalid } from '../intent/_validation';
 
 /**
@@ -133,6 +134,7 @@ export class VaultConnection extends Construct {
 
   public constructor(scope: Construct, id: string, props: VaultConnectionProps) {
     super(scope, id);
+    guardProps(this, 'VaultConnection', props);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with at least address');
     }

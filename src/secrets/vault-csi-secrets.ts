@@ -6,6 +6,7 @@ import { VaultConnection } from './vault-connection';
 import { VaultKubernetesRole } from './vault-role';
 import { VaultSecret } from './vault-secret';
 import * as csi from '../imports/secrets-store-csi';
+import { guardProps } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { MeshService } from '../mesh/mesh-service';
@@ -83,6 +84,7 @@ export class VaultCsiSecrets extends Construct {
 
   public constructor(scope: Construct, id: string, props: VaultCsiSecretsProps) {
     super(scope, id);
+    guardProps(this, 'VaultCsiSecrets', props);
     this.mountPath = props.mountPath ?? '/vault/secrets';
     const { workload, vault } = checkDelivery(this, props.workload, props.vault, props.secrets, this.mountPath);
     props.secrets.forEach((s, i) => {

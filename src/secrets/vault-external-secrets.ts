@@ -6,6 +6,7 @@ import { VaultConnection } from './vault-connection';
 import { VaultKubernetesRole } from './vault-role';
 import { VaultSecret, VaultSecretEngine } from './vault-secret';
 import * as eso from '../imports/external-secrets';
+import { guardProps } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
 import { MeshService } from '../mesh/mesh-service';
@@ -89,6 +90,7 @@ export class VaultExternalSecrets extends Construct {
 
   public constructor(scope: Construct, id: string, props: VaultExternalSecretsProps) {
     super(scope, id);
+    guardProps(this, 'VaultExternalSecrets', props);
     const mountPath = props.mountPath ?? '/vault/secrets';
     const { workload, vault } = checkDelivery(this, props.workload, props.vault, props.secrets, mountPath);
     const refresh = props.refreshInterval ?? Duration.minutes(15);

@@ -6,6 +6,7 @@ import { VaultKubernetesRole } from './vault-role';
 import { VaultSecret } from './vault-secret';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { GoAction, GoTemplateError, parseTemplate } from '../intent/_go-template';
+import { guardedProps } from '../intent/_guards';
 import { invalid, labelKeyProblem } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 import { MeshService, MeshServiceProps } from '../mesh/mesh-service';
@@ -213,7 +214,7 @@ export class VaultInjectedDeployment extends MeshService {
   public readonly secretFiles: { [name: string]: string };
 
   public constructor(scope: Construct, id: string, props: VaultInjectedDeploymentProps) {
-    super(scope, id, props);
+    super(scope, id, guardedProps(scope, id, 'VaultInjectedDeployment', props));
     if (!(props.vault instanceof VaultConnection)) {
       invalid(this, 'vault', props.vault, 'must be a VaultConnection', 'define one with new VaultConnection(scope, \'Vault\', { address })');
     }

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { VaultConnection } from './vault-connection';
 import { VaultSecret } from './vault-secret';
+import { guardProps } from '../intent/_guards';
 import { invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
@@ -84,6 +85,7 @@ export class VaultKubernetesRole extends Construct {
 
   public constructor(scope: Construct, id: string, props: VaultKubernetesRoleProps) {
     super(scope, id);
+    guardProps(this, 'VaultKubernetesRole', props);
     Object.defineProperty(this, VAULT_ROLE, { value: true });
     this.workload = props.workload;
     this.vault = props.vault;

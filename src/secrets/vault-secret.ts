@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { guardArgs, staticScope } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 
 /**
@@ -33,6 +34,7 @@ export class VaultSecret {
    * @param path the secret's path inside the mount, without `data/`
    */
   public static kv(mount: string, path: string): VaultSecret {
+    guardArgs(staticScope('VaultSecret.kv'), 'VaultSecret', 'kv', [mount, path]);
     return new VaultSecret(VaultSecretEngine.KV_V2, mount, path);
   }
 
@@ -43,6 +45,7 @@ export class VaultSecret {
    * @param path the secret's path inside the mount
    */
   public static kvV1(mount: string, path: string): VaultSecret {
+    guardArgs(staticScope('VaultSecret.kvV1'), 'VaultSecret', 'kvV1', [mount, path]);
     return new VaultSecret(VaultSecretEngine.KV_V1, mount, path);
   }
 
@@ -54,6 +57,7 @@ export class VaultSecret {
    * @default mount 'database'
    */
   public static databaseCredentials(role: string, mount?: string): VaultSecret {
+    guardArgs(staticScope('VaultSecret.databaseCredentials'), 'VaultSecret', 'databaseCredentials', [role, mount]);
     return new VaultSecret(VaultSecretEngine.DATABASE, mount ?? 'database', role);
   }
 
@@ -63,6 +67,7 @@ export class VaultSecret {
    * @param path the full API path below `/v1/`
    */
   public static fromPath(path: string): VaultSecret {
+    guardArgs(staticScope('VaultSecret.fromPath'), 'VaultSecret', 'fromPath', [path]);
     return new VaultSecret(VaultSecretEngine.GENERIC, '', path);
   }
 

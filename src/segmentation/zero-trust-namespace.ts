@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { EnforcementPoints, Rollout, WaypointScope } from '../enforcement/enforcement-points';
 import { EffectCheck } from '../evidence/effect-check';
 import * as istio from '../imports/istio-security';
+import { guardProps } from '../intent/_guards';
 import { MANAGED_BY } from '../intent/_labels';
 import { checkDns1123Label, checkLabels, checkNotOwned, invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
@@ -205,6 +206,7 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
 
   public constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps = {}) {
     super(scope, id);
+    guardProps(this, 'ZeroTrustNamespace', props);
     Object.defineProperty(this, ZERO_TRUST_NAMESPACE, { value: true });
     const graph = IntentGraph.of(this);
     // synthesis fails when the objects' effect differs from the graph (context key to opt out)

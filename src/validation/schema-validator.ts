@@ -1,6 +1,9 @@
+import * as fs from 'fs';
 import { constraintTemplates } from './_gatekeeper';
 import { CelEvaluator, Registry, validateWith } from './_registry';
 import { BundledSchemas, SchemaDirectory, SchemaSource } from './_schema-source';
+import { guardArgs, guardProps, staticScope } from '../intent/_guards';
+import { invalid } from '../intent/_validation';
 
 /**
  * Properties of a schema validator.
@@ -62,7 +65,15 @@ export class SchemaValidator {
   private readonly cel?: CelEvaluator;
 
   public constructor(props: SchemaValidatorProps = {}) {
+    const scope = staticScope('SchemaValidator');
+    guardProps(scope, 'SchemaValidator', props);
     this.kubernetesVersions = [...(props.kubernetesVersions ?? SchemaValidator.DEFAULT_KUBERNETES_VERSIONS)];
+    if (this.kubernetesVersions.length === 0) {
+      invalid(scope, 'kubernetesVersions', props.kubernetesVersions, 'must name at least one Kubernetes version', `for example ${JSON.stringify(SchemaValidator.DEFAULT_KUBERNETES_VERSIONS)} (the default)`);
+    }
+    if (props.schemaDir !== undefined && !fs.existsSync(props.schemaDir)) {
+      invalid(scope, 'schemaDir', props.schemaDir, 'is not an existing folder', 'give a folder holding k8s-schemas/<version>/_definitions.json and crds/, or leave it out to use the bundled schemas');
+    }
     const source: SchemaSource = props.schemaDir ? new SchemaDirectory(props.schemaDir) : new BundledSchemas();
     this.schemaSource = source.description;
     this.registry = new Registry(source, this.kubernetesVersions);
@@ -83,6 +94,7 @@ export class SchemaValidator {
    * source(s), the JSON pointer and the message; empty when all are valid.
    */
   public validate(objects: any[]): string[] {
+    guardArgs(staticScope('SchemaValidator.validate'), 'SchemaValidator', 'validate', [objects]);
     if (!Array.isArray(objects)) return [`[validator] validate expects an array of objects, got ${typeof objects}`];
     const templates = constraintTemplates(objects);
     return objects.flatMap(o => this._validateObject(o, templates));

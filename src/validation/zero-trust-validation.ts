@@ -3,10 +3,10 @@
 import type { ValidationContext, ValidationViolation } from 'cdk8s-cli/plugins';
 import { constraintTemplates } from './_gatekeeper';
 import { label } from './_registry';
-import { keepStdoutForManifests } from './_stdout';
 import { PostureRule, RuleFinding } from './rules/_rule';
 import { POSTURE_RULES } from './rules/index';
 import { SchemaValidator } from './schema-validator';
+import { guardArgs, guardProps, staticScope } from '../intent/_guards';
 
 /**
  * An exception to a rule, for some resources, with the reason it is acceptable.
@@ -142,9 +142,8 @@ export class ZeroTrustValidation {
   private schemaValidator?: SchemaValidator;
 
   public constructor(props: ZeroTrustValidationProps = {}) {
+    guardProps(staticScope('ZeroTrustValidation'), 'ZeroTrustValidation', props);
     this.props = props;
-    // cdk8s synth --stdout --validate: the CLI's validation messages go to stderr, not into the manifests
-    keepStdoutForManifests();
     this.suppressions = (props.suppressions ?? []).map((s, i) => {
       const where = `ZeroTrustValidation: invalid suppressions[${i}]`;
       if (!ZeroTrustValidation.RULE_IDS.includes(s?.rule)) {
@@ -168,6 +167,7 @@ export class ZeroTrustValidation {
    * finding, suppressed ones included (with `suppressedBecause`).
    */
   public check(objects: any[]): ValidationFinding[] {
+    guardArgs(staticScope('ZeroTrustValidation.check'), 'ZeroTrustValidation', 'check', [objects]);
     return this._checkManifests([{ objects }]);
   }
 

@@ -93,7 +93,7 @@ describe('SpireDeployment federation', () => {
       [{ bundleEndpoint: { allowedCidrs: ['::/0'] } }, /invalid federation.bundleEndpoint.allowedCidrs\[0\] "::\/0"/],
       [{ bundleEndpoint: { allowedCidrs: ['192.0.2.1/32'], port: 8081 } }, /invalid federation.bundleEndpoint.port 8081: is used by the SPIRE server pod/],
       [{ bundleEndpoint: { allowedCidrs: ['192.0.2.1/32'], refreshHint: Duration.seconds(10) } }, /invalid federation.bundleEndpoint.refreshHint "10s": must be between 1m and 24h/],
-      [{ federatesWith: 'b.example.org' }, /invalid federation.federatesWith "b.example.org": must be a list/],
+      [{ federatesWith: 'b.example.org' }, /invalid federation.federatesWith "b.example.org": must be an array of FederatedTrustDomainOptions objects or undefined, got string/],
     ])('throws on the bad bundle endpoint or list %#', (federation, message) => {
       expect(() => setup(federation)).toThrow(message);
     });

@@ -228,7 +228,7 @@ describe('MeshService', () => {
     test('throws without a ZeroTrustNamespace', () => {
       const chart = Testing.chart();
       expect(() => new MeshService(chart, 'x', { namespace: undefined as any, image, port: 8080 }))
-        .toThrow(/^\[test\/x\] invalid namespace undefined: must be a ZeroTrustNamespace.*new ZeroTrustNamespace/);
+        .toThrow(/^\[test\/x\] invalid namespace undefined: must be a ZeroTrustNamespace \(new ZeroTrustNamespace\(...\)\), got undefined/);
       const plain = new Chart(Testing.app(), 'other');
       expect(() => new MeshService(chart, 'y', { namespace: plain as any, image, port: 8080 }))
         .toThrow(/\[test\/y\] invalid namespace "other": must be a ZeroTrustNamespace/);
@@ -261,10 +261,10 @@ describe('MeshService', () => {
       expect(() => new MeshService(chart, 'b', { namespace: prod, image, port: 8080, healthCheckPath: 'healthz' })).toThrow(/\[test\/b\] invalid healthCheckPath "healthz"/);
       // a wrong type from JavaScript or another jsii language: the same clear error, no TypeError
       expect(() => new MeshService(chart, 'd', { namespace: prod, image, port: 8080, healthCheckPath: 42 as any }))
-        .toThrow(/^\[test\/d\] invalid healthCheckPath 42: must be an HTTP path starting with '\/'/);
+        .toThrow(/^\[test\/d\] invalid healthCheckPath 42: must be a string or undefined, got number/);
       expect(() => new MeshService(chart, 'e', { namespace: prod, image, port: 8080, healthCheckPath: '/../admin' })).toThrow(/\[test\/e\] invalid healthCheckPath/);
       expect(() => new MeshService(chart, 'f', { namespace: prod, image, port: 8080, healthCheckPath: '/h\u0000' })).toThrow(/\[test\/f\] invalid healthCheckPath/);
-      expect(() => new MeshService(chart, 'g', { namespace: prod, image, ports: 8080 as any })).toThrow(/^\[test\/g\] invalid ports 8080: must be a list of WorkloadPort objects/);
+      expect(() => new MeshService(chart, 'g', { namespace: prod, image, ports: 8080 as any })).toThrow(/^\[test\/g\] invalid ports 8080: must be an array of WorkloadPort objects/);
       expect(() => new MeshService(chart, 'c', { namespace: prod, image, port: 5432, protocol: AppProtocol.TCP, healthCheckPath: '/h' })).toThrow(/needs an HTTP port/);
     });
 

@@ -42,13 +42,13 @@ describe('MeshAccessLogging', () => {
   });
 
   test.each([
-    [{ mode: 'BOTH' }, /^\[test\/l\] invalid mode "BOTH": must be one of SERVER, CLIENT, CLIENT_AND_SERVER$/],
+    [{ mode: 'BOTH' }, /^\[test\/l\] invalid mode "BOTH": must be an AccessLogMode \(AccessLogMode.SERVER = "SERVER", AccessLogMode.CLIENT = "CLIENT", AccessLogMode.CLIENT_AND_SERVER = "CLIENT_AND_SERVER"\) or undefined, got string/],
     [{ filter: 'response.code >= (400' }, /^\[test\/l\] invalid filter "response\.code >= \(400": must be a CEL expression \(Istio refuses the Telemetry otherwise\): expected '\)'/],
     // balanced, but not CEL
     [{ filter: 'response.code = 400' }, /^\[test\/l\] invalid filter "response\.code = 400": must be a CEL expression .*unexpected character "="/],
     [{ filter: 'response.code >= 400 &&' }, /invalid filter "response\.code >= 400 &&": must be a CEL expression .*expected an expression but found the end/],
     [{ filter: 'if true' }, /invalid filter "if true": must be a CEL expression .*reserved word 'if'/],
-    [{ filter: 42 }, /^\[test\/l\] invalid filter 42: must be a CEL expression .*it is number, not a string/],
+    [{ filter: 42 }, /^\[test\/l\] invalid filter 42: must be a string or undefined, got number/],
     [{ providerName: 'JSON log' }, /^\[test\/l\] invalid providerName "JSON log"/],
     [{ rootNamespace: 'Istio' }, /^\[test\/l\] invalid rootNamespace "Istio"/],
   ])('throws on %j', (props, message) => {

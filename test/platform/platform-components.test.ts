@@ -206,7 +206,7 @@ describe('PlatformComponents: NetworkPolicies of the components\' own pods', () 
   test('throws on options that would widen or break the policies', () => {
     const chart = () => { const c = Testing.chart(); new IntentGraph(c, 'graph'); return c; };
     expect(() => new PlatformComponents(chart(), 'p', { webhookCallers: ['10.0.0.1/32' as any] }))
-      .toThrow(/\[test\/p\] invalid webhookCallers \["10\.0\.0\.1\/32"\]: must be a list of ClusterPeers that call admission webhooks; for example/);
+      .toThrow(/\[test\/p\] invalid webhookCallers\[0\] "10\.0\.0\.1\/32": must be a ClusterPeer \(for example ClusterPeer\.\w+\(...\)\), got string/);
     expect(() => new PlatformComponents(chart(), 'p', { webhookCallers: [ClusterPeer.cloudMetadata()] })).toThrow(/invalid webhookCallers/);
     expect(() => new PlatformComponents(chart(), 'p', { monitoring: ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM }) }))
       .toThrow(/\[test\/p\] invalid monitoring .*: must be a ClusterPeer of the Prometheus pods or addresses/);

@@ -105,7 +105,7 @@ describe('Constraint', () => {
 
     test('fails on an unknown enforcement action', () => {
       expect(() => setup({ enforcementAction: 'block' as EnforcementAction })).toThrow(
-        '[test/owner] invalid enforcementAction "block": must be one of deny, dryrun, warn; use dryrun to audit, warn to warn clients, deny to enforce');
+        '[test/owner] invalid enforcementAction "block": must be an EnforcementAction (EnforcementAction.DENY = "deny", EnforcementAction.DRYRUN = "dryrun", EnforcementAction.WARN = "warn")');
     });
 
     test('fails on a namespace glob Gatekeeper does not support', () => {

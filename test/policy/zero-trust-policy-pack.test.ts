@@ -539,9 +539,9 @@ describe('ZeroTrustPolicyPack', () => {
     });
 
     test('fails on an unknown mode or policy', () => {
-      expect(build({ mode: 'block' as PolicyMode })).toThrow('[c/pack] invalid mode "block": must be one of audit, warn, enforce; roll out with audit, then warn, then enforce');
+      expect(build({ mode: 'block' as PolicyMode })).toThrow('[c/pack] invalid mode "block": must be a PolicyMode (PolicyMode.AUDIT = "audit", PolicyMode.WARN = "warn", PolicyMode.ENFORCE = "enforce")');
       expect(build({ policyModes: { 'no-root': PolicyMode.ENFORCE } })).toThrow('[c/pack] invalid policyModes "no-root": keys must be policies of the pack');
-      expect(build({ engine: 'opa' as PolicyEngine })).toThrow('[c/pack] invalid engine "opa": must be one of gatekeeper, kyverno, kubernetes');
+      expect(build({ engine: 'opa' as PolicyEngine })).toThrow('[c/pack] invalid engine "opa": must be a PolicyEngine (PolicyEngine.GATEKEEPER = "gatekeeper", PolicyEngine.KYVERNO = "kyverno", PolicyEngine.KUBERNETES = "kubernetes")');
     });
   });
 });

@@ -391,7 +391,7 @@ describe('FalcoRuleSet', () => {
       expect(() => ruleSet({ fileName: 'rules.json' })).toThrow(/invalid fileName "rules\.json": must be a file name ending in \.yaml/);
       expect(() => ruleSet({ requiredEngineVersion: '57' })).toThrow(/invalid requiredEngineVersion "57": must be a semver version/);
       expect(() => ruleSet({ requiredPluginVersions: [{ name: 'container', version: 'latest' }] })).toThrow(/invalid requiredPluginVersions .*semver/);
-      expect(() => ruleSet({ driver: 'ebpf' as FalcoDriver })).toThrow(/invalid driver "ebpf": must be one of auto, modern_ebpf, modern_ebpf-least-privileged, kmod$/);
+      expect(() => ruleSet({ driver: 'ebpf' as FalcoDriver })).toThrow(/invalid driver "ebpf": must be a FalcoDriver \(FalcoDriver.AUTO = "auto", FalcoDriver.MODERN_EBPF = "modern_ebpf", FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED = "modern_ebpf-least-privileged", FalcoDriver.KMOD = "kmod"\)/);
     });
 
     test('fails when a list item would be spliced into the condition as more than one item', () => {

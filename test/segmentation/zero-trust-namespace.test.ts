@@ -153,8 +153,8 @@ describe('ZeroTrustNamespace', () => {
 
     test('throws on an unknown mesh mode or Pod Security level', () => {
       const chart = Testing.chart();
-      expect(() => new ZeroTrustNamespace(chart, 'a', { meshMode: 'gateway' as MeshMode })).toThrow(/invalid meshMode "gateway": must be one of sidecar, ambient/);
-      expect(() => new ZeroTrustNamespace(chart, 'b', { podSecurity: 'strict' as PodSecurityLevel })).toThrow(/invalid podSecurity "strict": must be one of restricted, baseline, privileged/);
+      expect(() => new ZeroTrustNamespace(chart, 'a', { meshMode: 'gateway' as MeshMode })).toThrow(/invalid meshMode "gateway": must be a MeshMode \(MeshMode.SIDECAR = "sidecar", MeshMode.AMBIENT = "ambient"\)/);
+      expect(() => new ZeroTrustNamespace(chart, 'b', { podSecurity: 'strict' as PodSecurityLevel })).toThrow(/invalid podSecurity "strict": must be a PodSecurityLevel \(PodSecurityLevel.RESTRICTED = "restricted", PodSecurityLevel.BASELINE = "baseline", PodSecurityLevel.PRIVILEGED = "privileged"\)/);
     });
 
     test('throws on a malformed Pod Security version', () => {
