@@ -210,7 +210,7 @@ export class IntentGraph extends Construct {
    * @returns the declared exception
    */
   public declarePrivilegedWorkload(owner: IConstruct, options: PrivilegedWorkloadOptions): PrivilegedWorkload {
-    guardArgs(this, 'IntentGraph', 'declarePrivilegedWorkload', [owner, options]);
+    guardArgs(Construct.isConstruct(owner) ? owner : this, 'IntentGraph', 'declarePrivilegedWorkload', [owner, options]);
     this.checkOpen(owner, 'declarePrivilegedWorkload()');
     const declared = PrivilegedWorkload._create(owner, options);
     // one workload may be declared once per container (or group of containers), and once for the

@@ -221,6 +221,6 @@ describe('CiliumWorkloadPolicy', () => {
 
   test('the workload must be in the intent graph', () => {
     const { chart } = setup();
-    expect(() => new CiliumWorkloadPolicy(chart, 'p', { workload: chart as any })).toThrow(/^\[cilium-test\/p\] invalid workload "cilium-test": must be a workload of this app's intent graph/);
+    expect(() => new CiliumWorkloadPolicy(chart, 'p', { workload: chart as any })).toThrow(/^\[cilium-test\/p\] invalid workload construct cilium-test: must be an IMeshWorkload, got object/);
   });
 });

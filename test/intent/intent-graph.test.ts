@@ -83,9 +83,9 @@ describe('IntentGraph', () => {
     test('a wrong type gets the same clear error as a wrong value: methods: \'GET\' is not [\'G\', \'E\', \'T\']', () => {
       const { a, b } = twoServices();
       expect(() => b.allowFrom(a, { methods: 'GET' as any })).toThrow(/^\[test\/b\] invalid methods "GET": must be an array of strings or undefined, got string; see AllowFromOptions.methods in the API reference/);
-      expect(() => b.allowFrom(a, { paths: '/api' as any })).toThrow(/^\[test\/b\] invalid paths "\/api": must be a list of strings/);
-      expect(() => b.allowFrom(a, { ports: [8080, '9090'] as any })).toThrow(/^\[test\/b\] invalid ports \[8080,"9090"\]: must be a list of numbers/);
-      expect(() => b.allowFrom(a, null as any)).toThrow(/^\[test\/b\] invalid options null: must be an object/);
+      expect(() => b.allowFrom(a, { paths: '/api' as any })).toThrow(/^\[test\/b\] invalid paths "\/api": must be an array of strings or undefined, got string/);
+      expect(() => b.allowFrom(a, { ports: [8080, '9090'] as any })).toThrow(/^\[test\/b\] invalid ports\[1\] "9090": must be a finite number, got string/);
+      expect(() => b.allowFrom(a, null as any)).toThrow(/^\[test\/b\] invalid options null: must be an AllowFromOptions object or undefined, got null/);
     });
 
     test.each([

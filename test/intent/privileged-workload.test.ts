@@ -38,7 +38,7 @@ describe('IntentGraph.declarePrivilegedWorkload', () => {
   test.each<[string, Partial<PrivilegedWorkloadOptions>, RegExp]>([
     ['no reason', { reason: '' }, /invalid privilegedWorkload.reason "": must say why/],
     ['no privileges', { privileges: [] }, /invalid privilegedWorkload.privileges \[\]: must list at least one/],
-    ['unknown privilege', { privileges: ['root' as Privilege] }, /invalid privilegedWorkload.privileges "root": must be one of/],
+    ['unknown privilege', { privileges: ['root' as Privilege] }, /invalid privileges\[0\] "root": must be a Privilege \(/],
     ['host path privilege without paths', { hostPaths: [] }, /hostPaths \[\]: must list the mounted host paths exactly when/],
     ['paths without host path privilege', { privileges: [Privilege.HOST_PID] }, /hostPaths .*: must list the mounted host paths exactly when/],
     ['relative host path', { hostPaths: ['var/lib'] }, /hostPaths \["var\/lib"\]: must be absolute, normalized paths/],
@@ -85,7 +85,7 @@ describe('IntentGraph.declarePrivilegedWorkload', () => {
       .toThrow(/^\[test\] invalid privilegedWorkload\.podLabels\["app"\] "agent\\" or k8s\.ns\.name!=\\"": is not a Kubernetes label value/);
     expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, podLabels: { 'app]': 'x' } }))
       .toThrow(/^\[test\] invalid privilegedWorkload\.podLabels key "app\]": is not a Kubernetes label key/);
-    expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, podLabels: 'app=x' as any })).toThrow(/invalid privilegedWorkload\.podLabels "app=x"/);
+    expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, podLabels: 'app=x' as any })).toThrow(/invalid podLabels "app=x": must be a map of strings, got string/);
   });
 
   test('fails on host paths that are not normalized absolute paths', () => {

@@ -231,7 +231,7 @@ describe('MeshService', () => {
         .toThrow(/^\[test\/x\] invalid namespace undefined: must be a ZeroTrustNamespace \(new ZeroTrustNamespace\(...\)\), got undefined/);
       const plain = new Chart(Testing.app(), 'other');
       expect(() => new MeshService(chart, 'y', { namespace: plain as any, image, port: 8080 }))
-        .toThrow(/\[test\/y\] invalid namespace "other": must be a ZeroTrustNamespace/);
+        .toThrow(/\[test\/y\] invalid namespace construct other: must be a ZeroTrustNamespace/);
     });
 
     test('throws on a name that is not a DNS-1035 label', () => {

@@ -25,7 +25,7 @@ describe('MetricsPodMonitor', () => {
   describe('errors', () => {
     test('throws on a bad component, port, path or interval', () => {
       const chart = Testing.chart();
-      expect(() => new MetricsPodMonitor(chart, 'a', { component: { name: 'x' } as any })).toThrow(/^\[test\/a\] invalid component \{"name":"x"\}: must be a MonitoredComponent; use MonitoredComponent\.istiod\(\)/);
+      expect(() => new MetricsPodMonitor(chart, 'a', { component: { name: 'x' } as any })).toThrow(/^\[test\/a\] invalid component \{"name":"x"\}: must be a MonitoredComponent \(for example MonitoredComponent\.\w+\(...\)\), got object/);
       const custom = (o: any) => MonitoredComponent.custom({ name: 'c', namespace: 'n', podLabels: { a: 'b' }, port: 80, ...o });
       expect(() => new MetricsPodMonitor(chart, 'b', { component: custom({ port: 0 }) })).toThrow(/^\[test\/b\] invalid component\.port 0: must be an integer between 1 and 65535$/);
       expect(() => new MetricsPodMonitor(chart, 'c', { component: custom({ path: 'metrics' }) })).toThrow(/^\[test\/c\] invalid component\.path "metrics": must be an absolute HTTP path/);

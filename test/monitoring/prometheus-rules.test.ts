@@ -50,7 +50,7 @@ describe('PrometheusRules', () => {
       ['an unterminated string', { expr: 'x{a="b}' }, /invalid alerts\["HighErrorRate"\]\.expr .*unterminated string/],
       ['a bad duration', { forDuration: '5 minutes' }, /invalid alerts\["HighErrorRate"\]\.forDuration "5 minutes": must be a Prometheus duration/],
       ['a missing runbook', { runbookUrl: 'see wiki' }, /invalid alerts\["HighErrorRate"\]\.runbookUrl "see wiki": must be an https URL: every alert links to its runbook/],
-      ['an unknown severity', { severity: 'page' }, /invalid alerts\["HighErrorRate"\]\.severity "page": must be one of critical, warning, info/],
+      ['an unknown severity', { severity: 'page' }, /invalid severity "page": must be an AlertSeverity \(AlertSeverity.CRITICAL = "critical", AlertSeverity.WARNING = "warning", AlertSeverity.INFO = "info"\)/],
       ['a bad name', { name: 'high-error-rate' }, /invalid alert\.name "high-error-rate"/],
       ['an empty summary', { summary: ' ' }, /invalid alerts\["HighErrorRate"\]\.summary " ": must be a non-empty text/],
       ['a reserved label', { labels: { severity: 'x' } }, /invalid alerts\["HighErrorRate"\]\.labels "severity"/],

@@ -120,7 +120,7 @@ describe('Constraint', () => {
     test('fails on a template that is not a ConstraintTemplate', () => {
       const chart = Testing.chart();
       expect(() => new Constraint(chart, 'c', { template: {} as any, match: { kinds: [{ apiGroups: [''], kinds: ['Pod'] }] } }))
-        .toThrow('[test/c] invalid template {}: must be a ConstraintTemplate of this app');
+        .toThrow('[test/c] invalid template {}: must be a ConstraintTemplate (new ConstraintTemplate(...)), got object');
     });
   });
 });
