@@ -6,6 +6,7 @@ import { addRestrictedPatches, checkMountPath, MANAGED_BY, podWorkloadProps, res
 import { AllowEgressToOptions, AllowFromOptions, MeshServiceProps } from './mesh-service';
 import { addExternalEgress } from '../edge/_egress';
 import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
+import { guardArgs, guardProps } from '../intent/_guards';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { CallIntent, EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
 import { IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
@@ -82,6 +83,7 @@ export class MeshStatefulService extends Construct implements IMeshWorkload {
 
   public constructor(scope: Construct, id: string, props: MeshStatefulServiceProps) {
     super(scope, id);
+    guardProps(this, 'MeshStatefulService', props);
     this.graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with at least namespace, image, port and volumeClaims');
@@ -158,6 +160,7 @@ export class MeshStatefulService extends Construct implements IMeshWorkload {
    * @returns the call added to the intent graph
    */
   public allowFrom(caller: IMeshWorkload, options: AllowFromOptions = {}): CallIntent {
+    guardArgs(this, 'MeshStatefulService', 'allowFrom', [caller, options]);
     return allowCall(this.graph, this, caller, options);
   }
 
@@ -170,6 +173,7 @@ export class MeshStatefulService extends Construct implements IMeshWorkload {
    * @returns the egress added to the intent graph
    */
   public allowEgressTo(host: string, options: AllowEgressToOptions = {}): EgressIntent {
+    guardArgs(this, 'MeshStatefulService', 'allowEgressTo', [host, options]);
     if (options === null || typeof options !== 'object') {
       invalid(this, 'allowEgressTo(options)', options, 'must be an object (AllowEgressToOptions: port)');
     }

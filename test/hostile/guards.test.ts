@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Chart, Testing } from 'cdk8s';
+import { App, Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import * as lib from '../../src';
@@ -82,6 +82,10 @@ const FIXTURES: { [className: string]: Fixture } = {
   MeshAccessLogging: (_a, c) => ({ props: {}, build: p => new lib.MeshAccessLogging(c, 'target', p) }),
   MeshMetricsScraping: (_a, c) => ({ props: {}, build: p => new lib.MeshMetricsScraping(c, 'target', p) }),
   MeshService: (_a, c) => ({ props: { namespace: new lib.ZeroTrustNamespace(c, 'prod'), image: IMAGE, port: 8080 }, build: p => new lib.MeshService(c, 'target', p) }),
+  MeshStatefulService: (_a, c) => ({
+    props: { namespace: new lib.ZeroTrustNamespace(c, 'prod'), image: IMAGE, port: 5432, volumeClaims: [{ name: 'data', mountPath: '/data', storage: Size.gibibytes(1) }] },
+    build: p => new lib.MeshStatefulService(c, 'target', p),
+  }),
   MetricsPodMonitor: (_a, c) => ({ props: { component: lib.MonitoredComponent.istiod() }, build: p => new lib.MetricsPodMonitor(c, 'target', p) }),
   NamespaceAccess: (_a, c) => ({ props: { namespace: new lib.ZeroTrustNamespace(c, 'prod'), groupPrefix: 'oidc:' }, build: p => (new lib.NamespaceAccess(c, 'target', p)).grantReadOnly('sre') }),
   PlatformComponents: (_a, c) => ({ props: {}, build: p => new lib.PlatformComponents(c, 'target', p) }),
