@@ -14,6 +14,11 @@
  *   BENCH_LIN_PLAIN=0     skip the plain baseline in the linearity run
  *   BENCH_SYNTH           'yaml' (app.synthYaml(), default) or 'json' (chart.toJson() per chart)
  *   BENCH_SEED            topology seed (default 42)
+ *   BENCH_STACK=full      'ours' becomes the full stack (every layer: namespaces, policy templates and
+ *                         pack, SPIRE, network, edge, mesh, secrets, monitoring, Falco, workloads; see
+ *                         bench/child.ts), with the synth-time EffectCheck; at the target size the
+ *                         full stack without the EffectCheck is measured too (ratio timeNoEffect)
+ *   BENCH_EFFECT_CHECK=0  with BENCH_STACK=full: 'ours' is the full stack without the EffectCheck
  *   BENCH_PROFILE=1       also write one --cpu-prof profile per implementation at the target size
  *                         into bench/.profiles and print the hottest functions
  *
@@ -52,6 +57,10 @@ const LIN_PLAIN = process.env.BENCH_LIN_PLAIN !== '0';
 const SYNTH = process.env.BENCH_SYNTH === 'json' ? 'json' : 'yaml';
 const SEED = envInt('BENCH_SEED', 42);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const FULL = process.env.BENCH_STACK === 'full';
+const NO_EFFECT = process.env.BENCH_EFFECT_CHECK === '0';
+/** The implementation compared with plain cdk8s-plus-27. */
+const OURS: Impl = FULL ? (NO_EFFECT ? 'full-noeffect' : 'full') : 'ours';
 const PROFILE_DIR = path.join(__dirname, '.profiles');
 
 function measure(impl: Impl, n: number, e: number, cpuProf?: string): ChildResult {
@@ -118,9 +127,9 @@ function alternate(n: number, e: number, reps: number, withPlain = true): { ours
   const ours: ChildResult[] = [];
   const plain: ChildResult[] = [];
   for (let i = 0; i < reps; i++) {
-    const o = measure('ours', n, e);
+    const o = measure(OURS, n, e);
     ours.push(o);
-    log(`  N=${n} E=${e} rep ${i + 1}/${reps} ours : total ${o.totalMs.toFixed(0)} ms (build ${o.buildMs.toFixed(0)}, synth ${o.synthMs.toFixed(0)}), maxRSS ${o.maxRssMiB.toFixed(0)} MiB`);
+    log(`  N=${n} E=${e} rep ${i + 1}/${reps} ${OURS}: total ${o.totalMs.toFixed(0)} ms (build ${o.buildMs.toFixed(0)}, synth ${o.synthMs.toFixed(0)}), maxRSS ${o.maxRssMiB.toFixed(0)} MiB`);
     if (withPlain) {
       const p = measure('plain', n, e);
       plain.push(p);
@@ -163,7 +172,19 @@ function main(): void {
   const target = alternate(N, E, REPS);
   const ours = summarize(target.ours);
   const plain = summarize(target.plain);
+  // the full stack without the synth-time EffectCheck, at the target size
+  let noEffect: Summary | undefined;
+  if (FULL && !NO_EFFECT) {
+    const runs: ChildResult[] = [];
+    for (let i = 0; i < REPS; i++) {
+      const r = measure('full-noeffect', N, E);
+      runs.push(r);
+      log(`  N=${N} E=${E} rep ${i + 1}/${REPS} full-noeffect: total ${r.totalMs.toFixed(0)} ms (build ${r.buildMs.toFixed(0)}, synth ${r.synthMs.toFixed(0)}), maxRSS ${r.maxRssMiB.toFixed(0)} MiB`);
+    }
+    noEffect = summarize(runs);
+  }
   const ratio = {
+    ...(noEffect ? { timeNoEffect: round(noEffect.totalMs.median / plain.totalMs.median, 3), rssNoEffect: round(noEffect.maxRssMiB.median / plain.maxRssMiB.median, 3) } : {}),
     time: round(ours.totalMs.median / plain.totalMs.median, 3),
     build: round(ours.buildMs.median / plain.buildMs.median, 3),
     synth: round(ours.synthMs.median / plain.synthMs.median, 3),
@@ -185,7 +206,7 @@ function main(): void {
   let profiles: any;
   if (PROFILE) {
     profiles = {};
-    for (const impl of ['ours', 'plain'] as Impl[]) {
+    for (const impl of [OURS, 'plain'] as Impl[]) {
       const file = `${impl}-N${N}-E${E}.cpuprofile`;
       measure(impl, N, E, file);
       profiles[impl] = summarizeProfile(path.join(PROFILE_DIR, file), 15);
@@ -196,11 +217,13 @@ function main(): void {
   log('');
   log(`== N=${N} services, E=${E} edges (medians of ${REPS}; [min..max]) ==`);
   log(`${'impl'.padEnd(6)} ${pad('objects', 8)} ${pad('build ms', 10)} ${pad('synth ms', 10)} ${pad('total ms', 10)} ${pad('total [min..max]', 22)} ${pad('maxRSS MiB', 11)} ${pad('RSS [min..max]', 16)}`);
-  for (const [name, s] of [['ours', ours], ['plain', plain]] as Array<[string, Summary]>) {
+  for (const [name, s] of [[OURS, ours], ...(noEffect ? [['full-noeffect', noEffect]] : []), ['plain', plain]] as Array<[string, Summary]>) {
     log(`${name.padEnd(6)} ${pad(s.objects, 8)} ${pad(s.buildMs.median.toFixed(0), 10)} ${pad(s.synthMs.median.toFixed(0), 10)} ${pad(s.totalMs.median.toFixed(0), 10)} `
       + `${pad(`[${s.totalMs.min.toFixed(0)}..${s.totalMs.max.toFixed(0)}]`, 22)} ${pad(s.maxRssMiB.median.toFixed(0), 11)} ${pad(`[${s.maxRssMiB.min.toFixed(0)}..${s.maxRssMiB.max.toFixed(0)}]`, 16)}`);
   }
-  log(`ratio ours/plain (medians): time ${ratio.time}× (build ${ratio.build}×, synth ${ratio.synth}×), maxRSS ${ratio.rss}× — target time ≤ 1.5×: ${ratio.time <= 1.5 ? 'MET' : 'NOT MET'}`);
+  const goal = FULL ? 1.0 : 1.5;
+  log(`ratio ${OURS}/plain (medians): time ${ratio.time}× (build ${ratio.build}×, synth ${ratio.synth}×), maxRSS ${ratio.rss}× — target time ≤ ${goal}×: ${ratio.time <= goal ? 'MET' : 'NOT MET'}`);
+  if (noEffect) log(`ratio full-noeffect/plain (medians): time ${ratio.timeNoEffect}×, maxRSS ${ratio.rssNoEffect}×`);
 
   let linearity: any;
   if (lin.length >= 2) {
@@ -259,8 +282,8 @@ function main(): void {
   log('');
   log(`elapsed ${((Date.now() - started) / 1000).toFixed(0)} s`);
   const json = {
-    n: N, e: E, reps: REPS, synth: SYNTH, seed: SEED, quick: QUICK,
-    ours, plain, ratio,
+    n: N, e: E, reps: REPS, synth: SYNTH, seed: SEED, quick: QUICK, stack: OURS,
+    ours, ...(noEffect ? { fullNoEffect: noEffect } : {}), plain, ratio,
     ...(linearity ? { linearity } : {}),
     ...(profiles ? { profiles: Object.fromEntries(Object.entries(profiles).map(([k, v]: [string, any]) => [k, v.top.slice(0, 10)])) } : {}),
     node: process.version,

@@ -25,15 +25,42 @@ export function isCdk8sStdoutDir(outdir: string): boolean {
 }
 
 /**
+ * Whether `outdir` is the `templates/` folder of a chart `cdk8s synth --format helm` writes:
+ * cdk8s-cli 2.x writes `Chart.yaml` into the output folder first, then synthesizes into its
+ * `templates/` (`lib/cli/cmds/synth.js`, `createHelmScaffolding`).
+ *
+ * @internal
+ */
+export function isCdk8sHelmTemplatesDir(outdir: string): boolean {
+  const env = process.env.CDK8S_OUTDIR;
+  if (!env || real(env) !== real(outdir)) return false;
+  const dir = path.resolve(outdir);
+  return path.basename(dir) === 'templates' && fs.existsSync(path.join(path.dirname(dir), 'Chart.yaml'));
+}
+
+/**
+ * Text that Helm renders to exactly `text`: Helm evaluates `templates/*` as Go templates, so every
+ * `{{` (Vault agent templates, Prometheus alert annotations, ...) becomes an action printing it
+ * (a raw string, no quotes, so a quoted YAML scalar stays valid).
+ *
+ * @internal
+ */
+export function helmLiteral(text: string): string {
+  return text.split('{{').join('{{`{{`}}');
+}
+
+/**
  * Where output files go by default: `<outdir>-files` beside the manifests folder (`dist-files`
- * for `dist`), or `dist-files` in the current folder under `cdk8s synth --stdout` (whose
- * manifests folder is deleted after printing).
+ * for `dist`), `dist-files` in the current folder under `cdk8s synth --stdout` (whose
+ * manifests folder is deleted after printing), `<chart>-files` beside the chart folder under
+ * `cdk8s synth --format helm`.
  *
  * @internal
  */
 export function defaultFilesDir(outdir: string): string {
   if (isCdk8sStdoutDir(outdir)) return path.resolve('dist-files');
-  const abs = path.resolve(outdir);
+  // beside the chart folder, not in it (`helm package` would ship them)
+  const abs = isCdk8sHelmTemplatesDir(outdir) ? path.dirname(path.resolve(outdir)) : path.resolve(outdir);
   return path.join(path.dirname(abs), `${path.basename(abs)}-files`);
 }
 

@@ -83,6 +83,7 @@ export class IntentGraph extends Construct {
   private readonly callsByCallee = new Map<IMeshWorkload, CallIntent[]>();
   private readonly callsByCaller = new Map<IMeshWorkload, CallIntent[]>();
   private sortedCalls?: CallIntent[];
+  private sortedWorkloads?: IMeshWorkload[];
   private readonly privilegedByKey = new Map<string, PrivilegedWorkload>();
   private readonly platformEndpoints = new Map<IMeshWorkload, Map<string, PlatformEndpoint>>();
   private readonly callListeners: Array<(call: CallIntent) => void> = [];
@@ -119,7 +120,9 @@ export class IntentGraph extends Construct {
 
   /** Every workload, sorted by namespace and name. */
   public get workloads(): IMeshWorkload[] {
-    return [...this.workloadsByKey.entries()].sort(([a], [b]) => compare(a, b)).map(([, w]) => w);
+    // sorted once per change: layers read it per workload and per namespace at synthesis
+    this.sortedWorkloads ??= [...this.workloadsByKey.entries()].sort(([a], [b]) => compare(a, b)).map(([, w]) => w);
+    return [...this.sortedWorkloads];
   }
 
   /** Every allowed call, sorted by caller, callee and key. */
@@ -291,12 +294,14 @@ export class IntentGraph extends Construct {
         `${existing.node.path} already defines a workload with this name in namespace ${workload.zeroTrustNamespace.namespaceName}`, 'give each workload of a namespace its own name');
     }
     this.workloadsByKey.set(key, workload);
+    this.sortedWorkloads = undefined;
     // an adopted workload's ServiceAccount is read from its manifest at synthesis, where it checks itself
     if (workload.workloadOrigin === WorkloadOrigin.ADOPTED) return;
     const identity = `${workload.zeroTrustNamespace.namespaceName}/${workload.serviceAccountName}`;
     const other = this.workloadsByIdentity.get(identity);
     if (other) {
       this.workloadsByKey.delete(key);
+      this.sortedWorkloads = undefined;
       invalid(workload, 'serviceAccountName', workload.serviceAccountName,
         `${other.node.path} already runs as this ServiceAccount, and two workloads sharing an identity cannot be told apart by any policy`,
         'give each workload its own ServiceAccount');

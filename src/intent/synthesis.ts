@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart, Names, YamlOutputType } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { defaultFilesDir, isCdk8sStdoutDir } from './_cdk8s-cli';
+import { defaultFilesDir, helmLiteral, isCdk8sHelmTemplatesDir, isCdk8sStdoutDir } from './_cdk8s-cli';
 import { guardArgs, staticScope } from './_guards';
 import { IntentGraph, Layer } from './intent-graph';
 import { OutputFile } from './output-file';
@@ -33,6 +33,16 @@ export interface SynthesisOptions {
    * `cdk8s-*` folder in the OS temp folder), false otherwise
    */
   readonly singleManifest?: boolean;
+
+  /**
+   * Write the manifests as Helm chart templates: every `{{` becomes ``{{`{{`}}``, so that Helm,
+   * which renders `templates/*` as Go templates, outputs exactly the synthesized objects (Vault
+   * agent templates and Prometheus alert annotations hold `{{`; cdk8s-cli copies them as they are).
+   *
+   * @default - true under `cdk8s synth --format helm` (the output folder is `templates/` beside
+   * the `Chart.yaml` the CLI writes), false otherwise
+   */
+  readonly helmTemplates?: boolean;
 }
 
 /**
@@ -56,6 +66,8 @@ export interface SynthesisResult {
  *   keeps its place. Without it, charts without dependencies come out unnumbered and
  *   `kubectl apply -f dist/` applies them alphabetically (`apps` before `namespaces`).
  * - Under `cdk8s synth --stdout`, one file (see `SynthesisOptions.singleManifest`).
+ * - Under `cdk8s synth --format helm`, templates Helm renders to exactly the objects (see
+ *   `SynthesisOptions.helmTemplates`), the output files beside the chart folder.
  * - `OutputFile`s beside the manifests folder, never in it.
  *
  * @example
@@ -123,6 +135,7 @@ export class Synthesis {
         + 'leave yamlOutputType out (FILE_PER_RESOURCE loses the order)');
     }
     const single = options.singleManifest ?? isCdk8sStdoutDir(app.outdir);
+    const helm = options.helmTemplates ?? isCdk8sHelmTemplatesDir(app.outdir);
     app.synth();
 
     // the files cdk8s wrote: `<label><ext>`, or `<index>-<label><ext>` once any chart depends on another
@@ -156,6 +169,13 @@ export class Synthesis {
         fs.renameSync(path.join(app.outdir, staged[i]), path.join(app.outdir, file));
         return file;
       });
+    }
+
+    if (helm) {
+      for (const file of manifests) {
+        const at = path.join(app.outdir, file);
+        fs.writeFileSync(at, helmLiteral(fs.readFileSync(at, 'utf8')));
+      }
     }
 
     const filesOutdir = path.resolve(options.filesOutdir ?? defaultFilesDir(app.outdir));

@@ -3,6 +3,7 @@
 import type { ValidationContext, ValidationViolation } from 'cdk8s-cli/plugins';
 import { constraintTemplates } from './_gatekeeper';
 import { label } from './_registry';
+import { keepStdoutForManifests } from './_stdout';
 import { PostureRule, RuleFinding } from './rules/_rule';
 import { POSTURE_RULES } from './rules/index';
 import { SchemaValidator } from './schema-validator';
@@ -144,6 +145,8 @@ export class ZeroTrustValidation {
   public constructor(props: ZeroTrustValidationProps = {}) {
     guardProps(staticScope('ZeroTrustValidation'), 'ZeroTrustValidation', props);
     this.props = props;
+    // cdk8s synth --stdout --validate: the CLI's validation messages go to stderr, not into the manifests
+    keepStdoutForManifests();
     this.suppressions = (props.suppressions ?? []).map((s, i) => {
       const where = `ZeroTrustValidation: invalid suppressions[${i}]`;
       if (!ZeroTrustValidation.RULE_IDS.includes(s?.rule)) {

@@ -9,7 +9,7 @@
  *
  * Needs the compiled library (lib/, `npx projen compile`; CI compiles before testing).
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -63,7 +63,8 @@ describe('a fresh cdk8s app using the packed library', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zero-trust-consumer-'));
     // what a project already has: the peers, the CLI, TypeScript (linked, no registry needed)
     fs.mkdirSync(path.join(root, 'node_modules', '@types'), { recursive: true });
-    for (const name of ['cdk8s', 'cdk8s-plus-27', 'constructs', 'cdk8s-cli', 'typescript', '@types/node']) {
+    // cdk8s-plus-33: the README's block on existing workloads adopts a Deployment of another cdk8s-plus version
+    for (const name of ['cdk8s', 'cdk8s-plus-27', 'cdk8s-plus-33', 'constructs', 'cdk8s-cli', 'typescript', '@types/node']) {
       fs.symlinkSync(path.join(MODULES, name), path.join(root, 'node_modules', name), 'dir');
     }
     app = path.join(root, 'app');
@@ -126,6 +127,59 @@ describe('a fresh cdk8s app using the packed library', () => {
     expect(objects.map(o => o.kind)).not.toContain('customRules'); // no Helm values in the stream
   });
 
+  test('cdk8s synth --stdout with the validation plugin declared: stdout is still only the manifests, the report goes to stderr', () => {
+    const r = spawnSync('node', [...cdk8s(), 'synth', '--stdout', ...CLI], { cwd: app, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(r.status).toBe(0);
+    const objects = documents(r.stdout);
+    expectValidManifests(objects);
+    const fromFiles = fs.readdirSync(path.join(app, 'dist')).sort().flatMap(f => documents(fs.readFileSync(path.join(app, 'dist', f), 'utf8')));
+    expect(objects).toEqual(fromFiles);
+    expect(r.stdout).not.toMatch(/Validation|Performing/);
+    expect(r.stderr).toMatch(/Validation Report \(.*cdk8s-zero-trust@0\.0\.0\)/);
+    expect(r.stderr).toMatch(/Status\s+│ success/);
+    expect(r.stderr).toContain('Validations ended succesfully');
+  });
+
+  test('cdk8s synth --format helm --chart-version 1.0.0: Go\'s text/template (Helm\'s engine) renders the templates to exactly the objects, {{ included', () => {
+    // the reference architecture: Vault agent templates and alert annotations hold {{
+    fs.writeFileSync(path.join(app, 'ref.js'), [
+      'const { App } = require("cdk8s");',
+      'const { ReferenceArchitecture, Synthesis } = require("cdk8s-zero-trust");',
+      'const app = new App();',
+      'new ReferenceArchitecture(app, "reference");',
+      'Synthesis.synth(app);',
+    ].join('\n'));
+    run(app, 'node', [...cdk8s(), 'synth', '--app', 'node ref.js', '--output', 'ref-dist', '--no-validate', ...CLI]);
+    run(app, 'node', [...cdk8s(), 'synth', '--format', 'helm', '--chart-version', '1.0.0', '--app', 'node ref.js', '--output', 'ref-chart', '--no-validate', ...CLI]);
+    const chart = path.join(app, 'ref-chart');
+    expect(fs.readFileSync(path.join(chart, 'Chart.yaml'), 'utf8')).toMatch(/^version: "1\.0\.0"$/m);
+    // the files for other systems beside the chart, not in it (helm package would ship them)
+    expect(fs.readdirSync(chart).sort()).toEqual(['Chart.yaml', 'README.md', 'templates']);
+    expect(fs.existsSync(path.join(app, 'ref-chart-files', 'vault', 'apply.sh'))).toBe(true);
+    const templates = fs.readdirSync(path.join(chart, 'templates')).sort();
+    expect(templates).toEqual(fs.readdirSync(path.join(app, 'ref-dist')).sort());
+    expect(templates.some(f => fs.readFileSync(path.join(app, 'ref-dist', f), 'utf8').includes('{{'))).toBe(true);
+    // render as Helm does (text/template; the chart uses no values) and compare with the plain synthesis
+    const renderer = path.join(app, 'render-go-template');
+    fs.mkdirSync(renderer, { recursive: true });
+    fs.writeFileSync(path.join(renderer, 'main.go'), [
+      'package main',
+      'import ("os"; "text/template")',
+      'func main() {',
+      '  for _, f := range os.Args[1:] {',
+      '    b, err := os.ReadFile(f); if err != nil { panic(err) }',
+      '    t, err := template.New(f).Option("missingkey=error").Parse(string(b)); if err != nil { panic(err) }',
+      '    os.Stdout.WriteString("---\\n"); if err := t.Execute(os.Stdout, nil); err != nil { panic(err) }',
+      '  }',
+      '}',
+    ].join('\n'));
+    const rendered = execFileSync('go', ['run', 'main.go', ...templates.map(f => path.join(chart, 'templates', f))],
+      { cwd: renderer, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GO111MODULE: 'off' } });
+    const plain = templates.flatMap(f => documents(fs.readFileSync(path.join(app, 'ref-dist', f), 'utf8')));
+    expect(documents(rendered)).toEqual(plain);
+    expectValidManifests(plain);
+  }, 300_000);
+
   test('cdk8s synth --validate: the plugin runs from the installed package and passes', () => {
     const out = run(app, 'node', [...cdk8s(), 'synth', '--validate', ...CLI]);
     expect(out).toMatch(/Validation Report \(.*cdk8s-zero-trust@0\.0\.0\)/);
@@ -155,6 +209,16 @@ describe('a fresh cdk8s app using the packed library', () => {
     expect(stdout).toMatch(/Status\s+│ failure/);
     expect(stdout).toContain('image-pinned [error]');
     expect(stdout).toContain('Pod/root /spec/containers/0/image');
+  });
+
+  test('cdk8s synth --stdout --validate on a manifest that breaks the posture rules: exit 2, the report on stderr, stdout only the manifest', () => {
+    const r = spawnSync('node', [...cdk8s(), 'synth', '--stdout', '--validate', '--app', 'node bad.js', ...CLI], { cwd: app, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    // the CLI exits before it finished piping the manifest: at most the Pod, never report text
+    expect(r.stdout).not.toMatch(/Validation|Performing|Status/);
+    expect(documents(r.stdout).map(o => `${o.kind}/${o.metadata.name}`)).not.toContain(expect.not.stringMatching(/^Pod\/root$/));
+    expect(r.stderr).toMatch(/Status\s+│ failure/);
+    expect(r.stderr).toContain('image-pinned [error]');
   });
 
   test('every TypeScript block of the README compiles (strict) against the package and runs', () => {

@@ -8,6 +8,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const LIB = path.join(ROOT, 'lib');
@@ -32,7 +33,7 @@ describe('the packed library', () => {
   test('is at most 4 MB unpacked and holds what runs: lib/, schemas, the jsii assembly, README, LICENSE', () => {
     expect(packed.unpackedSize).toBeLessThanOrEqual(4_000_000);
     const top = [...new Set(packed.files.map(f => f.path.split('/')[0]))].sort();
-    expect(top).toEqual(['.jsii', 'LICENSE', 'README.md', 'docs', 'lib', 'package.json', 'schemas']);
+    expect(top).toEqual(['.jsii', '.jsii.gz', 'LICENSE', 'README.md', 'docs', 'lib', 'package.json', 'schemas']);
     const paths = packed.files.map(f => f.path);
     expect(paths.filter(p => /\.(map|tgz|ts)$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
     expect(paths).not.toContain('API.md');
@@ -93,7 +94,10 @@ describe('the packed library', () => {
     }
     expect(Object.keys(lib).sort()).toEqual([...expected.keys()].sort());
     for (const [name, value] of expected) expect(lib[name]).toBe(value);
-    const assembly = JSON.parse(fs.readFileSync(path.join(ROOT, '.jsii'), 'utf8'));
+    // the compressed assembly: .jsii is a redirect to the gzipped .jsii.gz (jsii's file-redirect schema)
+    const redirect = JSON.parse(fs.readFileSync(path.join(ROOT, '.jsii'), 'utf8'));
+    expect(redirect).toEqual({ schema: 'jsii/file-redirect', compression: 'gzip', filename: '.jsii.gz' });
+    const assembly = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(ROOT, redirect.filename))).toString('utf8'));
     const runtimeTypes = Object.values(assembly.types as Record<string, { kind: string; name: string; namespace?: string }>)
       .filter(t => t.kind !== 'interface' && t.namespace === undefined);
     expect(runtimeTypes.length).toBeGreaterThan(30);

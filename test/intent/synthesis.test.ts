@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Chart, Testing, YamlOutputType } from 'cdk8s';
+import { ApiObject, App, Chart, Testing, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
 import { parseAllDocuments } from 'yaml';
 import { IntentGraph, MeshService, OutputFile, Synthesis, ZeroTrustNamespace } from '../../src';
@@ -105,6 +105,44 @@ describe('Synthesis', () => {
       const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'out-'));
       process.env.CDK8S_OUTDIR = outdir;
       expect(Synthesis.synth(layeredApp({ outdir })).manifests).toHaveLength(4);
+    });
+  });
+
+  describe('under cdk8s synth --format helm (CDK8S_OUTDIR is templates/ beside the CLI\'s Chart.yaml)', () => {
+    const saved = process.env.CDK8S_OUTDIR;
+    afterEach(() => {
+      if (saved === undefined) delete process.env.CDK8S_OUTDIR;
+      else process.env.CDK8S_OUTDIR = saved;
+    });
+
+    test('every {{ becomes a Go template action printing it, and the output files go beside the chart folder', () => {
+      const chart = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'helm-')), 'chart');
+      fs.mkdirSync(path.join(chart, 'templates'), { recursive: true });
+      fs.writeFileSync(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: app\nversion: 1.0.0\n');
+      process.env.CDK8S_OUTDIR = path.join(chart, 'templates');
+      const app = layeredApp({ outdir: path.join(chart, 'templates') });
+      const apps = app.node.findChild('apps') as Chart;
+      new ApiObject(apps, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tpl', annotations: { t: '{{- with secret "kv/x" -}}{{ .Data.v }}{{ end }}' } } });
+      const result = Synthesis.synth(app);
+      const text = fs.readFileSync(path.join(chart, 'templates', '0003-apps.k8s.yaml'), 'utf8');
+      expect(text).toContain('{{`{{`}}- with secret "kv/x" -}}{{`{{`}} .Data.v }}{{`{{`}} end }}');
+      expect(text.split('{{').length - 1).toBe(2 * 3);
+      // still YAML; the value Helm prints is the original
+      const cm = docs(path.join(chart, 'templates', '0003-apps.k8s.yaml')).find(o => o.kind === 'ConfigMap');
+      expect(cm.metadata.annotations.t.split('{{`{{`}}').join('{{')).toBe('{{- with secret "kv/x" -}}{{ .Data.v }}{{ end }}');
+      expect(result.filesOutdir).toBe(`${chart}-files`);
+      expect(fs.readdirSync(chart).sort()).toEqual(['Chart.yaml', 'templates']);
+    });
+
+    test('helmTemplates: false leaves the manifests as synthesized', () => {
+      const chart = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'helm-')), 'chart');
+      fs.mkdirSync(path.join(chart, 'templates'), { recursive: true });
+      fs.writeFileSync(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\n');
+      process.env.CDK8S_OUTDIR = path.join(chart, 'templates');
+      const app = layeredApp({ outdir: path.join(chart, 'templates') });
+      new ApiObject(app.node.findChild('apps') as Chart, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tpl', annotations: { t: '{{ x }}' } } });
+      Synthesis.synth(app, { helmTemplates: false });
+      expect(fs.readFileSync(path.join(chart, 'templates', '0003-apps.k8s.yaml'), 'utf8')).toContain('t: "{{ x }}"');
     });
   });
 

@@ -79,6 +79,37 @@ describe('label patterns are anchored at both ends', () => {
   });
 });
 
+describe('names must be strings, not values that only look like one', () => {
+  // jsii callers (Python, Java) and plain JavaScript pass anything: an array or an object whose
+  // string form is a valid label must not pass the pattern test by coercion
+  const entries = NAME_ENTRIES.filter(([entry]) => !entry.startsWith('RemoteWorkload'));
+
+  test.each(entries)('%s rejects [\'orders\'] and { toString }', (_entry, prop, create) => {
+    expect(() => create(['orders'] as any)).toThrow(`invalid ${prop} ["orders"]: must be a DNS-`);
+    expect(() => create({ toString: () => 'orders' } as any)).toThrow(`invalid ${prop} {}: must be a DNS-`);
+  });
+
+  test('a value JSON cannot show is shown by its string form, undefined as undefined', () => {
+    const cyclic: any = { toString: () => 'cyclic' };
+    cyclic.self = cyclic;
+    expect(() => new ZeroTrustNamespace(chartOf(), 'ns', { name: cyclic })).toThrow('[test/ns] invalid name cyclic: must be a DNS-1123 label');
+    expect(() => new PrometheusRules(chartOf(), 'rules', { name: (() => 'orders') as any }))
+      .toThrow(/^\[test\/rules\] invalid name .*: must be a DNS-1123 label/);
+  });
+
+  test('a trust domain must be a string', () => {
+    expect(() => new IntentGraph(Testing.app(), 'IntentGraph', { trustDomain: ['example.org'] as any }))
+      .toThrow('invalid trustDomain ["example.org"]: must be a SPIFFE trust domain');
+    expect(() => new IntentGraph(Testing.app(), 'IntentGraph', { trustDomain: { toString: () => 'example.org' } as any }))
+      .toThrow('invalid trustDomain {}: must be a SPIFFE trust domain');
+  });
+
+  test('the fix is appended after the allowed values', () => {
+    expect(() => new IntentGraph(Testing.app(), 'IntentGraph', { trustDomain: 'Example.org' }))
+      .toThrow('[IntentGraph] invalid trustDomain "Example.org": must be a SPIFFE trust domain: 1-255 characters of lower-case letters, digits, \'.\', \'-\' or \'_\' (no scheme, port or path); for example \'cluster.local\' or \'example.org\'');
+  });
+});
+
 describe('label length: 63 characters accepted, 64 rejected', () => {
   const label = (n: number) => `a${'b'.repeat(n - 2)}c`;
 

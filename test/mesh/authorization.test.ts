@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CiliumWorkloadPolicy, EffectCheck, HttpEnforcement, IntentGraph, MeshService, ZeroTrustNamespace } from '../../src';
-import { ensureAuthorizationPolicy } from '../../src/mesh/_authorization';
+import { claimConditions, ensureAuthorizationPolicy, headerConditions } from '../../src/mesh/_authorization';
 import { find, ofKind, synthValid } from '../support/synth';
 
 const IMAGE = 'ghcr.io/acme/app:1.0.0';
@@ -99,5 +99,74 @@ describe('AuthorizationPolicy of a sidecar-enforced workload', () => {
       [['cluster.local/ns/shop/sa/a'], ['/a']],
       [['cluster.local/ns/shop/sa/b'], ['/b']],
     ]);
+  });
+});
+
+describe('AuthorizationPolicy output is ordered by value, not by declaration or text', () => {
+  // the same graph declared in another order must give byte-identical policies (reviewable diffs,
+  // stable GitOps sync), and numbers sort as numbers: '9' < '100' < '8080'
+  test('Cilium-enforced: ports of every caller, numerically sorted, once each', () => {
+    const chart = Testing.chart();
+    new EffectCheck(chart.node.root as Construct, 'EffectCheck', { enabled: false });
+    const ns = new ZeroTrustNamespace(chart, 'production');
+    const api = new MeshService(chart, 'api', { namespace: ns, image: IMAGE, ports: [{ port: 9 }, { port: 100 }, { port: 8080 }] });
+    // callers sort as 'a' < 'b'; 'a' declares the larger ports
+    const a = new MeshService(chart, 'a', { namespace: ns, image: IMAGE, port: 8080 });
+    const b = new MeshService(chart, 'b', { namespace: ns, image: IMAGE, port: 8080 });
+    new CiliumWorkloadPolicy(chart, 'p', { workload: api, httpEnforcement: HttpEnforcement.CILIUM });
+    api.allowFrom(a, { ports: [8080, 100] });
+    api.allowFrom(b, { ports: [9, 8080] });
+    expect(find(synthValid(chart), 'AuthorizationPolicy', 'api', 'production').spec.rules)
+      .toEqual([{ to: [{ operation: { ports: ['9', '100', '8080'] } }] }]);
+  });
+
+  test('principals of one operation sorted by principal, not by caller name', () => {
+    const chart = Testing.chart();
+    const shop = new ZeroTrustNamespace(chart, 'shop');
+    const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, port: 8080 });
+    const a = new MeshService(chart, 'a', { namespace: shop, image: IMAGE, port: 8080, serviceAccountName: 'zeta' });
+    const b = new MeshService(chart, 'b', { namespace: shop, image: IMAGE, port: 8080, serviceAccountName: 'alpha' });
+    api.allowFrom(a, { ports: [8080] });
+    api.allowFrom(b, { ports: [8080] });
+    expect(find(synthValid(chart), 'AuthorizationPolicy', 'api', 'shop').spec.rules[0].from[0].source.principals)
+      .toEqual(['cluster.local/ns/shop/sa/alpha', 'cluster.local/ns/shop/sa/zeta']);
+  });
+
+  test('required headers and claims become when conditions sorted by name, with exactly the declared values', () => {
+    const chart = Testing.chart();
+    const shop = new ZeroTrustNamespace(chart, 'shop');
+    const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, port: 8080 });
+    const web = new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 });
+    api.allowFrom(web, { ports: [8080], requireHeaders: { 'x-zone': 'eu', 'x-app': 'shop' } });
+    const when = find(synthValid(chart), 'AuthorizationPolicy', 'api', 'shop').spec.rules[0].when;
+    expect(when).toEqual([
+      { key: 'request.headers[x-app]', values: ['shop'] },
+      { key: 'request.headers[x-zone]', values: ['eu'] },
+    ]);
+  });
+
+  test('headerConditions and claimConditions (shared with the waypoint and edge renderers) sort by name whatever the input order', () => {
+    expect(headerConditions({ 'x-zone': 'eu', 'x-app': 'shop' })).toEqual([
+      { key: 'request.headers[x-app]', values: ['shop'] },
+      { key: 'request.headers[x-zone]', values: ['eu'] },
+    ]);
+    const values = ['admin', 'ops'];
+    const conditions = claimConditions({ scope: ['read'], groups: values });
+    expect(conditions).toEqual([
+      { key: 'request.auth.claims[groups]', values: ['admin', 'ops'] },
+      { key: 'request.auth.claims[scope]', values: ['read'] },
+    ]);
+    // a copy: a later change to the caller's array cannot change the rendered policy
+    expect(conditions[0].values).not.toBe(values);
+  });
+
+  test('every policy the mesh layer writes is labelled as ours and by workload', () => {
+    const chart = Testing.chart();
+    const shop = new ZeroTrustNamespace(chart, 'shop');
+    const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, port: 8080 });
+    const web = new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 });
+    api.allowFrom(web, { ports: [8080] });
+    const policy = find(synthValid(chart), 'AuthorizationPolicy', 'api', 'shop');
+    expect(policy.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': 'api' });
   });
 });

@@ -160,3 +160,30 @@ describe('determinism under out-of-order declarations', () => {
     ]);
   });
 });
+
+describe('NetworkPolicy ports and labels', () => {
+  test('one caller declaring ports in two calls: one rule, ports sorted as numbers (9 before 100)', () => {
+    const chart = Testing.chart();
+    const shop = new ZeroTrustNamespace(chart, 'shop');
+    const db = new MeshService(chart, 'db', { namespace: shop, image: IMAGE, ports: [{ port: 9 }, { port: 100 }, { port: 8080 }] });
+    const a = new MeshService(chart, 'a', { namespace: shop, image: IMAGE, port: 8080 });
+    db.allowFrom(a, { ports: [100] });
+    db.allowFrom(a, { ports: [9] });
+    db.allowFrom(a, { ports: [8080] });
+    const policy = find(synthValid(chart), 'NetworkPolicy', 'db-ingress', 'shop');
+    expect(policy.spec.ingress).toEqual([{ from: [peer('shop', 'a')], ports: tcp(9, 100, 8080) }]);
+  });
+
+  test('every NetworkPolicy the library writes for a workload is labelled as ours and by workload', () => {
+    const chart = Testing.chart();
+    const shop = new ZeroTrustNamespace(chart, 'shop');
+    const db = new MeshService(chart, 'db', { namespace: shop, image: IMAGE, port: 5432 });
+    const a = new MeshService(chart, 'a', { namespace: shop, image: IMAGE, port: 8080 });
+    db.allowFrom(a);
+    const manifests = synthValid(chart);
+    for (const [name, workload] of [['db-ingress', 'db'], ['a-egress', 'a']]) {
+      expect(find(manifests, 'NetworkPolicy', name, 'shop').metadata.labels)
+        .toEqual({ 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': workload });
+    }
+  });
+});

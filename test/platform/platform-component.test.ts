@@ -2,9 +2,9 @@ import { Chart, Testing } from 'cdk8s';
 import {
   FalcoDriver, IntentGraph, PlatformComponent, PlatformComponents, PlatformPeer, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicyPack,
 } from '../../src';
-import { GATEKEEPER_AUDIT, GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_LABEL_NAMESPACE, GATEKEEPER_UPGRADE_CRDS, KYVERNO_ADMISSION, KYVERNO_BACKGROUND, KYVERNO_CLEANUP, KYVERNO_REPORTS } from './fixtures/engines';
-import { INGRESS_GATEWAY, ISTIOD, WAYPOINT, ZTUNNEL, istioCni } from './fixtures/istio';
-import { FALCO, PROMETHEUS_OPERATOR, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH, VAULT_INJECTOR } from './fixtures/operators';
+import { ENGINE_CHARTS, GATEKEEPER_AUDIT, GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_LABEL_NAMESPACE, GATEKEEPER_UPGRADE_CRDS, KYVERNO_ADMISSION, KYVERNO_BACKGROUND, KYVERNO_CLEANUP, KYVERNO_REPORTS } from './fixtures/engines';
+import { INGRESS_GATEWAY, ISTIO_CHARTS, ISTIOD, WAYPOINT, ZTUNNEL, istioCni } from './fixtures/istio';
+import { FALCO, OPERATOR_CHARTS, PROMETHEUS_OPERATOR, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH, VAULT_INJECTOR } from './fixtures/operators';
 import { gatekeeperReview, kubernetesReview, kyvernoReview } from '../support/policy-engine';
 import { declaredPrivileges, usedPrivileges } from '../support/privileges';
 import { synthValid } from '../support/synth';
@@ -75,6 +75,14 @@ describe('PlatformComponent', () => {
         expect({ workload: w.name, ...declaredPrivileges(ofWorkload) }).toEqual({ workload: w.name, ...usedPrivileges(pod) });
         for (const d of ofWorkload) expect(d.reason.length).toBeGreaterThan(30);
       }
+    }
+  });
+
+  test('each description is pinned to the chart version its fixture pods are written from', () => {
+    const fixtureCharts: Record<string, string> = { ...ISTIO_CHARTS, ...ENGINE_CHARTS, ...OPERATOR_CHARTS };
+    for (const { component } of platform()) {
+      expect({ component: component.name, chart: component.chart.chart, version: component.chart.version })
+        .toEqual({ component: component.name, chart: component.chart.chart, version: fixtureCharts[component.chart.chart] });
     }
   });
 
