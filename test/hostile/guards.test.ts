@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { App, Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
@@ -17,7 +18,15 @@ import { guardsActive } from '../../src/intent/_guards';
  * construct needs a fixture below (the first test fails until it has one).
  */
 
-const assembly = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '.jsii'), 'utf8'));
+const assembly = readAssembly(path.join(__dirname, '..', '..', '.jsii'));
+
+/** The jsii assembly, following jsii's compressed-assembly redirect (`.jsii` naming `.jsii.gz`). */
+function readAssembly(file: string): any {
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (json.schema !== 'jsii/file-redirect') return json;
+  const target = fs.readFileSync(path.join(path.dirname(file), json.filename));
+  return JSON.parse((json.compression === 'gzip' ? zlib.gunzipSync(target) : target).toString('utf8'));
+}
 const IMAGE = 'ghcr.io/acme/app:1.0.0';
 const JWT = { issuer: 'https://login.example.com', jwksUri: 'https://login.example.com/jwks.json', audiences: ['shop'] };
 const ALERT = {
