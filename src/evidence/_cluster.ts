@@ -59,7 +59,9 @@ export class Cluster {
   public readonly cilium: CiliumPolicies;
   private readonly namespaceLabels: Map<string, Record<string, string>>;
   private readonly services: any[];
+  private readonly servicesByNamespace = new Map<string, any[]>();
   private readonly sidecars: any[];
+  private readonly sidecarsByNamespace = new Map<string, any[]>();
   private readonly serviceEntries: any[];
   private readonly byRef = new Map<string, Pod>();
 
@@ -74,6 +76,8 @@ export class Cluster {
     this.cilium = new CiliumPolicies(manifests, this.index, namespaceLabels);
     this.services = manifests.filter(m => m?.kind === 'Service' && m.apiVersion === 'v1');
     this.sidecars = manifests.filter(m => m?.kind === 'Sidecar' && String(m.apiVersion).startsWith('networking.istio.io/'));
+    for (const sv of this.services) byNamespace(this.servicesByNamespace, sv);
+    for (const sc of this.sidecars) byNamespace(this.sidecarsByNamespace, sc);
     this.serviceEntries = manifests.filter(m => m?.kind === 'ServiceEntry' && String(m.apiVersion).startsWith('networking.istio.io/'));
   }
 
@@ -252,7 +256,7 @@ export class Cluster {
    * the pod, else of its namespace (`none` opts out), naming a waypoint Gateway of that namespace.
    */
   public waypointFor(pod: Pod, port?: number): { pod: Pod; service: string } | undefined {
-    const service = this.services.find(s => (s.metadata?.namespace ?? 'default') === pod.namespace && s.spec?.selector
+    const service = (this.servicesByNamespace.get(pod.namespace) ?? []).find(s => s.spec?.selector
       && selectorMatches({ matchLabels: s.spec.selector }, pod.labels)
       && (port === undefined || (s.spec.ports ?? []).some((p: any) => (p.targetPort ?? p.port) === port || p.port === port)));
     if (!service) return undefined;
@@ -268,8 +272,8 @@ export class Cluster {
    * name prefix (`http`, `http2`, `grpc`, ...) of a Service port targeting it; else TCP.
    */
   public appProtocol(pod: Pod, port: number): string {
-    for (const s of this.services) {
-      if ((s.metadata?.namespace ?? 'default') !== pod.namespace || !s.spec?.selector || !selectorMatches({ matchLabels: s.spec.selector }, pod.labels)) continue;
+    for (const s of this.servicesByNamespace.get(pod.namespace) ?? []) {
+      if (!s.spec?.selector || !selectorMatches({ matchLabels: s.spec.selector }, pod.labels)) continue;
       for (const p of s.spec.ports ?? []) {
         const target = typeof p.targetPort === 'string' ? (pod.ports ?? []).find(cp => cp.name === p.targetPort)?.port : (p.targetPort ?? p.port);
         if (target !== port) continue;
@@ -307,9 +311,9 @@ export class Cluster {
    * MESH_EXTERNAL ServiceEntry exported to the pod's namespace with the host and port.
    */
   public meshAllowsExternal(from: Pod, host: string, port: number, meshOutboundPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY' = 'ALLOW_ANY'): boolean {
-    const sidecar = this.sidecars.find(s => s.metadata.namespace === from.namespace && s.spec.workloadSelector
-      && selectorMatches({ matchLabels: s.spec.workloadSelector.labels }, from.labels))
-      ?? this.sidecars.find(s => s.metadata.namespace === from.namespace && !s.spec.workloadSelector);
+    const inNamespace = this.sidecarsByNamespace.get(from.namespace) ?? [];
+    const sidecar = inNamespace.find(s => s.spec.workloadSelector && selectorMatches({ matchLabels: s.spec.workloadSelector.labels }, from.labels))
+      ?? inNamespace.find(s => !s.spec.workloadSelector);
     const mode = sidecar?.spec.outboundTrafficPolicy?.mode ?? meshOutboundPolicy;
     const exported = (se: any) => se.spec.exportTo === undefined || se.spec.exportTo.includes('*')
       || (se.spec.exportTo.includes('.') && se.metadata.namespace === from.namespace) || se.spec.exportTo.includes(from.namespace);
@@ -399,6 +403,13 @@ export class Cluster {
   public namespaceLabelsOf(namespace: string): Record<string, string> {
     return this.namespaceLabels.get(namespace) ?? { 'kubernetes.io/metadata.name': namespace };
   }
+}
+
+function byNamespace(map: Map<string, any[]>, o: any): void {
+  const ns = o.metadata?.namespace ?? 'default';
+  const list = map.get(ns);
+  if (list) list.push(o);
+  else map.set(ns, [o]);
 }
 
 function union(a: Pod[] | 'any', b: Pod[] | 'any'): Pod[] | 'any' {

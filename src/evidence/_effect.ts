@@ -11,9 +11,12 @@ import { AppProtocol, IMeshWorkload, WorkloadOrigin } from '../intent/mesh-workl
 
 export type Finding = EffectFinding;
 
-/** Every Kubernetes object of `scope`'s app, resolved as it would be synthesized (no validation). */
-export function appManifests(scope: IConstruct): any[] {
-  return scope.node.root.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c)).map(o => o.toJson());
+/**
+ * Every Kubernetes object of `scope`'s app (only those of `kinds` when given), resolved as it
+ * would be synthesized (no validation).
+ */
+export function appManifests(scope: IConstruct, kinds?: ReadonlySet<string>): any[] {
+  return scope.node.root.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c) && (!kinds || kinds.has(c.kind))).map(o => o.toJson());
 }
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];

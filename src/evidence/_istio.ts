@@ -46,6 +46,7 @@ const SOURCE_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'notNamespac
 export class IstioPolicies {
   private readonly authz: any[];
   private readonly peerAuth: any[];
+  private readonly peerAuthByNamespace = new Map<string, any[]>();
   private readonly requestAuth: any[];
   private readonly bySelector = new SelectorIndex<any>();
   private readonly targeted: any[];
@@ -54,6 +55,7 @@ export class IstioPolicies {
     const istio = (kind: string) => manifests.filter(m => m?.kind === kind && String(m.apiVersion).startsWith('security.istio.io/'));
     this.authz = istio('AuthorizationPolicy');
     this.peerAuth = istio('PeerAuthentication');
+    for (const p of this.peerAuth) this.peerAuthByNamespace.set(ns(p), [...this.peerAuthByNamespace.get(ns(p)) ?? [], p]);
     this.requestAuth = istio('RequestAuthentication');
     for (const p of this.authz) {
       const action = p.spec?.action ?? 'ALLOW';
@@ -68,7 +70,7 @@ export class IstioPolicies {
 
   /** The effective mTLS mode of `pod` on `port`. */
   public mtlsMode(pod: Pod, port?: number): { mode: MtlsMode; by?: string } {
-    const inNs = this.peerAuth.filter(p => ns(p) === pod.namespace);
+    const inNs = this.peerAuthByNamespace.get(pod.namespace) ?? [];
     const workload = inNs.find(p => p.spec?.selector && selectorMatches(p.spec.selector, pod.labels));
     const chain = [workload, inNs.find(p => !p.spec?.selector), this.peerAuth.find(p => ns(p) === ISTIO_ROOT_NAMESPACE && !p.spec?.selector)];
     for (const p of chain) {

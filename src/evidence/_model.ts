@@ -109,6 +109,17 @@ export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * The kinds the evaluator reads (workload controllers, Namespaces, Services, Gateways and the
+ * network and mesh policies): the effect check resolves only these, not the app's other objects
+ * (admission templates, rules, config maps), which cost as much again as the synthesis itself.
+ */
+export const EVALUATED_KINDS: ReadonlySet<string> = new Set([
+  'Namespace', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'ReplicationController',
+  'Service', 'Gateway', 'NetworkPolicy', 'CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy',
+  'AuthorizationPolicy', 'PeerAuthentication', 'RequestAuthentication', 'Sidecar', 'ServiceEntry',
+]);
+
 /** The `spec.template` of a workload controller, or undefined for other kinds. */
 function podTemplate(m: any): any {
   switch (m.kind) {

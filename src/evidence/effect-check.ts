@@ -1,6 +1,7 @@
 import { Construct, IConstruct } from 'constructs';
 import { Cluster } from './_cluster';
 import { appManifests, checkEffect } from './_effect';
+import { EVALUATED_KINDS } from './_model';
 import { EffectFinding } from './effect-finding';
 import { guardArgs, guardProps, staticScope } from '../intent/_guards';
 import { IntentGraph } from '../intent/intent-graph';
@@ -84,7 +85,7 @@ export class EffectCheck extends Construct {
    * allow exactly the declared calls and exits).
    */
   public differences(): EffectFinding[] {
-    const manifests = appManifests(this);
+    const manifests = appManifests(this, EVALUATED_KINDS);
     return checkEffect(IntentGraph.of(this), manifests, new Cluster(manifests, IntentGraph.of(this).trustDomain));
   }
 }
