@@ -73,6 +73,15 @@ describe('checkCallOptions', () => {
     expect(rejection({ methods: [method] })).toBeUndefined();
   });
 
+  test('every plain TCP port is named', () => {
+    const { a } = setup();
+    const two = new MeshService(a.node.scope as any, 'two', {
+      namespace: a.zeroTrustNamespace as any, image: 'ghcr.io/acme/two:1', ports: [{ port: 5432, protocol: AppProtocol.TCP }, { port: 5433, protocol: AppProtocol.TCP }],
+    });
+    expect(() => checkCallOptions(a, two, { methods: ['GET'] })).toThrow(/: port 5432, 5433 of shop\/two is plain TCP, where Istio cannot see HTTP methods or paths/);
+    expect(() => checkCallOptions(a, two, { requireHeaders: { 'x-a': 'a' } })).toThrow(/: port 5432, 5433 of shop\/two is plain TCP, where no HTTP header can be seen/);
+  });
+
   test('methods, paths and headers only on HTTP ports', () => {
     const tcp = /^\[test\/db\] invalid methods\/paths \{"methods":\[.*\],"paths":\[.*\]\}: port 5432 of shop\/db is plain TCP, where Istio cannot see HTTP methods or paths; restrict the call to the HTTP ports/;
     expect(rejection({ methods: ['GET'] }, 'db')).toMatch(tcp);
@@ -148,9 +157,10 @@ describe('checkPath', () => {
     ['', GRAMMAR], ['a', GRAMMAR], ['api/*', GRAMMAR], ['/a/*/b', GRAMMAR], ['/a**', GRAMMAR], ['**.json', GRAMMAR], ['*/a/*', GRAMMAR], ['/a?x=1', GRAMMAR], ['/a#f', GRAMMAR], ['/a b', GRAMMAR],
     ['*', /^\[test\] invalid paths "\*": must be an Istio path: .*; leave paths out to allow any path$/],
     ['/a/{**}/b', GRAMMAR], ['/a/{**}/{**}', GRAMMAR], ['a/{*}', GRAMMAR], ['/a/{x}', GRAMMAR], ['/a/x{*}', GRAMMAR], ['/a/{*}x', GRAMMAR], ['/a/{*}/b*', GRAMMAR], ['/a/{*}/*', GRAMMAR],
-    ['/a/{***}', GRAMMAR], ['/a/{', GRAMMAR], ['*/{*}', GRAMMAR],
-    ['/a\u00e9', /must be printable ASCII: .*; write the path as it is sent, percent-encoded/], ['/a\u007f', /must be printable ASCII/],
-    ['/a/./b', /must be a normalized path/], ['/a/..', /must be a normalized path/], ['/a/%2E%2E/b', /must be a normalized path/], ['/a%2fb', /must be a normalized path/],
+    ['/a/{***}', GRAMMAR], ['/a/{*}/{}', GRAMMAR], ['/a/{*}/}{', GRAMMAR], ['/a/*{*}', GRAMMAR], ['/a/{*}*', GRAMMAR], ['/a/{', GRAMMAR], ['*/{*}', GRAMMAR],
+    ['/a\u00e9', /^\[test\] invalid paths .*: must be printable ASCII: .*; write the path as it is sent, percent-encoded/], ['/a\u007f', /must be printable ASCII/],
+    ['\u00e9/a', /must be printable ASCII/], ['\u0000/a', /must be printable ASCII/],
+    ['/a/./b', /^\[test\] invalid paths "\/a\/\.\/b": must be a normalized path/], ['/a/..', /must be a normalized path/], ['/a/%2E%2E/b', /must be a normalized path/], ['/a%2fb', /must be a normalized path/],
     ['/a%5Cb', /must be a normalized path/], ['/a\\b', /must be a normalized path/], ['/a//b', /must be a normalized path.*; write the path as the service sees it, for example '\/api\/orders\/\*'$/],
     [42, GRAMMAR], [null, GRAMMAR],
   ])('rejects %j', (path, message) => {
@@ -165,6 +175,7 @@ describe('pathMatches, claimsMatch, compare', () => {
       ['/api/*', '/api/', true], ['/api/*', '/api/x/y', true], ['/api/*', '/api', false], ['/api/*', '/apix', false],
       ['*.json', '/a.json', true], ['*.json', '/a.json.bak', false], ['*.json', '/ajson', false],
       ['/a/{*}/c', '/a/b/c', true], ['/a/{*}/c', '/a/b/b/c', false], ['/a/{*}/c', '/a//c', false], ['/a.b/{*}', '/aXb/c', false],
+      ['/exact', '/x/exact', false], ['/exact', 'exact', false], ['/a.b/{*}', '/ab/c', false], ['/a.b/{*}', '/a.b/c', true],
       ['/a/{**}', '/a/b/c', true], ['/a/{**}', '/a/', true], ['/a/{**}', '/x/a/b', false], ['/a/{*}', '/a/b/', false],
     ];
     for (const [pattern, path, expected] of cases) expect([pattern, path, pathMatches(pattern, path)]).toEqual([pattern, path, expected]);
