@@ -34,8 +34,8 @@ describe('cdk8s-zero-trust learn', () => {
     expect(stdout).toContain('# 8 observed calls (2 lines skipped)');
     const declarations = /```ts\n([\s\S]*?)```/.exec(stdout)![1].trim().split('\n');
     expect(declarations).toEqual([
-      'database.allowFrom(inventoryService, { ports: [5432] }); // production/inventory-service[Deployment] -> data/database[Deployment]',
-      'database.allowFrom(orderService, { ports: [5432] }); // production/order-service[Deployment] -> data/database[Deployment]',
+      'database.allowFrom(inventoryService, { ports: [5432] }); // production/inventory-service[Deployment] -> data/database[StatefulSet]',
+      'database.allowFrom(orderService, { ports: [5432] }); // production/order-service[Deployment] -> data/database[StatefulSet]',
       'apiGateway.allowFrom(frontend, { ports: [8080], methods: [\'DELETE\', \'GET\', \'POST\'], paths: [\'/api/orders\', \'/api/orders/42\'] }); // web/frontend[Deployment] -> production/api-gateway[Deployment]',
       'paymentService.allowFrom(apiGateway, { ports: [8080], methods: [\'POST\'], paths: [\'/api/v1/charge\'] }); // production/api-gateway[Deployment] -> production/payment-service[Deployment]',
       'paymentService.allowEgressTo(\'api.stripe.com\', { port: 443 }); // production/payment-service[Deployment]',
@@ -44,7 +44,7 @@ describe('cdk8s-zero-trust learn', () => {
     const denied = stdout.slice(stdout.indexOf('## Observed calls the current manifests deny')).split('\n').filter(l => l.startsWith('- '));
     expect(denied).toEqual([
       '- production/api-gateway[Deployment] -> production/payment-service[Deployment]:8080 POST /api/v1/charge (seen in istio)',
-      '- production/inventory-service[Deployment] -> data/database[Deployment]:5432 (seen in hubble)',
+      '- production/inventory-service[Deployment] -> data/database[StatefulSet]:5432 (seen in hubble)',
       '- production/order-service[Deployment] -> evil.example.com:443 (seen in hubble)',
       '- web/frontend[Deployment] -> production/api-gateway[Deployment]:8080 DELETE /api/orders/42 (seen in istio)',
     ]);

@@ -3,6 +3,7 @@ import {
   FalcoRuleSet, IntentGraph, MeshAccessLogging, MeshService, PrometheusRules, RemoteWorkload, SpireDeployment,
   VaultConnection, ZeroTrustNamespace,
 } from '../../src';
+import { checkDns1035Label, checkDns1123Label, checkTrustDomain } from '../../src/intent/_validation';
 
 // Limits and anchors of the shared validators (src/intent/_validation.ts), exercised through the
 // public constructs that take names, trust domains and ports. Each name reaches principals,
@@ -81,27 +82,37 @@ describe('label patterns are anchored at both ends', () => {
 
 describe('names must be strings, not values that only look like one', () => {
   // jsii callers (Python, Java) and plain JavaScript pass anything: an array or an object whose
-  // string form is a valid label must not pass the pattern test by coercion
+  // string form is a valid label must not pass the pattern test by coercion. At public entries the
+  // type guards (src/intent/_guards.ts) answer first; the validators keep their own type check for
+  // the values that reach them from elsewhere (manifests of adopted workloads, parsed SPIFFE IDs)
   const entries = NAME_ENTRIES.filter(([entry]) => !entry.startsWith('RemoteWorkload'));
 
   test.each(entries)('%s rejects [\'orders\'] and { toString }', (_entry, prop, create) => {
-    expect(() => create(['orders'] as any)).toThrow(`invalid ${prop} ["orders"]: must be a DNS-`);
-    expect(() => create({ toString: () => 'orders' } as any)).toThrow(`invalid ${prop} {}: must be a DNS-`);
+    expect(() => create(['orders'] as any)).toThrow(new RegExp(`invalid ${prop} \\["orders"\\]: must be a string`));
+    expect(() => create({ toString: () => 'orders' } as any)).toThrow(new RegExp(`invalid ${prop} \\{\\}: must be a string`));
   });
 
-  test('a value JSON cannot show is shown by its string form, undefined as undefined', () => {
+  test.each([
+    ['checkDns1123Label', checkDns1123Label, 'must be a DNS-1123 label'],
+    ['checkDns1035Label', checkDns1035Label, 'must be a DNS-1035 label'],
+    ['checkTrustDomain', checkTrustDomain, 'must be a SPIFFE trust domain'],
+  ] as const)('%s itself refuses a non-string whose string form would match', (_name, check, allowed) => {
+    const scope = chartOf();
+    expect(() => check(scope, 'name', ['orders'] as any)).toThrow(`[test] invalid name ["orders"]: ${allowed}`);
+    expect(() => check(scope, 'name', { toString: () => 'orders' } as any)).toThrow(`[test] invalid name {}: ${allowed}`);
+    expect(check(scope, 'name', 'orders')).toBe('orders');
+  });
+
+  test('a value JSON cannot show is shown by its string form', () => {
     const cyclic: any = { toString: () => 'cyclic' };
     cyclic.self = cyclic;
-    expect(() => new ZeroTrustNamespace(chartOf(), 'ns', { name: cyclic })).toThrow('[test/ns] invalid name cyclic: must be a DNS-1123 label');
-    expect(() => new PrometheusRules(chartOf(), 'rules', { name: (() => 'orders') as any }))
-      .toThrow(/^\[test\/rules\] invalid name .*: must be a DNS-1123 label/);
+    expect(() => checkDns1123Label(chartOf(), 'name', cyclic)).toThrow('[test] invalid name cyclic: must be a DNS-1123 label');
+    expect(() => new ZeroTrustNamespace(chartOf(), 'ns', { name: cyclic })).toThrow('[test/ns] invalid name cyclic: must be a string');
   });
 
   test('a trust domain must be a string', () => {
     expect(() => new IntentGraph(Testing.app(), 'IntentGraph', { trustDomain: ['example.org'] as any }))
-      .toThrow('invalid trustDomain ["example.org"]: must be a SPIFFE trust domain');
-    expect(() => new IntentGraph(Testing.app(), 'IntentGraph', { trustDomain: { toString: () => 'example.org' } as any }))
-      .toThrow('invalid trustDomain {}: must be a SPIFFE trust domain');
+      .toThrow('invalid trustDomain ["example.org"]: must be a string');
   });
 
   test('the fix is appended after the allowed values', () => {

@@ -44,8 +44,8 @@ describe('VaultSecret validation (guards pinned by mutation testing)', () => {
     expect(VaultSecret.kv('secret', path)._validate(Testing.chart(), 's')).toBe(`secret/data/${path}`);
   });
 
-  test.each([42, undefined, null, ['a']])('rejects a path that is not a string (%j) with the same clear error', path => {
-    expect(at(() => VaultSecret.kv('secret', path as any)._validate(Testing.chart(), 's'))).toMatch(/^\[test\] invalid s\.path .*: must be a Vault path/);
+  test.each([42, undefined, null, ['a']])('rejects a path that is not a string (%j) with a clear error', path => {
+    expect(at(() => VaultSecret.kv('secret', path as any)._validate(Testing.chart(), 's'))).toMatch(/^\[VaultSecret\.kv\] invalid path .*: must be a string, got /);
   });
 
   test.each([
