@@ -291,6 +291,21 @@ const EQUIVALENT_MUTANTS: Array<{ file: string; mutant: string; reason: string }
     mutant: 'VaultApplyScript.renderContents sort: EqualityOperator `a.roleName < b.roleName` -> `<=`',
     reason: 'they differ only for equal role names, which _register() refuses',
   },
+  {
+    file: 'src/secrets/vault-role.ts',
+    mutant: 'constructor: ObjectLiteral `{ value: true }` -> `{}` and BooleanLiteral `true` -> `false` in Object.defineProperty(this, VAULT_ROLE, ...)',
+    reason: 'isVaultKubernetesRole() tests the symbol with `in`, which holds whatever the property\'s value',
+  },
+  {
+    file: 'src/edge/_hosts.ts',
+    mutant: 'isInClusterHost: `|| h === \'localhost\'` -> `|| false` (or `h === \'\'`)',
+    reason: '\'localhost\' has no dot, so `!h.includes(\'.\')` already holds for it',
+  },
+  {
+    file: 'src/intent/_call-checks.ts',
+    mutant: 'claimsMatch: ArrayDeclaration `claims?.[c] ?? []` -> `?? [\'Stryker was here\']`',
+    reason: 'a missing claim only needs a fallback holding no accepted value; the placeholder holds none unless a test requires that very string',
+  },
 ];
 new JsonFile(project, 'stryker.config.json', {
   obj: {

@@ -44,7 +44,7 @@ describe('checkExternalHost', () => {
   });
 
   test.each([
-    ['', NOT_A_NAME], ['api.stripe.com:443', NOT_A_NAME], ['example.123', NOT_A_NAME], ['a.1.2.3.4', NOT_A_NAME], ['-api.stripe.com', NOT_A_NAME],
+    ['', NOT_A_NAME], ['stripe.', NOT_A_NAME], ['localhost.', NOT_A_NAME], ['api.stripe.com.', NOT_A_NAME], ['api.stripe.com:443', NOT_A_NAME], ['example.123', NOT_A_NAME], ['a.1.2.3.4', NOT_A_NAME], ['-api.stripe.com', NOT_A_NAME],
     ['api_x.stripe.com', NOT_A_NAME], ['api..stripe.com', NOT_A_NAME], ['.stripe.com', NOT_A_NAME],
     // single labels with a character no name has: the grammar error, not the in-cluster one
     ['a b', NOT_A_NAME], ['a@b', NOT_A_NAME], ['a/b', NOT_A_NAME], ['a?b', NOT_A_NAME], ['a#b', NOT_A_NAME], ['a\tb', NOT_A_NAME], ['API', NOT_A_NAME],

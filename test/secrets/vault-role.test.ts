@@ -89,14 +89,15 @@ describe('VaultKubernetesRole', () => {
 
   test('one apply.sh for every role of the app, sorted by role', () => {
     const { chart, prod, vault } = setup();
-    for (const name of ['zeta', 'alpha']) {
+    for (const name of ['zeta', 'alpha', 'mu', 'beta', 'omega']) {
       const w = new MeshService(chart, name, { namespace: prod, image: IMAGE, port: 8080 });
       new VaultKubernetesRole(chart, `${name}-role`, { workload: w, vault, secrets: [VaultSecret.databaseCredentials(name)] });
     }
     const script = OutputFile.of(chart.node.root).find(f => f.relativePath === 'vault/apply.sh')!.renderContents();
     expect(script.startsWith('#!/bin/sh\n')).toBe(true);
     expect(script).toContain('set -eu');
-    expect(script.split('\n').filter(l => l.startsWith('vault policy write')).map(l => l.split(' ')[3])).toEqual(["'production-alpha'", "'production-zeta'"]);
+    expect(script.split('\n').filter(l => l.startsWith('vault policy write')).map(l => l.split(' ')[3]))
+      .toEqual(["'production-alpha'", "'production-beta'", "'production-mu'", "'production-omega'", "'production-zeta'"]);
   });
 
   test('apply.sh runs from the output directory and stops at the first error; the policy header names the workload; files end with a newline', () => {
@@ -131,7 +132,9 @@ describe('VaultKubernetesRole', () => {
     expect(role.rolePath).toBe('auth/k8s-prod/role/orders-ro');
     expect([role.policyFile.relativePath, role.roleFile.relativePath]).toEqual(['vault/policies/orders-ro.hcl', 'vault/roles/orders-ro.json']);
     expect(role.policyPaths).toEqual(['secret/data/x']);
-    expect([role, orders, null].map(x => VaultKubernetesRole.isVaultKubernetesRole(x))).toEqual([true, false, false]);
+    expect([role, orders, null, 'role', 42, undefined].map(x => VaultKubernetesRole.isVaultKubernetesRole(x))).toEqual([true, false, false, false, false, false]);
+    // another copy of the library (another node_modules path) marks its roles with the same registered symbol
+    expect(VaultKubernetesRole.isVaultKubernetesRole({ [Symbol.for('cdk8s-zero-trust.VaultKubernetesRole')]: true })).toBe(true);
   });
 
   describe('bad input', () => {
@@ -141,7 +144,7 @@ describe('VaultKubernetesRole', () => {
       return () => new VaultKubernetesRole(chart, 'Role', { workload: w, vault, secrets: [VaultSecret.databaseCredentials('orders')], ...extra });
     };
     test('fails on the default ServiceAccount', () => {
-      expect(make({}, { serviceAccountName: 'default' })).toThrow(/^\[test\/Role\] invalid serviceAccountName "default": a Vault role must not trust the 'default' ServiceAccount/);
+      expect(make({}, { serviceAccountName: 'default' })).toThrow(/^\[test\/Role\] invalid serviceAccountName "default": a Vault role must not trust the 'default' ServiceAccount: .*; give the workload its own ServiceAccount \(MeshService does unless serviceAccountName is 'default'\)$/);
     });
     test('fails on a glob ServiceAccount of a custom workload', () => {
       const { chart, prod, vault } = setup();
@@ -175,7 +178,7 @@ describe('VaultKubernetesRole', () => {
       expect(new VaultKubernetesRole(chart, 'Max', { workload: w, vault, secrets: [VaultSecret.kv('secret', 'x')], roleName: name(128) }).roleName).toBe(name(128));
       expect(new VaultKubernetesRole(chart, 'One', { workload: w, vault, secrets: [VaultSecret.kv('secret', 'x')], roleName: 'a' }).roleName).toBe('a');
       expect(new VaultKubernetesRole(chart, 'Dots', { workload: w, vault, secrets: [VaultSecret.kv('secret', 'x')], roleName: 'a.b_c-d' }).policyName).toBe('a.b_c-d');
-      expect(make({ roleName: name(129) })).toThrow(/^\[test\/Role\] invalid roleName "ab+c": must be a Vault role name of at most 128/);
+      expect(make({ roleName: name(129) })).toThrow(/^\[test\/Role\] invalid roleName "ab+c": must be a Vault role name of at most 128 .*; leave roleName out for '<namespace>-<workload>'$/);
       expect(make({ roleName: 123 })).toThrow(/^\[test\/Role\] invalid roleName 123: must be a string or undefined, got number/);
       expect(make({ roleName: '-a' })).toThrow(/invalid roleName "-a"/);
       expect(make({ roleName: 'a-' })).toThrow(/invalid roleName "a-"/);
@@ -217,7 +220,7 @@ describe('VaultKubernetesRole', () => {
       const w = new MeshService(chart, 'orders', { namespace: prod, image: IMAGE, port: 8080 });
       new VaultKubernetesRole(chart, 'A', { workload: w, vault, secrets: [VaultSecret.kv('secret', 'x')] });
       expect(() => new VaultKubernetesRole(chart, 'B', { workload: w, vault, secrets: [VaultSecret.kv('secret', 'y')] }))
-        .toThrow(/^\[test\/B\] invalid roleName "production-orders": test\/A already defines this Vault role/);
+        .toThrow(/^\[test\/B\] invalid roleName "production-orders": test\/A already defines this Vault role \(and its policy\); give each workload's delivery method its own roleName$/);
     });
   });
 });

@@ -81,6 +81,17 @@ describe('VaultSecret validation (guards pinned by mutation testing)', () => {
       .toBe('[test] invalid s.path "a/b": must be a single database role name; for example VaultSecret.databaseCredentials(\'order-service\')');
   });
 
+  test('valid secrets of every engine validate to their read path', () => {
+    expect(VaultSecret.databaseCredentials('orders')._validate(Testing.chart(), 's')).toBe('database/creds/orders');
+    expect(VaultSecret.databaseCredentials('orders.ro', 'pg-prod')._validate(Testing.chart(), 's')).toBe('pg-prod/creds/orders.ro');
+    expect(VaultSecret.kvV1('kv', 'a/b')._validate(Testing.chart(), 's')).toBe('kv/a/b');
+  });
+
+  test('the error says what a Vault path is', () => {
+    expect(at(() => VaultSecret.kv('secret', 'a//b')._validate(Testing.chart(), 's'))).toBe('[test] invalid s.path "a//b": must be a Vault path of segments made of letters, digits, \'.\', \'_\' or \'-\', '
+      + 'separated by single \'/\': not empty, not starting or ending with \'/\', no \'.\' or \'..\' segments, no wildcards (\'*\', \'+\'); for example \'production/order-service/api\'');
+  });
+
   test('engines and dynamic secrets', () => {
     expect(VaultSecret.kv('secret', 'x').engine).toBe(VaultSecretEngine.KV_V2);
     expect(VaultSecret.kvV1('kv', 'x').engine).toBe(VaultSecretEngine.KV_V1);
