@@ -193,6 +193,11 @@ describe('VaultKubernetesRole', () => {
       expect(make({ secrets: 'secret/data/x' })).toThrow(/^\[test\/Role\] invalid secrets "secret\/data\/x": must be an array of VaultSecret/);
       expect(make({ secrets: [VaultSecret.kv('secret', 'x'), { readPath: 'secret/*', _validate: () => 'secret/*' }] }))
         .toThrow(/^\[test\/Role\] invalid secrets\[1\] \{"readPath":"secret\/\*"\}: must be a VaultSecret/);
+      // an object with every member of a VaultSecret passes the type guard, but is not one: its path is never validated
+      const lookAlike = { engine: 'generic', mount: '', path: 'secret/*', readPath: 'secret/*', isDynamic: false, _validate: () => 'secret/*' };
+      expect(make({ secrets: [VaultSecret.kv('secret', 'x'), lookAlike] }))
+        .toThrow(/^\[test\/Role\] invalid secrets\[1\] \{.*\}: must be a VaultSecret, for example VaultSecret\.databaseCredentials\('order-service'\)$/);
+      expect(make({ secrets: [] })).toThrow(/^\[test\/Role\] invalid secrets \[\]: must list at least one VaultSecret; a workload that reads no secret needs no Vault role$/);
       expect(make({ secrets: [VaultSecret.kv('secret', 'x'), VaultSecret.kv('secret', '*')] })).toThrow(/^\[test\/Role\] invalid secrets\[1\]\.path "\*"/);
     });
     test('TTLs: whole seconds from 1 minute to 24 hours, max at least ttl', () => {

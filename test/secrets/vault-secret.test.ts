@@ -49,6 +49,15 @@ describe('VaultSecret validation (guards pinned by mutation testing)', () => {
   });
 
   test.each([
+    ['kvV1', 'path', 'a string', () => VaultSecret.kvV1('kv', 42 as any)],
+    ['databaseCredentials', 'role', 'a string', () => VaultSecret.databaseCredentials(42 as any)],
+    ['databaseCredentials', 'mount', 'a string or undefined', () => VaultSecret.databaseCredentials('orders', 42 as any)],
+    ['fromPath', 'path', 'a string', () => VaultSecret.fromPath(42 as any)],
+  ])('VaultSecret.%s rejects a %s that is not a string, naming the factory and the argument', (factory, arg, type, make) => {
+    expect(at(make)).toBe(`[VaultSecret.${factory}] invalid ${arg} 42: must be ${type}, got number; see VaultSecret.${factory}() ${arg} in the API reference (API.md)`);
+  });
+
+  test.each([
     ['kv', () => VaultSecret.kv('a/../b', 'x')],
     ['kv v1', () => VaultSecret.kvV1('*', 'x')],
     ['database', () => VaultSecret.databaseCredentials('orders', '/database')],
