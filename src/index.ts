@@ -6,6 +6,7 @@ export * from './intent/output-file';
 export * from './intent/synthesis';
 export * from './intent/remote-workload';
 export * from './intent/cluster-peer';
+export * from './intent/cluster-peer-options';
 // who enforces each call (L4, L7)
 export * from './enforcement/enforcement-points';
 // segmentation, mesh

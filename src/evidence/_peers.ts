@@ -1,7 +1,8 @@
 import { Cluster } from './_cluster';
 import { Pod } from './_model';
 import { EffectFinding } from './effect-finding';
-import { ClusterPeerKind, peerCallsOfApp } from '../intent/cluster-peer';
+import { peerCallsOfApp } from '../intent/cluster-peer';
+import { ClusterPeerKind } from '../intent/cluster-peer-options';
 import { IntentGraph, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
 

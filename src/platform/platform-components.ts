@@ -4,7 +4,8 @@ import { PlatformComponent } from './platform-component';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { guardArgs, guardProps, staticScope } from '../intent/_guards';
 import { checkType, invalid } from '../intent/_validation';
-import { ClusterPeer, ClusterPeerKind } from '../intent/cluster-peer';
+import { ClusterPeer } from '../intent/cluster-peer';
+import { ClusterPeerKind } from '../intent/cluster-peer-options';
 import { IntentGraph } from '../intent/intent-graph';
 
 /** The components declared in each app, by `<namespace>/<name>`. */
