@@ -58,7 +58,10 @@ describe('hostile input: open-world workloads and peers', () => {
     fc.assert(fc.property(fc.oneof(hostile, hostile.map(h => `/${h}`), fc.constantFrom('/tmp', '/var/run/postgresql')), mountPath => {
       const chart = Testing.chart();
       const error = rejection(() => new MeshStatefulService(chart, 'db', {
-        namespace: new ZeroTrustNamespace(chart, 'data'), image: IMAGE, port: 5432, writableDirectories: [{ mountPath }],
+        namespace: new ZeroTrustNamespace(chart, 'data'),
+        image: IMAGE,
+        port: 5432,
+        writableDirectories: [{ mountPath }],
         volumeClaims: [{ name: 'data', mountPath: '/var/lib/data', storage: Size.gibibytes(1) }],
       }), /^\[test\/db\] invalid /);
       if (error) return;
