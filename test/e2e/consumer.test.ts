@@ -221,6 +221,37 @@ describe('a fresh cdk8s app using the packed library', () => {
     expect(r.stderr).toContain('image-pinned [error]');
   });
 
+  test('npx cdk8s-zero-trust, installed with the package: the README\'s diff and learn lines run as pasted and answer as the source does', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const lines = [...readme.matchAll(/```sh\n(npx cdk8s-zero-trust [^\n]*)\n```/g)].map(m => m[1]);
+    expect(lines).toEqual(['npx cdk8s-zero-trust diff base/dist dist > zero-trust-diff.md', 'npx cdk8s-zero-trust learn dist access.log flows.json']);
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'zero-trust-cli-'));
+    run(app, 'node', [...cdk8s(), 'synth', '--no-validate', ...CLI]);
+    fs.cpSync(path.join(app, 'dist'), path.join(cwd, 'dist'), { recursive: true });
+    fs.cpSync(path.join(app, 'dist'), path.join(cwd, 'base', 'dist'), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'test', 'cli', 'fixtures', 'istio-access-log.jsonl'), path.join(cwd, 'access.log'));
+    fs.copyFileSync(path.join(ROOT, 'test', 'cli', 'fixtures', 'hubble-flows.json'), path.join(cwd, 'flows.json'));
+    // the bin link npm made in the app, through a shell, as a pipeline step runs it (npx finds
+    // node_modules/.bin of the app: the working directory is the app, the paths are the pasted ones)
+    const shell = (line: string) => spawnSync('sh', ['-c', line.replace(/ (base\/dist|dist|access\.log|flows\.json|zero-trust-diff\.md)\b/g, ` ${cwd}/$1`)], {
+      cwd: app, encoding: 'utf8', env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' },
+    });
+    expect(fs.realpathSync(path.join(app, 'node_modules', '.bin', 'cdk8s-zero-trust'))).toBe(path.join(fs.realpathSync(app), 'node_modules', 'cdk8s-zero-trust', 'lib', 'cli', 'main.js'));
+    const diff = shell(lines[0]);
+    expect({ status: diff.status, stderr: diff.stderr }).toEqual({ status: 0, stderr: '' });
+    const diffText = fs.readFileSync(path.join(cwd, 'zero-trust-diff.md'), 'utf8');
+    expect(diffText).toContain('No change in what the objects allow.');
+    const learn = shell(lines[1]);
+    // the installed command answers exactly as the source's entry point does on the same files
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { run: source } = require(path.join(ROOT, 'lib', 'cli', 'main.js'));
+    const expected = source(['learn', path.join(cwd, 'dist'), path.join(cwd, 'access.log'), path.join(cwd, 'flows.json')]);
+    expect({ status: learn.status, stdout: learn.stdout, stderr: learn.stderr })
+      .toEqual({ status: expected.code, stdout: expected.stdout, stderr: expected.stderr });
+    expect(learn.stdout.length).toBeGreaterThan(0);
+    expect(source(['diff', path.join(cwd, 'base', 'dist'), path.join(cwd, 'dist')]).stdout).toBe(diffText);
+  }, 120_000);
+
   test('every TypeScript block of the README compiles (strict) against the package and runs', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
