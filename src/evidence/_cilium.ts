@@ -50,6 +50,7 @@ export class CiliumPolicies {
   public readonly present: boolean;
   private readonly policies: Array<{ object: any; spec: any }>;
   private readonly bySelector = new SelectorIndex<{ object: any; spec: any }>();
+  private readonly endpointLabelsOf = new WeakMap<Pod, Record<string, string>>();
 
   public constructor(manifests: any[], private readonly index: PodIndex, private readonly namespaceLabels: Map<string, Record<string, string>>) {
     const objects = manifests.filter(m => (m?.kind === 'CiliumNetworkPolicy' || m?.kind === 'CiliumClusterwideNetworkPolicy')
@@ -67,8 +68,17 @@ export class CiliumPolicies {
     return this.bySelector.lookup(pod, pod.namespace, this.endpointLabels(pod));
   }
 
-  /** Cilium's labels of a pod's endpoint, without source prefixes. */
+  /** Cilium's labels of a pod's endpoint, without source prefixes (computed once per pod). */
   public endpointLabels(pod: Pod): Record<string, string> {
+    let labels = this.endpointLabelsOf.get(pod);
+    if (!labels) {
+      labels = this.computeEndpointLabels(pod);
+      this.endpointLabelsOf.set(pod, labels);
+    }
+    return labels;
+  }
+
+  private computeEndpointLabels(pod: Pod): Record<string, string> {
     const labels: Record<string, string> = { ...pod.labels, [NS]: pod.namespace, 'io.cilium.k8s.policy.serviceaccount': pod.serviceAccount };
     const nsLabels = this.namespaceLabels.get(pod.namespace) ?? { 'kubernetes.io/metadata.name': pod.namespace };
     for (const [k, v] of Object.entries(nsLabels)) labels[`io.cilium.k8s.namespace.labels.${k}`] = v;

@@ -4,6 +4,7 @@ import { appManifests, checkEffect } from './_effect';
 import { EVALUATED_KINDS } from './_model';
 import { EffectFinding } from './effect-finding';
 import { guardArgs, guardProps, staticScope } from '../intent/_guards';
+import { oncePerSynthesis, trackSynthesis } from '../intent/_synthesis-memo';
 import { IntentGraph } from '../intent/intent-graph';
 
 /**
@@ -75,8 +76,12 @@ export class EffectCheck extends Construct {
     }
     CHECKS.set(root, this);
     this.enabled = props.enabled ?? String(this.node.tryGetContext(EFFECT_CHECK_CONTEXT)) !== 'false';
+    // once per synthesis: cdk8s validates the app again for every chart it renders
+    trackSynthesis(this);
     this.node.addValidation({
-      validate: () => (this.enabled ? this.differences().map(f => `effect differs from intent (${f.kind}): ${f.message}`) : []),
+      validate: () => (this.enabled
+        ? oncePerSynthesis(this, this.node.path, () => this.differences().map(f => `effect differs from intent (${f.kind}): ${f.message}`))
+        : []),
     });
   }
 

@@ -47,6 +47,7 @@ export class ZeroTrustEvidence extends Construct {
   public readonly folder: string;
 
   private computed?: { manifests: any[]; cluster: Cluster; lines: ConnectivityLine[] };
+  private compliant?: { oscal: any; markdown: string };
 
   public constructor(scope: Construct, id: string, props: ZeroTrustEvidenceProps = {}) {
     super(scope, id);
@@ -79,9 +80,12 @@ export class ZeroTrustEvidence extends Construct {
   }
 
   private compliance(): { oscal: any; markdown: string } {
-    const { manifests, cluster, lines } = this.compute();
-    const graph = IntentGraph.of(this);
-    return compliance(graph, manifests, checkEffect(graph, manifests, cluster), lines);
+    if (!this.compliant) {
+      const { manifests, cluster, lines } = this.compute();
+      const graph = IntentGraph.of(this);
+      this.compliant = compliance(graph, manifests, checkEffect(graph, manifests, cluster), lines);
+    }
+    return this.compliant;
   }
 }
 

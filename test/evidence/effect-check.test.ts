@@ -135,6 +135,47 @@ describe('EffectCheck', () => {
     expect(() => Testing.synth(chart)).not.toThrow();
   });
 
+  describe('runs once per synthesis (cdk8s validates the app again for every chart it renders)', () => {
+    /** An app of `charts` charts around small(), counting the evaluations of the check. */
+    function counted(charts: number): { app: App; chart: Chart; evaluations: () => number } {
+      const app = Testing.app();
+      const { chart } = small(app);
+      for (let i = 1; i < charts; i++) new Chart(app, `extra${i}`);
+      const check = EffectCheck.of(app);
+      const differences = jest.spyOn(check, 'differences');
+      return { app, chart, evaluations: () => differences.mock.calls.length };
+    }
+
+    test('App.synth() and App.synthYaml() of a four-chart app evaluate it once each', () => {
+      // GIVEN
+      const { app, evaluations } = counted(4);
+      // WHEN
+      app.synth();
+      // THEN
+      expect(evaluations()).toBe(1);
+      expect(app.synthYaml()).toContain('kind: NetworkPolicy');
+      expect(evaluations()).toBe(2);
+    });
+
+    test('every Chart.toJson() outside App.synth() evaluates it', () => {
+      const { chart, evaluations } = counted(2);
+      Testing.synth(chart);
+      Testing.synth(chart);
+      expect(evaluations()).toBe(2);
+    });
+
+    test('fails when a rendering broken after a first synthesis is synthesized again (no stale result)', () => {
+      // GIVEN an app that synthesized cleanly
+      const { app, chart } = counted(3);
+      expect(() => app.synth()).not.toThrow();
+      // WHEN a rule is dropped
+      object(chart, 'NetworkPolicy', 'db-ingress', 'data').addJsonPatch(JsonPatch.replace('/spec/ingress', []));
+      // THEN the next synthesis finds it
+      expect(() => app.synth()).toThrow(/effect differs from intent \(denied\): declared call production\/api -> data\/db:5432 is denied by the network layer/);
+      expect(() => app.synthYaml()).toThrow(/effect differs from intent \(denied\)/);
+    });
+  });
+
   test('ambient callers reach sidecar callees over HBONE: a missing 15008 ingress rule is found', () => {
     // istio.io ambient/usage/networkpolicy: sidecar workloads receiving traffic from ambient
     // workloads must allow inbound 15008; the caller's egress must allow it too
