@@ -11,6 +11,7 @@ export * from './intent/cluster-peer-options';
 export * from './enforcement/enforcement-points';
 // segmentation, mesh
 export * from './segmentation/zero-trust-namespace';
+export * from './mesh/graph-workload';
 export * from './mesh/mesh-service';
 export * from './mesh/writable-directory';
 export * from './mesh/mesh-stateful-service';

@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { invalid, labelKeyProblem, labelValueProblem } from '../intent/_validation';
+import { checkPort, invalid, labelKeyProblem, labelValueProblem } from '../intent/_validation';
 import { AppProtocol, WorkloadPort } from '../intent/mesh-workload';
 
 /** The workload kinds that can be adopted. */
@@ -108,4 +108,25 @@ export function portsFromContainers(ports: Array<{ port: number; name?: string }
     out.push({ port: p.port, protocol });
   }
   return out.sort((a, b) => a.port - b.port);
+}
+
+/**
+ * Checks declared workload ports: a list of `{ port, protocol? }`, each port once, the
+ * protocol HTTP unless given.
+ */
+export function checkWorkloadPorts(scope: IConstruct, ports: WorkloadPort[]): WorkloadPort[] {
+  if (!Array.isArray(ports) || ports.some(p => p === null || typeof p !== 'object')) {
+    invalid(scope, 'ports', ports, 'must be a list of WorkloadPort objects', 'for example [{ port: 8080 }]');
+  }
+  const seen = new Set<number>();
+  return ports.map(p => {
+    checkPort(scope, 'ports', p.port);
+    if (seen.has(p.port)) invalid(scope, 'ports', p.port, 'is listed twice');
+    seen.add(p.port);
+    const protocol = p.protocol ?? AppProtocol.HTTP;
+    if (!Object.values(AppProtocol).includes(protocol)) {
+      invalid(scope, 'protocol', protocol, `must be one of ${Object.values(AppProtocol).join(', ')}`);
+    }
+    return { port: p.port, protocol };
+  });
 }

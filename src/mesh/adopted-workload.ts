@@ -1,16 +1,12 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { allowCall } from './_calls';
-import { ADOPTABLE_KINDS, portsFromContainers, readWorkloadManifest, WorkloadManifest } from './_workload-manifest';
-import { AllowEgressToOptions, AllowFromOptions } from './mesh-service';
-import { addExternalEgress } from '../edge/_egress';
-import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
-import { guardArgs, guardProps } from '../intent/_guards';
+import { ADOPTABLE_KINDS, checkWorkloadPorts, portsFromContainers, readWorkloadManifest, WorkloadManifest } from './_workload-manifest';
+import { GraphWorkload } from './graph-workload';
+import { Rollout } from '../enforcement/enforcement-points';
+import { guardProps } from '../intent/_guards';
 import { podTemplatesOf } from '../intent/_pod-templates';
-import { checkDns1123Label, checkPort, invalid } from '../intent/_validation';
-import { CallIntent, EgressIntent, IntentGraph } from '../intent/intent-graph';
-import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
-import { ensureAuditNetworkPolicy } from '../network/_network-policies';
+import { checkDns1123Label, invalid } from '../intent/_validation';
+import { WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -94,17 +90,10 @@ export interface AdoptedWorkloadProps {
  * const adopted = new AdoptedWorkload(chart, 'web-adopted', { workload: web, namespace: shop });
  * adopted.allowFrom(gateway, { methods: ['GET'] });
  */
-export class AdoptedWorkload extends Construct implements IMeshWorkload {
-  /** The workload's name in the intent graph. */
-  public readonly workloadName: string;
-  /** The zero-trust namespace. */
-  public readonly zeroTrustNamespace: IZeroTrustNamespace;
+export class AdoptedWorkload extends GraphWorkload {
   /** The adopted object. Escape hatch: JSON patches. */
   public readonly apiObject: ApiObject;
-  /** Where the workload comes from: `WorkloadOrigin.ADOPTED`. */
-  public readonly workloadOrigin?: WorkloadOrigin = WorkloadOrigin.ADOPTED;
 
-  private readonly graph: IntentGraph;
   private readonly declaredPorts?: WorkloadPort[];
   private readonly allowDefaultServiceAccount: boolean;
   private readonly harden: boolean;
@@ -113,92 +102,36 @@ export class AdoptedWorkload extends Construct implements IMeshWorkload {
   public constructor(scope: Construct, id: string, props: AdoptedWorkloadProps) {
     super(scope, id);
     guardProps(this, 'AdoptedWorkload', props);
-    this.graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with workload and namespace');
     }
-    this.zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
+    const zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
     this.apiObject = resolveApiObject(this, props.workload);
     if (!ADOPTABLE_KINDS.includes(this.apiObject.kind)) {
       invalid(this, 'workload', `${this.apiObject.kind} ${this.apiObject.node.path}`, `must be a workload object of kind ${ADOPTABLE_KINDS.join(', ')}`);
     }
     const namespace = this.apiObject.metadata.namespace;
-    if (namespace !== this.zeroTrustNamespace.namespaceName) {
-      invalid(this, 'workload.metadata.namespace', namespace ?? null, `must be the zero-trust namespace ${this.zeroTrustNamespace.namespaceName}`,
-        `create the workload with metadata: { namespace: '${this.zeroTrustNamespace.namespaceName}' }`);
+    if (namespace !== zeroTrustNamespace.namespaceName) {
+      invalid(this, 'workload.metadata.namespace', namespace ?? null, `must be the zero-trust namespace ${zeroTrustNamespace.namespaceName}`,
+        `create the workload with metadata: { namespace: '${zeroTrustNamespace.namespaceName}' }`);
     }
-    this.workloadName = checkDns1123Label(this, props.name === undefined ? 'name (the object\'s metadata.name; set name to choose another)' : 'name',
+    const workloadName = checkDns1123Label(this, props.name === undefined ? 'name (the object\'s metadata.name; set name to choose another)' : 'name',
       props.name ?? this.apiObject.name);
-    this.declaredPorts = props.ports === undefined ? undefined : this.checkPorts(props.ports);
+    this.declaredPorts = props.ports === undefined ? undefined : checkWorkloadPorts(this, props.ports);
     this.allowDefaultServiceAccount = props.allowDefaultServiceAccount ?? false;
     this.harden = props.harden ?? false;
 
-    this.graph._addWorkload(this);
-    if (props.rollout !== undefined) {
-      if (!Object.values(Rollout).includes(props.rollout)) {
-        invalid(this, 'rollout', props.rollout, `must be one of ${Object.values(Rollout).join(', ')}`);
-      }
-      EnforcementPoints.of(this)._declareRollout(this, props.rollout);
-      if (props.rollout === Rollout.AUDIT && EnforcementPoints.of(this).forNamespace(this.zeroTrustNamespace).rollout === Rollout.ENFORCE) {
-        // the selector is read at synthesis: the audit policy's is lazy too
-        ensureAuditNetworkPolicy(this.graph, this, `${namespace}-${this.workloadName}`, namespace!, `${this.workloadName}-audit-allow-all`,
-          undefined, () => this.podSelectorLabels);
-      }
-    }
+    // the selector, ServiceAccount and ports are read from the manifest when asked (at synthesis)
+    const self = this;
+    this._join({
+      workloadName,
+      zeroTrustNamespace,
+      workloadOrigin: WorkloadOrigin.ADOPTED,
+      get podSelectorLabels() { return { ...self.manifest().selector }; },
+      get serviceAccountName() { return self.manifest().serviceAccountName; },
+      get workloadPorts() { return (self.declaredPorts ?? portsFromContainers(self.manifest().ports)).map(p => ({ ...p })); },
+    }, props.rollout);
     this.node.addValidation({ validate: () => this.seal() });
-  }
-
-  /** Labels selecting the workload's pods (its controller's selector; a Job's pod template labels). */
-  public get podSelectorLabels(): { [key: string]: string } {
-    return { ...this.manifest().selector };
-  }
-
-  /** The ServiceAccount the pods run as (the workload's mesh identity). */
-  public get serviceAccountName(): string {
-    return this.manifest().serviceAccountName;
-  }
-
-  /** The ports the workload listens on. */
-  public get workloadPorts(): WorkloadPort[] {
-    return (this.declaredPorts ?? portsFromContainers(this.manifest().ports)).map(p => ({ ...p }));
-  }
-
-  /**
-   * Allows `caller` to call this workload (idempotent), exactly as `MeshService.allowFrom()`.
-   *
-   * @param caller the workload that may call this one
-   * @param options ports, methods and paths the caller may use
-   * @returns the call added to the intent graph
-   */
-  public allowFrom(caller: IMeshWorkload, options: AllowFromOptions = {}): CallIntent {
-    guardArgs(this, 'AdoptedWorkload', 'allowFrom', [caller, options]);
-    return allowCall(this.graph, this, caller, options);
-  }
-
-  /**
-   * Allows this workload to call `host` outside the cluster (idempotent), exactly as
-   * `MeshService.allowEgressTo()`.
-   *
-   * @param host the exact external DNS name
-   * @param options the port
-   * @returns the egress added to the intent graph
-   */
-  public allowEgressTo(host: string, options: AllowEgressToOptions = {}): EgressIntent {
-    guardArgs(this, 'AdoptedWorkload', 'allowEgressTo', [host, options]);
-    if (options === null || typeof options !== 'object') {
-      invalid(this, 'allowEgressTo(options)', options, 'must be an object (AllowEgressToOptions: port)');
-    }
-    return addExternalEgress(this.graph, this, host, options.port);
-  }
-
-  /** The calls this workload accepts, from the intent graph. */
-  public get allowedCalls(): CallIntent[] {
-    return this.graph.callsTo(this);
-  }
-
-  /** The workload's SPIFFE ID. */
-  public get spiffeId(): string {
-    return this.graph.spiffeIdOf(this);
   }
 
   /** The manifest as synthesized now (sealed once synthesis has checked it). */
@@ -224,7 +157,7 @@ export class AdoptedWorkload extends Construct implements IMeshWorkload {
     const manifest = this.manifest();
     const errors: string[] = [];
     const path = (this.apiObject.node.path);
-    for (const other of this.graph.workloads) {
+    for (const other of this._graph.workloads) {
       if (other === this || other.zeroTrustNamespace.namespaceName !== this.zeroTrustNamespace.namespaceName) continue;
       if (other.serviceAccountName === manifest.serviceAccountName) {
         errors.push(`invalid workload.serviceAccountName ${JSON.stringify(manifest.serviceAccountName)}: ${other.node.path} runs as this ServiceAccount too, and two workloads sharing an identity cannot be told apart by any policy; give each workload its own ServiceAccount`);
@@ -282,23 +215,6 @@ export class AdoptedWorkload extends Construct implements IMeshWorkload {
     }
     if (errors.length === 0) this.apiObject.addJsonPatch(...patches);
     return errors;
-  }
-
-  private checkPorts(ports: WorkloadPort[]): WorkloadPort[] {
-    if (!Array.isArray(ports) || ports.some(p => p === null || typeof p !== 'object')) {
-      invalid(this, 'ports', ports, 'must be a list of WorkloadPort objects', 'for example [{ port: 8080 }]');
-    }
-    const seen = new Set<number>();
-    return ports.map(p => {
-      checkPort(this, 'ports', p.port);
-      if (seen.has(p.port)) invalid(this, 'ports', p.port, 'is listed twice');
-      seen.add(p.port);
-      const protocol = p.protocol ?? AppProtocol.HTTP;
-      if (!Object.values(AppProtocol).includes(protocol)) {
-        invalid(this, 'protocol', protocol, `must be one of ${Object.values(AppProtocol).join(', ')}`);
-      }
-      return { port: p.port, protocol };
-    });
   }
 }
 

@@ -1,10 +1,11 @@
 import { Construct } from 'constructs';
 import { allowCall } from './_calls';
-import { AllowFromOptions } from './mesh-service';
+import { checkWorkloadPorts } from './_workload-manifest';
+import { AllowFromOptions } from './graph-workload';
 import { guardArgs, guardProps } from '../intent/_guards';
-import { checkDns1123Label, checkLabels, checkPort, invalid } from '../intent/_validation';
+import { checkDns1123Label, checkLabels, invalid } from '../intent/_validation';
 import { CallIntent, IntentGraph } from '../intent/intent-graph';
-import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, MeshMode, WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
+import { IMeshWorkload, IZeroTrustNamespace, MeshMode, WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
 
 /**
  * Properties of an ExternalWorkload.
@@ -105,18 +106,7 @@ export class ExternalWorkload extends Construct implements IMeshWorkload {
       invalid(this, 'meshMode', props.meshMode, `namespace ${namespace} is the app's ZeroTrustNamespace ${own.node.path}, in ${own.meshMode} mode`, 'leave meshMode out');
     }
     this.zeroTrustNamespace = own ?? new ExternalNamespace(this, 'Namespace', namespace, props.meshMode ?? MeshMode.SIDECAR);
-    const seen = new Set<number>();
-    this.workloadPorts = (props.ports ?? []).map(p => {
-      if (p === null || typeof p !== 'object') invalid(this, 'ports', props.ports, 'must be a list of WorkloadPort objects', 'for example [{ port: 8080 }]');
-      checkPort(this, 'ports', p.port);
-      if (seen.has(p.port)) invalid(this, 'ports', p.port, 'is listed twice');
-      seen.add(p.port);
-      const protocol = p.protocol ?? AppProtocol.HTTP;
-      if (!Object.values(AppProtocol).includes(protocol)) {
-        invalid(this, 'protocol', protocol, `must be one of ${Object.values(AppProtocol).join(', ')}`);
-      }
-      return { port: p.port, protocol };
-    });
+    this.workloadPorts = checkWorkloadPorts(this, props.ports ?? []);
     this.graph._addWorkload(this);
   }
 

@@ -1,16 +1,13 @@
 import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { allowCall } from './_calls';
 import { addRestrictedPatches, checkMountPath, MANAGED_BY, podWorkloadProps, resolveService, servicePorts } from './_service-parts';
-import { AllowEgressToOptions, AllowFromOptions, MeshServiceProps } from './mesh-service';
-import { addExternalEgress } from '../edge/_egress';
-import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
-import { guardArgs, guardProps } from '../intent/_guards';
+import { GraphWorkload } from './graph-workload';
+import { MeshServiceProps } from './mesh-service';
+import { guardProps } from '../intent/_guards';
 import { checkDns1123Label, invalid } from '../intent/_validation';
-import { CallIntent, EgressIntent, IntentGraph, Layer } from '../intent/intent-graph';
-import { IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
-import { ensureAuditNetworkPolicy } from '../network/_network-policies';
+import { Layer } from '../intent/intent-graph';
+import { WorkloadOrigin } from '../intent/mesh-workload';
 import { requireZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -59,17 +56,7 @@ export interface MeshStatefulServiceProps extends MeshServiceProps {
  *   writableDirectories: [{ mountPath: '/var/run/postgresql' }, { mountPath: '/tmp' }],
  * });
  */
-export class MeshStatefulService extends Construct implements IMeshWorkload {
-  /** The service name. */
-  public readonly workloadName: string;
-  /** The zero-trust namespace. */
-  public readonly zeroTrustNamespace: IZeroTrustNamespace;
-  /** The ServiceAccount name (the mesh identity). */
-  public readonly serviceAccountName: string;
-  /** Labels selecting this service's pods. */
-  public readonly podSelectorLabels: { [key: string]: string };
-  /** The ports the service listens on. */
-  public readonly workloadPorts: WorkloadPort[];
+export class MeshStatefulService extends GraphWorkload {
   /** The StatefulSet. Escape hatch: `ApiObject.of(service.statefulSet)` for JSON patches. */
   public readonly statefulSet: kplus.StatefulSet;
   /** The headless Service (`clusterIP: None`), the StatefulSet's `serviceName`. */
@@ -79,35 +66,18 @@ export class MeshStatefulService extends Construct implements IMeshWorkload {
   /** The persistent volumes of each pod. */
   public readonly volumeClaims: VolumeClaim[];
 
-  private readonly graph: IntentGraph;
-
   public constructor(scope: Construct, id: string, props: MeshStatefulServiceProps) {
     super(scope, id);
     guardProps(this, 'MeshStatefulService', props);
-    this.graph = IntentGraph.of(this);
     if (!props || typeof props !== 'object') {
       invalid(this, 'props', props, 'must be an object with at least namespace, image, port and volumeClaims');
     }
-    this.zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
+    const zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
     const r = resolveService(this, id, props, 1);
-    this.workloadName = r.workloadName;
-    this.serviceAccountName = r.serviceAccountName;
-    this.podSelectorLabels = r.podSelectorLabels;
-    this.workloadPorts = r.workloadPorts;
     this.volumeClaims = this.checkClaims(props);
-
-    this.graph._addWorkload(this);
-    const namespace = this.zeroTrustNamespace.namespaceName;
-    if (props.rollout !== undefined) {
-      if (!Object.values(Rollout).includes(props.rollout)) {
-        invalid(this, 'rollout', props.rollout, `must be one of ${Object.values(Rollout).join(', ')}`);
-      }
-      EnforcementPoints.of(this)._declareRollout(this, props.rollout);
-      if (props.rollout === Rollout.AUDIT && EnforcementPoints.of(this).forNamespace(this.zeroTrustNamespace).rollout === Rollout.ENFORCE) {
-        ensureAuditNetworkPolicy(this.graph, this, `${namespace}-${this.workloadName}`, namespace, `${this.workloadName}-audit-allow-all`, this.podSelectorLabels);
-      }
-    }
-    const place = (childId: string) => this.graph._placement(Layer.WORKLOADS, this, `${namespace}-${this.workloadName}`, childId);
+    this._join({ ...r, zeroTrustNamespace, workloadOrigin: WorkloadOrigin.LIBRARY }, props.rollout);
+    const namespace = zeroTrustNamespace.namespaceName;
+    const place = (childId: string) => this._graph._placement(Layer.WORKLOADS, this, `${namespace}-${this.workloadName}`, childId);
     const metadata = { name: this.workloadName, namespace, labels: { 'app.kubernetes.io/name': this.workloadName, 'app.kubernetes.io/managed-by': MANAGED_BY } };
 
     let p = place('ServiceAccount');
@@ -150,44 +120,6 @@ export class MeshStatefulService extends Construct implements IMeshWorkload {
     );
 
     props.cloudIdentity?._bind(this, this.serviceAccount, this.statefulSet);
-  }
-
-  /**
-   * Allows `caller` to call this service (idempotent), exactly as `MeshService.allowFrom()`.
-   *
-   * @param caller the workload that may call this service
-   * @param options ports, methods and paths the caller may use
-   * @returns the call added to the intent graph
-   */
-  public allowFrom(caller: IMeshWorkload, options: AllowFromOptions = {}): CallIntent {
-    guardArgs(this, 'MeshStatefulService', 'allowFrom', [caller, options]);
-    return allowCall(this.graph, this, caller, options);
-  }
-
-  /**
-   * Allows this service to call `host` outside the cluster (idempotent), exactly as
-   * `MeshService.allowEgressTo()`.
-   *
-   * @param host the exact external DNS name
-   * @param options the port
-   * @returns the egress added to the intent graph
-   */
-  public allowEgressTo(host: string, options: AllowEgressToOptions = {}): EgressIntent {
-    guardArgs(this, 'MeshStatefulService', 'allowEgressTo', [host, options]);
-    if (options === null || typeof options !== 'object') {
-      invalid(this, 'allowEgressTo(options)', options, 'must be an object (AllowEgressToOptions: port)');
-    }
-    return addExternalEgress(this.graph, this, host, options.port);
-  }
-
-  /** The calls this service accepts, from the intent graph. */
-  public get allowedCalls(): CallIntent[] {
-    return this.graph.callsTo(this);
-  }
-
-  /** The service's SPIFFE ID (shared by every pod). */
-  public get spiffeId(): string {
-    return this.graph.spiffeIdOf(this);
   }
 
   /** The in-cluster DNS name of the headless Service (every ready pod's address). */
