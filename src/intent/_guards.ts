@@ -1,93 +1,41 @@
-import { existsSync, readFileSync } from 'fs';
-import { dirname, join } from 'path';
-import { gunzipSync } from 'zlib';
 import { IConstruct } from 'constructs';
+import { GUARD_SPEC } from './_guard-spec.generated';
+import { GuardTypes, JsiiType, Property, TypeRef } from './_guard-types';
 import { invalid } from './_validation';
 
 /**
- * Runtime type guards at the public entries, read from the library's own jsii assembly (`.jsii`,
- * shipped in the package): callers from Python, Java, .NET, Go and plain JavaScript can pass any
- * value, and a wrong type must get the same clear error as a wrong value (construct path, prop,
- * value, what is allowed), never a TypeError later or `undefined` in the output.
+ * Runtime type guards at the public entries: callers from Python, Java, .NET, Go and plain
+ * JavaScript can pass any value, and a wrong type must get the same clear error as a wrong value
+ * (construct path, prop, value, what is allowed), never a TypeError later or `undefined` in the
+ * output.
  *
- * The types are the ones the API reference documents: primitives, enums (by their runtime
- * values), structs (recursively, inherited properties included), arrays, maps, unions; classes
- * and interfaces must be objects. Properties the assembly does not declare are left alone.
+ * The types are the ones the API reference documents, from the jsii assembly as
+ * `_guard-spec.generated.ts` holds it (written by `npx projen compile`, committed, checked for
+ * drift by CI): primitives, enums (by their runtime values), structs (recursively, inherited
+ * properties included), arrays, maps, unions; classes and interfaces must be objects with their
+ * members. Properties the API does not declare are left alone. The data is part of the sources,
+ * so the guards are the same in tests on the sources, in lib/ and in the installed package; a
+ * declaration missing from it is an error, never a silently skipped check.
  */
-
-interface TypeRef {
-  readonly primitive?: string;
-  readonly fqn?: string;
-  readonly collection?: { readonly kind: 'array' | 'map'; readonly elementtype: TypeRef };
-  readonly union?: { readonly types: TypeRef[] };
-}
-interface Parameter { readonly name: string; readonly type: TypeRef; readonly optional?: boolean; readonly variadic?: boolean }
-interface Property {
-  readonly name: string;
-  readonly type: TypeRef;
-  readonly optional?: boolean;
-  readonly static?: boolean;
-  readonly protected?: boolean;
-}
-interface JsiiType {
-  readonly kind: 'class' | 'interface' | 'enum';
-  readonly name: string;
-  readonly datatype?: boolean;
-  readonly base?: string;
-  readonly interfaces?: string[];
-  readonly properties?: Property[];
-  readonly members?: { name: string }[];
-  readonly initializer?: { parameters?: Parameter[] };
-  readonly methods?: { name: string; static?: boolean; protected?: boolean; parameters?: Parameter[] }[];
-  readonly abstract?: boolean;
-}
 
 const PACKAGE = 'cdk8s-zero-trust';
 /** A surrogate half without its pair (with the u flag, a pair is one code point and does not match). */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-type Types = { [fqn: string]: JsiiType };
-const assemblies = new Map<string, Types | null>();
+const SPEC: GuardTypes = GUARD_SPEC;
 
-/** Reads a jsii assembly file (following a compressed redirect), or null. */
-function readAssembly(file: string): Types | null {
-  if (!existsSync(file)) return null;
-  let json = JSON.parse(readFileSync(file, 'utf8'));
-  if (json.schema === 'jsii/file-redirect') {
-    const target = join(file, '..', json.filename);
-    json = JSON.parse((json.compression === 'gzip' ? gunzipSync(readFileSync(target)) : readFileSync(target)).toString('utf8'));
-  }
-  return json.types ?? {};
+/** The fix for missing or stale guard data. */
+const REGENERATE = 'the runtime type guards have no declaration for it in src/intent/_guard-spec.generated.ts: run `npx projen compile` (it regenerates that file from the jsii assembly) and commit the file';
+
+/** The declaration of a type by its fully qualified name; an error when the guard data lacks it. */
+function typeOf(fqn: string): JsiiType {
+  const t = SPEC[fqn];
+  if (!t) throw new Error(`${fqn}: ${REGENERATE}`);
+  return t;
 }
 
-/** The types of a jsii package: this library's own `.jsii`, or a dependency's (cdk8s, constructs, cdk8s-plus). */
-function assemblyOf(pkg: string): Types | null {
-  if (!assemblies.has(pkg)) {
-    let found: Types | null = null;
-    try {
-      found = pkg === PACKAGE ? readAssembly(join(__dirname, '..', '..', '.jsii'))
-        : readAssembly(join(dirname(require.resolve(`${pkg}/package.json`)), '.jsii'));
-    } catch {
-      found = null;
-    }
-    assemblies.set(pkg, found);
-  }
-  return assemblies.get(pkg) ?? null;
-}
-
-function types(): Types | null {
-  return assemblyOf(PACKAGE);
-}
-
-/** The declaration of a type by its fully qualified name, from its package's assembly. */
-function typeOf(fqn: string | undefined): JsiiType | undefined {
-  if (fqn === undefined) return undefined;
-  const pkg = fqn.startsWith('@') ? fqn.slice(0, fqn.indexOf('.', fqn.indexOf('/'))) : fqn.slice(0, fqn.indexOf('.'));
-  return assemblyOf(pkg)?.[fqn];
-}
-
-/** Whether the guards can run (the assembly is there). @internal */
+/** Whether the guard data holds this library's public types (it always does: a generated source file). @internal */
 export function guardsActive(): boolean {
-  return types() !== null;
+  return Object.keys(SPEC).some(fqn => fqn.startsWith(`${PACKAGE}.`));
 }
 
 /** A construct-like scope for errors of static factories (`CloudGrant.awsS3Read`). @internal */
@@ -102,10 +50,9 @@ export function staticScope(path: string): IConstruct {
  * @internal
  */
 export function guardProps(scope: IConstruct, className: string, props: unknown): void {
-  const all = types();
-  const params = all?.[`${PACKAGE}.${className}`]?.initializer?.parameters;
+  const params = typeOf(`${PACKAGE}.${className}`).initializer?.parameters;
   const param = params?.[params.length - 1];
-  if (!param || param.name !== 'props') return;
+  if (!param || param.name !== 'props') throw new Error(`${className}: no initializer with props; ${REGENERATE}`);
   guardValue(scope, '', props, param.type, param.optional ?? false, `${className} props`);
 }
 
@@ -126,22 +73,21 @@ export function guardedProps<T>(scope: IConstruct, id: string, className: string
  * @internal
  */
 export function guardArgs(scope: IConstruct, className: string, method: string, args: unknown[]): void {
-  const all = types();
-  if (!all) return;
   let fqn: string | undefined = `${PACKAGE}.${className}`;
-  while (fqn && all[fqn]) {
-    const m = all[fqn].methods?.find(x => x.name === method);
+  while (fqn) {
+    const m = typeOf(fqn).methods?.find(x => x.name === method);
     if (m) {
       (m.parameters ?? []).forEach((p, i) => {
         if (p.variadic) return;
         // a struct's fields are named as the user wrote them (`methods`), like a construct's props
-        const struct = p.type.fqn !== undefined && all[p.type.fqn]?.datatype === true;
+        const struct = p.type.fqn !== undefined && typeOf(p.type.fqn).datatype === true;
         guardValue(scope, struct ? '' : p.name, args[i], p.type, p.optional ?? false, `${className}.${method}() ${p.name}`, p.name);
       });
       return;
     }
-    fqn = all[fqn].base;
+    fqn = typeOf(fqn).base;
   }
+  throw new Error(`${className}.${method}(): ${REGENERATE}`);
 }
 
 /**
@@ -173,14 +119,13 @@ function wrong(scope: IConstruct, prop: string, value: unknown, type: TypeRef): 
     for (const [k, v] of Object.entries(value as object)) guardValue(scope, `${prop}[${JSON.stringify(k)}]`, v, type.collection.elementtype, false, `the value type of ${prop}`);
     return false;
   }
-  const t = typeOf(type.fqn);
-  if (!t) return value === null || (typeof value !== 'object' && typeof value !== 'function'); // a type without assembly
+  const t = typeOf(type.fqn!);
   if (t.kind === 'enum') return !enumValues(type.fqn!, t).includes(value as never);
   if (t.kind === 'interface' && t.datatype) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return true;
     for (const p of structProperties(type.fqn!)) {
       const v = (value as { [k: string]: unknown })[p.name];
-      guardValue(scope, prop ? `${prop}.${p.name}` : p.name, v, p.type, p.optional ?? false, `${t.name}.${p.name}`);
+      guardValue(scope, prop ? `${prop}.${p.name}` : p.name, v, p.type!, p.optional ?? false, `${t.name}.${p.name}`);
     }
     return false;
   }
@@ -201,9 +146,9 @@ function members(fqn: string): { properties: string[]; methods: string[] } {
 }
 
 function collectMembers(fqn: string, seen: Set<string>): { properties: string[]; methods: string[] } {
-  const t = typeOf(fqn);
-  if (!t || seen.has(fqn)) return { properties: [], methods: [] };
+  if (seen.has(fqn)) return { properties: [], methods: [] };
   seen.add(fqn);
+  const t = typeOf(fqn);
   const properties = (t.properties ?? []).filter(p => !p.static && !p.protected && !p.optional).map(p => p.name);
   const methods = (t.methods ?? []).filter(m => !m.static && !m.protected).map(m => m.name);
   for (const parent of [...(t.base ? [t.base] : []), ...(t.interfaces ?? [])]) {
@@ -252,9 +197,9 @@ function isPlainObject(value: unknown): boolean {
 
 /** The properties of a struct, its base structs' included. */
 function structProperties(fqn: string, seen = new Set<string>()): Property[] {
-  const t = typeOf(fqn);
-  if (!t || seen.has(fqn)) return [];
+  if (seen.has(fqn)) return [];
   seen.add(fqn);
+  const t = typeOf(fqn);
   const own = t.properties ?? [];
   const inherited = (t.interfaces ?? []).flatMap(i => structProperties(i, seen)).filter(p => !own.some(o => o.name === p.name));
   return [...own, ...inherited];
@@ -282,19 +227,18 @@ function describe(type: TypeRef): string {
   }
   if (type.union) return type.union.types.map(describe).join(' or ');
   if (type.collection) return `${type.collection.kind === 'array' ? 'an array' : 'a map'} of ${plural(type.collection.elementtype)}`;
-  const t = typeOf(type.fqn);
-  const name = type.fqn?.split('.').pop() ?? 'object';
-  if (t?.kind === 'enum') {
+  const t = typeOf(type.fqn!);
+  const name = type.fqn!.split('.').pop()!;
+  if (t.kind === 'enum') {
     const exported = enumObject(type.fqn!, t);
     return `${article(name)} ${name} (${(t.members ?? []).map(m => `${name}.${m.name} = ${JSON.stringify(exported?.[m.name] ?? m.name)}`).join(', ')})`;
   }
-  if (t?.kind === 'interface' && t.datatype) return `${article(name)} ${name} object`;
-  if (t?.kind === 'class') {
+  if (t.kind === 'interface' && t.datatype) return `${article(name)} ${name} object`;
+  if (t.kind === 'class') {
     const factory = t.initializer ? undefined : t.methods?.find(m => m.static && !m.name.startsWith('is'))?.name;
     return `${article(name)} ${name}${t.initializer ? ` (new ${name}(...))` : factory ? ` (for example ${name}.${factory}(...))` : ''}`;
   }
-  if (t) return `${article(name)} ${name}`;
-  return `${article(type.fqn ?? name)} ${type.fqn ?? name}`;
+  return `${article(name)} ${name}`;
 }
 
 function plural(type: TypeRef): string {

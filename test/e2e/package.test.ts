@@ -78,6 +78,19 @@ describe('the packed library', () => {
     expect(r.after).toBeGreaterThan(10);
   });
 
+  test('the runtime type guards run from lib/ without reading any jsii assembly (their data is compiled in)', () => {
+    const probe = [
+      "const fs = require('fs');",
+      "for (const k of ['readFileSync', 'existsSync', 'statSync', 'openSync']) { const o = fs[k]; fs[k] = function (p, ...a) { if (String(p).includes('.jsii')) throw new Error('read ' + p); return o.call(this, p, ...a); }; }",
+      `const lib = require(${JSON.stringify(ROOT)});`,
+      "const { Chart, Testing } = require('cdk8s');",
+      "try { new lib.ZeroTrustNamespace(new Chart(Testing.app(), 'c'), 'prod', { labels: 42 }); console.log('accepted'); } catch (e) { console.log(e.message); }",
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['-e', probe], { cwd: ROOT, encoding: 'utf8' }).trim();
+    expect(out).toBe('[c/prod] invalid labels 42: must be a map of strings or undefined, got number; see ZeroTrustNamespaceProps.labels in the API reference (API.md)');
+    expect(packed.files.map(f => f.path)).toContain('lib/intent/_guard-spec.generated.js');
+  });
+
   test('the lazy index exports exactly the names and objects of `export *` over the same modules, every jsii type included', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const lib = require(LIB);

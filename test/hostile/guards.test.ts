@@ -1,10 +1,8 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import * as zlib from 'zlib';
 import { App, Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import * as lib from '../../src';
+import { GUARD_SPEC } from '../../src/intent/_guard-spec.generated';
 import { guardsActive } from '../../src/intent/_guards';
 
 /**
@@ -13,20 +11,10 @@ import { guardsActive } from '../../src/intent/_guards';
  * the library's clear error naming that prop, or a synthesis without `undefined`, `NaN` or
  * `[object Object]` in any object or output file. Never a TypeError, never a crash.
  *
- * The constructs and their props are read from the jsii assembly (`.jsii`, written by
- * `npx projen compile`), so a new construct or prop is driven without touching this file; a new
- * construct needs a fixture below (the first test fails until it has one).
+ * The constructs and their props are read from the guards' own data (the jsii assembly as
+ * src/intent/_guard-spec.generated.ts holds it), so a new construct or prop is driven without
+ * touching this file; a new construct needs a fixture below (the first test fails until it has one).
  */
-
-const assembly = readAssembly(path.join(__dirname, '..', '..', '.jsii'));
-
-/** The jsii assembly, following jsii's compressed-assembly redirect (`.jsii` naming `.jsii.gz`). */
-function readAssembly(file: string): any {
-  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  if (json.schema !== 'jsii/file-redirect') return json;
-  const target = fs.readFileSync(path.join(path.dirname(file), json.filename));
-  return JSON.parse((json.compression === 'gzip' ? zlib.gunzipSync(target) : target).toString('utf8'));
-}
 const IMAGE = 'ghcr.io/acme/app:1.0.0';
 const JWT = { issuer: 'https://login.example.com', jwksUri: 'https://login.example.com/jwks.json', audiences: ['shop'] };
 const ALERT = {
@@ -141,7 +129,7 @@ const FIXTURES: { [className: string]: Fixture } = {
 
 /** The public constructs with a props parameter, and the props of each (inherited included). */
 function publicConstructs(): { name: string; props: string[] }[] {
-  const types = assembly.types;
+  const types: any = GUARD_SPEC;
   const propsOf = (fqn: string): string[] => {
     const t = types[fqn];
     return [...(t.properties ?? []).map((p: any) => p.name), ...(t.interfaces ?? []).flatMap(propsOf)];
@@ -194,7 +182,7 @@ function safe(value: unknown): string {
 describe('runtime type guards at every public construct', () => {
   const constructs = publicConstructs();
 
-  test('the jsii assembly is there and the guards read it (run npx projen compile first)', () => {
+  test('the guards have their data (src/intent/_guard-spec.generated.ts, no compile needed)', () => {
     expect(guardsActive()).toBe(true);
     expect(constructs.length).toBeGreaterThan(30);
   });
