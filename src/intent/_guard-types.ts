@@ -38,7 +38,15 @@ export interface JsiiType {
   readonly members?: readonly { readonly name: string }[];
   /** Parameters only for this library's classes. */
   readonly initializer?: { readonly parameters?: readonly Parameter[] };
-  readonly methods?: readonly { readonly name: string; readonly static?: boolean; readonly protected?: boolean; readonly parameters?: readonly Parameter[] }[];
+  readonly methods?: readonly Method[];
+}
+
+export interface Method {
+  readonly name: string;
+  readonly static?: boolean;
+  readonly protected?: boolean;
+  /** Only for this library's classes. */
+  readonly parameters?: readonly Parameter[];
 }
 
 /** Every type by its fully qualified name. */
