@@ -139,6 +139,9 @@ if (process.argv.includes('--check')) {
 } else if (text !== current) {
   // written only when it changes: src/ stays older than lib/ (projenrc/lib-stale.js) otherwise
   fs.writeFileSync(TARGET, text);
+  // as old as the assembly it comes from: not a source change that makes lib/ look stale
+  const built = fs.statSync(path.join(ROOT, '.jsii'));
+  fs.utimesSync(TARGET, built.atime, built.mtime);
   if (fs.existsSync(path.dirname(COMPILED))) {
     const ts = require('typescript');
     const js = ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
