@@ -85,8 +85,8 @@ function listYaml(dir: string): string[] {
   return out.sort();
 }
 
-/** The YAML parser: this package's, else the one cdk8s (a peer dependency) bundles. */
-function loadYaml(): { parseAllDocuments: (text: string) => any[] } {
+/** The YAML parser: this package's, else the one cdk8s (a peer dependency) bundles. @internal */
+export function loadYaml(): { parseAllDocuments: (text: string, options?: { version?: '1.1' | '1.2' }) => any[] } {
   for (const base of [__dirname, path.dirname(require.resolve('cdk8s'))]) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
