@@ -34,15 +34,28 @@ export function trackSynthesis(scope: IConstruct): void {
       writable: true,
       enumerable: false,
       value: function synthesis(this: unknown, ...args: unknown[]) {
-        const outermost = !RUNNING.has(app);
-        if (outermost) RUNNING.set(app, new Map());
-        try {
-          return original.apply(this, args);
-        } finally {
-          if (outermost) RUNNING.delete(app);
-        }
+        return asOneSynthesis(app, () => original.apply(this, args));
       },
     });
+  }
+}
+
+/**
+ * Runs `render` as one synthesis of `scope`'s app: what `oncePerSynthesis` computes is computed
+ * once for all of it, as in `App.synth()`. For callers that render the charts one by one
+ * (`app.charts.flatMap(c => Testing.synth(c))` validates the whole app once per chart); nothing
+ * may change the app while `render` runs. Nested calls join the outermost synthesis.
+ *
+ * @internal
+ */
+export function asOneSynthesis<T>(scope: IConstruct, render: () => T): T {
+  const app = scope.node.root;
+  const outermost = !RUNNING.has(app);
+  if (outermost) RUNNING.set(app, new Map());
+  try {
+    return render();
+  } finally {
+    if (outermost) RUNNING.delete(app);
   }
 }
 

@@ -1,13 +1,13 @@
-import * as cdk8s from 'cdk8s';
 import * as lib from '../../src';
 import { Cluster, Pod } from '../support/reachability';
 import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { expectValidManifests } from '../support/schemas';
+import { synthCharts } from '../support/synth';
 
 describe('README: existing workloads and the cluster around them', () => {
   test('the snippet adopts a cdk8s-plus-33 Deployment and a plain CronJob, references a Helm-installed gateway, and does what the text says', () => {
     const app = runReadmeApp(readmeSnippet('### Existing workloads and the cluster around them'));
-    const manifests = app.charts.flatMap(c => cdk8s.Testing.synth(c));
+    const manifests = synthCharts(app);
     expectValidManifests(manifests);
     const cluster = new Cluster(manifests);
     const web = cluster.pod('shop', 'web');

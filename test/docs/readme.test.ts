@@ -5,11 +5,12 @@ import * as lib from '../../src';
 import { Cluster } from '../support/reachability';
 import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { expectValidManifests } from '../support/schemas';
+import { synthCharts } from '../support/synth';
 
 describe('README', () => {
   test('the quickstart runs, synthesizes valid objects and does what the text says', () => {
     const app = runReadmeApp(readmeSnippet('## Quickstart'));
-    const manifests = app.charts.flatMap(c => cdk8s.Testing.synth(c));
+    const manifests = synthCharts(app);
     expectValidManifests(manifests);
     const cluster = new Cluster(manifests);
     const frontend = cluster.pod('web', 'frontend');
@@ -36,7 +37,7 @@ describe('README', () => {
 describe('README: runtime detection and monitoring', () => {
   test('the snippet runs and synthesizes valid objects, the Falco rules and the output files', () => {
     const app = runReadmeApp(readmeSnippet('### Runtime detection and monitoring'));
-    const manifests = app.charts.flatMap(c => cdk8s.Testing.synth(c));
+    const manifests = synthCharts(app);
     expectValidManifests(manifests);
     const kinds = [...new Set(manifests.map(m => m.kind))].sort();
     expect(kinds).toEqual(expect.arrayContaining(['ConfigMap', 'PodMonitor', 'PrometheusRule', 'Telemetry']));
@@ -52,7 +53,7 @@ describe('README: pipelines and the intent graph', () => {
     const app = runReadmeApp(readmeSnippet('## Pipelines'));
     expect(fs.readdirSync(app.outdir).sort()).toEqual(['0000-namespaces.k8s.yaml', '0001-network.k8s.yaml', '0002-mesh.k8s.yaml', '0003-apps.k8s.yaml']);
     expect(fs.existsSync(path.join(`${app.outdir}-files`, 'helm', 'falco-values.yaml'))).toBe(true);
-    expectValidManifests(app.charts.flatMap(c => cdk8s.Testing.synth(c)));
+    expectValidManifests(synthCharts(app));
   });
 
   test('the intent graph example puts each layer in its chart, in apply order, under the trust domain', () => {
@@ -81,6 +82,6 @@ describe('README: every TypeScript block', () => {
     const app = runReadmeApp(block as string);
     const written = fs.readdirSync(app.outdir).filter(f => f.endsWith('.k8s.yaml'));
     expect(written.length).toBeGreaterThan(0);
-    expectValidManifests(app.charts.flatMap(c => cdk8s.Testing.synth(c)));
+    expectValidManifests(synthCharts(app));
   });
 });

@@ -1,12 +1,11 @@
-import * as cdk8s from 'cdk8s';
 import { Cluster } from '../support/reachability';
 import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { expectValidManifests } from '../support/schemas';
-import { find } from '../support/synth';
+import { find, synthCharts } from '../support/synth';
 
 test('README: the edge and egress example runs and does what the text says', () => {
   const app = runReadmeApp(readmeSnippet('### Edge and egress'));
-  const manifests = app.charts.flatMap(c => cdk8s.Testing.synth(c));
+  const manifests = synthCharts(app);
   expectValidManifests(manifests);
   const c = new Cluster(manifests);
   const proxy = c.pod('edge', 'access-proxy');

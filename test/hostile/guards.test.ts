@@ -1,9 +1,13 @@
-import { App, Chart, Size, Testing } from 'cdk8s';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import * as lib from '../../src';
 import { GUARD_SPEC } from '../../src/intent/_guard-spec.generated';
 import { guardsActive } from '../../src/intent/_guards';
+import { synthCharts } from '../support/synth';
 
 /**
  * Every public construct, driven with any value (fast-check `anything()` plus the classic wrong
@@ -148,16 +152,25 @@ function samples(runs: number): unknown[] {
 
 const BAD_OUTPUT = ['undefined', 'NaN', '[object Object]'];
 
+/**
+ * An app like `Testing.app()`, in one output folder for all of them: nothing here writes into it
+ * (`Testing.app()` makes a new temporary folder per app, and this file builds thousands of apps).
+ */
+const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'guards-'));
+function newApp(): App {
+  return new App({ outdir: OUTDIR });
+}
+
 /** Runs one construction with `prop` replaced; returns what went wrong, or undefined. */
 function drive(name: string, prop: string, value: unknown): string | undefined {
-  const app = Testing.app();
+  const app = newApp();
   const chart = new Chart(app, 'c');
   const fixture = FIXTURES[name](app, chart);
   const props = { ...fixture.props, [prop]: value };
   try {
     fixture.build(props);
     if (fixture.synth === false) return undefined;
-    const output = JSON.stringify(app.charts.flatMap(ch => Testing.synth(ch)))
+    const output = JSON.stringify(synthCharts(app))
       + lib.OutputFile.of(app).map(f => f.renderContents()).join('\n');
     const input = String(safe(value));
     const bad = BAD_OUTPUT.find(b => output.includes(b) && !input.includes(b));
@@ -192,7 +205,7 @@ describe('runtime type guards at every public construct', () => {
   });
 
   test.each(constructs.map(c => [c.name, c.props] as [string, string[]]))('%s: any value in any prop is a clear error naming it, or valid output', (name, props) => {
-    const { runs = 8 } = FIXTURES[name](Testing.app(), new Chart(Testing.app(), 'probe'));
+    const { runs = 8 } = FIXTURES[name](newApp(), new Chart(newApp(), 'probe'));
     const problems: string[] = [];
     for (const prop of props) {
       for (const value of samples(runs)) {
@@ -206,7 +219,7 @@ describe('runtime type guards at every public construct', () => {
   test('the whole props: null, a string, an array are the clear error', () => {
     for (const { name } of constructs) {
       for (const value of [null, 'x', [1]]) {
-        const app = Testing.app();
+        const app = newApp();
         const chart = new Chart(app, 'c');
         const fixture = FIXTURES[name](app, chart);
         expect(() => fixture.build(value)).toThrow(/invalid props .*must be an? \w+Props object/);

@@ -1,5 +1,15 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { expectValidManifests } from './schemas';
+import { asOneSynthesis } from '../../src/intent/_synthesis-memo';
+
+/**
+ * Every chart of an app rendered like `Testing.synth`, in dependency order, as ONE synthesis (as
+ * `App.synth()` renders them): the app's validations that hold for a whole synthesis (the effect
+ * check) run once, not once per chart.
+ */
+export function synthCharts(app: App): any[] {
+  return asOneSynthesis(app, () => app.charts.flatMap(chart => Testing.synth(chart)));
+}
 
 /**
  * Synthesizes a chart like `Testing.synth` and validates every object against the Kubernetes
@@ -13,7 +23,7 @@ export function synthValid(chart: Chart): any[] {
 
 /** Synthesizes (and validates) every chart of an app, in dependency order. */
 export function synthAppValid(app: App): any[] {
-  const manifests = app.charts.flatMap(chart => Testing.synth(chart));
+  const manifests = synthCharts(app);
   expectValidManifests(manifests);
   return manifests;
 }
