@@ -1,4 +1,7 @@
+import { Cluster } from './_cluster';
 import { ConnectivityLine } from './_connectivity';
+import { bindWorkloads } from './_effect';
+import { Pod } from './_model';
 import { endUserTokens } from '../edge/_end-user-tokens';
 import { CallIntent, IntentGraph, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
@@ -10,9 +13,16 @@ import { IMeshWorkload } from '../intent/mesh-workload';
  * `<id> -->|"<label>"| <id>`. Ids are `[A-Za-z0-9_]`; labels are quoted, with `"`, `#`, `<`, `>`,
  * `|` written as Mermaid entity codes (`#quot;`, `#35;`, `#lt;`, `#gt;`, `#124;`) and `<br/>` as the
  * only markup.
+ *
+ * Each workload's node names how the synthesized objects put it in the mesh, read from the
+ * manifests as the enforcement points see them (not from the declaration): `sidecar`, `ambient`
+ * (ztunnel only, L4) or `ambient, waypoint <name>`, `no mesh`, with the mTLS mode its
+ * PeerAuthentications give it; `Istio gateway` for an edge gateway's Envoy, and
+ * `outside this app` for a workload declared by reference.
  */
-export function trustGraphMermaid(graph: IntentGraph, manifests: any[]): string {
+export function trustGraphMermaid(graph: IntentGraph, manifests: any[], cluster: Cluster = new Cluster(manifests, graph.trustDomain)): string {
   const lines = ['flowchart LR'];
+  const pods = bindWorkloads(graph, cluster);
   const byNamespace = new Map<string, IMeshWorkload[]>();
   for (const w of graph.workloads) {
     const ns = w.zeroTrustNamespace.namespaceName;
@@ -21,7 +31,7 @@ export function trustGraphMermaid(graph: IntentGraph, manifests: any[]): string 
   for (const [ns, workloads] of [...byNamespace].sort(([a], [b]) => compare(a, b))) {
     lines.push(`  subgraph ${id('ns', ns)}["namespace ${label(ns)}"]`);
     for (const w of workloads) {
-      lines.push(`    ${nodeId(w)}["${label(w.workloadName)}<br/>${label(`sa ${w.serviceAccountName}`)}"]`);
+      lines.push(`    ${nodeId(w)}["${[w.workloadName, `sa ${w.serviceAccountName}`, meshLabel(cluster, pods.get(w)!)].map(label).join('<br/>')}"]`);
     }
     lines.push('  end');
   }
@@ -48,6 +58,16 @@ export function trustGraphMermaid(graph: IntentGraph, manifests: any[]): string 
     lines.push(`  ${nodeId(e.workload)} -->|"${label(`TCP ${e.port}`)}"| ${exit}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** How the manifests put `pod` in the mesh: the data plane, the waypoint, the mTLS mode. */
+function meshLabel(cluster: Cluster, pod: Pod): string {
+  const origin = pod.kind === 'Workload' ? ['outside this app'] : [];
+  if (pod.gatewayClass === 'istio') return 'Istio gateway';
+  if (pod.mesh === 'none') return [...origin, 'no mesh'].join(', ');
+  const waypoint = pod.mesh === 'ambient' ? cluster.waypointFor(pod) : undefined;
+  const plane = pod.mesh === 'ambient' ? (waypoint ? `ambient, waypoint ${waypoint.pod.name}` : 'ambient') : 'sidecar';
+  return [...origin, plane, `mTLS ${cluster.mtlsMode(pod)}`].join(', ');
 }
 
 /** The label of a call's edge: ports, then methods, paths, required claims and headers. */

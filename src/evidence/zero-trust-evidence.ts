@@ -59,10 +59,10 @@ export class ZeroTrustEvidence extends Construct {
     file('trust-graph.md', () => [
       '# Trust graph',
       '',
-      'Who may call whom, derived from the intent graph at synthesis: namespaces as groups, edges labelled with ports, methods, paths and required claims.',
+      'Who may call whom, derived from the intent graph at synthesis: namespaces as groups, edges labelled with ports, methods, paths and required claims; each workload with how the objects put it in the mesh (sidecar, ambient, waypoint, mTLS mode).',
       '',
       '```mermaid',
-      trustGraphMermaid(IntentGraph.of(this), this.compute().manifests).trimEnd(),
+      trustGraphMermaid(IntentGraph.of(this), this.compute().manifests, this.compute().cluster).trimEnd(),
       '```',
       '',
     ].join('\n'));

@@ -1,5 +1,5 @@
-import { Testing } from 'cdk8s';
-import { IntentGraph, ReferenceArchitecture } from '../../src';
+import { Chart, Testing } from 'cdk8s';
+import { ExternalWorkload, IntentGraph, MeshService, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
 import { Cluster } from '../../src/evidence/_cluster';
 import { connectivity, externalRanges, format, sortLines } from '../../src/evidence/_connectivity';
 import { connectivityMarkdown, label, trustGraphMermaid } from '../../src/evidence/_diagram';
@@ -145,5 +145,27 @@ describe('trust graph (Mermaid)', () => {
 
   test('labels cannot break out of their quotes', () => {
     expect(label('a"b|c<d>#e')).toBe('a#quot;b#124;c#lt;d#gt;#35;e');
+  });
+
+  test('each workload node says how the synthesized objects put it in the mesh, read from the manifests', () => {
+    const { graph, manifests } = reference();
+    const node = (mermaid: string, key: string) => new RegExp(`^ {4}w_${key}\\["([^"]*)"\\]$`, 'm').exec(mermaid)?.[1].split('<br/>');
+    const mermaid = trustGraphMermaid(graph, manifests);
+    expect(node(mermaid, 'data__database')).toEqual(['database', 'sa database', 'sidecar, mTLS STRICT']);
+    expect(node(mermaid, 'insights__catalog')).toEqual(['catalog', 'sa catalog', 'ambient, waypoint waypoint, mTLS STRICT']);
+    expect(node(mermaid, 'edge__access_proxy')).toEqual(['access-proxy', 'sa access-proxy-istio', 'Istio gateway']);
+    // the manifests decide, not the declaration: without the namespace's waypoint label and its
+    // PeerAuthentications, the same graph draws ztunnel only and Istio's default mode
+    const edited = manifests
+      .filter(m => !(m.kind === 'PeerAuthentication' && m.metadata.namespace === 'insights'))
+      .map(m => (m.kind === 'Namespace' && m.metadata.name === 'insights'
+        ? { ...m, metadata: { ...m.metadata, labels: Object.fromEntries(Object.entries(m.metadata.labels).filter(([k]) => k !== 'istio.io/use-waypoint')) } }
+        : m));
+    expect(node(trustGraphMermaid(graph, edited), 'insights__catalog')).toEqual(['catalog', 'sa catalog', 'ambient, mTLS PERMISSIVE']);
+    const external = Testing.app();
+    const chart = new Chart(external, 'c');
+    const api = new MeshService(chart, 'api', { namespace: new ZeroTrustNamespace(chart, 'shop'), image: 'ghcr.io/acme/api:1.0.0', port: 8080 });
+    api.allowFrom(new ExternalWorkload(chart, 'search', { namespace: 'search', podSelector: { app: 'opensearch' }, serviceAccountName: 'opensearch' }));
+    expect(node(trustGraphMermaid(IntentGraph.of(external), appManifests(external)), 'search__search')?.[2]).toMatch(/^outside this app, (sidecar|ambient|no mesh)/);
   });
 });
