@@ -2,7 +2,10 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { MANAGED_BY } from './_k8s';
 import { IntentGraph, Layer } from '../intent/intent-graph';
+import { ClusterPeer } from '../intent/cluster-peer';
 import { podPeer, tcpPorts } from '../network/_network-policies';
+import { needsCilium, peerCiliumRule, peerNetworkPolicyPeers } from '../network/_peers';
+import * as cilium from '../imports/cilium';
 
 /** @internal */
 export interface SpireNetworkPolicyOptions {
@@ -16,6 +19,8 @@ export interface SpireNetworkPolicyOptions {
   readonly nodeCidrs: string[];
   readonly apiServerCidrs: string[];
   readonly apiServerPorts: number[];
+  /** The API server peer; replaces apiServerCidrs and apiServerPorts. */
+  readonly apiServer?: ClusterPeer;
   readonly dataStore?: { port: number; cidrs: string[] };
   readonly oidc?: { labels: { [key: string]: string }; port: number };
 }
@@ -43,10 +48,24 @@ export function spireNetworkPolicies(owner: Construct, o: SpireNetworkPolicyOpti
   };
   const egress: k8s.NetworkPolicyEgressRule[] = [
     dns,
-    // TokenReview (k8s_psat), bundle publishing, the controller manager's watches
-    { to: ipBlocks(o.apiServerCidrs), ports: tcpPorts(o.apiServerPorts) },
+    // TokenReview (k8s_psat), bundle publishing, the controller manager's watches: the API server
+    // peer (a Cilium entity goes into the CiliumNetworkPolicy below), or the legacy CIDRs
+    ...(o.apiServer
+      ? (needsCilium(o.apiServer) ? [] : [{ to: peerNetworkPolicyPeers(o.apiServer), ports: tcpPorts(o.apiServer.ports) }])
+      : [{ to: ipBlocks(o.apiServerCidrs), ports: tcpPorts(o.apiServerPorts) }]),
     ...(o.dataStore ? [{ to: ipBlocks(o.dataStore.cidrs), ports: tcpPorts([o.dataStore.port]) }] : []),
   ];
+  if (o.apiServer && needsCilium(o.apiServer)) {
+    const at = graph._placement(Layer.NETWORK, owner, 'spire', 'ServerApiServerPolicy');
+    new cilium.CiliumNetworkPolicy(at.scope, at.id, {
+      metadata: { name: 'spire-server-api-server', namespace: o.serverNamespace, labels: { ...MANAGED_BY, 'app.kubernetes.io/part-of': 'spire' } },
+      spec: {
+        description: 'the SPIRE server calls the Kubernetes API server (TokenReviews, bundle ConfigMap, controller manager watches)',
+        endpointSelector: { matchLabels: { ...o.serverLabels } },
+        egress: [peerCiliumRule(o.apiServer, 'egress', o.apiServer.ports)],
+      } as any,
+    });
+  }
   return [
     policy('ServerDefaultDeny', 'default-deny', o.serverNamespace, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
     policy('ServerPolicy', 'spire-server', o.serverNamespace, {

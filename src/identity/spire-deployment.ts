@@ -16,6 +16,8 @@ import { FederatedTrustDomainOptions } from './spiffe-federation';
 import { CaKeyType, ISpireDeployment, KubeletVerification, SpireDataStore, SpireDeploymentProps, SpireKeyManager } from './spire-options';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { checkCidr } from '../intent/_cidr';
+import { ClusterPeer } from '../intent/cluster-peer';
+import { ClusterPeerKind } from '../intent/cluster-peer-options';
 import { guardArgs, guardProps } from '../intent/_guards';
 import { checkDns1123Label, checkPort, checkTrustDomain, invalid } from '../intent/_validation';
 import { IntentGraph, workloadKey } from '../intent/intent-graph';
@@ -248,6 +250,7 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
         nodeCidrs: cidrs('nodeCidrs', props.nodeCidrs),
         apiServerCidrs: cidrs('apiServerCidrs', props.apiServerCidrs),
         apiServerPorts: (props.apiServerPorts ?? [443, 6443]).map(p => checkPort(this, 'apiServerPorts', p)),
+        apiServer: checkApiServerPeer(this, props.apiServer),
         dataStore: dataStore.isShared
           ? { port: checkPort(this, 'dataStore.port', dataStore.port!), cidrs: cidrs('dataStore.cidrs', dataStore.cidrs) }
           : undefined,
@@ -462,3 +465,10 @@ function podLabelsOf(workload: IMeshWorkload): { [key: string]: string } {
   return { ...extra, ...workload.podSelectorLabels };
 }
 
+
+function checkApiServerPeer(scope: IConstruct, peer: ClusterPeer | undefined): ClusterPeer | undefined {
+  if (peer !== undefined && (!(peer instanceof ClusterPeer) || peer.kind !== ClusterPeerKind.KUBERNETES_API_SERVER)) {
+    invalid(scope, 'apiServer', peer, 'must be ClusterPeer.kubernetesApiServer(...)', 'for example ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM }) or ClusterPeer.kubernetesApiServer({ addresses: [\'172.18.0.2/32\'] })');
+  }
+  return peer;
+}

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { SpireFederationOptions } from './spiffe-federation';
 import { guardArgs, staticScope } from '../intent/_guards';
+import { ClusterPeer } from '../intent/cluster-peer';
 
 /**
  * A SPIRE deployment whose spire-controller-manager reconciles ClusterSPIFFEIDs
@@ -333,10 +334,21 @@ export interface SpireDeploymentProps {
   readonly nodeCidrs?: string[];
 
   /**
-   * API server addresses (CIDRs) for the server's egress NetworkPolicy (the endpoints of the
-   * `kubernetes` Service).
+   * The Kubernetes API server the SPIRE server calls (TokenReviews for k8s_psat, the bundle
+   * ConfigMap, the controller manager's watches): its egress admits exactly this peer, on its
+   * ports. `ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM })` adds a CiliumNetworkPolicy
+   * `spire-server-api-server` for the `kube-apiserver` entity. Takes precedence over
+   * `apiServerCidrs` and `apiServerPorts`.
    *
-   * @default - any address, on `apiServerPorts` only
+   * @default - `apiServerCidrs` on `apiServerPorts`
+   */
+  readonly apiServer?: ClusterPeer;
+
+  /**
+   * API server addresses (CIDRs) for the server's egress NetworkPolicy (the endpoints of the
+   * `kubernetes` Service). Prefer `apiServer`.
+   *
+   * @default - any address, on `apiServerPorts` only (set `apiServer` to narrow it)
    */
   readonly apiServerCidrs?: string[];
 

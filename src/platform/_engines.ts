@@ -3,8 +3,9 @@
  * (open-policy-agent/gatekeeper charts/gatekeeper at v3.23.0) and Kyverno chart 3.9.0
  * (kyverno/kyverno charts/kyverno at v1.19.0).
  */
+import { apiServer, dns } from './_egress';
 import { checkDigestsUsed, imageRenderer, label } from './_images';
-import type { PlatformComponentOptions, PlatformContainer, PlatformWorkload, _ComponentData } from './platform-workload';
+import type { PlatformComponentOptions, PlatformContainer, PlatformEgress, PlatformWorkload, _ComponentData } from './platform-workload';
 import { PlatformPeer } from './platform-workload';
 import { Privilege } from '../intent/privileged-workload';
 
@@ -24,8 +25,9 @@ export function gatekeeperDescription(options: PlatformComponentOptions): _Compo
   checkDigestsUsed('gatekeeper', image);
   const manager: PlatformContainer = { name: 'manager', image: gatekeeper, ...NO_LIMITS('requests 100m CPU and 512Mi memory and limits memory only (512Mi), not CPU') };
   const TOKEN = { podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN], reason: 'calls the Kubernetes API with its ServiceAccount token' };
-  const job = (name: string, labels: { [k: string]: string }, serviceAccount: string, containers: PlatformContainer[]): PlatformWorkload => ({
-    kind: 'Job', name, namespace, podLabels: labels, serviceAccount, containers, ...TOKEN,
+  const api = (what: string, template: string) => apiServer(what, `gatekeeper chart ${template}`);
+  const job = (name: string, labels: { [k: string]: string }, serviceAccount: string, containers: PlatformContainer[], egress: PlatformEgress[]): PlatformWorkload => ({
+    kind: 'Job', name, namespace, podLabels: labels, serviceAccount, containers, ...TOKEN, egress,
   });
   return {
     name: 'gatekeeper',
@@ -42,10 +44,13 @@ export function gatekeeperDescription(options: PlatformComponentOptions): _Compo
         containers: [manager],
         ...TOKEN,
         ports: [
-          { port: 8443, name: 'webhook-server', from: [PlatformPeer.API_SERVER] },
+          // the post-install hook probes the webhook before labelling the namespace
+          { port: 8443, name: 'webhook-server', from: [PlatformPeer.API_SERVER], fromWorkloads: ['gatekeeper-update-namespace-label'] },
           { port: 8888, name: 'metrics', from: [PlatformPeer.MONITORING] },
           { port: 9090, name: 'healthz', from: [] },
         ],
+        egress: [api('watches every resource its constraints match, syncs data and writes constraint status and its webhook certificate',
+          'templates/gatekeeper-manager-role-clusterrole.yaml')],
       },
       {
         kind: 'Deployment',
@@ -59,13 +64,24 @@ export function gatekeeperDescription(options: PlatformComponentOptions): _Compo
           { port: 8888, name: 'metrics', from: [PlatformPeer.MONITORING] },
           { port: 9090, name: 'healthz', from: [] },
         ],
+        egress: [api('lists the cluster\'s resources to audit them and writes the violations into constraint status', 'templates/gatekeeper-audit-deployment.yaml')],
       },
       // Helm hooks (pre-install/pre-upgrade CRD upgrade, post-install namespace label and webhook probe)
       job('gatekeeper-update-crds-hook', { 'job-name': 'gatekeeper-update-crds-hook' }, 'gatekeeper-admin-upgrade-crds',
-        [{ name: 'crds-upgrade', image: crds, ...NO_LIMITS('sets no resources for the CRD upgrade hook (values `crds.resources: {}`)') }]),
+        [{ name: 'crds-upgrade', image: crds, ...NO_LIMITS('sets no resources for the CRD upgrade hook (values `crds.resources: {}`)') }],
+        [api('applies the CustomResourceDefinitions', 'templates/upgrade-crds-hook.yaml')]),
       job('gatekeeper-update-namespace-label', { 'job-name': 'gatekeeper-update-namespace-label' }, 'gatekeeper-update-namespace-label', [
         { name: 'webhook-probe-post', image: curl, init: true, ...NO_LIMITS('sets no resources for the post-install hook (values `postInstall.resources: {}`)') },
         { name: 'kubectl-label', image: crds, ...NO_LIMITS('sets no resources for the post-install hook (values `postInstall.resources: {}`)') },
+      ], [
+        dns('gatekeeper-webhook-service.<namespace>.svc', 'templates/_helpers.tpl gatekeeper.postInstallWebhookProbeContainer'),
+        {
+          workload: 'gatekeeper-controller-manager',
+          ports: [8443],
+          reason: 'curl probes https://gatekeeper-webhook-service.<namespace>.svc/v1/admitlabel (Service port 443, pod port 8443) until the webhook answers '
+            + '(templates/_helpers.tpl gatekeeper.postInstallWebhookProbeContainer)',
+        },
+        api('labels its namespace admission.gatekeeper.sh/ignore=no-self-managing', 'templates/namespace-post-install.yaml'),
       ]),
     ],
     webhooks: [
@@ -102,6 +118,8 @@ export function kyvernoDescription(options: PlatformComponentOptions): _Componen
       { port: 9443, name: 'https', from: webhook ? [PlatformPeer.API_SERVER] : [] },
       { port: 8000, name: 'metrics', from: [PlatformPeer.MONITORING] },
     ],
+    egress: [apiServer(`watches policies and the resources they match, and writes ${component === 'reports-controller' ? 'policy reports' : 'its results'}`,
+      `kyverno chart templates/${component}/clusterrole.yaml`)],
   });
   const memoryOnly = NO_LIMITS('limits memory only, not CPU');
   return {

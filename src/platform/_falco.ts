@@ -3,6 +3,7 @@
  * templates/pod-template.tpl and templates/_helpers.tpl) deploys it with default values and the
  * given `driver.kind`.
  */
+import { dns, internetHttps } from './_egress';
 import { checkDigestsUsed, imageRenderer, invalidOption, label } from './_images';
 import type { FalcoComponentOptions, PlatformContainer, _ComponentData } from './platform-workload';
 import { PlatformPeer } from './platform-workload';
@@ -90,6 +91,13 @@ export function falcoDescription(options: FalcoComponentOptions): _ComponentData
       reason: 'the host\'s /proc, /etc, /usr, /boot and kernel modules for the driver and process metadata, the container engine sockets for container metadata, '
         + 'and its ServiceAccount token',
       ports: [{ port: 8765, name: 'web', from: [PlatformPeer.MONITORING] }],
+      // Falco itself writes its alerts to stdout by default (no http_output, falcosidekick.enabled: false)
+      // and does not call the API server (collectors.kubernetes.enabled: false)
+      egress: [
+        dns('the artifact index, registry and driver hosts', 'falco chart values falcoctl.config.indexes, driver.loader'),
+        internetHttps(`falcoctl pulls and follows the rules artifact from ghcr.io/falcosecurity (index falcosecurity.github.io/falcoctl)${loader ? ' and the driver loader downloads a prebuilt driver from download.falco.org' : ''}`,
+          'falco chart values falcoctl.artifact.install/follow, falcoctl.config.indexes'),
+      ],
     }],
     webhooks: [],
   };

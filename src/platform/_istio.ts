@@ -2,6 +2,7 @@
  * Istio 1.30.3 as its charts (istio/istio manifests/charts at tag 1.30.3, released with
  * `global.hub: docker.io/istio` and `global.tag: 1.30.3`) deploy it with default values.
  */
+import { apiServer, dns, internetHttps, istiodXds } from './_egress';
 import { checkDigestsUsed, imageRenderer, invalidOption, label } from './_images';
 import type { IstioComponentOptions, IstioGatewayOptions, _ComponentData } from './platform-workload';
 import { PlatformPeer } from './platform-workload';
@@ -51,6 +52,13 @@ export function istiodDescription(options: IstioComponentOptions): _ComponentDat
         { port: 15014, name: 'http-monitoring', from: [PlatformPeer.MONITORING] },
         { port: 8080, name: 'http-debug', from: [] },
       ],
+      egress: [
+        dns('the JWKS hosts of RequestAuthentications', 'istiod fetches jwksUri itself unless PILOT_JWT_ENABLE_REMOTE_JWKS is set: Istio security reference, RequestAuthentication'),
+        apiServer('watches Services, EndpointSlices, Pods and Istio resources, signs certificates after TokenReviews and patches its webhook configurations',
+          'istio-discovery templates/clusterrole.yaml'),
+        internetHttps('fetches the JWKS of RequestAuthentications whose jwksUri is public and inlines them into the proxies\' configuration',
+          'default PILOT_JWT_ENABLE_REMOTE_JWKS=false; Istio security reference, RequestAuthentication'),
+      ],
     }],
     webhooks: [
       { kind: 'MutatingWebhookConfiguration', name: 'istio-sidecar-injector', service: 'istiod', targetPort: 15017 },
@@ -95,6 +103,9 @@ export function istioCniDescription(options: IstioComponentOptions): _ComponentD
       reason: 'the CNI binary and configuration directories, /proc and the network namespaces of the node\'s pods, and the CNI agent\'s sockets; '
         + 'its ServiceAccount token to watch the node\'s pods',
       ports: [{ port: 15014, name: 'metrics', from: [PlatformPeer.MONITORING] }],
+      egress: [
+        apiServer('watches the pods and namespaces of its node to enrol them (ambient) and repair them', 'istio-cni templates/clusterrole.yaml'),
+      ],
     }],
     webhooks: [],
   };
@@ -132,6 +143,12 @@ export function ztunnelDescription(options: IstioComponentOptions): _ComponentDa
       hostPaths: ['/var/run/ztunnel'],
       reason: 'the socket directory istio-cni hands pod network namespaces over; its ServiceAccount token',
       ports: [{ port: 15020, name: 'ztunnel-stats', from: [PlatformPeer.MONITORING] }],
+      // the connections ztunnel proxies are opened in each ambient pod's network namespace, where
+      // that pod's NetworkPolicies apply; from its own namespace it reaches istiod only
+      egress: [
+        dns('istiod\'s Service name', 'ztunnel templates/daemonset.yaml: CA_ADDRESS and XDS_ADDRESS istiod.<namespace>.svc:15012'),
+        istiodXds('ztunnel templates/daemonset.yaml'),
+      ],
     }],
     webhooks: [],
   };
@@ -180,9 +197,28 @@ export function istioGatewayDescription(options: IstioGatewayOptions): _Componen
         { port: 15021, name: 'status-port', from: [PlatformPeer.ANY] },
         { port: 15090, name: 'http-envoy-prom', from: [PlatformPeer.MONITORING] },
       ],
+      egress: gatewayEgress('istio-discovery files/gateway-injection-template.yaml', []),
     }],
     webhooks: [],
   };
+}
+
+/**
+ * A gateway's egress: DNS and istiod for itself, and the pods of the mesh it forwards to (on
+ * `ports`; every port when empty, for routes the description cannot know).
+ */
+function gatewayEgress(template: string, ports: number[]) {
+  return [
+    dns('istiod\'s Service name and the hosts of its routes', `${template}: CA_ADDR istiod.<namespace>.svc:15012`),
+    istiodXds(template),
+    {
+      to: PlatformPeer.MESH,
+      ports,
+      reason: ports.length
+        ? `forwards the requests it authorizes to the destination pods over HBONE on ${ports.join(', ')} (istio.io docs, ambient data plane: a waypoint sends to the destination workload over HBONE)`
+        : 'forwards the requests of its routes to the pods of the mesh (the routes, and so the destinations, are declared outside this description: gateway chart docs)',
+    },
+  ];
 }
 
 /** A waypoint: istiod's files/waypoint.yaml for a Gateway of class istio-waypoint. */
@@ -218,6 +254,7 @@ export function waypointDescription(options: IstioGatewayOptions): _ComponentDat
         { port: 15021, name: 'status-port', from: [] },
         { port: 15020, name: 'metrics', from: [PlatformPeer.MONITORING] },
       ],
+      egress: gatewayEgress('istio-discovery files/waypoint.yaml', [15008]),
     }],
     webhooks: [],
   };

@@ -4,6 +4,7 @@
  * (prometheus-community/helm-charts charts/kube-prometheus-stack, templates/prometheus-operator/),
  * as their charts deploy them with default values.
  */
+import { apiServer } from './_egress';
 import { checkDigestsUsed, imageRenderer, label } from './_images';
 import type { PlatformComponentOptions, _ComponentData } from './platform-workload';
 import { PlatformPeer } from './platform-workload';
@@ -41,6 +42,9 @@ export function vaultInjectorDescription(options: PlatformComponentOptions): _Co
       podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
       reason: 'watches its MutatingWebhookConfiguration and the pods it injects with its ServiceAccount token',
       ports: [{ port: 8080, name: 'https', from: [PlatformPeer.API_SERVER] }],
+      // the injector only mutates pod specs: the injected agents talk to Vault, not the injector
+      egress: [apiServer('watches its MutatingWebhookConfiguration to keep its CA bundle current and reads namespaces and pods',
+        'vault chart templates/injector-clusterrole.yaml')],
     }],
     webhooks: [
       { kind: 'MutatingWebhookConfiguration', name: `${release}-agent-injector-cfg`, service: `${release}-agent-injector-svc`, targetPort: 8080 },
@@ -63,6 +67,8 @@ export function prometheusOperatorDescription(options: PlatformComponentOptions)
     serviceAccount: `${release}-admission`,
     podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
     reason: 'writes the webhook certificate Secret and patches the webhook configurations with its ServiceAccount token',
+    egress: [apiServer('creates the webhook certificate Secret and patches the webhook configurations',
+      'kube-prometheus-stack templates/prometheus-operator/admission-webhooks/job-patch')],
     containers: [{
       name: container,
       image: certgen,
@@ -91,6 +97,8 @@ export function prometheusOperatorDescription(options: PlatformComponentOptions)
           reason: 'the chart sets no resources for the operator (values `prometheusOperator.resources: {}`)',
         }],
         ports: [{ port: 10250, name: 'https', from: [PlatformPeer.API_SERVER, PlatformPeer.MONITORING] }],
+        egress: [apiServer('reconciles Prometheus, Alertmanager and their monitors into StatefulSets, Secrets and Services',
+          'kube-prometheus-stack templates/prometheus-operator/clusterrole.yaml')],
       },
       hook('create', 'create'),
       hook('patch', 'patch'),

@@ -7,6 +7,7 @@ import { checkType, invalid } from '../intent/_validation';
 import { ClusterPeer } from '../intent/cluster-peer';
 import { ClusterPeerKind } from '../intent/cluster-peer-options';
 import { IntentGraph } from '../intent/intent-graph';
+import { podPeer } from '../network/_network-policies';
 
 /** The components declared in each app, by `<namespace>/<name>`. */
 const DECLARED = new WeakMap<object, Map<string, { component: PlatformComponent; owner: IConstruct }>>();
@@ -25,13 +26,13 @@ export interface PlatformComponentsProps {
   readonly components?: PlatformComponent[];
 
   /**
-   * Whether each workload of the components gets an ingress NetworkPolicy (in the intent graph's
-   * network layer) selecting exactly its pods: they admit the peers their description names
-   * (`PlatformPort.from`) on exactly those ports, and nothing else, so default-deny holds for
-   * the platform's own pods too. Egress stays as the charts leave it (the components call the
-   * API server, registries and the mesh). Set `false` for components whose pods other
-   * constructs already police (the waypoints and gateways of the intent graph, whose exact
-   * policies the network and edge layers write).
+   * Whether each workload of the components gets a NetworkPolicy (in the intent graph's network
+   * layer) selecting exactly its pods: it admits the peers their description names
+   * (`PlatformPort.from`) on exactly those ports, and (with `egress`) lets the pods reach
+   * exactly the destinations their description names (`PlatformWorkload.egress`: DNS, the API
+   * server, istiod, ...), and nothing else, so default-deny holds for the platform's own pods
+   * too. Set `false` for components whose pods other constructs already police (the waypoints
+   * and gateways of the intent graph, whose exact policies the network and edge layers write).
    *
    * @default true
    */
@@ -55,6 +56,42 @@ export interface PlatformComponentsProps {
    * @default ClusterPeer.monitoring() (pods `app.kubernetes.io/name: prometheus` in namespace `monitoring`)
    */
   readonly monitoring?: ClusterPeer;
+
+  /**
+   * Whether the components' pods are isolated for egress too: they reach exactly what their
+   * description lists (`PlatformWorkload.egress`). `false` leaves egress as the charts leave it
+   * (open), and needs no `apiServer`.
+   *
+   * @default true
+   */
+  readonly egress?: boolean;
+
+  /**
+   * The Kubernetes API server the components' controllers call:
+   * `ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM })` (its `kube-apiserver` entity, in a
+   * CiliumNetworkPolicy `platform-<kind>-<name>-api-server` beside each NetworkPolicy) or
+   * `ClusterPeer.kubernetesApiServer({ addresses })` with the endpoints of the `kubernetes`
+   * Service (`kubectl get endpointslices -l kubernetes.io/service-name=kubernetes`).
+   *
+   * @default - the `kubernetesApiServer` peer among `webhookCallers`; required with `egress` otherwise
+   */
+  readonly apiServer?: ClusterPeer;
+
+  /**
+   * The cluster DNS pods the components resolve names with (UDP and TCP 53).
+   *
+   * @default ClusterPeer.pods({ namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } })
+   */
+  readonly dns?: ClusterPeer;
+
+  /**
+   * Where the components reach the internet (Falco's artifact registry, istiod's JWKS fetches):
+   * for example `ClusterPeer.addresses({ name: 'egress-proxy', cidrs: [...] })` when traffic
+   * leaves through a proxy or NAT of known addresses.
+   *
+   * @default - every public address (private, loopback, link-local and cloud metadata ranges excepted), on the described ports only
+   */
+  readonly internet?: ClusterPeer;
 }
 
 /**
@@ -67,8 +104,10 @@ export interface PlatformComponentsProps {
  *   that container from exactly those checks, and the Falco rules allow exactly those privileged
  *   containers;
  * - the policy pack admits exactly their images (`<repository>:<tag>`, or the pinned digest);
- * - each of their workloads gets an ingress NetworkPolicy that admits exactly the described
- *   peers on the described ports (`networkPolicies`);
+ * - each of their workloads gets a NetworkPolicy that admits exactly the described peers on the
+ *   described ports and lets the pods reach exactly the described destinations (DNS, the API
+ *   server, istiod, the internet on 443 where the chart pulls artifacts), each with its
+ *   upstream source (`networkPolicies`, `egress`);
  * - their namespaces are created by their charts (`helm install --create-namespace`), which are
  *   installed before the app's output is applied.
  *
@@ -145,7 +184,37 @@ export class PlatformComponents extends Construct {
     if (!(monitoring instanceof ClusterPeer) || ![ClusterPeerKind.PODS, ClusterPeerKind.CIDRS].includes(monitoring.kind)) {
       invalid(this, 'monitoring', monitoring, 'must be a ClusterPeer of the Prometheus pods or addresses', 'for example ClusterPeer.monitoring({ namespace: \'observability\' })');
     }
-    this.peers = { webhookCallers: [...webhookCallers], monitoring };
+    if (props.egress !== undefined) checkType(this, 'egress', props.egress, 'boolean');
+    const egress = props.egress ?? true;
+    const apiServer = props.apiServer ?? webhookCallers.find(p => p.kind === ClusterPeerKind.KUBERNETES_API_SERVER);
+    if (apiServer !== undefined && (!(apiServer instanceof ClusterPeer) || apiServer.kind !== ClusterPeerKind.KUBERNETES_API_SERVER)) {
+      invalid(this, 'apiServer', apiServer, 'must be ClusterPeer.kubernetesApiServer(...)', 'for example ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM })');
+    }
+    if (this.networkPolicies && egress && apiServer === undefined) {
+      invalid(this, 'apiServer', apiServer, 'is needed to isolate the components\' egress: their controllers call the Kubernetes API server, whose addresses are specific to the cluster',
+        'set apiServer: ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM }) on Cilium, or ClusterPeer.kubernetesApiServer({ addresses: [...] }) with the endpoints of '
+        + 'kubectl get endpointslices -l kubernetes.io/service-name=kubernetes; or egress: false to leave their egress open');
+    }
+    const dns = props.dns ?? ClusterPeer.pods({ namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } });
+    if (!(dns instanceof ClusterPeer) || dns.kind !== ClusterPeerKind.PODS) {
+      invalid(this, 'dns', dns, 'must be ClusterPeer.pods(...) selecting the cluster DNS pods', 'for example ClusterPeer.pods({ namespace: \'kube-system\', podLabels: { \'k8s-app\': \'kube-dns\' } })');
+    }
+    if (props.internet !== undefined && (!(props.internet instanceof ClusterPeer) || props.internet.kind !== ClusterPeerKind.CIDRS)) {
+      invalid(this, 'internet', props.internet, 'must be ClusterPeer.addresses(...)', 'for example ClusterPeer.addresses({ name: \'egress-proxy\', cidrs: [\'203.0.113.10/32\'] })');
+    }
+    this.peers = {
+      webhookCallers: [...webhookCallers],
+      monitoring,
+      egress,
+      apiServer,
+      dns,
+      internet: props.internet,
+      istiod: () => {
+        // the app's declared istiod, else Istio's default namespace
+        const istiod = PlatformComponents.of(this).find(c => c.name === 'istiod')?.workloads[0];
+        return podPeer(istiod?.namespace ?? 'istio-system', { istio: 'pilot' });
+      },
+    };
     // a waypoint of the intent graph already has its exact NetworkPolicy (network layer): a
     // second one admitting the whole mesh on its HBONE port would widen it
     this.node.addValidation({ validate: () => this.overlapsWithGraphWaypoints() });

@@ -13,6 +13,12 @@ export enum PlatformPeer {
   MONITORING = 'monitoring',
   /** Anything that may reach the component: a gateway's listeners behind a load balancer. */
   ANY = 'any',
+  /** Cluster DNS (egress only: UDP and TCP 53 to the DNS pods). */
+  DNS = 'dns',
+  /** istiod's xDS and CA port (egress only: proxies and ztunnel fetch configuration and certificates). */
+  ISTIOD = 'istiod',
+  /** Public addresses outside the cluster (egress only: registries, artifact indexes, JWKS endpoints). */
+  INTERNET = 'internet',
 }
 
 /**
@@ -25,6 +31,38 @@ export interface PlatformPort {
   readonly name: string;
   /** Who calls it (nobody outside the pod when empty: debug ports). */
   readonly from: PlatformPeer[];
+  /**
+   * Workloads of the same component that call it (by name), besides `from`.
+   *
+   * @default - none
+   */
+  readonly fromWorkloads?: string[];
+}
+
+/**
+ * A destination the pods of a platform component's workload connect to, and why.
+ */
+export interface PlatformEgress {
+  /**
+   * Who the pods call. With `workload`, leave it out.
+   *
+   * @default - the workload named by `workload`
+   */
+  readonly to?: PlatformPeer;
+  /**
+   * A workload of the same component the pods call (by name).
+   *
+   * @default - the peer named by `to`
+   */
+  readonly workload?: string;
+  /**
+   * The destination's TCP ports (53 means UDP and TCP for `PlatformPeer.DNS`). Empty: every
+   * port (a gateway forwarding to routes it cannot know); for `PlatformPeer.API_SERVER` the
+   * API server peer's ports.
+   */
+  readonly ports: number[];
+  /** Why the pods make this call, with the upstream source that documents it. */
+  readonly reason: string;
 }
 
 /**
@@ -102,6 +140,14 @@ export interface PlatformWorkload {
    * @default - none
    */
   readonly ports?: PlatformPort[];
+  /**
+   * Where the pods connect to (egress), with the reason. Connections a Kubernetes
+   * NetworkPolicy does not see (host-network pods, sockets ztunnel opens in other pods'
+   * network namespaces) are not listed.
+   *
+   * @default - none: the pods call nothing
+   */
+  readonly egress?: PlatformEgress[];
 }
 
 /**

@@ -7,7 +7,7 @@ import { JwtIssuer } from '../edge/jwt-issuer';
 import { NamespaceAccess } from '../identity/human-access';
 import { SpireDeployment } from '../identity/spire-deployment';
 import { guardProps } from '../intent/_guards';
-import { forwarding } from '../intent/_validation';
+import { forwarding, invalid } from '../intent/_validation';
 import { ClusterPeer } from '../intent/cluster-peer';
 import { Cni } from '../intent/cluster-peer-options';
 import { IntentGraph } from '../intent/intent-graph';
@@ -89,6 +89,15 @@ export interface ReferenceArchitectureProps {
    * @default true
    */
   readonly cilium?: boolean;
+
+  /**
+   * The Kubernetes API server, which the platform components' controllers and the SPIRE server
+   * call (their egress NetworkPolicies admit exactly it).
+   *
+   * @default - with `cilium`, `ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM })` (its
+   * `kube-apiserver` entity); required without it (the endpoints of the `kubernetes` Service)
+   */
+  readonly kubernetesApiServer?: ClusterPeer;
 
   /**
    * The admission controller of the policy layer.
@@ -246,11 +255,13 @@ export class ReferenceArchitecture extends Construct {
    * the output is applied: istiod, istio-cni (ambient) and ztunnel, the admission engine's
    * controllers (Gatekeeper or Kyverno; none for Kubernetes' own engine), the Vault agent
    * injector, Falco and the Prometheus Operator. The pack admits exactly their images and
-   * exempts exactly their containers; each of their workloads gets an ingress NetworkPolicy (and,
-   * with `cilium`, a CiliumNetworkPolicy admitting the API server's `kube-apiserver` entity on
-   * the webhook ports).
+   * exempts exactly their containers; each of their workloads gets a NetworkPolicy for its
+   * ingress and egress (and, with `cilium`, CiliumNetworkPolicies for the API server's
+   * `kube-apiserver` entity: calling the webhook ports, and called by the controllers).
    */
   public readonly platform: PlatformComponents;
+  /** The Kubernetes API server the platform components and SPIRE call. */
+  public readonly kubernetesApiServer: ClusterPeer;
   /**
    * The waypoint istiod deploys for namespace `insights`: declared for the pack's exemptions;
    * its NetworkPolicy is the network layer's exact one.
@@ -316,10 +327,17 @@ export class ReferenceArchitecture extends Construct {
     });
 
     // the platform the reference relies on, each component as its pinned chart deploys it
+    const apiServer = props.kubernetesApiServer ?? ((props.cilium ?? true) ? ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM }) : undefined);
+    if (apiServer === undefined) {
+      invalid(this, 'kubernetesApiServer', undefined, 'is needed without Cilium: the platform components and the SPIRE server reach the API server by its addresses',
+        'set kubernetesApiServer: ClusterPeer.kubernetesApiServer({ addresses: [...] }) with the endpoints of kubectl get endpointslices -l kubernetes.io/service-name=kubernetes');
+    }
+    this.kubernetesApiServer = apiServer;
     this.platform = new PlatformComponents(this, 'platform', {
       // on Cilium the webhooks admit the API server by its kube-apiserver entity; elsewhere its
       // addresses are the cluster's own, so the webhook ports stay open to any source
       ...((props.cilium ?? true) ? { webhookCallers: [ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM })] } : {}),
+      apiServer: this.kubernetesApiServer,
       components: [
         PlatformComponent.istiod(),
         PlatformComponent.istioCni({ ambient: true }),
@@ -449,7 +467,7 @@ export class ReferenceArchitecture extends Construct {
     // runtime: the zero-trust Falco rules, derived from the intent graph at synthesis time
     this.falcoRules = new ZeroTrustFalcoRules(this, 'FalcoRules');
     // identity: SPIRE registers every workload above under its mesh identity
-    this.spire = forwarding(this, { clusterName: props.clusterName }, () => new SpireDeployment(this, 'spire', { clusterName: props.clusterName ?? 'reference' }));
+    this.spire = forwarding(this, { clusterName: props.clusterName }, () => new SpireDeployment(this, 'spire', { clusterName: props.clusterName ?? 'reference', apiServer: this.kubernetesApiServer }));
     this.productionAccess = new NamespaceAccess(this, 'production-access', { namespace: this.production });
     this.productionAccess.grantReadOnly('sre');
     this.productionAccess.grantDeployer('production-deployers');

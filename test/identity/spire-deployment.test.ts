@@ -2,7 +2,7 @@ import { App, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as yaml from 'yaml';
 import {
-  ClusterSpiffeId, IntentGraph, KubeletVerification, MeshMode, MeshService, Privilege, SpireDataStore, SpireDeployment, ZeroTrustNamespace,
+  ClusterPeer, ClusterSpiffeId, Cni, IntentGraph, KubeletVerification, MeshMode, MeshService, Privilege, SpireDataStore, SpireDeployment, ZeroTrustNamespace,
 } from '../../src';
 import { OutputFile } from '../../src/intent/output-file';
 import { declaredPrivileges, usedPrivileges as usedPodPrivileges } from '../support/privileges';
@@ -262,6 +262,29 @@ describe('SpireDeployment', () => {
     ]);
     expect(find(manifests, 'NetworkPolicy', 'spiffe-csi-driver', 'spire-system').spec.ingress)
       .toEqual([{ from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 9809 }] }]);
+  });
+
+  test('NetworkPolicies: with apiServer the server reaches exactly the API server peer (its addresses and ports, or the kube-apiserver entity), not any address', () => {
+    const { chart } = setup();
+    new SpireDeployment(chart, 'spire', { clusterName: 'c1', apiServer: ClusterPeer.kubernetesApiServer({ addresses: ['172.18.0.2/32'], ports: [6443] }) });
+    const manifests = synthValid(chart);
+    const egress = find(manifests, 'NetworkPolicy', 'spire-server', 'spire-server').spec.egress;
+    expect(egress[1]).toEqual({ to: [{ ipBlock: { cidr: '172.18.0.2/32' } }], ports: [{ protocol: 'TCP', port: 6443 }] });
+    // no rule without destination: nothing reaches any address
+    expect(egress.filter((r: any) => r.to === undefined)).toEqual([]);
+    expect(ofKind(manifests, 'CiliumNetworkPolicy').filter(c => c.metadata.namespace === 'spire-server')).toEqual([]);
+
+    const { chart: onCilium } = setup();
+    new SpireDeployment(onCilium, 'spire', { clusterName: 'c1', apiServer: ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM }) });
+    const objs = synthValid(onCilium);
+    const rules = find(objs, 'NetworkPolicy', 'spire-server', 'spire-server').spec.egress;
+    expect(rules.filter((r: any) => r.to === undefined)).toEqual([]);
+    expect(rules.flatMap((r: any) => r.ports.map((p: any) => p.port))).toEqual([53, 53]);
+    const cnp = find(objs, 'CiliumNetworkPolicy', 'spire-server-api-server', 'spire-server');
+    expect(cnp.spec.endpointSelector.matchLabels).toEqual(find(objs, 'StatefulSet', 'spire-server').spec.selector.matchLabels);
+    expect(cnp.spec.egress).toEqual([{ toEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }, { port: '6443', protocol: 'TCP' }] }] }]);
+    expect(() => new SpireDeployment(setup().chart, 'spire', { clusterName: 'c1', apiServer: ClusterPeer.monitoring() }))
+      .toThrow(/\[c\/spire\] invalid apiServer .*must be ClusterPeer\.kubernetesApiServer/);
   });
 
   test('NetworkPolicies can be left to the user', () => {

@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  FalcoDriver, IntentGraph, PlatformComponent, PlatformComponents, PlatformPeer, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicyPack,
+  ClusterPeer, FalcoDriver, IntentGraph, PlatformComponent, PlatformComponents, PlatformPeer, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicyPack,
 } from '../../src';
 import { ENGINE_CHARTS, GATEKEEPER_AUDIT, GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_LABEL_NAMESPACE, GATEKEEPER_UPGRADE_CRDS, KYVERNO_ADMISSION, KYVERNO_BACKGROUND, KYVERNO_CLEANUP, KYVERNO_REPORTS } from './fixtures/engines';
 import { INGRESS_GATEWAY, ISTIO_CHARTS, ISTIOD, WAYPOINT, ZTUNNEL, istioCni } from './fixtures/istio';
@@ -41,7 +41,7 @@ function selects(podLabels: Record<string, string>, pod: any): boolean {
 function enforcedApp(engine: PolicyEngine, components: PlatformComponent[]) {
   const chart = new Chart(Testing.app(), 'platform');
   new ZeroTrustPolicyPack(chart, 'pack', { engine, mode: PolicyMode.ENFORCE, allowedRegistries: ['ghcr.io/acme/'], systemNamespaces: ['kube-system'] });
-  new PlatformComponents(chart, 'components', { components });
+  new PlatformComponents(chart, 'components', { components, apiServer: ClusterPeer.kubernetesApiServer({ addresses: ['172.18.0.2/32'] }) });
   return { chart, objs: synthValid(chart) };
 }
 
@@ -175,7 +175,7 @@ describe('PlatformComponent', () => {
 
   test('declaring the same component twice is idempotent; a different description of it is an error', () => {
     const chart = Testing.chart();
-    const components = new PlatformComponents(chart, 'components');
+    const components = new PlatformComponents(chart, 'components', { egress: false });
     components.add(PlatformComponent.falco());
     components.add(PlatformComponent.falco());
     expect(components.components).toHaveLength(1);

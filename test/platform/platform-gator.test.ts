@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing, Yaml } from 'cdk8s';
-import { PlatformComponent, PlatformComponents, PolicyEngine, PolicyMode, ZeroTrustPolicyPack } from '../../src';
+import { ClusterPeer, Cni, PlatformComponent, PlatformComponents, PolicyEngine, PolicyMode, ZeroTrustPolicyPack } from '../../src';
 import * as engines from './fixtures/engines';
 import * as istio from './fixtures/istio';
 import * as operators from './fixtures/operators';
@@ -45,6 +45,7 @@ function gatorTest(dir: string, pods: any[], cel: boolean): { status: number | n
     const chart = new Chart(Testing.app(), 'platform');
     new ZeroTrustPolicyPack(chart, 'pack', { engine: PolicyEngine.GATEKEEPER, mode: PolicyMode.ENFORCE, allowedRegistries: ['ghcr.io/acme/'], systemNamespaces: ['kube-system'] });
     new PlatformComponents(chart, 'components', {
+      apiServer: ClusterPeer.kubernetesApiServer({ cni: Cni.CILIUM }),
       components: [
         PlatformComponent.istiod(), PlatformComponent.istioCni(), PlatformComponent.ztunnel(),
         PlatformComponent.istioGateway({ name: 'istio-ingressgateway', namespace: 'istio-ingress' }),

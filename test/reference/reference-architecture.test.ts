@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import { App, Chart, Testing, YamlOutputType } from 'cdk8s';
 import * as yaml from 'yaml';
-import { AccessProxy, AppProtocol, IntentGraph, MeshMode, MeshService, OutputFile, PolicyEngine, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
+import { AccessProxy, AppProtocol, ClusterPeer, IntentGraph, MeshMode, MeshService, OutputFile, PolicyEngine, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
 import { factsMetricNames, parsePromQL } from '../monitoring/_promql';
 import { falcoSchemaErrors } from '../runtime/_falco';
 import { admissionObjects, gatekeeperReview, kubernetesReview, kyvernoReview } from '../support/policy-engine';
@@ -65,7 +65,9 @@ describe('ReferenceArchitecture', () => {
     // one ingress NetworkPolicy per workload of the declared platform components: istiod, istio-cni, ztunnel,
     // Gatekeeper (2 Deployments, 2 hook Jobs), the Vault injector, Falco, the Prometheus Operator (Deployment, 2 hook Jobs)
     // and, on Cilium, a CiliumNetworkPolicy admitting the kube-apiserver entity on each webhook (istiod, Gatekeeper, Vault injector, Prometheus Operator)
-    const PLATFORM_NETWORK_POLICIES = 3 + 4 + 1 + 1 + 3 + 4;
+    // and one letting each workload that calls the API server reach the entity (istiod, istio-cni, Gatekeeper's 4, the injector, the operator's 3),
+    // and the SPIRE server's CiliumNetworkPolicy for the same entity
+    const PLATFORM_NETWORK_POLICIES = 3 + 4 + 1 + 1 + 3 + 4 + (1 + 1 + 4 + 1 + 3) + 1;
     expect(objects).toHaveLength(4 + 2 + (17 + 1) + 17 + IDENTITY_OBJECTS + 24 + SPIRE_NETWORK_POLICIES + 14 + 11 + 2 + 13 + 1 + 18
       + INSIGHTS_OBJECTS + PLATFORM_NETWORK_POLICIES);
     // templates (and the Config syncing what the default-deny check reads) before constraints
@@ -86,7 +88,11 @@ describe('ReferenceArchitecture', () => {
     ]);
     expect(kinds('network')).toEqual(['CiliumNetworkPolicy', 'NetworkPolicy']);
     // the network layer's CiliumNetworkPolicies are the platform webhooks' only: the API server's entity on the webhook port
-    expect(ofKind(Testing.synth(app.charts.find(c => c.node.id === 'network')!), 'CiliumNetworkPolicy').map(c => [c.metadata.namespace, c.metadata.name, c.spec.ingress])).toEqual([
+    const networkCnps = ofKind(Testing.synth(app.charts.find(c => c.node.id === 'network')!), 'CiliumNetworkPolicy');
+    // the controllers reach the API server's entity on its ports, and nothing else through Cilium
+    expect(networkCnps.filter(c => c.metadata.name.endsWith('-api-server')).map(c => c.spec.egress))
+      .toEqual(Array(11).fill([{ toEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }, { port: '6443', protocol: 'TCP' }] }] }]));
+    expect(networkCnps.filter(c => !c.metadata.name.endsWith('-api-server')).map(c => [c.metadata.namespace, c.metadata.name, c.spec.ingress])).toEqual([
       ['istio-system', 'platform-deployment-istiod-webhooks', [{ fromEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '15017', protocol: 'TCP' }] }] }]],
       ['gatekeeper-system', 'platform-deployment-gatekeeper-controller-manager-webhooks', [{ fromEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '8443', protocol: 'TCP' }] }] }]],
       ['vault', 'platform-deployment-vault-agent-injector-webhooks', [{ fromEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }] }]],
@@ -361,7 +367,7 @@ describe('ReferenceArchitecture', () => {
 
     test('without Cilium the network layer opens 443 to public addresses for payment-service only', () => {
       const app = Testing.app();
-      new ReferenceArchitecture(app, 'zt', { cilium: false });
+      new ReferenceArchitecture(app, 'zt', { cilium: false, kubernetesApiServer: ClusterPeer.kubernetesApiServer({ addresses: ['172.18.0.2/32'] }) });
       const manifests = synthAppValid(app);
       expect(ofKind(manifests, 'CiliumNetworkPolicy')).toHaveLength(0);
       const c = new Cluster(manifests);
