@@ -1,11 +1,11 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { MANAGED_BY } from './_k8s';
-import { IntentGraph, Layer } from '../intent/intent-graph';
+import * as cilium from '../imports/cilium';
 import { ClusterPeer } from '../intent/cluster-peer';
+import { IntentGraph, Layer } from '../intent/intent-graph';
 import { podPeer, tcpPorts } from '../network/_network-policies';
 import { needsCilium, peerCiliumRule, peerNetworkPolicyPeers } from '../network/_peers';
-import * as cilium from '../imports/cilium';
 
 /** @internal */
 export interface SpireNetworkPolicyOptions {

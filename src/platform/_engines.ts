@@ -26,7 +26,8 @@ export function gatekeeperDescription(options: PlatformComponentOptions): _Compo
   const manager: PlatformContainer = { name: 'manager', image: gatekeeper, ...NO_LIMITS('requests 100m CPU and 512Mi memory and limits memory only (512Mi), not CPU') };
   const TOKEN = { podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN], reason: 'calls the Kubernetes API with its ServiceAccount token' };
   const api = (what: string, template: string) => apiServer(what, `gatekeeper chart ${template}`);
-  const job = (name: string, labels: { [k: string]: string }, serviceAccount: string, containers: PlatformContainer[], egress: PlatformEgress[]): PlatformWorkload => ({
+  const job = (name: string, labels: { [k: string]: string }, serviceAccount: string, containers: PlatformContainer[],
+    egress: PlatformEgress[]): PlatformWorkload => ({
     kind: 'Job', name, namespace, podLabels: labels, serviceAccount, containers, ...TOKEN, egress,
   });
   return {

@@ -75,7 +75,8 @@ function byName(component: PlatformComponent, name: string): PlatformWorkload {
  * always admits) get no rule.
  * @internal
  */
-export function platformIngress(workload: PlatformWorkload, selectors: PlatformPeerSelectors, component?: PlatformComponent): k8s.NetworkPolicyIngressRule[] {
+export function platformIngress(workload: PlatformWorkload, selectors: PlatformPeerSelectors,
+  component?: PlatformComponent): k8s.NetworkPolicyIngressRule[] {
   const rules: k8s.NetworkPolicyIngressRule[] = [];
   for (const peer of Object.values(PlatformPeer)) {
     const ports = portsFrom(workload, peer);
@@ -128,7 +129,8 @@ function egressPorts(e: PlatformEgress, selectors: PlatformPeerSelectors): k8s.N
  * are left to `platformCiliumEgress()`.
  * @internal
  */
-export function platformEgress(workload: PlatformWorkload, selectors: PlatformPeerSelectors, component: PlatformComponent): k8s.NetworkPolicyEgressRule[] {
+export function platformEgress(workload: PlatformWorkload, selectors: PlatformPeerSelectors,
+  component: PlatformComponent): k8s.NetworkPolicyEgressRule[] {
   const rules: k8s.NetworkPolicyEgressRule[] = [];
   for (const e of workload.egress ?? []) {
     const to = egressPeers(e, selectors, component);

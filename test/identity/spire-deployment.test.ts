@@ -2,7 +2,8 @@ import { App, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as yaml from 'yaml';
 import {
-  ClusterPeer, ClusterSpiffeId, Cni, IntentGraph, KubeletVerification, MeshMode, MeshService, Privilege, SpireDataStore, SpireDeployment, ZeroTrustNamespace,
+  ClusterPeer, ClusterSpiffeId, Cni, IntentGraph, KubeletVerification, MeshMode, MeshService, Privilege, SpireDataStore, SpireDeployment,
+  ZeroTrustNamespace,
 } from '../../src';
 import { OutputFile } from '../../src/intent/output-file';
 import { declaredPrivileges, usedPrivileges as usedPodPrivileges } from '../support/privileges';

@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  ClusterPeer, FalcoDriver, IntentGraph, PlatformComponent, PlatformComponents, PlatformPeer, PolicyEngine, PolicyMode, Privilege, ZeroTrustPolicyPack,
+  ClusterPeer, FalcoDriver, IntentGraph, PlatformComponent, PlatformComponents, PlatformPeer, PolicyEngine, PolicyMode, Privilege,
+  ZeroTrustPolicyPack,
 } from '../../src';
 import { ENGINE_CHARTS, GATEKEEPER_AUDIT, GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_LABEL_NAMESPACE, GATEKEEPER_UPGRADE_CRDS, KYVERNO_ADMISSION, KYVERNO_BACKGROUND, KYVERNO_CLEANUP, KYVERNO_REPORTS } from './fixtures/engines';
 import { INGRESS_GATEWAY, ISTIO_CHARTS, ISTIOD, WAYPOINT, ZTUNNEL, istioCni } from './fixtures/istio';

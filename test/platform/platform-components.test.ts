@@ -278,7 +278,9 @@ describe('PlatformComponents: egress of the components\' own pods', () => {
         internet80: cluster.networkAllowsToIp(pod, PUBLIC, 80),
         privateHttps: cluster.networkAllowsToIp(pod, '10.1.2.3', 443),
         metadata: cluster.networkAllowsToIp(pod, '169.254.169.254', 80),
-      }).toEqual({ pod: pod.name, apiOtherPort: false, otherAddress: false, dnsOtherPort: false, internet80: false, privateHttps: false, metadata: false });
+      }).toEqual({
+        pod: pod.name, apiOtherPort: false, otherAddress: false, dnsOtherPort: false, internet80: false, privateHttps: false, metadata: false,
+      });
     }
   });
 
@@ -318,8 +320,9 @@ describe('PlatformComponents: egress of the components\' own pods', () => {
     expect(cluster.networkAllows(ztunnel, DNS, 53, 'UDP')).toBe(false);
     expect(cluster.networkAllowsToIp(asPod(FALCO), '203.0.113.10', 443)).toBe(true);
     expect(cluster.networkAllowsToIp(asPod(FALCO), PUBLIC, 443)).toBe(false);
-    for (const c of [PlatformComponent.istiod(), PlatformComponent.gatekeeper(), PlatformComponent.kyverno(), PlatformComponent.falco(), PlatformComponent.vaultAgentInjector(),
-      PlatformComponent.prometheusOperator(), PlatformComponent.istioCni(), PlatformComponent.ztunnel(), PlatformComponent.waypoint({ name: 'w', namespace: 'shop' })]) {
+    for (const c of [PlatformComponent.istiod(), PlatformComponent.gatekeeper(), PlatformComponent.kyverno(), PlatformComponent.falco(),
+      PlatformComponent.vaultAgentInjector(), PlatformComponent.prometheusOperator(), PlatformComponent.istioCni(), PlatformComponent.ztunnel(),
+      PlatformComponent.waypoint({ name: 'w', namespace: 'shop' })]) {
       for (const e of c.workloads.flatMap(w => w.egress ?? [])) {
         expect({ component: c.name, reason: e.reason }).toEqual({ component: c.name, reason: expect.stringMatching(/\(.*(templates|values|chart|reference|docs|\.yaml).*\)$/) });
       }
@@ -332,7 +335,7 @@ describe('PlatformComponents: egress of the components\' own pods', () => {
     const callers = PODS.flatMap(c => c.component().workloads).filter(w => (w.egress ?? []).some(e => e.to === 'api-server'));
     expect(cnps).toHaveLength(callers.length);
     const vault = cnps.find(c => c.metadata.name === 'platform-deployment-vault-agent-injector-api-server');
-    expect(vault.spec.endpointSelector).toEqual({ matchLabels: VAULT_INJECTOR.metadata.labels && { 'app.kubernetes.io/name': 'vault-agent-injector', 'app.kubernetes.io/instance': 'vault', 'component': 'webhook' } });
+    expect(vault.spec.endpointSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'vault-agent-injector', 'app.kubernetes.io/instance': 'vault', 'component': 'webhook' } });
     expect(vault.spec.egress).toEqual([{ toEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }, { port: '6443', protocol: 'TCP' }] }] }]);
     expect(vault.spec.ingress).toBeUndefined();
     // and the NetworkPolicy itself opens no address for the API server
