@@ -89,7 +89,9 @@ const FIXTURES: { [className: string]: Fixture } = {
   }),
   MetricsPodMonitor: (_a, c) => ({ props: { component: lib.MonitoredComponent.istiod() }, build: p => new lib.MetricsPodMonitor(c, 'target', p) }),
   NamespaceAccess: (_a, c) => ({ props: { namespace: new lib.ZeroTrustNamespace(c, 'prod'), groupPrefix: 'oidc:' }, build: p => (new lib.NamespaceAccess(c, 'target', p)).grantReadOnly('sre') }),
-  PlatformComponents: (_a, c) => ({ props: {}, build: p => new lib.PlatformComponents(c, 'target', p) }),
+  PlatformComponents: (_a, c) => ({
+    props: { apiServer: lib.ClusterPeer.kubernetesApiServer({ cni: lib.Cni.CILIUM }) }, build: p => new lib.PlatformComponents(c, 'target', p),
+  }),
   PodIdentityAssociation: (_a, c) => ({
     props: { path: 'aws/association.json', clusterName: 'prod', namespace: 'prod', serviceAccount: 'orders', roleArn: 'arn:aws:iam::123456789012:role/orders' },
     build: p => new lib.PodIdentityAssociation(c, 'target', p),
