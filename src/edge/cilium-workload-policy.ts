@@ -8,7 +8,7 @@ import * as cilium from '../imports/cilium';
 import * as istio from '../imports/istio-security';
 import { NON_PUBLIC_IPV4, NON_PUBLIC_IPV6 } from '../intent/_cidr';
 import { guardProps } from '../intent/_guards';
-import { checkDns1123Label, invalid, sortedUnique } from '../intent/_validation';
+import { checkDns1123Label, checkLabels, invalid, sortedUnique } from '../intent/_validation';
 import { IntentGraph, Layer, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
 import { ClusterDnsOptions } from '../segmentation/zero-trust-namespace';
@@ -148,7 +148,9 @@ export class CiliumWorkloadPolicy extends Construct {
     }
     const dns = props.dns ?? {};
     const dnsNamespace = checkDns1123Label(this, 'dns.namespace', dns.namespace ?? 'kube-system');
-    const dnsLabels = dns.podLabels ?? { 'k8s-app': 'kube-dns' };
+    // the same check as ZeroTrustNamespace's dns.podLabels: Kubernetes label grammar, at least one
+    // label (an empty selector would open port 53 to every pod of the DNS namespace)
+    const dnsLabels = checkLabels(this, 'dns.podLabels', dns.podLabels ?? { 'k8s-app': 'kube-dns' }, { nonEmpty: true });
     markCiliumEgress(graph, workload);
     const namespace = workload.zeroTrustNamespace.namespaceName;
     const labels = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': workload.workloadName };

@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { EKS_CLUSTER_ARN, ROLE_ARN } from './_cloud-names';
+import { checkAudience, checkClusterArn, checkOidcIssuer, checkRoleArn } from './_aws-checks';
 import { ensurePodIdentityAgentEgress, POD_IDENTITY_AGENT_CIDRS } from './_pod-identity-network';
 import { CloudGrant } from './cloud-grant';
 import { CloudPermissionPolicy } from './cloud-permission-policy';
@@ -112,12 +112,10 @@ export interface AzureWorkloadIdentityOptions {
   readonly grants?: CloudGrant[];
 }
 
-const OIDC_ISSUER = /^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/;
 const GSA_EMAIL = /^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])@([a-z][-a-z0-9]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$/;
 const WORKLOAD_POOL = /^[a-z][a-z0-9-]{4,28}[a-z0-9]\.svc\.id\.goog$/;
 const AKS_ISSUER = /^https:\/\/[a-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~-]+)*\/?$/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const ROLE_ARN_FORMAT = 'must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<optional path/><name of 1-64 characters [A-Za-z0-9+=,.@_-]>';
 
 interface Binding {
   readonly workload: IMeshWorkload & Construct;
@@ -240,13 +238,8 @@ export class CloudWorkloadIdentity {
     let principal: string | undefined;
     switch (this.kind) {
       case 'eksPodIdentity': {
-        const role = checkRoleArn(workload, o.roleArn);
-        const cluster = EKS_CLUSTER_ARN.exec(typeof o.clusterArn === 'string' ? o.clusterArn : '');
-        if (!cluster) {
-          invalid(workload, 'cloudIdentity.clusterArn', o.clusterArn,
-            'must be an EKS cluster ARN: arn:aws:eks:<region>:<12-digit account>:cluster/<name of 1-100 characters [A-Za-z0-9_-]>',
-            'for example \'arn:aws:eks:eu-west-1:123456789012:cluster/prod\' (aws eks describe-cluster --query cluster.arn)');
-        }
+        const role = checkRoleArn(workload, 'cloudIdentity.roleArn', o.roleArn);
+        const cluster = checkClusterArn(workload, 'cloudIdentity.clusterArn', o.clusterArn);
         if (cluster[1] !== role[1] || cluster[3] !== role[2]) {
           invalid(workload, 'cloudIdentity.roleArn', o.roleArn, `must be in the cluster's partition and account (${cluster[1]}, ${cluster[3]})`,
             'create the role in the cluster\'s account (cross-account access goes through a target role the association\'s role assumes)');
@@ -272,16 +265,9 @@ export class CloudWorkloadIdentity {
         break;
       }
       case 'awsIrsa': {
-        const role = checkRoleArn(workload, o.roleArn);
-        if (typeof o.oidcIssuer !== 'string' || !OIDC_ISSUER.test(o.oidcIssuer)) {
-          invalid(workload, 'cloudIdentity.oidcIssuer', o.oidcIssuer,
-            'must be the cluster\'s OIDC issuer host and path without \'https://\' or a trailing \'/\'',
-            'for example \'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE\'');
-        }
-        const audience = o.audience ?? 'sts.amazonaws.com';
-        if (typeof audience !== 'string' || audience.length === 0 || /[\s*?]/.test(audience)) {
-          invalid(workload, 'cloudIdentity.audience', audience, 'must be a non-empty audience without spaces or wildcards');
-        }
+        const role = checkRoleArn(workload, 'cloudIdentity.roleArn', o.roleArn);
+        checkOidcIssuer(workload, 'cloudIdentity.oidcIssuer', o.oidcIssuer);
+        const audience = checkAudience(workload, 'cloudIdentity.audience', o.audience ?? 'sts.amazonaws.com');
         partition = role[1];
         serviceAccount.metadata.addAnnotation('eks.amazonaws.com/role-arn', o.roleArn);
         if (audience !== 'sts.amazonaws.com') {
@@ -382,10 +368,3 @@ export class CloudWorkloadIdentity {
   }
 }
 
-function checkRoleArn(workload: Construct, roleArn: unknown): RegExpExecArray {
-  const match = typeof roleArn === 'string' ? ROLE_ARN.exec(roleArn) : null;
-  if (!match) {
-    invalid(workload, 'cloudIdentity.roleArn', roleArn, ROLE_ARN_FORMAT, 'for example \'arn:aws:iam::123456789012:role/order-service\'');
-  }
-  return match;
-}

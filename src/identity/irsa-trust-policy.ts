@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { checkAccount, checkAudience, checkOidcIssuer, checkPartition, checkServiceAccountSubject } from './_aws-checks';
 import { guardedProps } from '../intent/_guards';
 import { OutputFile } from '../intent/output-file';
 
@@ -31,6 +32,11 @@ export class IrsaTrustPolicy extends OutputFile {
 
   public constructor(scope: Construct, id: string, props: IrsaTrustPolicyProps) {
     super(scope, id, { path: guardedProps(scope, id, 'IrsaTrustPolicy', props).path });
+    checkPartition(this, 'partition', props.partition);
+    checkAccount(this, 'accountId', props.accountId);
+    checkOidcIssuer(this, 'oidcIssuer', props.oidcIssuer);
+    checkAudience(this, 'audience', props.audience);
+    checkServiceAccountSubject(this, 'subject', props.subject);
     this.document = {
       Version: '2012-10-17',
       Statement: [{

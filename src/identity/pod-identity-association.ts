@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { checkEksClusterName, checkNamespaceName, checkRoleArn, checkServiceAccountName } from './_aws-checks';
 import { guardedProps } from '../intent/_guards';
 import { OutputFile } from '../intent/output-file';
 
@@ -38,6 +39,10 @@ export class PodIdentityAssociation extends OutputFile {
 
   public constructor(scope: Construct, id: string, props: PodIdentityAssociationProps) {
     super(scope, id, { path: guardedProps(scope, id, 'PodIdentityAssociation', props).path });
+    checkEksClusterName(this, 'clusterName', props.clusterName);
+    checkNamespaceName(this, 'namespace', props.namespace);
+    checkServiceAccountName(this, 'serviceAccount', props.serviceAccount);
+    checkRoleArn(this, 'roleArn', props.roleArn);
     this.request = {
       clusterName: props.clusterName,
       namespace: props.namespace,

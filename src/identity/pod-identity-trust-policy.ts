@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { checkClusterArn, checkNamespaceName, checkServiceAccountName } from './_aws-checks';
 import { guardedProps } from '../intent/_guards';
 import { OutputFile } from '../intent/output-file';
 
@@ -36,6 +37,9 @@ export class PodIdentityTrustPolicy extends OutputFile {
 
   public constructor(scope: Construct, id: string, props: PodIdentityTrustPolicyProps) {
     super(scope, id, { path: guardedProps(scope, id, 'PodIdentityTrustPolicy', props).path });
+    checkClusterArn(this, 'clusterArn', props.clusterArn);
+    checkNamespaceName(this, 'namespace', props.namespace);
+    checkServiceAccountName(this, 'serviceAccount', props.serviceAccount);
     this.document = {
       Version: '2012-10-17',
       Statement: [{
