@@ -19,6 +19,19 @@ export interface WorkloadManifest {
   readonly template: { metadata: any; spec: any };
 }
 
+const DNS1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A container port name (Kubernetes IANA_SVC_NAME). */
+const IANA_SVC_NAME = /^(?!.*--)[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/;
+
+/**
+ * Whether Istio's injector leaves a pod without a sidecar for this `sidecar.istio.io/inject`
+ * value: it lower-cases the value and injects for `y`, `yes`, `true`, `on` (and the namespace
+ * default for an empty value); any other value (`false`, `False`, `no`, `off`, `0`, ...) opts out.
+ */
+function optsOutOfInjection(value: unknown): boolean {
+  return value !== undefined && !['', 'y', 'yes', 'true', 'on'].includes(String(value).toLowerCase());
+}
+
 /** The pod template of a workload manifest. */
 function templateOf(kind: string, json: any): { metadata: any; spec: any } | undefined {
   const template = kind === 'CronJob' ? json?.spec?.jobTemplate?.spec?.template : json?.spec?.template;
@@ -71,25 +84,43 @@ export function readWorkloadManifest(scope: IConstruct, json: any): WorkloadMani
     const problem = labelKeyProblem(k) ?? labelValueProblem(v);
     if (problem) invalid(scope, `workload selector[${JSON.stringify(k)}]`, v, `is not a Kubernetes label: it ${problem}`);
   }
+  // every label of the template: they decide which policies, registrations and exemptions match the pods
+  for (const [k, v] of Object.entries(podLabels)) {
+    const problem = labelKeyProblem(k) ?? labelValueProblem(v);
+    if (problem) invalid(scope, `workload.podTemplate.labels[${JSON.stringify(k)}]`, v, `is not a Kubernetes label: it ${problem}`, 'Kubernetes would refuse the workload');
+  }
   const spec = template.spec;
   if (spec.hostNetwork === true) {
     invalid(scope, 'workload.podTemplate.hostNetwork', true, 'puts the pods on the node\'s network, outside every NetworkPolicy and the mesh', 'adopt only pod-network workloads');
   }
   const annotations = template.metadata?.annotations ?? {};
   const inject = podLabels['sidecar.istio.io/inject'] ?? annotations['sidecar.istio.io/inject'];
-  if (inject === 'false' || podLabels['istio.io/dataplane-mode'] === 'none') {
+  if (optsOutOfInjection(inject) || podLabels['istio.io/dataplane-mode'] === 'none') {
     invalid(scope, 'workload.podTemplate.labels', { 'sidecar.istio.io/inject': inject, 'istio.io/dataplane-mode': podLabels['istio.io/dataplane-mode'] },
       'take the pods out of the mesh, so calls to them carry no verified identity', 'remove the opt-out label or annotation');
   }
-  const serviceAccountName: string = spec.serviceAccountName ?? spec.serviceAccount ?? 'default';
+  const serviceAccountName: unknown = spec.serviceAccountName ?? spec.serviceAccount ?? 'default';
+  // the mesh identity every AuthorizationPolicy names (cluster.local/ns/<ns>/sa/<name>): a '*' or
+  // a '/' would widen or change the principal
+  if (typeof serviceAccountName !== 'string' || !DNS1123_SUBDOMAIN.test(serviceAccountName)) {
+    invalid(scope, 'workload.podTemplate.serviceAccountName', serviceAccountName,
+      'must be a ServiceAccount name (a DNS-1123 subdomain: lower-case alphanumerics, \'-\' and \'.\', at most 253 characters); it becomes the workload\'s mesh identity in every AuthorizationPolicy',
+      'give the pod template the name of its own ServiceAccount');
+  }
   const ports: Array<{ port: number; name?: string }> = [];
   for (const c of [...spec.containers, ...(spec.initContainers ?? []).filter((i: any) => i.restartPolicy === 'Always')]) {
     for (const p of c.ports ?? []) {
       if ((p.protocol ?? 'TCP') !== 'TCP') continue;
+      checkPort(scope, `workload container ${JSON.stringify(c.name)} containerPort`, p.containerPort);
+      if (p.name !== undefined && (typeof p.name !== 'string' || !IANA_SVC_NAME.test(p.name) || !/[a-z]/.test(p.name))) {
+        invalid(scope, `workload container ${JSON.stringify(c.name)} port name`, p.name,
+          'must be an IANA service name (1-15 lower-case alphanumerics or \'-\', with a letter, no \'--\', not starting or ending with \'-\'): Istio reads the protocol from its prefix (http-, grpc-, tcp-)',
+          'for example \'http-web\'');
+      }
       ports.push({ port: p.containerPort, ...(p.name ? { name: p.name } : {}) });
     }
   }
-  return { kind, namespace: json.metadata?.namespace, selector, podLabels, serviceAccountName, ports, template };
+  return { kind, namespace: json.metadata?.namespace, selector, podLabels, serviceAccountName: serviceAccountName as string, ports, template };
 }
 
 /**

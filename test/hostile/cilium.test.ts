@@ -66,7 +66,7 @@ function cilium(chart: Chart) {
 describe('hostile input: Cilium-specific props', () => {
   test('CiliumWorkloadPolicy dns.namespace and dns.podLabels: rejected, or the DNS rule selects exactly those Cilium endpoint labels', () => {
     const tally = { accepted: 0, rejected: 0 };
-    const labels = fc.oneof(fc.tuple(hostile, hostile).map(([k, v]) => ({ [k]: v })), fc.constantFrom({}, { 'k8s-app': 'kube-dns' }, { 'k8s:io.kubernetes.pod.namespace': 'default' }));
+    const labels = fc.oneof(fc.tuple(hostile, hostile).map(([k, v]) => ({ [k]: v })), fc.constantFrom<{ [key: string]: string }>({}, { 'k8s-app': 'kube-dns' }, { 'k8s:io.kubernetes.pod.namespace': 'default' }));
     fc.assert(fc.property(hostile, labels, (namespace, podLabels) => {
       const chart = Testing.chart();
       const { api } = cilium(chart);
