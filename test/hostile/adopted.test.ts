@@ -22,7 +22,8 @@ const injected = (v: string | undefined) => v === undefined || ['', 'y', 'yes', 
 interface Manifest { key: string; value: string; extraKey: string; extraValue: string; sa: string; inject?: string; injectOn: 'label' | 'annotation'; portName?: string; port: number }
 
 /** Mostly an ordinary value (so that whole manifests are accepted too), else a hostile one. */
-const mostly = <T>(ordinary: fc.Arbitrary<T>, other: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: ordinary }, { weight: 1, arbitrary: other });
+const mostly = <T>(ordinary: fc.Arbitrary<T>, other: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 4, arbitrary: ordinary }, { weight: 1, arbitrary: other });
 
 const manifest: fc.Arbitrary<Manifest> = fc.record({
   key: mostly(fc.constantFrom('app', 'app.kubernetes.io/name'), hostile),
@@ -47,7 +48,9 @@ describe('hostile input: the manifests AdoptedWorkload reads', () => {
       const annotations = m.inject !== undefined && m.injectOn === 'annotation' ? { 'sidecar.istio.io/inject': m.inject } : undefined;
       const selector = { [m.key]: labels[m.key] };
       const web = new ApiObject(chart, 'web', {
-        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' },
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'shop' },
         spec: {
           selector: { matchLabels: selector },
           template: {
