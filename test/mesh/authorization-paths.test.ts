@@ -1,0 +1,137 @@
+import { Chart, Testing } from 'cdk8s';
+import { AppProtocol, IntentGraph, MeshMode, MeshService, RemoteWorkload, Rollout, ZeroTrustNamespace } from '../../src';
+import { ensureAuthorizationPolicy, ensureWaypointCompanions } from '../../src/mesh/_authorization';
+import { find, ofKind, synthValid } from '../support/synth';
+
+// AuthorizationPolicies on the paths the per-workload tests do not take: remote callers beside
+// local ones, ztunnel's policy behind a waypoint (waypoint, sidecar and remote callers), and
+// audit rollouts behind a waypoint.
+
+const IMAGE = 'ghcr.io/acme/app:1.0.0';
+const MANAGED = (name: string) => ({ 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': name });
+const GATEWAY_PATH = { gatewayNamespace: 'istio-system', gatewayPodLabels: { istio: 'eastwestgateway' } };
+const BILLING = 'b.example.org/ns/billing/sa/billing';
+
+function app(meshMode = MeshMode.SIDECAR, rollout?: Rollout) {
+  const root = Testing.app();
+  new IntentGraph(root, 'IntentGraph', { trustDomain: 'a.example.org' });
+  const chart = new Chart(root, 'c');
+  const shop = new ZeroTrustNamespace(chart, 'shop', { meshMode });
+  const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, ports: [{ port: 8080 }, { port: 9090 }], ...(rollout ? { rollout } : {}) });
+  const web = new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 });
+  return { chart, shop, api, web };
+}
+
+describe('remote callers beside local ones', () => {
+  test('a remote caller of the same operation as a local one shares its rule (principals sorted); another operation gets its own', () => {
+    const { chart, api, web } = app();
+    api.allowFrom(web, { ports: [8080] });
+    new RemoteWorkload(chart, 'billing', { spiffeId: `spiffe://${BILLING}`, path: GATEWAY_PATH }).mayCall(api, { ports: [8080] });
+    new RemoteWorkload(chart, 'audit', { spiffeId: 'spiffe://b.example.org/ns/audit/sa/audit', path: GATEWAY_PATH }).mayCall(api, { ports: [9090], methods: ['GET'] });
+    expect(find(synthValid(chart), 'AuthorizationPolicy', 'api', 'shop').spec.rules).toEqual([
+      { from: [{ source: { principals: ['a.example.org/ns/shop/sa/web', BILLING] } }], to: [{ operation: { ports: ['8080'] } }] },
+      { from: [{ source: { principals: ['b.example.org/ns/audit/sa/audit'] } }], to: [{ operation: { ports: ['9090'], methods: ['GET'] } }] },
+    ]);
+  });
+
+  test('a remote caller is never merged into a local operation that needs headers', () => {
+    const { chart, api, web } = app();
+    api.allowFrom(web, { ports: [8080], requireHeaders: { 'x-zone': 'eu' } });
+    new RemoteWorkload(chart, 'billing', { spiffeId: `spiffe://${BILLING}`, path: GATEWAY_PATH }).mayCall(api, { ports: [8080] });
+    const rules = find(synthValid(chart), 'AuthorizationPolicy', 'api', 'shop').spec.rules;
+    expect(rules).toContainEqual({ from: [{ source: { principals: [BILLING] } }], to: [{ operation: { ports: ['8080'] } }] });
+    expect(rules).toContainEqual({
+      from: [{ source: { principals: ['a.example.org/ns/shop/sa/web'] } }],
+      to: [{ operation: { ports: ['8080'] } }],
+      when: [{ key: 'request.headers[x-zone]', values: ['eu'] }],
+    });
+    expect(rules).toHaveLength(2);
+  });
+});
+
+describe('ztunnel\'s policy of a workload behind a waypoint', () => {
+  function behindWaypoint(rollout?: Rollout) {
+    const s = app(MeshMode.AMBIENT, rollout);
+    const legacy = new ZeroTrustNamespace(s.chart, 'legacy');
+    const batch = new MeshService(s.chart, 'batch', { namespace: legacy, image: IMAGE, port: 8080 });
+    s.api.allowFrom(s.web, { ports: [8080], methods: ['GET'] });
+    s.api.allowFrom(batch, { ports: [9090] });
+    new RemoteWorkload(s.chart, 'billing', { spiffeId: `spiffe://${BILLING}`, path: GATEWAY_PATH }).mayCall(s.api, { ports: [8080, 9090] });
+    return { ...s, batch };
+  }
+
+  test('the waypoint\'s principal for ambient callers, the caller\'s own for sidecars and remote workloads; one rule per port set, sorted', () => {
+    const { chart } = behindWaypoint();
+    const policy = find(synthValid(chart), 'AuthorizationPolicy', 'api-ztunnel', 'shop');
+    expect(policy.metadata.labels).toEqual(MANAGED('api'));
+    expect(policy.metadata.annotations).toBeUndefined();
+    expect(policy.spec).toEqual({
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'api' } },
+      action: 'ALLOW',
+      rules: [
+        { from: [{ source: { principals: ['a.example.org/ns/shop/sa/waypoint'] } }], to: [{ operation: { ports: ['8080'] } }] },
+        { from: [{ source: { principals: [BILLING] } }], to: [{ operation: { ports: ['8080', '9090'] } }] },
+        { from: [{ source: { principals: ['a.example.org/ns/legacy/sa/batch'] } }], to: [{ operation: { ports: ['9090'] } }] },
+      ],
+    });
+  });
+
+  test('two sources on one port set share its rule, principals sorted', () => {
+    const { chart, api, shop } = behindWaypoint();
+    const zeta = new MeshService(chart, 'zeta', { namespace: shop, image: IMAGE, port: 8080 });
+    api.allowFrom(zeta, { ports: [8080], methods: ['POST'] });
+    new RemoteWorkload(chart, 'ledger', { spiffeId: 'spiffe://b.example.org/ns/ledger/sa/ledger', path: GATEWAY_PATH }).mayCall(api, { ports: [8080] });
+    const rules = find(synthValid(chart), 'AuthorizationPolicy', 'api-ztunnel', 'shop').spec.rules;
+    expect(rules[0]).toEqual({
+      from: [{ source: { principals: ['a.example.org/ns/shop/sa/waypoint', 'b.example.org/ns/ledger/sa/ledger'] } }],
+      to: [{ operation: { ports: ['8080'] } }],
+    });
+  });
+
+  test('AUDIT inside an enforcing namespace: dry-run main and ztunnel policies, and enforced allow-alls on the pods and at the waypoint', () => {
+    const { chart } = behindWaypoint(Rollout.AUDIT);
+    const manifests = synthValid(chart);
+    for (const name of ['api', 'api-ztunnel']) {
+      expect(find(manifests, 'AuthorizationPolicy', name, 'shop').metadata.annotations).toEqual({ 'istio.io/dry-run': 'true' });
+    }
+    const waypoint = find(manifests, 'AuthorizationPolicy', 'api-audit-waypoint', 'shop');
+    expect(waypoint.metadata).toEqual({ name: 'api-audit-waypoint', namespace: 'shop', labels: MANAGED('api') });
+    expect(waypoint.spec).toEqual({ targetRefs: [{ group: '', kind: 'Service', name: 'api' }], action: 'ALLOW', rules: [{}] });
+    const pods = find(manifests, 'AuthorizationPolicy', 'api-audit', 'shop');
+    expect(pods.metadata).toEqual({ name: 'api-audit', namespace: 'shop', labels: MANAGED('api') });
+    expect(pods.spec).toEqual({ selector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }, action: 'ALLOW', rules: [{}] });
+    // nothing else is opened: web keeps its enforced policies
+    expect(ofKind(manifests, 'AuthorizationPolicy').filter(p => p.spec.rules?.some((r: any) => Object.keys(r).length === 0)).map(p => p.metadata.name).sort())
+      .toEqual(['api-audit', 'api-audit-waypoint']);
+  });
+
+  test('ENFORCE: no allow-all anywhere, no dry run', () => {
+    const { chart } = behindWaypoint();
+    const manifests = synthValid(chart);
+    expect(ofKind(manifests, 'AuthorizationPolicy').filter(p => p.spec.rules?.some((r: any) => Object.keys(r).length === 0))).toEqual([]);
+    expect(ofKind(manifests, 'AuthorizationPolicy').filter(p => p.metadata.annotations)).toEqual([]);
+  });
+
+  test('ensureAuthorizationPolicy and ensureWaypointCompanions are idempotent', () => {
+    const { chart, api } = behindWaypoint();
+    const graph = IntentGraph.of(chart);
+    expect(ensureAuthorizationPolicy(graph, api)).toBe(ensureAuthorizationPolicy(graph, api));
+    ensureWaypointCompanions(graph, api);
+    ensureWaypointCompanions(graph, api);
+    expect(ofKind(synthValid(chart), 'AuthorizationPolicy').filter(p => p.metadata.name === 'api-ztunnel')).toHaveLength(1);
+  });
+});
+
+describe('a TCP callee', () => {
+  test('its rule has ports only: no methods or paths (Istio would deny TCP traffic on an HTTP-only rule)', () => {
+    const root = Testing.app();
+    const chart = new Chart(root, 'c');
+    const shop = new ZeroTrustNamespace(chart, 'shop');
+    const db = new MeshService(chart, 'db', { namespace: shop, image: IMAGE, ports: [{ port: 5432, protocol: AppProtocol.TCP }] });
+    const web = new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 });
+    db.allowFrom(web);
+    expect(find(synthValid(chart), 'AuthorizationPolicy', 'db', 'shop').spec.rules).toEqual([
+      { from: [{ source: { principals: ['cluster.local/ns/shop/sa/web'] } }], to: [{ operation: { ports: ['5432'] } }] },
+    ]);
+  });
+});
