@@ -144,6 +144,8 @@ export interface ChildResult {
   buildMs: number;
   synthMs: number;
   totalMs: number;
+  /** CPU time (user + system, every thread of the process: GC helpers included) of building and synthesis. */
+  cpuMs: number;
   maxRssMiB: number;
   rssBeforeMiB: number;
   outputSize: number;
@@ -151,13 +153,15 @@ export interface ChildResult {
 
 function run(impl: Impl, topo: Topology, mode: SynthMode) {
   const build = impl === 'ours' ? buildOurs : impl === 'plain' ? buildPlain : (a: App, t: Topology) => buildFull(a, t, impl === 'full');
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const app = new App();
   build(app, topo);
   const t1 = process.hrtime.bigint();
   const outputSize = synth(app, mode);
   const t2 = process.hrtime.bigint();
-  return { app, buildMs: Number(t1 - t0) / 1e6, synthMs: Number(t2 - t1) / 1e6, outputSize };
+  const cpu = process.cpuUsage(c0);
+  return { app, buildMs: Number(t1 - t0) / 1e6, synthMs: Number(t2 - t1) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000, outputSize };
 }
 
 function main(): void {
@@ -179,7 +183,7 @@ function main(): void {
     session.post('Profiler.enable');
     session.post('Profiler.start');
   }
-  const { app, buildMs, synthMs, outputSize } = run(impl, topo, mode);
+  const { app, buildMs, synthMs, cpuMs, outputSize } = run(impl, topo, mode);
   if (session) {
     session.post('Profiler.stop', (err, result) => {
       if (err) throw err;
@@ -192,7 +196,7 @@ function main(): void {
   const result: ChildResult = {
     impl, n: topo.n, e: topo.edges.length,
     objects: countObjects(app),
-    buildMs, synthMs, totalMs: buildMs + synthMs,
+    buildMs, synthMs, totalMs: buildMs + synthMs, cpuMs,
     maxRssMiB, rssBeforeMiB, outputSize,
   };
   process.stdout.write(`\n${JSON.stringify(result)}\n`);

@@ -11,12 +11,14 @@ import { ISTIO_TEMPLATES_ANNOTATION, IstioSpireValues, SPIRE_MANAGED_IDENTITY_LA
 import { spireNetworkPolicies } from './_spire-network-policies';
 import { deploySpireOidcDiscovery } from './_spire-oidc';
 import { deploySpireServer } from './_spire-server';
+import { matchesSelector } from './_selectors';
 import { ClusterSpiffeId, clusterSpiffeIdsOf, LabelSelector, LabelSelectorOperator } from './cluster-spiffe-id';
 import { FederatedTrustDomainOptions } from './spiffe-federation';
 import { CaKeyType, ISpireDeployment, KubeletVerification, SpireDataStore, SpireDeploymentProps, SpireKeyManager } from './spire-options';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { checkCidr } from '../intent/_cidr';
 import { guardArgs, guardProps } from '../intent/_guards';
+import { oncePerSynthesis, trackSynthesis } from '../intent/_synthesis-memo';
 import { checkDns1123Label, checkPort, checkTrustDomain, invalid } from '../intent/_validation';
 import { ClusterPeer } from '../intent/cluster-peer';
 import { ClusterPeerKind } from '../intent/cluster-peer-options';
@@ -268,7 +270,9 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
     if (oidc) {
       this.oidcDiscoveryDeployment = deploySpireOidcDiscovery(ctx, this, oidcDomain!, oidc.tlsSecret, oidcImage!, oidcReplicas);
     }
-    this.node.addValidation({ validate: () => this.validateRegistrations() });
+    // once per synthesis: cdk8s validates the app again for every chart it renders
+    trackSynthesis(this);
+    this.node.addValidation({ validate: () => oncePerSynthesis(this, this.node.path, () => this.validateRegistrations()) });
   }
 
   /**
@@ -388,9 +392,19 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
    */
   public registrationsOf(workload: IMeshWorkload): ClusterSpiffeId[] {
     guardArgs(this, 'SpireDeployment', 'registrationsOf', [workload]);
+    return this.selecting(this.selectors(), workload);
+  }
+
+  /** Every registration with its selectors, read once (the mesh registration's lists every graph namespace). */
+  private selectors(): Array<{ registration: ClusterSpiffeId; namespaceSelector?: LabelSelector; podSelector?: LabelSelector }> {
+    return clusterSpiffeIdsOf(this).map(registration => ({ registration, namespaceSelector: registration.namespaceSelector, podSelector: registration.podSelector }));
+  }
+
+  /** The registrations of `selectors` that select `workload`'s pods (ClusterSpiffeId.selects), fallbacks only when no other does. */
+  private selecting(selectors: ReturnType<SpireDeployment['selectors']>, workload: IMeshWorkload): ClusterSpiffeId[] {
     const nsLabels = namespaceLabelsOf(workload);
     const podLabels = podLabelsOf(workload);
-    const matching = clusterSpiffeIdsOf(this).filter(r => r.selects(nsLabels, podLabels));
+    const matching = selectors.filter(s => matchesSelector(s.namespaceSelector, nsLabels) && matchesSelector(s.podSelector, podLabels)).map(s => s.registration);
     const primary = matching.filter(r => !r.fallback);
     return primary.length > 0 ? primary : matching;
   }
@@ -419,8 +433,9 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
           + 'call enableIstioIntegration() for this workload');
       }
     }
+    const selectors = this.selectors();
     for (const workload of this.graph.workloads) {
-      const matching = this.registrationsOf(workload);
+      const matching = this.selecting(selectors, workload);
       if (matching.length > 1) {
         errors.push(`invalid registration ${JSON.stringify(matching.map(r => r.node.path))}: workload ${workloadKey(workload)} is selected by ${matching.length} ClusterSPIFFEIDs; `
           + 'a workload must have exactly one SPIFFE ID registration (or the controller manager picks one arbitrarily); narrow the selectors, or mark extra ones fallback');

@@ -1,24 +1,33 @@
+import { ApiObject, Chart, DependencyGraph } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 /**
- * cdk8s 2.x validates the whole app at the start of `App.synth()` and `App.synthYaml()`, and
- * again for every chart it renders (`Chart.toJson()` validates the app before resolving the
- * chart): an app of 12 charts runs every validation 13 times in one synthesis. A validation
- * whose result cannot change while one synthesis runs (the intent graph is sealed when it
- * starts; rendering only resolves values) computes it once per synthesis with
- * `oncePerSynthesis`, which needs `trackSynthesis` on the app first.
+ * One synthesis, one pass. cdk8s 2.x (2.70.0 to 2.70.106 at least) starts `App.synth()` and
+ * `App.synthYaml()` by validating the app and resolving its dependencies, then renders every chart
+ * with `Chart.toJson()`, which validates the whole app and resolves its dependencies AGAIN before
+ * rendering the chart: an app of 12 charts runs every validation 13 times, and walks every
+ * dependency 13 times. Resolving expands each dependency between charts into one between every
+ * pair of their objects (every layer chart depends on the namespaces chart: objects times
+ * namespaces objects), so those walks grow with the square of the app.
+ *
+ * `trackSynthesis` wraps the app's `synth()` and `synthYaml()` so that, while one runs:
+ * - `oncePerSynthesis` computes a validation once (its result cannot change while one synthesis
+ *   runs: the intent graph is sealed when it starts, rendering only resolves values);
+ * - each chart renders as `Chart.toJson()` does after its redundant validation and dependency
+ *   resolution (`renderChart`: the same objects, in the same order), unless the construct tree
+ *   changed since the synthesis started (then cdk8s' own `Chart.toJson()` runs).
  */
 
 const WRAPPED = new WeakSet<object>();
 /** The memo of an app while an outermost `synth()`/`synthYaml()` call on it runs. */
 const RUNNING = new WeakMap<object, Map<string, unknown>>();
 const METHODS = ['synth', 'synthYaml'] as const;
+const CHART_TO_JSON = Chart.prototype.toJson;
 
 /**
  * Makes the synthesis entry points of `scope`'s app (`synth()`, `synthYaml()`, when the root is
- * a cdk8s `App`) delimit one synthesis for `oncePerSynthesis`. Idempotent; any other root (a
- * `Testing.chart()` alone, a plain `Construct`) is left as it is, and its validations run on
- * every pass.
+ * a cdk8s `App`) run as one pass (see above). Idempotent; any other root (a `Testing.chart()`
+ * alone, a plain `Construct`) is left as it is, and its validations run on every pass.
  *
  * @internal
  */
@@ -34,7 +43,13 @@ export function trackSynthesis(scope: IConstruct): void {
       writable: true,
       enumerable: false,
       value: function synthesis(this: unknown, ...args: unknown[]) {
-        return asOneSynthesis(app, () => original.apply(this, args));
+        if (RUNNING.has(app)) return original.apply(this, args);
+        const restore = renderChartsOnce(app);
+        try {
+          return asOneSynthesis(app, () => original.apply(this, args));
+        } finally {
+          restore();
+        }
       },
     });
   }
@@ -70,4 +85,35 @@ export function oncePerSynthesis<T>(scope: IConstruct, key: string, compute: () 
   if (!memo) return compute();
   if (!memo.has(key)) memo.set(key, compute());
   return memo.get(key) as T;
+}
+
+/**
+ * Lets every chart of `app` whose `toJson()` is cdk8s' own render with `renderChart` while the
+ * construct tree is the one the synthesis started with; returns the function that restores them.
+ */
+function renderChartsOnce(app: IConstruct): () => void {
+  const constructs = app.node.findAll().length;
+  const charts = app.node.findAll().filter((c): c is Chart => Chart.isChart(c) && c.toJson === CHART_TO_JSON
+    && !Object.prototype.hasOwnProperty.call(c, 'toJson'));
+  for (const chart of charts) {
+    Object.defineProperty(chart, 'toJson', {
+      configurable: true,
+      writable: true,
+      enumerable: false,
+      value: () => (app.node.findAll().length === constructs ? renderChart(chart) : CHART_TO_JSON.call(chart)),
+    });
+  }
+  return () => charts.forEach(chart => delete (chart as any).toJson);
+}
+
+/**
+ * The objects of `chart` as `Chart.toJson()` renders them once the app is validated and its
+ * dependencies resolved (cdk8s' `chartToKube`): in dependency order, each object in its closest
+ * chart only.
+ */
+function renderChart(chart: Chart): any[] {
+  return new DependencyGraph(chart.node).topology()
+    .filter(x => x instanceof ApiObject)
+    .filter(x => Chart.of(x) === chart)
+    .map(x => (x as ApiObject).toJson());
 }

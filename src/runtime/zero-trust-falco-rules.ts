@@ -330,22 +330,28 @@ function podsOf(root: IConstruct): PodInfo[] {
   return pods;
 }
 
-/** Every NetworkPolicy with egress rules the app synthesizes. */
-function egressPoliciesOf(root: IConstruct): any[] {
-  return root.node.findAll()
+/** Every NetworkPolicy with egress rules the app synthesizes, by namespace (in the app's order within each). */
+function egressPoliciesOf(root: IConstruct): Map<string | undefined, any[]> {
+  const byNamespace = new Map<string | undefined, any[]>();
+  for (const policy of root.node.findAll()
     .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'NetworkPolicy')
     .map(c => c.toJson())
-    .filter(p => (p.spec?.policyTypes ?? []).includes('Egress'));
+    .filter(p => (p.spec?.policyTypes ?? []).includes('Egress'))) {
+    const inNamespace = byNamespace.get(policy.metadata?.namespace);
+    if (inNamespace) inNamespace.push(policy);
+    else byNamespace.set(policy.metadata?.namespace, [policy]);
+  }
+  return byNamespace;
 }
 
 /**
  * The TCP/UDP ports the egress NetworkPolicies of `namespace` open to pods labelled `labels`;
  * `unrestricted` when a rule allows every port (or a named port or a range over 64 ports).
  */
-function egressPortsOf(policies: any[], namespace: string, labels: { [key: string]: string }): { ports: number[]; unrestricted: boolean } {
+function egressPortsOf(policies: Map<string | undefined, any[]>, namespace: string, labels: { [key: string]: string }): { ports: number[]; unrestricted: boolean } {
   const ports: number[] = [];
   let unrestricted = false;
-  for (const policy of policies.filter(p => p.metadata?.namespace === namespace && selects(p.spec.podSelector ?? {}, labels))) {
+  for (const policy of (policies.get(namespace) ?? []).filter(p => selects(p.spec.podSelector ?? {}, labels))) {
     for (const rule of policy.spec.egress ?? []) {
       if (!rule.ports || rule.ports.length === 0) unrestricted = true;
       for (const p of rule.ports ?? []) {
