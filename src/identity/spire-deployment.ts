@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { checkImage, NAMESPACE_NAME_LABEL } from './_k8s';
+import { matchesSelector } from './_selectors';
 import { deploySpireAgent } from './_spire-agent';
 import { checkDuration, goDuration } from './_spire-config';
 import { checkDomain, OIDC_LABELS, OIDC_PORT, SpireContext, WEBHOOK_PORT } from './_spire-context';
@@ -11,7 +12,6 @@ import { ISTIO_TEMPLATES_ANNOTATION, IstioSpireValues, SPIRE_MANAGED_IDENTITY_LA
 import { spireNetworkPolicies } from './_spire-network-policies';
 import { deploySpireOidcDiscovery } from './_spire-oidc';
 import { deploySpireServer } from './_spire-server';
-import { matchesSelector } from './_selectors';
 import { ClusterSpiffeId, clusterSpiffeIdsOf, LabelSelector, LabelSelectorOperator } from './cluster-spiffe-id';
 import { FederatedTrustDomainOptions } from './spiffe-federation';
 import { CaKeyType, ISpireDeployment, KubeletVerification, SpireDataStore, SpireDeploymentProps, SpireKeyManager } from './spire-options';
@@ -397,14 +397,17 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
 
   /** Every registration with its selectors, read once (the mesh registration's lists every graph namespace). */
   private selectors(): Array<{ registration: ClusterSpiffeId; namespaceSelector?: LabelSelector; podSelector?: LabelSelector }> {
-    return clusterSpiffeIdsOf(this).map(registration => ({ registration, namespaceSelector: registration.namespaceSelector, podSelector: registration.podSelector }));
+    return clusterSpiffeIdsOf(this).map(registration => ({
+      registration, namespaceSelector: registration.namespaceSelector, podSelector: registration.podSelector,
+    }));
   }
 
   /** The registrations of `selectors` that select `workload`'s pods (ClusterSpiffeId.selects), fallbacks only when no other does. */
   private selecting(selectors: ReturnType<SpireDeployment['selectors']>, workload: IMeshWorkload): ClusterSpiffeId[] {
     const nsLabels = namespaceLabelsOf(workload);
     const podLabels = podLabelsOf(workload);
-    const matching = selectors.filter(s => matchesSelector(s.namespaceSelector, nsLabels) && matchesSelector(s.podSelector, podLabels)).map(s => s.registration);
+    const matching = selectors.filter(s => matchesSelector(s.namespaceSelector, nsLabels) && matchesSelector(s.podSelector, podLabels))
+      .map(s => s.registration);
     const primary = matching.filter(r => !r.fallback);
     return primary.length > 0 ? primary : matching;
   }

@@ -344,11 +344,13 @@ function egressPoliciesOf(root: IConstruct): Map<string | undefined, any[]> {
   return byNamespace;
 }
 
+interface EgressPorts { ports: number[]; unrestricted: boolean }
+
 /**
  * The TCP/UDP ports the egress NetworkPolicies of `namespace` open to pods labelled `labels`;
  * `unrestricted` when a rule allows every port (or a named port or a range over 64 ports).
  */
-function egressPortsOf(policies: Map<string | undefined, any[]>, namespace: string, labels: { [key: string]: string }): { ports: number[]; unrestricted: boolean } {
+function egressPortsOf(policies: Map<string | undefined, any[]>, namespace: string, labels: { [key: string]: string }): EgressPorts {
   const ports: number[] = [];
   let unrestricted = false;
   for (const policy of (policies.get(namespace) ?? []).filter(p => selects(p.spec.podSelector ?? {}, labels))) {

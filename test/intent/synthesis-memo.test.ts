@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { ApiObject, App, Chart, Lazy, Testing, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { MeshService, PolicyEngine, PolicyMode, ZeroTrustNamespace, ZeroTrustPolicyPack } from '../../src';
@@ -47,9 +48,9 @@ describe('one synthesis, one pass', () => {
     const { app, charts } = layeredApp();
     const expected = charts.map(c => Yaml.stringify(...c.toJson()));
     app.synth();
-    const files = require('fs').readdirSync(app.outdir).sort();
+    const files = fs.readdirSync(app.outdir).sort();
     expect(files).toEqual(['0000-namespaces.k8s.yaml', '0001-policy.k8s.yaml', '0002-mesh.k8s.yaml', '0003-other.k8s.yaml']);
-    expect(files.map((f: string) => require('fs').readFileSync(`${app.outdir}/${f}`, 'utf8'))).toEqual(expected);
+    expect(files.map((f: string) => fs.readFileSync(`${app.outdir}/${f}`, 'utf8'))).toEqual(expected);
   });
 
   test('the app is validated once per synthesis, and again at the next one', () => {
