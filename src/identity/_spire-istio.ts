@@ -1,6 +1,8 @@
 import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CSI_DRIVER } from './_spire-context';
+import { amendPodTemplate, isPodWorkload, podTemplateOf } from '../intent/_pod-templates';
+import { IMeshWorkload, IPodWorkload, WorkloadOrigin } from '../intent/mesh-workload';
 import { OutputFile } from '../intent/output-file';
 
 /** The pod label of workloads whose sidecars take their identity from SPIRE. @internal */
@@ -44,4 +46,60 @@ export class IstioSpireValues extends OutputFile {
 # inject.istio.io/templates: "sidecar,spire" get the SPIRE agent socket at ${ISTIO_WORKLOAD_SOCKET_PATH}.
 ${Yaml.stringify({ meshConfig: { trustDomain: this.trustDomain }, sidecarInjectorWebhook: { templates: { spire: template } } })}`;
   }
+}
+
+/** The name of the volume the `spire` injection template adds. @internal */
+export const ISTIO_WORKLOAD_SOCKET_VOLUME = 'workload-socket';
+
+/**
+ * Why `workload` cannot take its sidecar identity from SPIRE through this app, or undefined:
+ * its pods must be rendered by the app (an `IPodWorkload`), so that the app can annotate them.
+ *
+ * @internal
+ */
+export function istioIntegrationProblem(workload: IMeshWorkload): { problem: string; fix: string } | undefined {
+  if (isPodWorkload(workload) && workload.workloadOrigin !== WorkloadOrigin.EXTERNAL) return undefined;
+  const external = workload.workloadOrigin === WorkloadOrigin.EXTERNAL;
+  return {
+    problem: external
+      ? 'is a workload outside this app (its pods are rendered where it is installed), so the app cannot annotate its pods; the mesh-workload ClusterSPIFFEID registers it already (it selects its namespace)'
+      : 'renders no pod template this app can amend (it is no MeshService, MeshStatefulService or AdoptedWorkload)',
+    fix: `set on its pod template, where it is deployed, the annotation ${ISTIO_TEMPLATES_ANNOTATION}: "sidecar,spire" and the label ${SPIRE_MANAGED_IDENTITY_LABEL}: "true" (for Helm charts: their podAnnotations and podLabels values)`,
+  };
+}
+
+/**
+ * Makes the pods of `workload` take their sidecar identity from SPIRE: the label
+ * `spiffe.io/spire-managed-identity: "true"` and `spire` added to the pod's Istio injection
+ * templates (`sidecar,spire` when it names none), on the pod template as it renders.
+ *
+ * @internal
+ */
+export function addIstioSpireTemplate(workload: IPodWorkload): void {
+  amendPodTemplate(workload.workloadObject, t => {
+    t.metadata.labels = { ...t.metadata.labels, [SPIRE_MANAGED_IDENTITY_LABEL]: 'true' };
+    const templates = String(t.metadata.annotations?.[ISTIO_TEMPLATES_ANNOTATION] ?? 'sidecar').split(',').map(s => s.trim()).filter(s => s !== '');
+    t.metadata.annotations = { ...t.metadata.annotations, [ISTIO_TEMPLATES_ANNOTATION]: [...templates, ...(templates.includes('spire') ? [] : ['spire'])].join(',') };
+  });
+}
+
+/**
+ * The synthesis-time problems of a workload whose sidecar takes its identity from SPIRE: its pod
+ * must not declare the volume the `spire` template injects.
+ *
+ * @internal
+ */
+export function istioSpireTemplateErrors(workload: IPodWorkload): string[] {
+  const json = workload.workloadObject.toJson();
+  const spec = podTemplateOf(json.kind, json)?.spec ?? {};
+  return (spec.volumes ?? []).some((v: any) => v?.name === ISTIO_WORKLOAD_SOCKET_VOLUME)
+    ? [`invalid spireIntegration ${JSON.stringify(workload.node.path)}: its pod declares a volume named ${ISTIO_WORKLOAD_SOCKET_VOLUME}, which the Istio spire injection template adds (the pod would be rejected for a duplicate volume); rename or remove the pod's own volume`]
+    : [];
+}
+
+/** The labels of the pods of `workload` as they render (its selector labels for a workload outside the app). @internal */
+export function renderedPodLabels(workload: IMeshWorkload): { [key: string]: string } {
+  if (!isPodWorkload(workload)) return { ...workload.podSelectorLabels };
+  const json = workload.workloadObject.toJson();
+  return { ...podTemplateOf(json.kind, json)?.metadata?.labels, ...workload.podSelectorLabels };
 }

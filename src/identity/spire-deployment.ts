@@ -1,5 +1,4 @@
 import { ApiObject, Duration } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { checkImage, NAMESPACE_NAME_LABEL } from './_k8s';
@@ -8,7 +7,7 @@ import { deploySpireAgent } from './_spire-agent';
 import { checkDuration, goDuration } from './_spire-config';
 import { checkDomain, OIDC_LABELS, OIDC_PORT, SpireContext, WEBHOOK_PORT } from './_spire-context';
 import { publishBundleEndpoint, resolveBundleEndpoint, SpireFederations } from './_spire-federation';
-import { ISTIO_TEMPLATES_ANNOTATION, IstioSpireValues, SPIRE_MANAGED_IDENTITY_LABEL } from './_spire-istio';
+import { addIstioSpireTemplate, istioIntegrationProblem, istioSpireTemplateErrors, IstioSpireValues, renderedPodLabels } from './_spire-istio';
 import { spireNetworkPolicies } from './_spire-network-policies';
 import { deploySpireOidcDiscovery } from './_spire-oidc';
 import { deploySpireServer } from './_spire-server';
@@ -18,6 +17,7 @@ import { CaKeyType, ISpireDeployment, KubeletVerification, SpireDataStore, Spire
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { checkCidr } from '../intent/_cidr';
 import { guardArgs, guardProps } from '../intent/_guards';
+import { isPodWorkload } from '../intent/_pod-templates';
 import { oncePerSynthesis, trackSynthesis } from '../intent/_synthesis-memo';
 import { checkDns1123Label, checkPort, checkTrustDomain, invalid } from '../intent/_validation';
 import { ClusterPeer } from '../intent/cluster-peer';
@@ -26,7 +26,6 @@ import { IntentGraph, workloadKey } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
 import { PrivilegedWorkload } from '../intent/privileged-workload';
 import { RemoteWorkload } from '../intent/remote-workload';
-import type { MeshService } from '../mesh/mesh-service';
 import { ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 export { ISTIO_WORKLOAD_SOCKET_PATH } from './_spire-istio';
@@ -297,48 +296,55 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
   }
 
   /**
-   * Makes the Istio sidecar of `service` take its identity from SPIRE instead of istiod: the
-   * pod gets the annotation `inject.istio.io/templates: "sidecar,spire"` and the label
-   * `spiffe.io/spire-managed-identity: "true"`. The `spire` injection template (see
-   * `istioValues`) adds the `csi.spiffe.io` volume and mounts it in istio-proxy at
-   * `/run/secrets/workload-spiffe-uds`; the pod itself must not declare that volume (the
-   * injected one would clash with it). Calling it again changes nothing.
+   * Makes the Istio sidecar of `workload` take its identity from SPIRE instead of istiod: its
+   * pods get the label `spiffe.io/spire-managed-identity: "true"` and `spire` among their Istio
+   * injection templates (annotation `inject.istio.io/templates: "sidecar,spire"`, or `spire`
+   * added to the templates the pod names). The `spire` injection template (see
+   * `istio/spire-integration.values.yaml`) adds the `csi.spiffe.io` volume and mounts it
+   * read-only in istio-proxy at `/run/secrets/workload-spiffe-uds`; the pod itself must not
+   * declare a volume named `workload-socket` (a synth-time error). Calling it again changes
+   * nothing.
    *
-   * Community Istio supports SPIRE for sidecars only: a service in an ambient namespace is an
-   * error.
+   * Any workload whose pods the app renders qualifies: a MeshService, a MeshStatefulService or
+   * an AdoptedWorkload (cdk8s-plus of any version, or a plain ApiObject); the pod template is
+   * amended as it renders. A workload outside the app (ExternalWorkload) is an error naming the
+   * annotation and label to set where it is deployed. Community Istio supports SPIRE for
+   * sidecars only: a workload in an ambient namespace is an error.
    *
-   * @param service the service
-   * @returns the service
+   * @param workload the workload
+   * @returns the workload
    */
-  public enableIstioIntegration(service: MeshService): MeshService {
-    guardArgs(this, 'SpireDeployment', 'enableIstioIntegration', [service]);
-    const key = workloadKey(service);
-    if (this.istioWorkloads.has(key)) return service;
-    if (!EnforcementPoints.of(this).forWorkload(service).sidecar) {
-      invalid(service, 'spireIntegration', service.zeroTrustNamespace.namespaceName,
+  public enableIstioIntegration(workload: IMeshWorkload): IMeshWorkload {
+    guardArgs(this, 'SpireDeployment', 'enableIstioIntegration', [workload]);
+    const key = workloadKey(workload);
+    if (this.istioWorkloads.has(key)) return workload;
+    if (IntentGraph.of(workload) !== this.graph || !this.graph.workloads.includes(workload)) {
+      invalid(workload, 'spireIntegration', workload.node.path, 'must be a workload of the same app\'s intent graph as the SpireDeployment');
+    }
+    const unfit = istioIntegrationProblem(workload);
+    if (unfit || !isPodWorkload(workload)) {
+      return invalid(workload, 'spireIntegration', workload.node.path, unfit!.problem, unfit!.fix);
+    }
+    if (!EnforcementPoints.of(this).forWorkload(workload).sidecar) {
+      invalid(workload, 'spireIntegration', workload.zeroTrustNamespace.namespaceName,
         'community Istio supports SPIRE-issued identities for sidecars only; ambient mode (ztunnel) with SPIRE is not supported',
         'use MeshMode.SIDECAR for this namespace, or keep istiod as the certificate authority');
     }
-    if (IntentGraph.of(service) !== this.graph) {
-      invalid(service, 'spireIntegration', service.node.path, 'must be a MeshService of the same app as the SpireDeployment');
-    }
-    const podMeta = service.deployment.podMetadata;
-    podMeta.addLabel(SPIRE_MANAGED_IDENTITY_LABEL, 'true');
-    podMeta.addAnnotation(ISTIO_TEMPLATES_ANNOTATION, 'sidecar,spire');
-    this.istioWorkloads.set(key, service);
+    addIstioSpireTemplate(workload);
+    this.istioWorkloads.set(key, workload);
     this.ensureIstioValues();
-    return service;
+    return workload;
   }
 
   /**
-   * Enables the Istio integration for every MeshService of `namespace` (see
-   * `enableIstioIntegration()`). Call it after the namespace's services are defined: a
-   * MeshService added to the namespace later is a synth-time error.
+   * Enables the Istio integration for every workload of `namespace` whose pods the app renders
+   * (see `enableIstioIntegration()`). Call it after the namespace's workloads are defined: one
+   * added to the namespace later is a synth-time error.
    *
    * @param namespace the namespace
-   * @returns the services enabled
+   * @returns the workloads enabled
    */
-  public enableIstioIntegrationForNamespace(namespace: ZeroTrustNamespace): MeshService[] {
+  public enableIstioIntegrationForNamespace(namespace: ZeroTrustNamespace): IMeshWorkload[] {
     guardArgs(this, 'SpireDeployment', 'enableIstioIntegrationForNamespace', [namespace]);
     if (!EnforcementPoints.of(this).forNamespace(namespace).sidecar) {
       invalid(namespace, 'spireIntegration', namespace.namespaceName,
@@ -346,9 +352,9 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
         'use MeshMode.SIDECAR for this namespace, or keep istiod as the certificate authority');
     }
     this.istioNamespaces.set(namespace.namespaceName, namespace);
-    const services = this.graph.workloads
-      .filter(w => w.zeroTrustNamespace === namespace && isMeshService(w)) as unknown as MeshService[];
-    return services.map(s => this.enableIstioIntegration(s));
+    return this.graph.workloads
+      .filter(w => w.zeroTrustNamespace === namespace && !istioIntegrationProblem(w))
+      .map(w => this.enableIstioIntegration(w));
   }
 
   /**
@@ -405,7 +411,7 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
   /** The registrations of `selectors` that select `workload`'s pods (ClusterSpiffeId.selects), fallbacks only when no other does. */
   private selecting(selectors: ReturnType<SpireDeployment['selectors']>, workload: IMeshWorkload): ClusterSpiffeId[] {
     const nsLabels = namespaceLabelsOf(workload);
-    const podLabels = podLabelsOf(workload);
+    const podLabels = renderedPodLabels(workload);
     const matching = selectors.filter(s => matchesSelector(s.namespaceSelector, nsLabels) && matchesSelector(s.podSelector, podLabels))
       .map(s => s.registration);
     const primary = matching.filter(r => !r.fallback);
@@ -448,11 +454,14 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
           + 'keep registerMeshWorkloads on or add a ClusterSpiffeId that selects it');
       }
     }
+    for (const workload of this.istioWorkloads.values()) {
+      if (isPodWorkload(workload)) errors.push(...istioSpireTemplateErrors(workload));
+    }
     for (const ns of this.istioNamespaces.values()) {
       for (const w of this.graph.workloads) {
-        if (w.zeroTrustNamespace === ns && isMeshService(w) && !this.istioWorkloads.has(workloadKey(w))) {
-          errors.push(`invalid spireIntegration ${JSON.stringify(w.node.path)}: namespace ${ns.namespaceName} uses the SPIRE integration but this MeshService was defined after enableIstioIntegrationForNamespace(); `
-            + 'call it after every MeshService of the namespace, or call enableIstioIntegration(service)');
+        if (w.zeroTrustNamespace === ns && !istioIntegrationProblem(w) && !this.istioWorkloads.has(workloadKey(w))) {
+          errors.push(`invalid spireIntegration ${JSON.stringify(w.node.path)}: namespace ${ns.namespaceName} uses the SPIRE integration but this workload was defined after enableIstioIntegrationForNamespace(); `
+            + 'call it after every workload of the namespace, or call enableIstioIntegration(workload)');
         }
       }
     }
@@ -466,23 +475,12 @@ export class SpireDeployment extends Construct implements ISpireDeployment {
   }
 }
 
-function isMeshService(w: IConstruct): boolean {
-  return 'deployment' in w && (w as any).deployment instanceof kplus.Deployment;
-}
-
 /** The labels of a workload's namespace (the Namespace object's labels plus the name label). */
 function namespaceLabelsOf(workload: IMeshWorkload): { [key: string]: string } {
   const ns = workload.zeroTrustNamespace;
   const labels = ZeroTrustNamespace.isZeroTrustNamespace(ns) ? ApiObject.of(ns.namespace).metadata.toJson().labels ?? {} : {};
   return { ...labels, [NAMESPACE_NAME_LABEL]: ns.namespaceName };
 }
-
-/** The labels of a workload's pods. */
-function podLabelsOf(workload: IMeshWorkload): { [key: string]: string } {
-  const extra = isMeshService(workload) ? (workload as unknown as MeshService).deployment.podMetadata.toJson().labels ?? {} : {};
-  return { ...extra, ...workload.podSelectorLabels };
-}
-
 
 function checkApiServerPeer(scope: IConstruct, peer: ClusterPeer | undefined): ClusterPeer | undefined {
   if (peer !== undefined && (!(peer instanceof ClusterPeer) || peer.kind !== ClusterPeerKind.KUBERNETES_API_SERVER)) {

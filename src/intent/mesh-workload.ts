@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 /**
@@ -107,4 +108,21 @@ export interface IMeshWorkload extends IConstruct {
    * @default WorkloadOrigin.LIBRARY
    */
   readonly workloadOrigin?: WorkloadOrigin;
+}
+
+/**
+ * A workload of the intent graph whose pods this app renders (`MeshService`,
+ * `MeshStatefulService`, `AdoptedWorkload`): the identity and secrets layers add what they
+ * deliver (pod labels, annotations, volumes, read-only mounts) to the pod template of its
+ * workload object as it renders, whichever cdk8s-plus version (or none) built it.
+ *
+ * A workload outside the app (`ExternalWorkload`) is not one: its pods are rendered elsewhere.
+ */
+export interface IPodWorkload extends IMeshWorkload {
+  /**
+   * The object whose pod template makes the workload's pods: a Deployment, StatefulSet,
+   * DaemonSet, Job or CronJob, as a plain `ApiObject` (for a cdk8s-plus workload, its
+   * `apiObject`).
+   */
+  readonly workloadObject: ApiObject;
 }

@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { IZeroTrustNamespace, WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
 
 /**
@@ -13,4 +14,5 @@ export interface WorkloadIdentity {
   readonly podSelectorLabels: { [key: string]: string };
   readonly workloadPorts: WorkloadPort[];
   readonly workloadOrigin: WorkloadOrigin;
+  readonly workloadObject: ApiObject;
 }

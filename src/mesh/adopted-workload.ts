@@ -1,10 +1,12 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { hardenPodSpec } from './_harden';
 import { ADOPTABLE_KINDS, checkWorkloadPorts, portsFromContainers, readWorkloadManifest, WorkloadManifest } from './_workload-manifest';
 import { GraphWorkload } from './graph-workload';
 import { Rollout } from '../enforcement/enforcement-points';
 import { guardProps } from '../intent/_guards';
-import { podTemplatesOf } from '../intent/_pod-templates';
+import { amendPodTemplate, podTemplatesOf } from '../intent/_pod-templates';
+import { oncePerSynthesis, trackSynthesis } from '../intent/_synthesis-memo';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
@@ -97,7 +99,6 @@ export class AdoptedWorkload extends GraphWorkload {
   private readonly declaredPorts?: WorkloadPort[];
   private readonly allowDefaultServiceAccount: boolean;
   private readonly harden: boolean;
-  private sealed?: WorkloadManifest;
 
   public constructor(scope: Construct, id: string, props: AdoptedWorkloadProps) {
     super(scope, id);
@@ -127,33 +128,45 @@ export class AdoptedWorkload extends GraphWorkload {
       workloadName,
       zeroTrustNamespace,
       workloadOrigin: WorkloadOrigin.ADOPTED,
+      workloadObject: this.apiObject,
       get podSelectorLabels() { return { ...self.manifest().selector }; },
       get serviceAccountName() { return self.manifest().serviceAccountName; },
       get workloadPorts() { return (self.declaredPorts ?? portsFromContainers(self.manifest().ports)).map(p => ({ ...p })); },
     }, props.rollout);
-    this.node.addValidation({ validate: () => this.seal() });
+    if (this.harden) {
+      // at rendering, on the template as it is then (a template with a contrary value is left
+      // as it is: the validation reports it)
+      amendPodTemplate(this.apiObject, t => {
+        if (hardenPodSpec(t.spec, false).length === 0) hardenPodSpec(t.spec, true);
+      });
+    }
+    trackSynthesis(this);
+    this.node.addValidation({ validate: () => oncePerSynthesis(this, `AdoptedWorkload.check ${this.node.addr}`, () => this.check()) });
   }
 
-  /** The manifest as synthesized now (sealed once synthesis has checked it). */
+  /**
+   * The manifest as it renders (hardening included), read once per synthesis (the intent
+   * graph is sealed while it runs) and on every call outside one.
+   */
   private manifest(): WorkloadManifest {
-    if (this.sealed) return this.sealed;
-    let json: any;
-    try {
-      json = this.apiObject.toJson();
-    } catch (e) {
-      invalid(this, 'workload', this.apiObject.node.path, `cannot be read yet: ${(e as Error).message}`, 'define its containers before declaring calls, or declare ports with the ports prop');
-    }
-    const manifest = readWorkloadManifest(this, json);
-    if (manifest.serviceAccountName === 'default' && !this.allowDefaultServiceAccount) {
-      invalid(this, 'workload.serviceAccountName', 'default', 'is the namespace\'s default ServiceAccount, a mesh identity every workload without its own shares, so no policy could tell this workload apart',
-        'give the workload its own ServiceAccount (automountToken: false), or set allowDefaultServiceAccount: true');
-    }
-    return manifest;
+    return oncePerSynthesis(this, `AdoptedWorkload.manifest ${this.node.addr}`, () => {
+      let json: any;
+      try {
+        json = this.apiObject.toJson();
+      } catch (e) {
+        invalid(this, 'workload', this.apiObject.node.path, `cannot be read yet: ${(e as Error).message}`, 'define its containers before declaring calls, or declare ports with the ports prop');
+      }
+      const manifest = readWorkloadManifest(this, json);
+      if (manifest.serviceAccountName === 'default' && !this.allowDefaultServiceAccount) {
+        invalid(this, 'workload.serviceAccountName', 'default', 'is the namespace\'s default ServiceAccount, a mesh identity every workload without its own shares, so no policy could tell this workload apart',
+          'give the workload its own ServiceAccount (automountToken: false), or set allowDefaultServiceAccount: true');
+      }
+      return manifest;
+    });
   }
 
-  /** At synthesis: reads and checks the manifest one last time, then hardens it if asked. */
-  private seal(): string[] {
-    if (this.sealed) return [];
+  /** The synthesis-time checks of the manifest as it renders. Reads only: changes nothing. */
+  private check(): string[] {
     const manifest = this.manifest();
     const errors: string[] = [];
     const path = (this.apiObject.node.path);
@@ -177,43 +190,8 @@ export class AdoptedWorkload extends GraphWorkload {
         errors.push(`invalid ports ${p.port}: ${path} declares no container port ${p.port}; list only ports its containers declare (containerPort)`);
       }
     }
-    if (this.harden && errors.length === 0) errors.push(...this.hardenTemplate(manifest));
-    // checked once it passes; a failing synthesis checks again next time
-    if (errors.length === 0) this.sealed = manifest;
-    return errors;
-  }
-
-  /** JSON patches that harden the pod template where it is silent; contrary explicit values are errors. */
-  private hardenTemplate(manifest: WorkloadManifest): string[] {
-    const errors: string[] = [];
-    const base = manifest.kind === 'CronJob' ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec';
-    const patches: JsonPatch[] = [];
-    const spec = manifest.template.spec;
-    const set = (path: string, parent: any, key: string, value: unknown, contrary: (v: any) => boolean, what: string) => {
-      if (parent?.[key] === undefined) {
-        patches.push(JsonPatch.add(`${path}/${key}`, value));
-      } else if (contrary(parent[key])) {
-        errors.push(`invalid harden true: ${what} sets ${key} to ${JSON.stringify(parent[key])} explicitly; the library does not override a declared privilege: change it in the workload, or drop harden`);
-      }
-    };
-    if (spec.securityContext === undefined) patches.push(JsonPatch.add(`${base}/securityContext`, {}));
-    set(`${base}/securityContext`, spec.securityContext ?? {}, 'runAsNonRoot', true, v => v !== true, 'the pod');
-    set(`${base}/securityContext`, spec.securityContext ?? {}, 'seccompProfile', { type: 'RuntimeDefault' }, v => v?.type === 'Unconfined', 'the pod');
-    set(base, spec, 'automountServiceAccountToken', false, () => false, 'the pod');
-    for (const field of ['initContainers', 'containers']) {
-      (spec[field] ?? []).forEach((c: any, i: number) => {
-        const at = `${base}/${field}/${i}/securityContext`;
-        const sc = c.securityContext ?? {};
-        if (c.securityContext === undefined) patches.push(JsonPatch.add(at, {}));
-        const who = `container ${c.name}`;
-        set(at, sc, 'allowPrivilegeEscalation', false, v => v !== false, who);
-        set(at, sc, 'readOnlyRootFilesystem', true, v => v !== true, who);
-        set(at, sc, 'privileged', false, v => v !== false, who);
-        set(at, sc, 'capabilities', { drop: ['ALL'] }, v => !(v.drop ?? []).includes('ALL'), who);
-        if (sc.runAsUser === 0) errors.push(`invalid harden true: ${who} sets runAsUser to 0 (root) explicitly; run as a non-root user, or drop harden`);
-      });
-    }
-    if (errors.length === 0) this.apiObject.addJsonPatch(...patches);
+    // the rendered template is hardened already where it was silent: what is left is contrary
+    if (this.harden && errors.length === 0) errors.push(...hardenPodSpec(manifest.template.spec, false));
     return errors;
   }
 }

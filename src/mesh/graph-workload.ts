@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { allowCall } from './_calls';
 import { WorkloadIdentity } from './_workload-identity';
@@ -6,7 +7,7 @@ import { EnforcementPoints, Rollout } from '../enforcement/enforcement-points';
 import { guardArgs } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 import { CallIntent, CallOptions, EgressIntent, IntentGraph } from '../intent/intent-graph';
-import { IMeshWorkload, IZeroTrustNamespace, WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
+import { IMeshWorkload, IPodWorkload, IZeroTrustNamespace, WorkloadOrigin, WorkloadPort } from '../intent/mesh-workload';
 import { ensureAuditNetworkPolicy } from '../network/_network-policies';
 
 /**
@@ -36,7 +37,7 @@ export interface AllowEgressToOptions {
  * in where their pods come from (a Deployment or StatefulSet the library builds, or a workload
  * object of the app adopted as it is). A workload outside the app is an `ExternalWorkload`.
  */
-export abstract class GraphWorkload extends Construct implements IMeshWorkload {
+export abstract class GraphWorkload extends Construct implements IPodWorkload {
   /** @internal */
   protected readonly _graph: IntentGraph;
   private identity?: WorkloadIdentity;
@@ -81,6 +82,14 @@ export abstract class GraphWorkload extends Construct implements IMeshWorkload {
   /** Where the workload comes from: `LIBRARY` (built by the library) or `ADOPTED`. */
   public get workloadOrigin(): WorkloadOrigin | undefined {
     return this.known().workloadOrigin;
+  }
+
+  /**
+   * The object whose pod template makes the workload's pods (its Deployment, StatefulSet,
+   * DaemonSet, Job or CronJob). Escape hatch: JSON patches.
+   */
+  public get workloadObject(): ApiObject {
+    return this.known().workloadObject;
   }
 
   /** The calls this workload accepts, from the intent graph. */

@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addRestrictedPatches, MANAGED_BY, podWorkloadProps, resolveService, servicePorts } from './_service-parts';
@@ -186,7 +187,8 @@ export class MeshService extends GraphWorkload {
     }
     const zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
     const r = resolveService(this, id, props, 2);
-    this._join({ ...r, zeroTrustNamespace, workloadOrigin: WorkloadOrigin.LIBRARY }, props.rollout);
+    const deployment = () => ApiObject.of(this.deployment);
+    this._join({ ...r, zeroTrustNamespace, workloadOrigin: WorkloadOrigin.LIBRARY, get workloadObject() { return deployment(); } }, props.rollout);
     const namespace = this.zeroTrustNamespace.namespaceName;
     const place = (childId: string) => this._graph._placement(Layer.WORKLOADS, this, `${namespace}-${this.workloadName}`, childId);
     const labels = { 'app.kubernetes.io/name': this.workloadName, 'app.kubernetes.io/managed-by': MANAGED_BY };

@@ -75,7 +75,8 @@ export class MeshStatefulService extends GraphWorkload {
     const zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
     const r = resolveService(this, id, props, 1);
     this.volumeClaims = this.checkClaims(props);
-    this._join({ ...r, zeroTrustNamespace, workloadOrigin: WorkloadOrigin.LIBRARY }, props.rollout);
+    const statefulSet = () => ApiObject.of(this.statefulSet);
+    this._join({ ...r, zeroTrustNamespace, workloadOrigin: WorkloadOrigin.LIBRARY, get workloadObject() { return statefulSet(); } }, props.rollout);
     const namespace = zeroTrustNamespace.namespaceName;
     const place = (childId: string) => this._graph._placement(Layer.WORKLOADS, this, `${namespace}-${this.workloadName}`, childId);
     const metadata = { name: this.workloadName, namespace, labels: { 'app.kubernetes.io/name': this.workloadName, 'app.kubernetes.io/managed-by': MANAGED_BY } };

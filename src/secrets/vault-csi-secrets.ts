@@ -1,7 +1,6 @@
 import { ApiObject, Duration, Yaml } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { checkDelivery } from './_delivery';
+import { checkDelivery, deliverVolumes } from './_delivery';
 import { VaultConnection } from './vault-connection';
 import { VaultKubernetesRole } from './vault-role';
 import { VaultSecret } from './vault-secret';
@@ -9,7 +8,7 @@ import * as csi from '../imports/secrets-store-csi';
 import { guardProps } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
-import { MeshService } from '../mesh/mesh-service';
+import { IMeshWorkload } from '../intent/mesh-workload';
 
 /**
  * One file of a Secrets Store CSI volume: one key of one Vault secret.
@@ -27,12 +26,22 @@ export interface VaultCsiSecret {
  * Properties of VaultCsiSecrets.
  */
 export interface VaultCsiSecretsProps {
-  /** The service that mounts the secrets. */
-  readonly workload: MeshService;
+  /**
+   * The workload that mounts the secrets: any workload whose pods the app renders (a
+   * MeshService, MeshStatefulService or AdoptedWorkload of any cdk8s-plus version or plain
+   * ApiObject). A workload outside the app (ExternalWorkload) is an error.
+   */
+  readonly workload: IMeshWorkload;
   /** The Vault the CSI provider reads from. */
   readonly vault: VaultConnection;
   /** The files of the volume (at least one). */
   readonly secrets: VaultCsiSecret[];
+  /**
+   * The container that mounts the secrets (read-only).
+   *
+   * @default - the pod's first container
+   */
+  readonly container?: string;
   /**
    * The directory the volume is mounted at in the app container.
    *
@@ -68,7 +77,7 @@ const SECRET_KEY = /^[A-Za-z0-9._-]+$/;
  *
  * Synthesizes a SecretProviderClass `<workload>-vault` (provider `vault`; `roleName`,
  * `vaultAddress`, `vaultKubernetesMountPath`, `audience` and `objects`), a read-only CSI volume
- * on the workload's pod mounted at `mountPath`, and a VaultKubernetesRole. The provider logs in
+ * on the workload's pod mounted at `mountPath` in one container, and a VaultKubernetesRole. The provider logs in
  * as the pod's ServiceAccount with a token for the Vault audience; it runs on the node (the
  * privileged CSI driver DaemonSet is the cluster operator's, not the workload's), so the
  * workload needs no egress to Vault. Pod start blocks until the files are written; no
@@ -86,7 +95,7 @@ export class VaultCsiSecrets extends Construct {
     super(scope, id);
     guardProps(this, 'VaultCsiSecrets', props);
     this.mountPath = props.mountPath ?? '/vault/secrets';
-    const { workload, vault } = checkDelivery(this, props.workload, props.vault, props.secrets, this.mountPath);
+    const { workload, vault } = checkDelivery(this, props.workload, props.vault, props.secrets, this.mountPath, props.container);
     props.secrets.forEach((s, i) => {
       if (typeof s.key !== 'string' || !SECRET_KEY.test(s.key)) {
         invalid(this, `secrets[${i}].key`, s.key, 'must be a key of the secret\'s data: letters, digits, \'.\', \'_\' or \'-\'', 'for example \'password\'');
@@ -119,12 +128,9 @@ export class VaultCsiSecrets extends Construct {
       spec: { provider: 'vault', parameters },
     });
 
-    const volume = kplus.Volume.fromCsi(this, 'Volume', 'secrets-store.csi.k8s.io', {
-      name: 'vault-secrets',
-      readOnly: true,
-      attributes: { secretProviderClass: name },
-    });
-    workload.deployment.addVolume(volume);
-    workload.deployment.containers[0].mount(this.mountPath, volume, { readOnly: true });
+    deliverVolumes(this, workload, props.container, [{
+      volume: { name: 'vault-secrets', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: name } } },
+      mountPath: this.mountPath,
+    }]);
   }
 }

@@ -1,7 +1,6 @@
-import { ApiObject, Duration } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { checkDelivery } from './_delivery';
+import { checkDelivery, deliverVolumes } from './_delivery';
 import { VaultConnection } from './vault-connection';
 import { VaultKubernetesRole } from './vault-role';
 import { VaultSecret, VaultSecretEngine } from './vault-secret';
@@ -9,7 +8,7 @@ import * as eso from '../imports/external-secrets';
 import { guardProps } from '../intent/_guards';
 import { invalid } from '../intent/_validation';
 import { IntentGraph, Layer } from '../intent/intent-graph';
-import { MeshService } from '../mesh/mesh-service';
+import { IMeshWorkload } from '../intent/mesh-workload';
 
 /**
  * A Vault secret synchronized by External Secrets into a Kubernetes Secret.
@@ -28,8 +27,12 @@ export interface VaultExternalSecret {
  * Properties of VaultExternalSecrets.
  */
 export interface VaultExternalSecretsProps {
-  /** The service that mounts the secrets. */
-  readonly workload: MeshService;
+  /**
+   * The workload that mounts the secrets: any workload whose pods the app renders (a
+   * MeshService, MeshStatefulService or AdoptedWorkload of any cdk8s-plus version or plain
+   * ApiObject). A workload outside the app (ExternalWorkload) is an error.
+   */
+  readonly workload: IMeshWorkload;
   /** The Vault External Secrets reads from. */
   readonly vault: VaultConnection;
   /** The secrets (at least one). */
@@ -41,6 +44,12 @@ export interface VaultExternalSecretsProps {
    * @default Duration.minutes(15)
    */
   readonly refreshInterval?: Duration;
+  /**
+   * The container that mounts the secrets (read-only).
+   *
+   * @default - the pod's first container
+   */
+  readonly container?: string;
   /**
    * The directory the secrets are mounted below in the app container.
    *
@@ -92,7 +101,7 @@ export class VaultExternalSecrets extends Construct {
     super(scope, id);
     guardProps(this, 'VaultExternalSecrets', props);
     const mountPath = props.mountPath ?? '/vault/secrets';
-    const { workload, vault } = checkDelivery(this, props.workload, props.vault, props.secrets, mountPath);
+    const { workload, vault } = checkDelivery(this, props.workload, props.vault, props.secrets, mountPath, props.container);
     const refresh = props.refreshInterval ?? Duration.minutes(15);
     const refreshSeconds = refresh instanceof Duration ? refresh.toSeconds() : NaN;
     if (!Number.isInteger(refreshSeconds) || refreshSeconds < 60) {
@@ -132,7 +141,8 @@ export class VaultExternalSecrets extends Construct {
                 kubernetes: {
                   mountPath: vault.authMount,
                   role: this.vaultRole.roleName,
-                  serviceAccountRef: { name: workload.serviceAccountName, audiences: [vault.audience] },
+                  // read at synthesis: an adopted workload's ServiceAccount is its manifest's then
+                  serviceAccountRef: { name: Lazy.any({ produce: () => workload.serviceAccountName }), audiences: [vault.audience] },
                 },
               },
             },
@@ -156,13 +166,11 @@ export class VaultExternalSecrets extends Construct {
           dataFrom: [{ extract: { key: s.secret.readPath } }],
         },
       });
-      const volume = kplus.Volume.fromSecret(this, `Volume-${s.name}`, kplus.Secret.fromSecretName(this, `Secret-${s.name}`, name), {
-        name: `vault-${s.name}`,
-        defaultMode: 0o440,
-      });
-      workload.deployment.addVolume(volume);
-      workload.deployment.containers[0].mount(`${mountPath}/${s.name}`, volume, { readOnly: true });
       return externalSecret;
     });
+    deliverVolumes(this, workload, props.container, props.secrets.map(s => ({
+      volume: { name: `vault-${s.name}`, secret: { secretName: `${workload.workloadName}-${s.name}`, defaultMode: 0o440 } },
+      mountPath: `${mountPath}/${s.name}`,
+    })));
   }
 }

@@ -90,17 +90,10 @@ export class VaultKubernetesRole extends Construct {
     this.workload = props.workload;
     this.vault = props.vault;
     const namespace = this.workload.zeroTrustNamespace.namespaceName;
-    const serviceAccount = this.workload.serviceAccountName;
-    if (serviceAccount === 'default') {
-      invalid(this, 'serviceAccountName', serviceAccount,
-        'a Vault role must not trust the \'default\' ServiceAccount: every pod of the namespace without its own ServiceAccount runs as it',
-        'give the workload its own ServiceAccount (MeshService does unless serviceAccountName is \'default\')');
-    }
-    for (const [prop, value] of [['serviceAccountName', serviceAccount], ['namespace', namespace]]) {
-      if (/[*?[\]{}]/.test(value) || value.trim() === '') {
-        invalid(this, prop, value, 'a Vault role must name exactly one ServiceAccount in exactly one namespace: Vault matches \'*\' and glob patterns against every ServiceAccount or namespace');
-      }
-    }
+    const problem = this.identityProblems()[0];
+    if (problem) invalid(this, problem.prop, problem.value, problem.problem, problem.fix);
+    // an adopted workload's ServiceAccount is read from its manifest: checked again at synthesis
+    this.node.addValidation({ validate: () => this.identityProblems().map(p => `invalid ${p.prop} ${JSON.stringify(p.value)}: ${p.problem}; ${p.fix}`) });
     this.roleName = props.roleName ?? `${namespace}-${this.workload.workloadName}`;
     if (typeof this.roleName !== 'string' || this.roleName.length > 128 || !ROLE_NAME.test(this.roleName)) {
       invalid(this, 'roleName', props.roleName,
@@ -132,6 +125,26 @@ export class VaultKubernetesRole extends Construct {
     script._register(this);
     this.policyFile = new TextFile(this, 'PolicyFile', `vault/policies/${this.policyName}.hcl`, () => this.renderPolicy());
     this.roleFile = new TextFile(this, 'RoleFile', `vault/roles/${this.roleName}.json`, () => `${JSON.stringify(this.toRoleJson(), undefined, 2)}\n`);
+  }
+
+  /** What makes the workload's identity unfit for a Vault role (the default ServiceAccount, globs). */
+  private identityProblems(): Array<{ prop: string; value: string; problem: string; fix: string }> {
+    const namespace = this.workload.zeroTrustNamespace.namespaceName;
+    const serviceAccount = this.workload.serviceAccountName;
+    if (serviceAccount === 'default') {
+      return [{
+        prop: 'serviceAccountName',
+        value: serviceAccount,
+        problem: 'a Vault role must not trust the \'default\' ServiceAccount: every pod of the namespace without its own ServiceAccount runs as it',
+        fix: 'give the workload its own ServiceAccount (MeshService does unless serviceAccountName is \'default\')',
+      }];
+    }
+    return [['serviceAccountName', serviceAccount], ['namespace', namespace]].filter(([, value]) => /[*?[\]{}]/.test(value) || value.trim() === '').map(([prop, value]) => ({
+      prop,
+      value,
+      problem: 'a Vault role must name exactly one ServiceAccount in exactly one namespace: Vault matches \'*\' and glob patterns against every ServiceAccount or namespace',
+      fix: 'give the workload a plain ServiceAccount name',
+    }));
   }
 
   /** The Vault API path the role is written to: `<authPath>/role/<role>`. */

@@ -457,7 +457,7 @@ describe('SpireDeployment', () => {
       const spire = new SpireDeployment(chart, 'spire', { clusterName: 'c1' });
       spire.enableIstioIntegrationForNamespace(prod);
       new MeshService(chart, 'late', { namespace: prod, image: 'ghcr.io/acme/late:1', port: 8080 });
-      expect(() => Testing.synth(chart)).toThrow(/invalid spireIntegration "c\/late": namespace production uses the SPIRE integration but this MeshService was defined after/);
+      expect(() => Testing.synth(chart)).toThrow(/invalid spireIntegration "c\/late": namespace production uses the SPIRE integration but this workload was defined after/);
     });
 
     test('fails in ambient mode (community Istio supports SPIRE for sidecars only)', () => {
