@@ -59,6 +59,10 @@ export function checkDelivery(scope: Construct, workload: unknown, vault: unknow
   if (container !== undefined && (typeof container !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(container) || container.length > 63)) {
     invalid(scope, 'container', container, 'must be a container name (a DNS-1123 label)', 'leave it out for the pod\'s first container');
   }
+  const names = container === undefined ? undefined : containerNames(w);
+  if (container !== undefined && names !== undefined && !names.includes(container)) {
+    invalid(scope, 'container', container, `${w.node.path} has no container of this name`, `name one of ${JSON.stringify(names)}, or leave container out for the first`);
+  }
   return { workload: w, vault };
 }
 
@@ -104,4 +108,15 @@ export function deliverVolumes(scope: Construct, workload: IPodWorkload, contain
       return errors;
     }),
   });
+}
+
+/** The container names of `workload`'s pod template as it renders now, or undefined when it cannot render yet. */
+function containerNames(workload: IPodWorkload): string[] | undefined {
+  try {
+    const json = workload.workloadObject.toJson();
+    const containers = podTemplateOf(json.kind, json)?.spec?.containers;
+    return Array.isArray(containers) && containers.length > 0 ? containers.map((c: any) => c?.name) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { IntentGraph, MeshMode, OutputFile, SpireDeployment, ZeroTrustNamespace } from '../../src';
 import { find, synthValid } from '../support/synth';
-import { podTemplate, workloadKinds } from '../support/workload-kinds';
+import { POD_WORKLOADS, podTemplate, workloadKinds } from '../support/workload-kinds';
 
 function setup(meshMode = MeshMode.SIDECAR) {
   const app = Testing.app();
@@ -12,14 +12,6 @@ function setup(meshMode = MeshMode.SIDECAR) {
   const spire = new SpireDeployment(chart, 'spire', { clusterName: 'c1' });
   return { app, chart, shop, spire, ...kinds };
 }
-
-/** The workloads whose pods the app renders, with the kind and name of their workload object. */
-const POD_WORKLOADS = [
-  ['MeshService', 'orders', 'Deployment', 'orders'],
-  ['MeshStatefulService', 'ledger', 'StatefulSet', 'ledger'],
-  ['AdoptedWorkload of a cdk8s-plus-33 Deployment', 'adoptedWeb', 'Deployment', 'web'],
-  ['AdoptedWorkload of a plain ApiObject StatefulSet', 'adoptedCache', 'StatefulSet', 'cache'],
-] as const;
 
 describe('SpireDeployment.enableIstioIntegration: every workload whose pods the app renders', () => {
   test.each(POD_WORKLOADS)('%s: the SPIRE label and injection template on its pods, nothing else of the pod changed', (_, key, kind, name) => {

@@ -3,20 +3,12 @@ import { setup } from './_fixtures';
 import { secretValueFindings } from './_no-secret-values';
 import { AdoptedWorkload, OutputFile, VaultCsiSecrets, VaultExternalSecrets, VaultSecret } from '../../src';
 import { find, ofKind, synthValid } from '../support/synth';
-import { podTemplate, workloadKinds } from '../support/workload-kinds';
+import { POD_WORKLOADS, podTemplate, workloadKinds } from '../support/workload-kinds';
 
 function kinds() {
   const s = setup();
   return { ...s, ...workloadKinds(s.chart, s.prod) };
 }
-
-/** The workloads whose pods the app renders: the key in `kinds()`, the kind and name of the workload object, its app container. */
-const POD_WORKLOADS = [
-  ['MeshService', 'orders', 'Deployment', 'orders'],
-  ['MeshStatefulService', 'ledger', 'StatefulSet', 'ledger'],
-  ['AdoptedWorkload of a cdk8s-plus-33 Deployment', 'adoptedWeb', 'Deployment', 'web'],
-  ['AdoptedWorkload of a plain ApiObject StatefulSet', 'adoptedCache', 'StatefulSet', 'cache'],
-] as const;
 
 /** A plain Deployment running as its own ServiceAccount (named as the workload). */
 function plainDeployment(chart: Chart, name: string): ApiObject {
@@ -118,8 +110,12 @@ describe('VaultCsiSecrets and VaultExternalSecrets: every workload whose pods th
   test('fails at synthesis on a missing container, a volume name or mount path the pod already uses', () => {
     const secrets = [{ name: 'p', secret: VaultSecret.databaseCredentials('web'), key: 'password' }];
     let s = kinds();
-    new VaultCsiSecrets(s.chart, 'Csi', { workload: s.adoptedWeb, vault: s.vault, container: 'sidecar', secrets });
-    expect(() => Testing.synth(s.chart)).toThrow(/invalid container "sidecar": test\/web-adopted has no container named sidecar to mount the secrets in; name one of \["web","log-shipper"\]/);
+    expect(() => new VaultCsiSecrets(s.chart, 'Csi', { workload: s.adoptedWeb, vault: s.vault, container: 'sidecar', secrets }))
+      .toThrow('[test/Csi] invalid container "sidecar": test/web-adopted has no container of this name; name one of ["web","log-shipper"], or leave container out for the first');
+    // a container removed after the secrets were declared: at synthesis
+    new VaultCsiSecrets(s.chart, 'Csi2', { workload: s.adoptedCache, vault: s.vault, container: 'cache', secrets });
+    s.cache.addJsonPatch(JsonPatch.replace('/spec/template/spec/containers/0/name', 'redis'));
+    expect(() => Testing.synth(s.chart)).toThrow(/invalid container "cache": test\/cache-adopted has no container named cache to mount the secrets in; name one of \["redis"\]/);
     s = kinds();
     s.cache.addJsonPatch(JsonPatch.add('/spec/template/spec/volumes', [{ name: 'vault-secrets', emptyDir: {} }]));
     new VaultCsiSecrets(s.chart, 'Csi', { workload: s.adoptedCache, vault: s.vault, secrets });

@@ -58,3 +58,14 @@ export function podTemplate(manifests: any[], kind: string, name: string): { met
   if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
   return found[0].kind === 'CronJob' ? found[0].spec.jobTemplate.spec.template : found[0].spec.template;
 }
+
+/**
+ * The workloads of `workloadKinds()` whose pods the app renders, for `test.each`: a label, the
+ * key in `workloadKinds()`'s result, the kind and name of the workload object.
+ */
+export const POD_WORKLOADS = [
+  ['MeshService', 'orders', 'Deployment', 'orders'],
+  ['MeshStatefulService', 'ledger', 'StatefulSet', 'ledger'],
+  ['AdoptedWorkload of a cdk8s-plus-33 Deployment', 'adoptedWeb', 'Deployment', 'web'],
+  ['AdoptedWorkload of a plain ApiObject StatefulSet', 'adoptedCache', 'StatefulSet', 'cache'],
+] as const;
