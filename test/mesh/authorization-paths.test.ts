@@ -47,6 +47,26 @@ describe('remote callers beside local ones', () => {
     });
     expect(rules).toHaveLength(2);
   });
+  test('a local caller of a remote workload gets no AuthorizationPolicy of its own (an ALLOW policy without rules would deny all its traffic)', () => {
+    const { chart, web } = app();
+    new RemoteWorkload(chart, 'ledger', {
+      spiffeId: 'spiffe://b.example.org/ns/ledger/sa/ledger', ports: [{ port: 8443 }], path: { remoteCidrs: ['198.51.100.20/32'], remotePort: 15443 },
+    }).allowFrom(web);
+    expect(ofKind(synthValid(chart), 'AuthorizationPolicy').map(p => p.metadata.name)).toEqual(['allow-nothing']);
+  });
+});
+
+describe('audit rollouts', () => {
+  test('a namespace in AUDIT: every policy is a dry run and none allows everything (nothing to keep from denying)', () => {
+    const chart = Testing.chart();
+    const shop = new ZeroTrustNamespace(chart, 'shop', { rollout: Rollout.AUDIT });
+    const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, port: 8080, rollout: Rollout.AUDIT });
+    const web = new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 });
+    api.allowFrom(web, { ports: [8080] });
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'AuthorizationPolicy', 'api', 'shop').metadata.annotations).toEqual({ 'istio.io/dry-run': 'true' });
+    expect(ofKind(manifests, 'AuthorizationPolicy').filter(p => p.spec.rules?.some((r: any) => Object.keys(r).length === 0))).toEqual([]);
+  });
 });
 
 describe('ztunnel\'s policy of a workload behind a waypoint', () => {
