@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { AppProtocol, IntentGraph, MeshMode, MeshService, RemoteWorkload, Rollout, ZeroTrustNamespace } from '../../src';
+import { AccessProxy, AppProtocol, IntentGraph, MeshMode, MeshService, RemoteWorkload, Rollout, ZeroTrustNamespace } from '../../src';
 import { ensureAuthorizationPolicy, ensureWaypointCompanions } from '../../src/mesh/_authorization';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -152,6 +152,33 @@ describe('a TCP callee', () => {
     db.allowFrom(web);
     expect(find(synthValid(chart), 'AuthorizationPolicy', 'db', 'shop').spec.rules).toEqual([
       { from: [{ source: { principals: ['cluster.local/ns/shop/sa/web'] } }], to: [{ operation: { ports: ['5432'] } }] },
+    ]);
+  });
+});
+
+describe('a caller that forwards verified end-user tokens (AccessProxy)', () => {
+  test('the callee requires the proxy\'s principal AND a token of the issuer; a direct caller of the same operation keeps its own rule', () => {
+    const issuer = 'https://login.example.com';
+    const chart = Testing.chart();
+    const edge = new ZeroTrustNamespace(chart, 'edge');
+    const shop = new ZeroTrustNamespace(chart, 'shop');
+    const proxy = new AccessProxy(chart, 'access-proxy', {
+      namespace: edge, hostnames: ['shop.example.com'], tlsSecretName: 'shop-tls', jwt: { issuer, jwksUri: `${issuer}/jwks.json`, audiences: ['shop'] },
+    });
+    const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, port: 8080 });
+    const web = new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 });
+    api.allowFrom(proxy, { methods: ['GET'], paths: ['/items'] });
+    api.allowFrom(web, { methods: ['GET'], paths: ['/items'] });
+    const rules = find(synthValid(chart), 'AuthorizationPolicy', 'api', 'shop').spec.rules;
+    expect(rules).toEqual([
+      {
+        from: [{ source: { principals: ['cluster.local/ns/edge/sa/access-proxy-istio'], requestPrincipals: [`${issuer}/*`] } }],
+        to: [{ operation: { ports: ['8080'], methods: ['GET'], paths: ['/items'] } }],
+      },
+      {
+        from: [{ source: { principals: ['cluster.local/ns/shop/sa/web'] } }],
+        to: [{ operation: { ports: ['8080'], methods: ['GET'], paths: ['/items'] } }],
+      },
     ]);
   });
 });
