@@ -182,3 +182,51 @@ describe('a caller that forwards verified end-user tokens (AccessProxy)', () => 
     ]);
   });
 });
+
+describe('grouping keys keep different operations apart', () => {
+  test('ztunnel: port sets that concatenate alike ({12,34} and {1,234}) stay separate rules, for local and for remote callers', () => {
+    const root = Testing.app();
+    new IntentGraph(root, 'IntentGraph', { trustDomain: 'a.example.org' });
+    const chart = new Chart(root, 'c');
+    const shop = new ZeroTrustNamespace(chart, 'shop', { meshMode: MeshMode.AMBIENT });
+    const legacy = new ZeroTrustNamespace(chart, 'legacy');
+    const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, ports: [1, 12, 34, 234, 8080].map(port => ({ port })) });
+    const web = new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 });
+    api.allowFrom(web, { ports: [8080], methods: ['GET'] }); // a waypoint for api
+    const [x, y] = ['x', 'y'].map(n => new MeshService(chart, n, { namespace: legacy, image: IMAGE, port: 8080 }));
+    api.allowFrom(x, { ports: [12, 34] });
+    api.allowFrom(y, { ports: [1, 234] });
+    const remote = (n: string) => new RemoteWorkload(chart, n, { spiffeId: `spiffe://b.example.org/ns/${n}/sa/${n}`, path: GATEWAY_PATH });
+    remote('r1').mayCall(api, { ports: [12, 34] });
+    remote('r2').mayCall(api, { ports: [1, 234] });
+    const rules = find(synthValid(chart), 'AuthorizationPolicy', 'api-ztunnel', 'shop').spec.rules;
+    const byPorts = Object.fromEntries(rules.map((r: any) => [r.to[0].operation.ports.join(' '), r.from[0].source.principals]));
+    expect(byPorts).toEqual({
+      '1 234': ['a.example.org/ns/legacy/sa/y', 'b.example.org/ns/r2/sa/r2'],
+      '12 34': ['a.example.org/ns/legacy/sa/x', 'b.example.org/ns/r1/sa/r1'],
+      '8080': ['a.example.org/ns/shop/sa/waypoint'],
+    });
+    expect(rules).toHaveLength(3);
+  });
+
+  test('behind a waypoint, only workloads with callers get policies: no ztunnel policy for a caller nobody calls', () => {
+    const chart = Testing.chart();
+    const shop = new ZeroTrustNamespace(chart, 'shop', { meshMode: MeshMode.AMBIENT });
+    const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, port: 8080 });
+    const web = new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 });
+    api.allowFrom(web, { methods: ['GET'] });
+    expect(ofKind(synthValid(chart), 'AuthorizationPolicy').map(p => p.metadata.name).sort())
+      .toEqual(['allow-nothing', 'api', 'api-ztunnel', 'waypoint-allow-nothing']);
+  });
+
+  test('an ambient namespace in AUDIT with a waypoint: dry runs only, no allow-all on the pods or at the waypoint', () => {
+    const chart = Testing.chart();
+    const shop = new ZeroTrustNamespace(chart, 'shop', { meshMode: MeshMode.AMBIENT, rollout: Rollout.AUDIT });
+    const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, port: 8080, rollout: Rollout.AUDIT });
+    const web = new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 });
+    api.allowFrom(web, { methods: ['GET'] });
+    const policies = ofKind(synthValid(chart), 'AuthorizationPolicy');
+    expect(policies.map(p => p.metadata.name).sort()).toEqual(['allow-nothing', 'api', 'api-ztunnel', 'waypoint-allow-nothing']);
+    for (const p of policies) expect(p.metadata.annotations).toEqual({ 'istio.io/dry-run': 'true' });
+  });
+});
