@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { AccessProxy, AppProtocol, IntentGraph, MeshMode, MeshService, RemoteWorkload, Rollout, ZeroTrustNamespace } from '../../src';
+import { AccessProxy, AppProtocol, CiliumWorkloadPolicy, HttpEnforcement, IntentGraph, MeshMode, MeshService, RemoteWorkload, Rollout, ZeroTrustNamespace } from '../../src';
 import { ensureAuthorizationPolicy, ensureWaypointCompanions } from '../../src/mesh/_authorization';
 import { find, ofKind, synthValid } from '../support/synth';
 
@@ -66,6 +66,21 @@ describe('audit rollouts', () => {
     const manifests = synthValid(chart);
     expect(find(manifests, 'AuthorizationPolicy', 'api', 'shop').metadata.annotations).toEqual({ 'istio.io/dry-run': 'true' });
     expect(ofKind(manifests, 'AuthorizationPolicy').filter(p => p.spec.rules?.some((r: any) => Object.keys(r).length === 0))).toEqual([]);
+  });
+});
+
+describe('a remote caller of a workload whose HTTP rules Cilium enforces', () => {
+  test('fails at synthesis naming the remote caller, the call, why and the fix (Cilium sees no mTLS principal)', () => {
+    const { chart, api } = app();
+    new RemoteWorkload(chart, 'billing', { spiffeId: `spiffe://${BILLING}`, path: GATEWAY_PATH }).mayCall(api, { ports: [8080] });
+    new CiliumWorkloadPolicy(chart, 'api-cilium', { workload: api, httpEnforcement: HttpEnforcement.CILIUM });
+    expect(() => Testing.synth(chart)).toThrow(`invalid remote caller "spiffe://${BILLING}": spiffe://${BILLING} -> shop/api:8080 needs the callee's sidecar or waypoint to check the remote principal, but Cilium enforces L7 for it (HttpEnforcement.CILIUM), where no mTLS principal is visible; enforce this workload's HTTP rules with Istio, or remove the remote call`);
+  });
+
+  test('the same remote caller of a sidecar-enforced workload synthesizes', () => {
+    const { chart, api } = app();
+    new RemoteWorkload(chart, 'billing', { spiffeId: `spiffe://${BILLING}`, path: GATEWAY_PATH }).mayCall(api, { ports: [8080] });
+    expect(() => Testing.synth(chart)).not.toThrow();
   });
 });
 
