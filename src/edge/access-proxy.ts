@@ -16,6 +16,9 @@ import { CallIntent, IntentGraph, Layer, workloadKey } from '../intent/intent-gr
 import { AppProtocol, IMeshWorkload, IZeroTrustNamespace, WorkloadPort } from '../intent/mesh-workload';
 import { claimConditions, ensureAuthorizationPolicy, headerConditions } from '../mesh/_authorization';
 import { ensureEgressPolicy, ensureIngressPolicy, NAMESPACE_NAME_LABEL } from '../network/_network-policies';
+import { PlatformComponent } from '../platform/platform-component';
+import { PlatformComponents } from '../platform/platform-components';
+import { ProxyImageOptions } from '../platform/platform-workload';
 import { requireZeroTrustNamespace, ZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
 
 /**
@@ -73,6 +76,15 @@ export interface AccessProxyProps {
    * @default 'istio'
    */
   readonly gatewayClassName?: string;
+
+  /**
+   * How istiod renders the gateway's proxy image (hub, registry mirror, digest): the gateway's
+   * platform description (`PlatformComponent.kubernetesGateway()`, which the policy pack admits
+   * and exempts exactly) uses it.
+   *
+   * @default - docker.io/istio/proxyv2 at Istio's pinned version
+   */
+  readonly proxyImage?: ProxyImageOptions;
 }
 
 const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
@@ -152,6 +164,11 @@ export class AccessProxy extends Construct implements IMeshWorkload {
    * JSON patches on it.
    */
   public readonly gatewayOptions: k8s.KubeConfigMap;
+  /**
+   * The gateway pods istiod deploys, as istiod 1.30's kube-gateway template renders them with
+   * this construct's seccomp patch (image, container, privileges, ports, egress).
+   */
+  public readonly gatewayComponent: PlatformComponent;
 
   private readonly graph: IntentGraph;
   private readonly hostnames: string[];
@@ -194,6 +211,15 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     const sources = props.allowedSourceRanges ?? ['0.0.0.0/0', '::/0'];
     checkCidrList(this, 'allowedSourceRanges', sources);
     const gatewayClassName = checkDns1123Label(this, 'gatewayClassName', props.gatewayClassName ?? 'istio');
+    if (props.proxyImage !== undefined && (props.proxyImage === null || typeof props.proxyImage !== 'object')) {
+      invalid(this, 'proxyImage', props.proxyImage, 'must be an object with hub, registry or digests');
+    }
+    // the gateway pods istiod deploys, as a platform component: the pack admits exactly their image
+    // and exempts exactly their pod's ServiceAccount token; their NetworkPolicies are this
+    // construct's and the network layer's
+    this.gatewayComponent = PlatformComponents._declare(this, PlatformComponent.kubernetesGateway({
+      ...props.proxyImage, name: this.workloadName, namespace: this.zeroTrustNamespace.namespaceName, listenerPorts: [port], runtimeDefaultSeccomp: true,
+    }));
 
     const jwt = checkJwtIssuer(this, this.graph, props.jwt);
     this.issuer = jwt.issuer;

@@ -4,7 +4,7 @@
  */
 import { apiServer, dns, internetHttps, istiodXds } from './_egress';
 import { checkDigestsUsed, imageRenderer, invalidOption, label } from './_images';
-import type { IstioComponentOptions, IstioGatewayOptions, _ComponentData } from './platform-workload';
+import type { IstioComponentOptions, IstioGatewayOptions, KubernetesGatewayOptions, _ComponentData } from './platform-workload';
 import { PlatformPeer } from './platform-workload';
 import { Privilege } from '../intent/privileged-workload';
 
@@ -219,6 +219,58 @@ function gatewayEgress(template: string, ports: number[]) {
         : 'forwards the requests of its routes to the pods of the mesh (the routes, and so the destinations, are declared outside this description: gateway chart docs)',
     },
   ];
+}
+
+/**
+ * A gateway istiod deploys for a Gateway API `Gateway` of class `istio` (istiod's
+ * files/kube-gateway.yaml): Deployment and ServiceAccount `<name>-istio`, pods labelled
+ * `gateway.networking.k8s.io/gateway-name: <name>`, one `istio-proxy` container (proxyv2,
+ * non-root 1337, read-only root filesystem, drop ALL, the proxy's resource limits), the
+ * `net.ipv4.ip_unprivileged_port_start=0` sysctl so it binds its listener ports. The template
+ * sets a seccomp profile only from `gateways.seccompProfile` or a `parametersRef` patch.
+ */
+export function kubernetesGatewayDescription(options: KubernetesGatewayOptions): _ComponentData {
+  if (!options || typeof options !== 'object') invalidOption('kubernetesGateway', 'options', options, 'must give at least name and namespace');
+  const name = label('kubernetesGateway', 'name', options.name, '');
+  if (name.length > 57) invalidOption('kubernetesGateway', 'name', name, 'must be at most 57 characters: istiod names the Deployment and ServiceAccount `<name>-istio`');
+  const namespace = label('kubernetesGateway', 'namespace', options.namespace, '');
+  const image = imageRenderer('kubernetesGateway', options);
+  const proxy = image(`${hubOf('kubernetesGateway', options)}/proxyv2`, ISTIO_VERSION);
+  checkDigestsUsed('kubernetesGateway', image);
+  const listeners = checkListenerPorts('kubernetesGateway', options.listenerPorts ?? [443]);
+  const seccomp = options.runtimeDefaultSeccomp ?? false;
+  if (typeof seccomp !== 'boolean') invalidOption('kubernetesGateway', 'runtimeDefaultSeccomp', seccomp, 'must be a boolean');
+  return {
+    name,
+    chart: { repository: CHART_REPOSITORY, chart: 'istiod', version: ISTIO_VERSION },
+    appVersion: ISTIO_VERSION,
+    namespace,
+    workloads: [{
+      kind: 'Deployment',
+      name: `${name}-istio`,
+      namespace,
+      podLabels: { 'gateway.networking.k8s.io/gateway-name': name },
+      serviceAccount: `${name}-istio`,
+      containers: [{
+        name: 'istio-proxy',
+        image: proxy,
+        ...(seccomp ? {} : {
+          privileges: [Privilege.UNCONFINED_SECCOMP],
+          reason: 'istiod\'s kube-gateway template sets no seccomp profile (values `gateways.seccompProfile: {}`; patch one in through the Gateway\'s parametersRef)',
+        }),
+      }],
+      podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
+      reason: 'the pod mounts its ServiceAccount token (the kube-gateway template does not turn automounting off)',
+      ports: [
+        ...listeners.map(port => ({ port, name: `listener-${port}`, from: [PlatformPeer.ANY] })),
+        { port: 15020, name: 'metrics', from: [PlatformPeer.MONITORING] },
+        { port: 15021, name: 'status-port', from: [] },
+        { port: 15090, name: 'http-envoy-prom', from: [PlatformPeer.MONITORING] },
+      ],
+      egress: gatewayEgress('istio-discovery files/kube-gateway.yaml', []),
+    }],
+    webhooks: [],
+  };
 }
 
 /** A waypoint: istiod's files/waypoint.yaml for a Gateway of class istio-waypoint. */

@@ -1,9 +1,10 @@
 import { gatekeeperDescription, kyvernoDescription } from './_engines';
 import { falcoDescription } from './_falco';
-import { istioCniDescription, istioGatewayDescription, istiodDescription, waypointDescription, ztunnelDescription } from './_istio';
+import { istioCniDescription, istioGatewayDescription, istiodDescription, kubernetesGatewayDescription, waypointDescription, ztunnelDescription } from './_istio';
 import { prometheusOperatorDescription, vaultInjectorDescription } from './_operators';
 import {
-  FalcoComponentOptions, HelmChartReference, IstioComponentOptions, IstioGatewayOptions, PlatformComponentOptions, PlatformWebhook, PlatformWorkload,
+  FalcoComponentOptions, HelmChartReference, IstioComponentOptions, IstioGatewayOptions, KubernetesGatewayOptions, PlatformComponentOptions, PlatformWebhook,
+  PlatformWorkload,
   _ComponentData,
 } from './platform-workload';
 import { guardArgs, staticScope } from '../intent/_guards';
@@ -47,6 +48,16 @@ export class PlatformComponent {
    */
   public static istioGateway(options: IstioGatewayOptions): PlatformComponent {
     return new PlatformComponent(istioGatewayDescription(options));
+  }
+
+  /**
+   * A gateway istiod deploys for a Gateway API `Gateway` of class `istio` (istiod 1.30.3's
+   * `kube-gateway` template): Deployment and ServiceAccount `<name>-istio`. `AccessProxy`
+   * declares its own gateway with it.
+   */
+  public static kubernetesGateway(options: KubernetesGatewayOptions): PlatformComponent {
+    guardArgs(staticScope('PlatformComponent.kubernetesGateway'), 'PlatformComponent', 'kubernetesGateway', [options]);
+    return new PlatformComponent(kubernetesGatewayDescription(options));
   }
 
   /**

@@ -258,9 +258,47 @@ export interface IstioGatewayOptions {
   /**
    * The ports the gateway listens on for traffic (besides Envoy's status and metrics ports).
    *
-   * @default [80, 443] for gateways; [15008] for waypoints
+   * @default [80, 443] for gateways; [443] for Gateway API gateways; [15008] for waypoints
    */
   readonly listenerPorts?: number[];
+}
+
+/**
+ * How istiod renders Istio's proxy image (`proxyv2`) for a gateway.
+ */
+export interface ProxyImageOptions {
+  /**
+   * Istio's image hub (`global.hub`).
+   *
+   * @default 'docker.io/istio'
+   */
+  readonly hub?: string;
+  /**
+   * A registry mirror replacing the registry of the proxy image (see `PlatformComponentOptions.registry`).
+   *
+   * @default - the hub's registry
+   */
+  readonly registry?: string;
+  /**
+   * Image digests by repository (see `PlatformComponentOptions.digests`).
+   *
+   * @default - the image pinned by tag
+   */
+  readonly digests?: { [repository: string]: string };
+}
+
+/**
+ * Options of a gateway istiod deploys for a Gateway API `Gateway` of class `istio`.
+ */
+export interface KubernetesGatewayOptions extends IstioGatewayOptions {
+  /**
+   * Whether the pods run with the RuntimeDefault seccomp profile (patched in through the
+   * Gateway's `infrastructure.parametersRef`, as `AccessProxy` does, or set with istiod's
+   * `gateways.seccompProfile`).
+   *
+   * @default false
+   */
+  readonly runtimeDefaultSeccomp?: boolean;
 }
 
 /**

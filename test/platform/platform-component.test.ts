@@ -1,10 +1,10 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  ClusterPeer, FalcoDriver, IntentGraph, PlatformComponent, PlatformComponents, PlatformPeer, PolicyEngine, PolicyMode, Privilege,
-  ZeroTrustPolicyPack,
+  AccessProxy, ClusterPeer, FalcoDriver, IntentGraph, PlatformComponent, PlatformComponents, PlatformPeer, PolicyEngine, PolicyMode, Privilege,
+  ZeroTrustNamespace, ZeroTrustPolicyPack,
 } from '../../src';
 import { ENGINE_CHARTS, GATEKEEPER_AUDIT, GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_LABEL_NAMESPACE, GATEKEEPER_UPGRADE_CRDS, KYVERNO_ADMISSION, KYVERNO_BACKGROUND, KYVERNO_CLEANUP, KYVERNO_REPORTS } from './fixtures/engines';
-import { INGRESS_GATEWAY, ISTIO_CHARTS, ISTIOD, WAYPOINT, ZTUNNEL, istioCni } from './fixtures/istio';
+import { ACCESS_PROXY_GATEWAY, INGRESS_GATEWAY, ISTIO_CHARTS, ISTIOD, WAYPOINT, ZTUNNEL, istioCni } from './fixtures/istio';
 import { FALCO, OPERATOR_CHARTS, PROMETHEUS_OPERATOR, PROMETHEUS_OPERATOR_ADMISSION_CREATE, PROMETHEUS_OPERATOR_ADMISSION_PATCH, VAULT_INJECTOR } from './fixtures/operators';
 import { gatekeeperReview, kubernetesReview, kyvernoReview } from '../support/policy-engine';
 import { declaredPrivileges, usedPrivileges } from '../support/privileges';
@@ -20,6 +20,7 @@ function platform(): Array<{ component: PlatformComponent; pods: any[] }> {
     { component: PlatformComponent.ztunnel(), pods: [ZTUNNEL] },
     { component: PlatformComponent.istioGateway({ name: 'istio-ingressgateway', namespace: 'istio-ingress' }), pods: [INGRESS_GATEWAY] },
     { component: PlatformComponent.waypoint({ name: 'waypoint', namespace: 'shop' }), pods: [WAYPOINT] },
+    { component: PlatformComponent.kubernetesGateway({ name: 'access-proxy', namespace: 'edge', runtimeDefaultSeccomp: true }), pods: [ACCESS_PROXY_GATEWAY] },
     {
       component: PlatformComponent.gatekeeper(),
       pods: [GATEKEEPER_CONTROLLER_MANAGER, GATEKEEPER_AUDIT, GATEKEEPER_UPGRADE_CRDS, GATEKEEPER_LABEL_NAMESPACE],
@@ -172,6 +173,30 @@ describe('PlatformComponent', () => {
     expect(() => PlatformComponent.istiod({ digests: { 'docker.io/istio/proxyv2': `sha256:${'a'.repeat(64)}` } })).toThrow(/invalid digests "docker\.io\/istio\/proxyv2": names no image of this component/);
     expect(() => PlatformComponent.istioGateway({ name: 'gw', namespace: 'edge', listenerPorts: [0] })).toThrow(/invalid listenerPorts 0/);
     expect(() => PlatformComponent.falco({ driver: 'ebpf' as FalcoDriver })).toThrow(/invalid driver "ebpf": must be a FalcoDriver \(FalcoDriver.AUTO = "auto"/);
+  });
+
+  test.each(ENGINES)('%s: an AccessProxy declares the gateway pods istiod deploys for it, and they pass the pack in ENFORCE (a changed image does not)', engine => {
+    // GIVEN an app with an AccessProxy, the pack in ENFORCE and no platform declared by hand
+    const chart = new Chart(Testing.app(), 'edge-app');
+    new ZeroTrustPolicyPack(chart, 'pack', { engine, mode: PolicyMode.ENFORCE, allowedRegistries: ['ghcr.io/acme/'], systemNamespaces: ['kube-system'] });
+    const edge = new ZeroTrustNamespace(chart, 'edge', { name: 'edge' });
+    const proxy = new AccessProxy(chart, 'access-proxy', {
+      namespace: edge, hostnames: ['shop.example.com'], tlsSecretName: 'shop-tls',
+      jwt: { issuer: 'https://login.example.com', jwksUri: 'https://login.example.com/.well-known/jwks.json', audiences: ['shop'] },
+    });
+    // THEN the gateway is a platform component of the app, with the pod istiod 1.30's kube-gateway template renders
+    expect(PlatformComponents.of(chart).map(c => c.name)).toEqual(['access-proxy']);
+    expect(proxy.gatewayComponent.workloads.map(w => [w.kind, w.name, w.serviceAccount, w.podLabels])).toEqual([
+      ['Deployment', 'access-proxy-istio', 'access-proxy-istio', { 'gateway.networking.k8s.io/gateway-name': 'access-proxy' }],
+    ]);
+    const objs = synthValid(chart);
+    expect(rejectedBy(engine, objs, ACCESS_PROXY_GATEWAY)).toEqual([]);
+    const moved = structuredClone(ACCESS_PROXY_GATEWAY);
+    moved.spec.containers[0].image = 'docker.io/evil/proxyv2:1.30.3';
+    expect(rejectedBy(engine, objs, moved)).toContain('allowed-registries');
+    const unpatched = structuredClone(ACCESS_PROXY_GATEWAY);
+    delete unpatched.spec.securityContext.seccompProfile;
+    expect(rejectedBy(engine, objs, unpatched)).toContain('seccomp-profile');
   });
 
   test('declaring the same component twice is idempotent; a different description of it is an error', () => {

@@ -18,7 +18,7 @@ import * as operators from './fixtures/operators';
 const GATOR = process.env.GATOR;
 
 const PODS = [
-  istio.ISTIOD, istio.istioCni(false), istio.ZTUNNEL, istio.INGRESS_GATEWAY, istio.WAYPOINT,
+  istio.ISTIOD, istio.istioCni(false), istio.ZTUNNEL, istio.INGRESS_GATEWAY, istio.WAYPOINT, istio.ACCESS_PROXY_GATEWAY,
   engines.GATEKEEPER_CONTROLLER_MANAGER, engines.GATEKEEPER_AUDIT, engines.GATEKEEPER_UPGRADE_CRDS, engines.GATEKEEPER_LABEL_NAMESPACE,
   engines.KYVERNO_ADMISSION, engines.KYVERNO_BACKGROUND, engines.KYVERNO_CLEANUP, engines.KYVERNO_REPORTS,
   operators.VAULT_INJECTOR, operators.FALCO, operators.PROMETHEUS_OPERATOR,
@@ -50,6 +50,7 @@ function gatorTest(dir: string, pods: any[], cel: boolean): { status: number | n
         PlatformComponent.istiod(), PlatformComponent.istioCni(), PlatformComponent.ztunnel(),
         PlatformComponent.istioGateway({ name: 'istio-ingressgateway', namespace: 'istio-ingress' }),
         PlatformComponent.waypoint({ name: 'waypoint', namespace: 'shop' }),
+        PlatformComponent.kubernetesGateway({ name: 'access-proxy', namespace: 'edge', runtimeDefaultSeccomp: true }),
         PlatformComponent.gatekeeper(), PlatformComponent.kyverno(), PlatformComponent.vaultAgentInjector(), PlatformComponent.falco(),
         PlatformComponent.prometheusOperator(),
       ],

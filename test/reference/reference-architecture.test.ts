@@ -528,6 +528,8 @@ describe('ReferenceArchitecture: identity layer', () => {
     const declared = ref.graph.privilegedWorkloads.map(p => p.key);
     // exact per container: each pod's host namespaces and paths, then each privileged container alone
     expect(declared).toEqual([
+      // the access proxy's gateway pods (istiod's kube-gateway template): their ServiceAccount token
+      'edge/Deployment/access-proxy-istio',
       'falco/DaemonSet/falco', 'falco/DaemonSet/falco[falco-driver-loader]', 'falco/DaemonSet/falco[falco]',
       'falco/DaemonSet/falco[falcoctl-artifact-follow]', 'falco/DaemonSet/falco[falcoctl-artifact-install]',
       // the platform components the reference declares, each as its chart deploys it
