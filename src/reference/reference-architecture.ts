@@ -122,8 +122,15 @@ export interface ReferenceArchitectureProps {
   readonly clusterName?: string;
 }
 
-/** PostgreSQL as Docker's official image publishes it, pinned to a version. */
-const POSTGRES_IMAGE = 'docker.io/library/postgres:17.6';
+/**
+ * PostgreSQL as Docker's official image publishes it, pinned by version and by the digest of its
+ * multi-platform index, as docker-library/repo-info records it (repos/postgres/remote/17.11.md
+ * at commit 0b63eeca29bdd695a0db3d3249137b9929da650d: `postgres:17.11` ->
+ * `postgres@sha256:f4c66b82...`). 17.11 rather than 17.6: the digest of 17.6 is not recorded in
+ * anything readable from where the library is built, and a digest is never guessed; 17.11 is the
+ * same major version (same PGDATA `/var/lib/postgresql/data`, same uid/gid 999).
+ */
+const POSTGRES_IMAGE = 'docker.io/library/postgres:17.11@sha256:f4c66b820c6f974249089d3d16d86a3698eae11e8746eb6644b2271031e91232';
 
 /**
  * Defines the reference zero-trust architecture, one Chart per layer, applied in order:

@@ -444,7 +444,8 @@ describe.each([PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBER
         'docker.io/istio/proxyv2:', 'docker.io/istio/proxyv2@',
         // ztunnel
         'docker.io/istio/ztunnel:1.30.3',
-        'docker.io/library/busybox:', 'docker.io/library/postgres:', 'ghcr.io/cdk8s-zero-trust/demo/',
+        // the database's image is pinned by tag and digest: only that tag
+        'docker.io/library/busybox:', 'docker.io/library/postgres:17.11@', 'ghcr.io/cdk8s-zero-trust/demo/',
         // the Prometheus Operator's certificate hooks
         'ghcr.io/jkroepke/kube-webhook-certgen:1.8.7',
         'ghcr.io/spiffe/spiffe-csi-driver:', 'ghcr.io/spiffe/spire-agent:', 'ghcr.io/spiffe/spire-controller-manager:', 'ghcr.io/spiffe/spire-server:',
