@@ -218,7 +218,11 @@ export class AccessProxy extends Construct implements IMeshWorkload {
     // and exempts exactly their pod's ServiceAccount token; their NetworkPolicies are this
     // construct's and the network layer's
     this.gatewayComponent = PlatformComponents._declare(this, PlatformComponent.kubernetesGateway({
-      ...props.proxyImage, name: this.workloadName, namespace: this.zeroTrustNamespace.namespaceName, listenerPorts: [port], runtimeDefaultSeccomp: true,
+      ...props.proxyImage,
+      name: this.workloadName,
+      namespace: this.zeroTrustNamespace.namespaceName,
+      listenerPorts: [port],
+      runtimeDefaultSeccomp: true,
     }));
 
     const jwt = checkJwtIssuer(this, this.graph, props.jwt);

@@ -1,10 +1,12 @@
 import { gatekeeperDescription, kyvernoDescription } from './_engines';
 import { falcoDescription } from './_falco';
-import { istioCniDescription, istioGatewayDescription, istiodDescription, kubernetesGatewayDescription, waypointDescription, ztunnelDescription } from './_istio';
+import {
+  istioCniDescription, istioGatewayDescription, istiodDescription, kubernetesGatewayDescription, waypointDescription, ztunnelDescription,
+} from './_istio';
 import { prometheusOperatorDescription, vaultInjectorDescription } from './_operators';
 import {
-  FalcoComponentOptions, HelmChartReference, IstioComponentOptions, IstioGatewayOptions, KubernetesGatewayOptions, PlatformComponentOptions, PlatformWebhook,
-  PlatformWorkload,
+  FalcoComponentOptions, HelmChartReference, IstioComponentOptions, IstioGatewayOptions, KubernetesGatewayOptions, PlatformComponentOptions,
+  PlatformWebhook, PlatformWorkload,
   _ComponentData,
 } from './platform-workload';
 import { guardArgs, staticScope } from '../intent/_guards';

@@ -181,7 +181,9 @@ describe('PlatformComponent', () => {
     new ZeroTrustPolicyPack(chart, 'pack', { engine, mode: PolicyMode.ENFORCE, allowedRegistries: ['ghcr.io/acme/'], systemNamespaces: ['kube-system'] });
     const edge = new ZeroTrustNamespace(chart, 'edge', { name: 'edge' });
     const proxy = new AccessProxy(chart, 'access-proxy', {
-      namespace: edge, hostnames: ['shop.example.com'], tlsSecretName: 'shop-tls',
+      namespace: edge,
+      hostnames: ['shop.example.com'],
+      tlsSecretName: 'shop-tls',
       jwt: { issuer: 'https://login.example.com', jwksUri: 'https://login.example.com/.well-known/jwks.json', audiences: ['shop'] },
     });
     // THEN the gateway is a platform component of the app, with the pod istiod 1.30's kube-gateway template renders
