@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { GUARD_SPEC } from './_guard-spec.generated';
 import { GuardTypes, JsiiType, Property, TypeRef } from './_guard-types';
+import { surfaceOwnErrors } from './_own-errors';
 import { invalid } from './_validation';
 
 /**
@@ -45,11 +46,14 @@ export function staticScope(path: string): IConstruct {
 
 /**
  * Checks the props of a construct's initializer (`new <className>(scope, id, props)`) against
- * the type the API declares.
+ * the type the API declares. Every public construct calls it first, so it also makes the
+ * library's errors raised while its objects are serialized reach the user as thrown
+ * (`surfaceOwnErrors`).
  *
  * @internal
  */
 export function guardProps(scope: IConstruct, className: string, props: unknown): void {
+  surfaceOwnErrors(scope);
   const params = typeOf(`${PACKAGE}.${className}`).initializer?.parameters;
   const param = params?.[params.length - 1];
   if (!param || param.name !== 'props') throw new Error(`${className}: no initializer with props; ${REGENERATE}`);
@@ -63,6 +67,7 @@ export function guardProps(scope: IConstruct, className: string, props: unknown)
  * @internal
  */
 export function guardedProps<T>(scope: IConstruct, id: string, className: string, props: T): T {
+  surfaceOwnErrors(scope);
   guardProps(staticScope(scope.node.path ? `${scope.node.path}/${id}` : id), className, props);
   return props;
 }

@@ -1,4 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
+import { remember } from './_own-errors';
 
 /**
  * Throws the library's error for a bad prop: the construct path, the prop, the bad value,
@@ -9,7 +10,7 @@ import { Construct, IConstruct } from 'constructs';
 export function invalid(scope: IConstruct, prop: string, value: unknown, allowed: string, fix?: string): never {
   const shown = show(value);
   const hint = fix ? `; ${fix}` : '';
-  throw new Error(`[${scope.node.path}] invalid ${prop} ${shown}: ${allowed}${hint}`);
+  throw remember(new Error(`[${scope.node.path}] invalid ${prop} ${shown}: ${allowed}${hint}`));
 }
 
 /** A value as the error shows it: JSON, a construct by its path, at most 1000 characters. */

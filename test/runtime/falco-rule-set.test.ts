@@ -94,7 +94,7 @@ describe('FalcoRuleSet', () => {
     expect([...new Set(IntentGraph.of(chart).privilegedWorkloads.map(w => w.workloadKey))]).toEqual(['falco-canary/DaemonSet/falco', 'falco/DaemonSet/falco']);
     // the same rule name in two files of one release is an error
     b.addRule({ ...RULE, condition: 'evt.type=connect', output: 'a %proc.name' });
-    expect(() => Testing.synth(chart)).toThrow(/\[runtime\/a\] invalid rules "Outbound to unexpected port": runtime\/b \(b-rules\.yaml\) already defines this rule for the same Falco release/);
+    expect(() => Testing.synth(chart)).toThrow(/^\[runtime\/a\] invalid rules "Outbound to unexpected port": runtime\/b \(b-rules\.yaml\) already defines this rule for the same Falco release/);
     expect(() => new FalcoRuleSet(chart, 'c', { fileName: 'b-rules.yaml' })).toThrow(/^\[runtime\/c\] invalid fileName "b-rules\.yaml": runtime\/b already writes this rules file for Falco release falco\/falco/);
     expect(() => new FalcoRuleSet(chart, 'd', { fileName: 'd.yaml' })).toThrow(/^\[runtime\/d\] invalid driver "auto": runtime\/a declared driver modern_ebpf-least-privileged/);
   });
