@@ -66,7 +66,7 @@ describe('errors raised while objects are serialized', () => {
     const nested = new Error(`Failed serializing construct at path 'a/c' with name 'c': Error: Failed serializing construct at path 'a/b' with name 'b': ${String(own)}`);
     expect(ownError(nested)).toBe(own);
     expect(ownError(new Error(String(own)))).toBeUndefined();
-    expect(ownError(new Error(`Failed serializing construct at path 'a/b' with name 'b': Error: [a/b] invalid x "1": must be 3`))).toBeUndefined();
+    expect(ownError(new Error('Failed serializing construct at path \'a/b\' with name \'b\': Error: [a/b] invalid x "1": must be 3'))).toBeUndefined();
     expect(ownError('text')).toBeUndefined();
   });
 });
