@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 /**
@@ -6,15 +7,16 @@ import { IConstruct } from 'constructs';
  * `App.synthYaml()` or `Chart.toJson()`/`Testing.synth()`): cdk8s's `ApiObject.toJson()`
  * replaces every error with `Failed serializing construct at path '...' with name '...':
  * Error: <message>`, which buries the construct path, prop, value and fix behind another
- * object's name. The synthesis entry points of the app and of each chart holding a library
- * construct rethrow the library's own error instead (the same Error object, message and stack).
- * Errors that are not the library's pass through unchanged.
+ * object's name. The API objects of an app holding a library construct rethrow the library's own
+ * error instead (the same Error object, message and stack); errors that are not the library's
+ * pass through unchanged.
  */
 
 /** The library's most recent errors (raised by `invalid()`), newest last. */
 const RECENT: Error[] = [];
 const KEEP = 64;
-const WRAPPED = new WeakMap<object, Set<string>>();
+const APPS = new WeakSet<IConstruct>();
+const OBJECTS = new WeakSet<ApiObject>();
 const SERIALIZING = 'Failed serializing construct at path ';
 
 /** Records an error the library is about to throw; returns it. @internal */
@@ -34,39 +36,42 @@ export function ownError(error: unknown): Error | undefined {
 }
 
 /**
- * Makes the synthesis entry points that serialize `scope` (its app's `synth()` and
- * `synthYaml()`, its chart's `toJson()`) rethrow the library's own errors. Idempotent; a scope
- * outside a construct tree (a static factory's) is left alone.
+ * Makes the objects of `scope`'s app rethrow the library's own errors when they serialize: the
+ * app gets a validation (once) that, when a synthesis starts (`App.synth()`, `App.synthYaml()`,
+ * `Chart.toJson()` and `Testing.synth()` validate the app first), wraps the `toJson()` of every
+ * API object then in the app (each once). Charts and the app are left untouched. Idempotent; a
+ * scope outside a construct tree (a static factory's) is left alone.
  *
  * @internal
  */
 export function surfaceOwnErrors(scope: IConstruct): void {
-  const node = scope?.node as { root?: IConstruct; scopes?: IConstruct[] } | undefined;
-  if (!node?.root || !Array.isArray(node.scopes)) return;
-  wrap(node.root, ['synth', 'synthYaml']);
-  // the innermost chart holding the construct (Chart.toJson() renders it, Testing.synth() calls it)
-  const chart = [...node.scopes].reverse().find(s => (s as { toJson?: unknown }).toJson !== undefined && Symbol.for('cdk8s.Chart') in s);
-  if (chart) wrap(chart, ['toJson']);
+  const root = (scope?.node as { root?: IConstruct } | undefined)?.root;
+  if (!root?.node || typeof root.node.addValidation !== 'function' || APPS.has(root)) return;
+  APPS.add(root);
+  root.node.addValidation({
+    validate: () => {
+      for (const c of root.node.findAll()) {
+        if (ApiObject.isApiObject(c)) unwrapping(c);
+      }
+      return [];
+    },
+  });
 }
 
-function wrap(target: object, methods: string[]): void {
-  const done = WRAPPED.get(target) ?? new Set<string>();
-  WRAPPED.set(target, done);
-  for (const method of methods) {
-    const original = (target as { [m: string]: unknown })[method];
-    if (done.has(method) || typeof original !== 'function') continue;
-    done.add(method);
-    Object.defineProperty(target, method, {
-      configurable: true,
-      writable: true,
-      enumerable: false,
-      value: function unwrapping(this: unknown, ...args: unknown[]) {
-        try {
-          return original.apply(this, args);
-        } catch (e) {
-          throw ownError(e) ?? e;
-        }
-      },
-    });
-  }
+function unwrapping(obj: ApiObject): void {
+  if (OBJECTS.has(obj)) return;
+  OBJECTS.add(obj);
+  const original = obj.toJson;
+  Object.defineProperty(obj, 'toJson', {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    value: function toJson(this: ApiObject) {
+      try {
+        return original.call(this);
+      } catch (e) {
+        throw ownError(e) ?? e;
+      }
+    },
+  });
 }
