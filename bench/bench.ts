@@ -106,8 +106,10 @@ interface Summary {
   buildMs: Stats;
   synthMs: Stats;
   totalMs: Stats;
+  /** Process CPU time of building and synthesis (every thread: GC helpers included); steadier than wall time on a shared machine. */
+  cpuMs: Stats;
   maxRssMiB: Stats;
-  runs: Array<{ buildMs: number; synthMs: number; totalMs: number; maxRssMiB: number }>;
+  runs: Array<{ buildMs: number; synthMs: number; totalMs: number; cpuMs: number; maxRssMiB: number }>;
 }
 
 function summarize(runs: ChildResult[]): Summary {
@@ -117,8 +119,9 @@ function summarize(runs: ChildResult[]): Summary {
     buildMs: stats(runs.map(r => r.buildMs)),
     synthMs: stats(runs.map(r => r.synthMs)),
     totalMs: stats(runs.map(r => r.totalMs)),
+    cpuMs: stats(runs.map(r => r.cpuMs)),
     maxRssMiB: stats(runs.map(r => r.maxRssMiB)),
-    runs: runs.map(r => ({ buildMs: round(r.buildMs), synthMs: round(r.synthMs), totalMs: round(r.totalMs), maxRssMiB: round(r.maxRssMiB) })),
+    runs: runs.map(r => ({ buildMs: round(r.buildMs), synthMs: round(r.synthMs), totalMs: round(r.totalMs), cpuMs: round(r.cpuMs), maxRssMiB: round(r.maxRssMiB) })),
   };
 }
 
@@ -129,11 +132,11 @@ function alternate(n: number, e: number, reps: number, withPlain = true): { ours
   for (let i = 0; i < reps; i++) {
     const o = measure(OURS, n, e);
     ours.push(o);
-    log(`  N=${n} E=${e} rep ${i + 1}/${reps} ${OURS}: total ${o.totalMs.toFixed(0)} ms (build ${o.buildMs.toFixed(0)}, synth ${o.synthMs.toFixed(0)}), maxRSS ${o.maxRssMiB.toFixed(0)} MiB`);
+    log(`  N=${n} E=${e} rep ${i + 1}/${reps} ${OURS}: total ${o.totalMs.toFixed(0)} ms (build ${o.buildMs.toFixed(0)}, synth ${o.synthMs.toFixed(0)}), CPU ${o.cpuMs.toFixed(0)} ms, maxRSS ${o.maxRssMiB.toFixed(0)} MiB`);
     if (withPlain) {
       const p = measure('plain', n, e);
       plain.push(p);
-      log(`  N=${n} E=${e} rep ${i + 1}/${reps} plain: total ${p.totalMs.toFixed(0)} ms (build ${p.buildMs.toFixed(0)}, synth ${p.synthMs.toFixed(0)}), maxRSS ${p.maxRssMiB.toFixed(0)} MiB`);
+      log(`  N=${n} E=${e} rep ${i + 1}/${reps} plain: total ${p.totalMs.toFixed(0)} ms (build ${p.buildMs.toFixed(0)}, synth ${p.synthMs.toFixed(0)}), CPU ${p.cpuMs.toFixed(0)} ms, maxRSS ${p.maxRssMiB.toFixed(0)} MiB`);
     }
   }
   return { ours, plain };
@@ -179,13 +182,18 @@ function main(): void {
     for (let i = 0; i < REPS; i++) {
       const r = measure('full-noeffect', N, E);
       runs.push(r);
-      log(`  N=${N} E=${E} rep ${i + 1}/${REPS} full-noeffect: total ${r.totalMs.toFixed(0)} ms (build ${r.buildMs.toFixed(0)}, synth ${r.synthMs.toFixed(0)}), maxRSS ${r.maxRssMiB.toFixed(0)} MiB`);
+      log(`  N=${N} E=${E} rep ${i + 1}/${REPS} full-noeffect: total ${r.totalMs.toFixed(0)} ms (build ${r.buildMs.toFixed(0)}, synth ${r.synthMs.toFixed(0)}), CPU ${r.cpuMs.toFixed(0)} ms, maxRSS ${r.maxRssMiB.toFixed(0)} MiB`);
     }
     noEffect = summarize(runs);
   }
   const ratio = {
-    ...(noEffect ? { timeNoEffect: round(noEffect.totalMs.median / plain.totalMs.median, 3), rssNoEffect: round(noEffect.maxRssMiB.median / plain.maxRssMiB.median, 3) } : {}),
+    ...(noEffect ? {
+      timeNoEffect: round(noEffect.totalMs.median / plain.totalMs.median, 3),
+      cpuNoEffect: round(noEffect.cpuMs.median / plain.cpuMs.median, 3),
+      rssNoEffect: round(noEffect.maxRssMiB.median / plain.maxRssMiB.median, 3),
+    } : {}),
     time: round(ours.totalMs.median / plain.totalMs.median, 3),
+    cpu: round(ours.cpuMs.median / plain.cpuMs.median, 3),
     build: round(ours.buildMs.median / plain.buildMs.median, 3),
     synth: round(ours.synthMs.median / plain.synthMs.median, 3),
     rss: round(ours.maxRssMiB.median / plain.maxRssMiB.median, 3),
@@ -216,31 +224,36 @@ function main(): void {
   // table
   log('');
   log(`== N=${N} services, E=${E} edges (medians of ${REPS}; [min..max]) ==`);
-  log(`${'impl'.padEnd(6)} ${pad('objects', 8)} ${pad('build ms', 10)} ${pad('synth ms', 10)} ${pad('total ms', 10)} ${pad('total [min..max]', 22)} ${pad('maxRSS MiB', 11)} ${pad('RSS [min..max]', 16)}`);
+  log(`${'impl'.padEnd(6)} ${pad('objects', 8)} ${pad('build ms', 10)} ${pad('synth ms', 10)} ${pad('total ms', 10)} ${pad('total [min..max]', 22)} ${pad('CPU ms', 8)} ${pad('maxRSS MiB', 11)} ${pad('RSS [min..max]', 16)}`);
   for (const [name, s] of [[OURS, ours], ...(noEffect ? [['full-noeffect', noEffect]] : []), ['plain', plain]] as Array<[string, Summary]>) {
     log(`${name.padEnd(6)} ${pad(s.objects, 8)} ${pad(s.buildMs.median.toFixed(0), 10)} ${pad(s.synthMs.median.toFixed(0), 10)} ${pad(s.totalMs.median.toFixed(0), 10)} `
-      + `${pad(`[${s.totalMs.min.toFixed(0)}..${s.totalMs.max.toFixed(0)}]`, 22)} ${pad(s.maxRssMiB.median.toFixed(0), 11)} ${pad(`[${s.maxRssMiB.min.toFixed(0)}..${s.maxRssMiB.max.toFixed(0)}]`, 16)}`);
+      + `${pad(`[${s.totalMs.min.toFixed(0)}..${s.totalMs.max.toFixed(0)}]`, 22)} ${pad(s.cpuMs.median.toFixed(0), 8)} ${pad(s.maxRssMiB.median.toFixed(0), 11)} `
+      + `${pad(`[${s.maxRssMiB.min.toFixed(0)}..${s.maxRssMiB.max.toFixed(0)}]`, 16)}`);
   }
   const goal = FULL ? 1.0 : 1.5;
-  log(`ratio ${OURS}/plain (medians): time ${ratio.time}× (build ${ratio.build}×, synth ${ratio.synth}×), maxRSS ${ratio.rss}× — target time ≤ ${goal}×: ${ratio.time <= goal ? 'MET' : 'NOT MET'}`);
-  if (noEffect) log(`ratio full-noeffect/plain (medians): time ${ratio.timeNoEffect}×, maxRSS ${ratio.rssNoEffect}×`);
+  log(`ratio ${OURS}/plain (medians): time ${ratio.time}× (build ${ratio.build}×, synth ${ratio.synth}×), CPU ${ratio.cpu}×, maxRSS ${ratio.rss}× — target time ≤ ${goal}×: ${ratio.time <= goal ? 'MET' : 'NOT MET'}`);
+  if (noEffect) log(`ratio full-noeffect/plain (medians): time ${ratio.timeNoEffect}×, CPU ${ratio.cpuNoEffect}×, maxRSS ${ratio.rssNoEffect}×`);
 
   let linearity: any;
   if (lin.length >= 2) {
     log('');
     log(`== linearity (E = 3N, medians of ${LIN_REPS}; the target size reuses its ${REPS} runs) ==`);
-    log(`${pad('N', 6)} ${pad('E', 6)} ${pad('ours ms', 10)} ${pad('ours ms/svc', 12)} ${pad('plain ms', 10)} ${pad('plain ms/svc', 13)} ${pad('ours/plain', 11)} ${pad('ours MiB', 9)} ${pad('plain MiB', 10)}`);
+    log(`${pad('N', 6)} ${pad('E', 6)} ${pad('ours ms', 10)} ${pad('ours ms/svc', 12)} ${pad('plain ms', 10)} ${pad('plain ms/svc', 13)} ${pad('ours/plain', 11)} `
+      + `${pad('ours CPU', 9)} ${pad('plain CPU', 10)} ${pad('CPU ratio', 10)} ${pad('ours MiB', 9)} ${pad('plain MiB', 10)}`);
     for (const l of lin) {
       const o = l.ours.totalMs.median;
       const p = l.plain?.totalMs.median;
       log(`${pad(l.n, 6)} ${pad(l.e, 6)} ${pad(o.toFixed(0), 10)} ${pad((o / l.n).toFixed(2), 12)} ${pad(p !== undefined ? p.toFixed(0) : '-', 10)} `
         + `${pad(p !== undefined ? (p / l.n).toFixed(2) : '-', 13)} ${pad(p !== undefined ? (o / p).toFixed(2) : '-', 11)} `
+        + `${pad(l.ours.cpuMs.median.toFixed(0), 9)} ${pad(l.plain ? l.plain.cpuMs.median.toFixed(0) : '-', 10)} `
+        + `${pad(l.plain ? (l.ours.cpuMs.median / l.plain.cpuMs.median).toFixed(2) : '-', 10)} `
         + `${pad(l.ours.maxRssMiB.median.toFixed(0), 9)} ${pad(l.plain ? l.plain.maxRssMiB.median.toFixed(0) : '-', 10)}`);
     }
     const first = lin[0];
     const last = lin[lin.length - 1];
     const scale = last.n / first.n;
     const oursSlope = logLogSlope(lin.map(l => l.n), lin.map(l => l.ours.totalMs.median));
+    const oursCpuSlope = logLogSlope(lin.map(l => l.n), lin.map(l => l.ours.cpuMs.median));
     const plainSlope = lin.every(l => l.plain) ? logLogSlope(lin.map(l => l.n), lin.map(l => l.plain!.totalMs.median)) : undefined;
     const oursScaled = last.ours.totalMs.median / first.ours.totalMs.median / scale;
     const plainScaled = first.plain && last.plain ? last.plain.totalMs.median / first.plain.totalMs.median / scale : undefined;
@@ -248,18 +261,20 @@ function main(): void {
       sizes: lin.map(l => ({
         n: l.n, e: l.e,
         oursMs: l.ours.totalMs.median, oursMsPerService: round(l.ours.totalMs.median / l.n, 3),
-        oursBuildMs: l.ours.buildMs.median, oursSynthMs: l.ours.synthMs.median, oursRssMiB: l.ours.maxRssMiB.median,
+        oursBuildMs: l.ours.buildMs.median, oursSynthMs: l.ours.synthMs.median, oursCpuMs: l.ours.cpuMs.median, oursRssMiB: l.ours.maxRssMiB.median,
         ...(l.plain ? {
           plainMs: l.plain.totalMs.median, plainMsPerService: round(l.plain.totalMs.median / l.n, 3),
-          plainRssMiB: l.plain.maxRssMiB.median, ratio: round(l.ours.totalMs.median / l.plain.totalMs.median, 3),
+          plainCpuMs: l.plain.cpuMs.median, plainRssMiB: l.plain.maxRssMiB.median,
+          ratio: round(l.ours.totalMs.median / l.plain.totalMs.median, 3), cpuRatio: round(l.ours.cpuMs.median / l.plain.cpuMs.median, 3),
         } : {}),
       })),
       oursTimeRatioOverScale: round(oursScaled, 3),
       plainTimeRatioOverScale: plainScaled !== undefined ? round(plainScaled, 3) : undefined,
       oursLogLogSlope: round(oursSlope, 3),
+      oursCpuLogLogSlope: round(oursCpuSlope, 3),
       plainLogLogSlope: plainSlope !== undefined ? round(plainSlope, 3) : undefined,
     };
-    log(`ours : (time at N=${last.n})/(time at N=${first.n})/${scale} = ${linearity.oursTimeRatioOverScale} (1 = linear); log-log slope ${linearity.oursLogLogSlope} (1 = linear, 2 = quadratic)`);
+    log(`ours : (time at N=${last.n})/(time at N=${first.n})/${scale} = ${linearity.oursTimeRatioOverScale} (1 = linear); log-log slope ${linearity.oursLogLogSlope} (1 = linear, 2 = quadratic), of CPU time ${linearity.oursCpuLogLogSlope}`);
     if (plainSlope !== undefined) {
       log(`plain: (time at N=${last.n})/(time at N=${first.n})/${scale} = ${linearity.plainTimeRatioOverScale}; log-log slope ${linearity.plainLogLogSlope}`);
     }
