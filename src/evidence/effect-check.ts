@@ -63,6 +63,15 @@ export class EffectCheck extends Construct {
     return CHECKS.get(root) ?? new EffectCheck(root as Construct, 'EffectCheck');
   }
 
+  /**
+   * The effect check of the app `scope` belongs to, if one exists (never creates one).
+   *
+   * @internal
+   */
+  public static _tryOf(scope: IConstruct): EffectCheck | undefined {
+    return CHECKS.get(scope.node.root);
+  }
+
   /** Whether the check runs at synthesis. */
   public readonly enabled: boolean;
 
@@ -79,9 +88,7 @@ export class EffectCheck extends Construct {
     // once per synthesis: cdk8s validates the app again for every chart it renders
     trackSynthesis(this);
     this.node.addValidation({
-      validate: () => (this.enabled
-        ? oncePerSynthesis(this, this.node.path, () => this.differences().map(f => `effect differs from intent (${f.kind}): ${f.message}`))
-        : []),
+      validate: () => (this.enabled ? this._findings().map(f => `effect differs from intent (${f.kind}): ${f.message}`) : []),
     });
   }
 
@@ -92,5 +99,14 @@ export class EffectCheck extends Construct {
   public differences(): EffectFinding[] {
     const manifests = appManifests(this, EVALUATED_KINDS);
     return checkEffect(IntentGraph.of(this), manifests, new Cluster(manifests, IntentGraph.of(this).trustDomain));
+  }
+
+  /**
+   * `differences()`, computed once per synthesis (the validation and the evidence share it).
+   *
+   * @internal
+   */
+  public _findings(): EffectFinding[] {
+    return oncePerSynthesis(this, `${this.node.path}#findings`, () => this.differences());
   }
 }

@@ -4,6 +4,7 @@ import { compliance } from './_compliance';
 import { connectivity, ConnectivityLine } from './_connectivity';
 import { connectivityMarkdown, trustGraphMermaid } from './_diagram';
 import { appManifests, checkEffect } from './_effect';
+import { EffectCheck } from './effect-check';
 import { guardProps } from '../intent/_guards';
 import { IntentGraph } from '../intent/intent-graph';
 import { OutputFile } from '../intent/output-file';
@@ -83,7 +84,9 @@ export class ZeroTrustEvidence extends Construct {
     if (!this.compliant) {
       const { manifests, cluster, lines } = this.compute();
       const graph = IntentGraph.of(this);
-      this.compliant = compliance(graph, manifests, checkEffect(graph, manifests, cluster), lines);
+      // the app's effect check computes the same findings once per synthesis (from the kinds the evaluator reads)
+      const findings = EffectCheck._tryOf(this)?._findings() ?? checkEffect(graph, manifests, cluster);
+      this.compliant = compliance(graph, manifests, findings, lines);
     }
     return this.compliant;
   }

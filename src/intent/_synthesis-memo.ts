@@ -21,6 +21,8 @@ import { IConstruct } from 'constructs';
 const WRAPPED = new WeakSet<object>();
 /** The memo of an app while an outermost `synth()`/`synthYaml()` call on it runs. */
 const RUNNING = new WeakMap<object, Map<string, unknown>>();
+/** Apps whose `synth()`/`synthYaml()` runs (their charts render once). */
+const RENDERING = new WeakSet<object>();
 const METHODS = ['synth', 'synthYaml'] as const;
 const CHART_TO_JSON = Chart.prototype.toJson;
 
@@ -43,12 +45,14 @@ export function trackSynthesis(scope: IConstruct): void {
       writable: true,
       enumerable: false,
       value: function synthesis(this: unknown, ...args: unknown[]) {
-        if (RUNNING.has(app)) return original.apply(this, args);
+        if (RENDERING.has(app)) return original.apply(this, args);
+        RENDERING.add(app);
         const restore = renderChartsOnce(app);
         try {
           return asOneSynthesis(app, () => original.apply(this, args));
         } finally {
           restore();
+          RENDERING.delete(app);
         }
       },
     });

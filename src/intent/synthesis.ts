@@ -4,6 +4,7 @@ import { App, Chart, Names, YamlOutputType } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { defaultFilesDir, helmLiteral, isCdk8sHelmTemplatesDir, isCdk8sStdoutDir } from './_cdk8s-cli';
 import { guardArgs, staticScope } from './_guards';
+import { asOneSynthesis } from './_synthesis-memo';
 import { IntentGraph, Layer } from './intent-graph';
 import { OutputFile } from './output-file';
 
@@ -130,6 +131,11 @@ export class Synthesis {
    */
   public static synth(app: App, options: SynthesisOptions = {}): SynthesisResult {
     guardArgs(staticScope('Synthesis.synth'), 'Synthesis', 'synth', [app, options]);
+    // the manifests and the output files (the evidence reads the effect check's findings) are one synthesis
+    return asOneSynthesis(app, () => Synthesis.synthOnce(app, options));
+  }
+
+  private static synthOnce(app: App, options: SynthesisOptions): SynthesisResult {
     if (app.yamlOutputType !== YamlOutputType.FILE_PER_CHART) {
       throw new Error(`Synthesis.synth writes one file per chart in apply order, so the App must use yamlOutputType FILE_PER_CHART (the default), got ${YamlOutputType[app.yamlOutputType]}; `
         + 'leave yamlOutputType out (FILE_PER_RESOURCE loses the order)');

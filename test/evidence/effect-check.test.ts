@@ -1,5 +1,10 @@
+import * as fs from 'fs';
+import { join } from 'path';
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
-import { AppProtocol, EFFECT_CHECK_CONTEXT, EffectCheck, IntentGraph, MeshMode, MeshService, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
+import {
+  AppProtocol, EFFECT_CHECK_CONTEXT, EffectCheck, IntentGraph, MeshMode, MeshService, ReferenceArchitecture, Synthesis,
+  ZeroTrustEvidence, ZeroTrustNamespace,
+} from '../../src';
 import { Cluster } from '../../src/evidence/_cluster';
 import { appManifests, checkEffect } from '../../src/evidence/_effect';
 
@@ -155,6 +160,20 @@ describe('EffectCheck', () => {
       expect(evaluations()).toBe(1);
       expect(app.synthYaml()).toContain('kind: NetworkPolicy');
       expect(evaluations()).toBe(2);
+    });
+
+    test('Synthesis.synth() of an app with ZeroTrustEvidence evaluates it once: the evidence reads the same findings', () => {
+      // GIVEN
+      const { app, evaluations } = counted(3);
+      new ZeroTrustEvidence(app, 'Evidence');
+      const findings = jest.spyOn(EffectCheck.of(app), '_findings');
+      // WHEN
+      const result = Synthesis.synth(app);
+      // THEN the validation and the evidence asked for the findings, evaluated once
+      expect(findings.mock.calls.length).toBeGreaterThanOrEqual(2);
+      expect(evaluations()).toBe(1);
+      expect(fs.readFileSync(join(result.filesOutdir, 'evidence', 'compliance.md'), 'utf8'))
+        .toContain('The effect check passed: the synthesized objects allow exactly the declared calls and exits.');
     });
 
     test('every Chart.toJson() outside App.synth() evaluates it', () => {
