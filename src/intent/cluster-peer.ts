@@ -315,9 +315,11 @@ function addPeerCall(peer: ClusterPeer, workload: IMeshWorkload, inbound: boolea
       if (!uncaptured) {
         invalid(workload, 'ports', port,
           `${workloadKey(workload)} is in the mesh (${mesh}) with STRICT mTLS, which refuses the plaintext of ${peer.name} (a peer without mesh identity) on port ${port}`,
-          mesh === MeshMode.SIDECAR
+          (mesh === MeshMode.SIDECAR
             ? 'scrape the sidecar\'s merged metrics port 15020 or Envoy\'s 15090 instead, or declare a caller that runs in the mesh as an ExternalWorkload (with its ServiceAccount)'
-            : 'declare a caller that runs in the mesh as an ExternalWorkload (with its ServiceAccount); ztunnel admits kubelet probes on its own');
+            : 'declare a caller that runs in the mesh as an ExternalWorkload (with its ServiceAccount); ztunnel admits kubelet probes on its own')
+          + '; to give the caller an identity, enrol its namespace in the mesh (sidecar injection or istio.io/dataplane-mode=ambient). '
+          + 'The library never opens a plaintext port on a workload in the mesh: a port-level PERMISSIVE mode would admit every source the L4 policy lets through with no identity for any AuthorizationPolicy to check');
       }
     }
   }

@@ -66,3 +66,40 @@ describe('Cluster.request: the path a request really takes', () => {
     expect(cidrContains('169.254.0.0/16', '169.254.169.254')).toBe(true);
   });
 });
+
+describe('Cluster.request: callers without mesh identity (an ingress controller or Prometheus outside the mesh)', () => {
+  const ingress = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ingress-nginx' } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'controller', namespace: 'ingress-nginx' },
+      spec: { template: { metadata: { labels: { app: 'controller' } }, spec: { serviceAccountName: 'controller', containers: [{ name: 'c' }] } } },
+    },
+  ];
+  const peerAuth = (spec: any) => ({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'shop' }, spec });
+  const strict = peerAuth({ mtls: { mode: 'STRICT' } });
+  const openToAny = policy('b', { selector: { matchLabels: { app: 'b' } }, rules: [{ to: [{ operation: { ports: ['8080'] } }] }] });
+  const byNamespace = policy('b', { selector: { matchLabels: { app: 'b' } }, rules: [{ from: [{ source: { namespaces: ['ingress-nginx'] } }] }] });
+
+  test('STRICT mTLS refuses the plaintext of a caller outside the mesh on an application port, whatever the policies allow', () => {
+    const c = shop([...ingress, strict, openToAny]);
+    const [controller, b] = [c.pod('ingress-nginx', 'controller'), c.pod('shop', 'b')];
+    expect(controller.mesh).toBe('none');
+    expect(c.request(controller, b, { port: 8080, method: 'GET', path: '/' })).toMatchObject({ allowed: false, layer: 'mtls' });
+    // a caller in the mesh is authorized by the same policy
+    expect(c.request(c.pod('shop', 'a'), b, { port: 8080, method: 'GET', path: '/' })).toMatchObject({ allowed: true });
+  });
+
+  test('a port-level PERMISSIVE lets the plaintext reach the AuthorizationPolicy, where no identity matches: a rule by namespace never admits it, only a rule open to any source does', () => {
+    const permissive = { ...peerAuth({ selector: { matchLabels: { app: 'b' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } }), metadata: { name: 'b', namespace: 'shop' } };
+    const named = shop([...ingress, strict, permissive, byNamespace]);
+    const [controller, b] = [named.pod('ingress-nginx', 'controller'), named.pod('shop', 'b')];
+    expect(named.istio.mtlsMode(b, 8080).mode).toBe('PERMISSIVE');
+    expect(named.istio.mtlsMode(b, 9090).mode).toBe('STRICT');
+    expect(named.request(controller, b, { port: 8080, method: 'GET', path: '/' })).toMatchObject({ allowed: false, layer: 'authorization' });
+    const open = shop([...ingress, strict, permissive, openToAny]);
+    expect(open.request(open.pod('ingress-nginx', 'controller'), open.pod('shop', 'b'), { port: 8080, method: 'GET', path: '/' })).toMatchObject({ allowed: true });
+    // which is why the library refuses such calls at synthesis instead of opening the port (ClusterPeer.mayCall)
+  });
+});

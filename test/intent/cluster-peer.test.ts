@@ -137,6 +137,8 @@ describe('ClusterPeer', () => {
     const { operator } = setup();
     expect(() => ClusterPeer.ingressController().mayCall(operator)).toThrow(
       /\[c\/operator\] invalid ports 8080: ops\/operator is in the mesh \(sidecar\) with STRICT mTLS, which refuses the plaintext of ingress-controller .*declare a caller that runs in the mesh as an ExternalWorkload/);
+    expect(() => ClusterPeer.ingressController().mayCall(operator)).toThrow(
+      /enrol its namespace in the mesh \(sidecar injection or istio\.io\/dataplane-mode=ambient\)\. The library never opens a plaintext port on a workload in the mesh/);
     expect(() => ClusterPeer.monitoring().mayCall(operator, { ports: [9999] })).toThrow(/invalid ports 9999: ops\/operator listens on 8080 only/);
     expect(() => ClusterPeer.cloudMetadata().mayCall(operator)).toThrow(/invalid peer "cloud-metadata": never calls workloads/);
     const ambient = setup(MeshMode.AMBIENT);
