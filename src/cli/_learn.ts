@@ -13,6 +13,17 @@ export interface ObservedCall {
 }
 
 const SPIFFE = /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/([^/]+)$/;
+/**
+ * What a log line may carry into the report (Markdown) and the suggested TypeScript: the lines
+ * are recorded traffic, written by whoever sent it. An HTTP method is a token of letters; a path
+ * is an RFC 3986 path (unreserved, percent-encoded, sub-delims, ':', '@', '/'), no spaces,
+ * quotes other than `'`, backslashes, backticks, angle brackets or line breaks; an external peer
+ * is a SPIFFE ID, an address or a DNS name. A line with anything else is skipped (counted), never
+ * shortened to a wider call.
+ */
+const METHOD = /^[A-Z]{1,20}$/;
+const PATH = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}){0,2047}$/;
+const PEER = /^[A-Za-z0-9.:/_\-[\]]{1,253}$/;
 
 /**
  * Reads observed calls from lines of Istio JSON access logs (the record `MeshAccessLogging`
@@ -33,12 +44,32 @@ export function readObservations(text: string, cluster: Cluster): { calls: Obser
       skipped++;
       continue;
     }
-    const istio = record.source_principal !== undefined || record.destination_principal !== undefined;
-    const call = record.flow ? fromHubble(record.flow, cluster) : istio ? fromIstio(record, cluster) : undefined;
-    if (call) calls.push(call);
+    let call: ObservedCall | undefined;
+    try {
+      const istio = record?.source_principal !== undefined || record?.destination_principal !== undefined;
+      call = record?.flow ? fromHubble(record.flow, cluster) : istio ? fromIstio(record, cluster) : undefined;
+    } catch {
+      // a record of valid JSON with fields of other types (labels: 5, url: {}): not a log line
+      call = undefined;
+    }
+    if (call && wellFormed(call)) calls.push(call);
     else skipped++;
   }
   return { calls, skipped };
+}
+
+/** Whether every value of `call` that reaches the report and the suggested code has its grammar. */
+function wellFormed(call: ObservedCall): boolean {
+  const external = (x: ObservedCall['from']) => isPod(x) || (typeof x.external === 'string' && PEER.test(x.external));
+  return Number.isInteger(call.port) && call.port >= 1 && call.port <= 65535
+    && (call.method === undefined || METHOD.test(call.method))
+    && (call.path === undefined || PATH.test(call.path))
+    && external(call.from) && external(call.to);
+}
+
+/** A TypeScript string literal of `s` (quotes, backslashes and line breaks escaped). */
+function literal(s: string): string {
+  return `'${JSON.stringify(s).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
 }
 
 function byIdentity(cluster: Cluster, spiffeId: string | undefined): Pod | undefined {
@@ -53,6 +84,7 @@ function fromIstio(r: any, cluster: Cluster): ObservedCall | undefined {
   if (!to || !Number.isInteger(port) || port <= 0) return undefined;
   const method = r.method && r.method !== '-' ? String(r.method) : undefined;
   const path = r.path && r.path !== '-' ? String(r.path).split('?')[0] : undefined;
+  if (path === '') return undefined; // a logged path that is no path: not widened to any path
   const source = from ?? { external: r.source_principal && r.source_principal !== '-' ? r.source_principal : String(r.source_address ?? 'unknown').split(':')[0] };
   return { from: source, to, port, ...method ? { method } : {}, ...path ? { path } : {}, source: 'istio' };
 }
@@ -84,10 +116,11 @@ function fromHubble(f: any, cluster: Cluster): ObservedCall | undefined {
   const world = (e: any) => (e?.labels ?? []).includes('reserved:world');
   const http = f.l7?.http;
   const path = http?.url ? urlPath(http.url) : undefined;
+  if (http?.url && path === undefined) return undefined; // a URL that is no URL: not widened to any path
   const dst = to ?? (world(f.destination) ? { external: (f.destination_names ?? [])[0] ?? f.IP?.destination ?? 'world' } : undefined);
   const src = from ?? (world(f.source) ? { external: f.IP?.source ?? 'world' } : undefined);
   if (!dst || !src) return undefined;
-  return { from: src, to: dst, port: Number(port), ...http?.method ? { method: http.method } : {}, ...path ? { path } : {}, source: 'hubble' };
+  return { from: src, to: dst, port: Number(port), ...http?.method ? { method: String(http.method) } : {}, ...path ? { path } : {}, source: 'hubble' };
 }
 
 function urlPath(url: string): string | undefined {
@@ -136,12 +169,12 @@ export function learn(calls: ObservedCall[], cluster: Cluster): { declarations: 
   const sorted = [...pairs.values()].sort((a, b) => (podRef(a.to) + podRef(a.from) < podRef(b.to) + podRef(b.from) ? -1 : 1));
   for (const { from, to, ports, methods, paths, l4 } of sorted) {
     const opts = [`ports: [${[...ports].sort((a, b) => a - b).join(', ')}]`];
-    if (!l4 && methods.size) opts.push(`methods: [${[...methods].sort().map(m => `'${m}'`).join(', ')}]`);
-    if (!l4 && paths.size) opts.push(`paths: [${[...paths].sort().map(p => `'${p.replace(/'/g, "\\'")}'`).join(', ')}]`);
+    if (!l4 && methods.size) opts.push(`methods: [${[...methods].sort().map(literal).join(', ')}]`);
+    if (!l4 && paths.size) opts.push(`paths: [${[...paths].sort().map(literal).join(', ')}]`);
     declarations.push(`${ident(to.name)}.allowFrom(${ident(from.name)}, { ${opts.join(', ')} }); // ${podRef(from)} -> ${podRef(to)}`);
   }
   for (const { from, host, port } of [...egress.values()].sort((a, b) => (`${a.host}${a.port}` < `${b.host}${b.port}` ? -1 : 1))) {
-    declarations.push(`${ident(from.name)}.allowEgressTo('${host}', { port: ${port} }); // ${podRef(from)}`);
+    declarations.push(`${ident(from.name)}.allowEgressTo(${literal(host)}, { port: ${port} }); // ${podRef(from)}`);
   }
   return { declarations, denied: [...denied].sort(), unmatched: [...unmatched].sort() };
 }
