@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { App, Chart, Testing, YamlOutputType } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import * as yaml from 'yaml';
 import { AccessProxy, AppProtocol, ClusterPeer, IntentGraph, MeshMode, MeshService, OutputFile, PolicyEngine, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
 import { factsMetricNames, parsePromQL } from '../monitoring/_promql';
@@ -7,25 +7,8 @@ import { falcoSchemaErrors } from '../runtime/_falco';
 import { admissionObjects, gatekeeperReview, kubernetesReview, kyvernoReview } from '../support/policy-engine';
 import { Cluster, Jwt, Pod } from '../support/reachability';
 import { expectValidManifests } from '../support/schemas';
-import { find, ofKind, synthAppValid } from '../support/synth';
-
-/** A new reference architecture, synthesized and validated against the schemas. */
-function freshReference(): { app: App; ref: ReferenceArchitecture; manifests: any[] } {
-  const app = Testing.app({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
-  const ref = new ReferenceArchitecture(app, 'zero-trust');
-  return { app, ref, manifests: synthAppValid(app) };
-}
-
-let shared: ReturnType<typeof freshReference> | undefined;
-/**
- * The reference architecture the tests that only read it share: built, synthesized and validated
- * once per file. A test that writes into its output folder or compares two syntheses uses
- * `freshReference()`.
- */
-function reference(): ReturnType<typeof freshReference> {
-  shared ??= freshReference();
-  return shared;
-}
+import { find, ofKind, synthAppValid, synthCharts } from '../support/synth';
+import { reference, referenceApp } from './_reference';
 
 const IDENTITY_OBJECTS = 29;
 const SPIRE_NETWORK_POLICIES = 4;
@@ -38,17 +21,16 @@ const INTERNET: Pod = { namespace: '', name: 'browser', labels: {}, serviceAccou
 
 describe('ReferenceArchitecture', () => {
   test.each(['namespaces', 'policy-templates', 'policy', 'identity', 'network', 'edge', 'mesh', 'secrets', 'monitoring', 'runtime', 'workloads'])('layer %s: snapshot', layer => {
-    const { app } = reference();
-    const chart = app.charts.find(c => c.node.id === layer)!;
-    const manifests = Testing.synth(chart);
+    const { layers } = reference();
+    const manifests = layers.get(layer)!;
     // constraint kinds exist only with their templates: validate the policy layer with them
-    const templates = layer === 'policy' ? Testing.synth(app.charts.find(c => c.node.id === 'policy-templates')!) : [];
+    const templates = layer === 'policy' ? layers.get('policy-templates')! : [];
     expectValidManifests([...templates, ...manifests]);
     expect(manifests).toMatchSnapshot();
   });
 
   test('synthesizes one numbered file per layer, applied in order', () => {
-    const { app } = freshReference();
+    const { app } = referenceApp();
     app.synth();
     expect(fs.readdirSync(app.outdir).sort()).toEqual([
       '0000-namespaces.k8s.yaml', '0001-policy-templates.k8s.yaml', '0002-policy.k8s.yaml', '0003-identity.k8s.yaml',
@@ -77,8 +59,8 @@ describe('ReferenceArchitecture', () => {
   });
 
   test('layers hold only their own kinds', () => {
-    const { app } = reference();
-    const kinds = (id: string) => [...new Set(Testing.synth(app.charts.find(c => c.node.id === id)!).map(m => m.kind))].sort();
+    const { layers } = reference();
+    const kinds = (id: string) => [...new Set(layers.get(id)!.map(m => m.kind))].sort();
     expect(kinds('namespaces')).toEqual(['Namespace']);
     expect(kinds('policy-templates')).toEqual(['Config', 'ConstraintTemplate']);
     expect(kinds('policy')).toEqual([
@@ -88,7 +70,7 @@ describe('ReferenceArchitecture', () => {
     ]);
     expect(kinds('network')).toEqual(['CiliumNetworkPolicy', 'NetworkPolicy']);
     // the network layer's CiliumNetworkPolicies are the platform webhooks' only: the API server's entity on the webhook port
-    const networkCnps = ofKind(Testing.synth(app.charts.find(c => c.node.id === 'network')!), 'CiliumNetworkPolicy');
+    const networkCnps = ofKind(layers.get('network')!, 'CiliumNetworkPolicy');
     // the controllers reach the API server's entity on its ports, and nothing else through Cilium
     expect(networkCnps.filter(c => c.metadata.name.endsWith('-api-server')).map(c => c.spec.egress))
       .toEqual(Array(11).fill([{ toEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }, { port: '6443', protocol: 'TCP' }] }] }]));
@@ -239,8 +221,8 @@ describe('ReferenceArchitecture', () => {
   });
 
   test('synthesis is deterministic: same bytes twice', () => {
-    const a = freshReference().app.synthYaml();
-    const b = freshReference().app.synthYaml();
+    const a = referenceApp().app.synthYaml();
+    const b = referenceApp().app.synthYaml();
     expect(a).toEqual(b);
   });
 
@@ -295,7 +277,9 @@ describe('ReferenceArchitecture', () => {
   });
 
   test('runtime: the Falco rules load against the stable ruleset and follow the intent graph', () => {
-    const { app, ref, manifests } = freshReference();
+    // its own app: it writes the output files (the objects are those reference() validates)
+    const { app, ref } = referenceApp();
+    const manifests = synthCharts(app);
     const text = find(manifests, 'ConfigMap', 'falco-rules', 'falco').data['zero-trust-rules.yaml'];
     expect(falcoSchemaErrors(text)).toEqual([]);
     const items = yaml.parse(text);

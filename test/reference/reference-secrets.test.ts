@@ -1,24 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Testing, YamlOutputType } from 'cdk8s';
 import * as yaml from 'yaml';
-import { OutputFile, ReferenceArchitecture } from '../../src';
+import { OutputFile } from '../../src';
 import { CREDENTIAL_NAME, CREDENTIAL_VALUE, secretValueFindings, strings } from '../secrets/_no-secret-values';
-import { find, ofKind, synthAppValid } from '../support/synth';
-
-function freshReference() {
-  const app = Testing.app({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
-  const ref = new ReferenceArchitecture(app, 'zero-trust');
-  return { app, ref, manifests: synthAppValid(app) };
-}
-
-let shared: ReturnType<typeof freshReference> | undefined;
-/** Built, synthesized and validated once per file: the tests read it (one writes the output files, into its own folder). */
-function reference(): ReturnType<typeof freshReference> {
-  shared ??= freshReference();
-  return shared;
-}
+import { find, ofKind } from '../support/synth';
+import { reference } from './_reference';
 
 describe('ReferenceArchitecture: secrets layer', () => {
   test('order-service and payment-service read dynamic database credentials from Vault, with exact annotations', () => {
@@ -48,9 +35,9 @@ describe('ReferenceArchitecture: secrets layer', () => {
   });
 
   test('the pods start under STRICT mTLS: native sidecar, agent init after the proxy, egress to Vault in the secrets chart', () => {
-    const { app, manifests } = reference();
+    const { app, layers, manifests } = reference();
     expect(find(manifests, 'PeerAuthentication', 'default', 'production').spec.mtls.mode).toBe('STRICT');
-    const secrets = Testing.synth(app.charts.find(c => c.node.id === 'secrets')!);
+    const secrets = layers.get('secrets')!;
     expect(secrets.map(m => `${m.kind}/${m.metadata.namespace}/${m.metadata.name}`).sort()).toEqual([
       'NetworkPolicy/production/order-service-vault-egress', 'NetworkPolicy/production/payment-service-vault-egress',
     ]);
