@@ -124,6 +124,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/', '/test/'],
       // the end-to-end test (npm pack, a fresh app, the real cdk8s-cli: ~3 min) is its own task
       testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'],
+      // the slowest files start first, on a fresh clone too (test/durations.json; see the file)
+      testSequencer: '<rootDir>/projenrc/test-sequencer.js',
     },
   },
   // the linter reports in the test task, it never rewrites sources there
