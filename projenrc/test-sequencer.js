@@ -6,12 +6,14 @@
 // size, and a short file that synthesizes the reference architecture three times starts last.
 // Here, a file without a cached duration gets the one recorded in test/durations.json (seconds,
 // from `node projenrc/test-durations.js <jest --json output>`), so the slow files start first on
-// a fresh clone too. Files in neither (new ones) keep jest's order: they run first, by size.
+// a fresh clone too. A file in neither (a new one) counts as a typical file (3 s): jest's own order
+// would start every file without a timing before all others, the slowest ones behind them.
 const path = require('path');
 // jest's documented base class for custom sequencers (a dependency of jest itself)
 const Sequencer = require('@jest/test-sequencer').default;
 
 const ROOT = path.join(__dirname, '..');
+const TYPICAL_SECONDS = 3;
 let recorded;
 function recordedSeconds(file) {
   if (recorded === undefined) {
@@ -28,8 +30,7 @@ class DurationSequencer extends Sequencer {
   time(test) {
     const cached = super.time(test);
     if (cached !== undefined) return cached;
-    const seconds = recordedSeconds(test.path);
-    return seconds === undefined ? undefined : seconds * 1000;
+    return (recordedSeconds(test.path) ?? TYPICAL_SECONDS) * 1000;
   }
 }
 

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { Chart, Testing } from 'cdk8s';
 import * as yaml from 'yaml';
+import { reference, referenceApp } from './_reference';
 import { AccessProxy, AppProtocol, ClusterPeer, IntentGraph, MeshMode, MeshService, OutputFile, PolicyEngine, ReferenceArchitecture, ZeroTrustNamespace } from '../../src';
 import { factsMetricNames, parsePromQL } from '../monitoring/_promql';
 import { falcoSchemaErrors } from '../runtime/_falco';
@@ -8,7 +9,6 @@ import { admissionObjects, gatekeeperReview, kubernetesReview, kyvernoReview } f
 import { Cluster, Jwt, Pod } from '../support/reachability';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthAppValid, synthCharts } from '../support/synth';
-import { reference, referenceApp } from './_reference';
 
 const IDENTITY_OBJECTS = 29;
 const SPIRE_NETWORK_POLICIES = 4;

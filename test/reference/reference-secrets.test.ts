@@ -2,10 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as yaml from 'yaml';
+import { reference } from './_reference';
 import { OutputFile } from '../../src';
 import { CREDENTIAL_NAME, CREDENTIAL_VALUE, secretValueFindings, strings } from '../secrets/_no-secret-values';
 import { find, ofKind } from '../support/synth';
-import { reference } from './_reference';
 
 describe('ReferenceArchitecture: secrets layer', () => {
   test('order-service and payment-service read dynamic database credentials from Vault, with exact annotations', () => {
