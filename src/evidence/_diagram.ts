@@ -22,6 +22,8 @@ import { IMeshWorkload } from '../intent/mesh-workload';
  */
 export function trustGraphMermaid(graph: IntentGraph, manifests: any[], cluster: Cluster = new Cluster(manifests, graph.trustDomain)): string {
   const lines = ['flowchart LR'];
+  const ids = new Ids();
+  const nodeId = (w: IMeshWorkload) => ids.of('w', workloadKey(w));
   const pods = bindWorkloads(graph, cluster);
   const byNamespace = new Map<string, IMeshWorkload[]>();
   for (const w of graph.workloads) {
@@ -29,7 +31,7 @@ export function trustGraphMermaid(graph: IntentGraph, manifests: any[], cluster:
     byNamespace.set(ns, [...byNamespace.get(ns) ?? [], w]);
   }
   for (const [ns, workloads] of [...byNamespace].sort(([a], [b]) => compare(a, b))) {
-    lines.push(`  subgraph ${id('ns', ns)}["namespace ${label(ns)}"]`);
+    lines.push(`  subgraph ${ids.of('ns', ns)}["namespace ${label(ns)}"]`);
     for (const w of workloads) {
       lines.push(`    ${nodeId(w)}["${[w.workloadName, `sa ${w.serviceAccountName}`, meshLabel(cluster, pods.get(w)!)].map(label).join('<br/>')}"]`);
     }
@@ -50,7 +52,7 @@ export function trustGraphMermaid(graph: IntentGraph, manifests: any[], cluster:
   }
   const exits = new Set<string>();
   for (const e of graph.egress) {
-    const exit = id('exit', e.host);
+    const exit = ids.of('exit', e.host);
     if (!exits.has(exit)) {
       lines.push(`  ${exit}(["${label(e.host)}"])`);
       exits.add(exit);
@@ -83,13 +85,27 @@ function callLabel(call: CallIntent, issuers: string[]): string {
   return parts.map(label).join('<br/>');
 }
 
-function nodeId(w: IMeshWorkload): string {
-  return id('w', workloadKey(w));
-}
+/**
+ * The Mermaid ids of one diagram: letters, digits and `_` only, prefixed, readable for DNS names
+ * (`-` as `_`, `/` as `__`), and one per value: a value whose readable form another value of the
+ * diagram already has (`a/b--c` and `a--b/c` are both `a__b__c`) gets a numbered suffix, so two
+ * workloads never merge into one node.
+ */
+class Ids {
+  private readonly byValue = new Map<string, string>();
+  private readonly used = new Set<string>();
 
-/** A Mermaid id: letters, digits and `_` only, prefixed, injective enough for DNS names. */
-function id(prefix: string, value: string): string {
-  return `${prefix}_${value.replace(/[^A-Za-z0-9]/g, c => (c === '-' ? '_' : c === '/' ? '__' : `_${c.charCodeAt(0)}_`))}`;
+  public of(prefix: string, value: string): string {
+    const key = `${prefix} ${value}`;
+    const known = this.byValue.get(key);
+    if (known) return known;
+    const base = `${prefix}_${value.replace(/[^A-Za-z0-9]/g, c => (c === '-' ? '_' : c === '/' ? '__' : `_${c.charCodeAt(0)}_`))}`;
+    let id = base;
+    for (let n = 2; this.used.has(id); n++) id = `${base}_${n}`;
+    this.used.add(id);
+    this.byValue.set(key, id);
+    return id;
+  }
 }
 
 /** A quoted label's text with Mermaid entity codes for the characters that would end or break it. */

@@ -172,4 +172,17 @@ describe('trust graph (Mermaid)', () => {
     api.allowFrom(new ExternalWorkload(chart, 'search', { namespace: 'search', podSelector: { app: 'opensearch' }, serviceAccountName: 'opensearch' }));
     expect(node(trustGraphMermaid(IntentGraph.of(external), appManifests(external)), 'search__search')?.[2]).toMatch(/^outside this app, (sidecar|ambient|no mesh)/);
   });
+
+  test('workloads whose readable ids collide (a/b--c and a--b/c are both a__b__c) stay two nodes, each with its own edges', () => {
+    const chart = Testing.chart();
+    const a = new ZeroTrustNamespace(chart, 'a', { name: 'a' });
+    const ab = new ZeroTrustNamespace(chart, 'ab', { name: 'a--b' });
+    const one = new MeshService(chart, 'one', { namespace: a, name: 'b--c', image: 'ghcr.io/acme/app:1.0.0', port: 8080 });
+    const two = new MeshService(chart, 'two', { namespace: ab, name: 'c', image: 'ghcr.io/acme/app:1.0.0', port: 8080 });
+    two.allowFrom(one);
+    const mermaid = trustGraphMermaid(IntentGraph.of(chart), Testing.synth(chart));
+    const nodes = [...mermaid.matchAll(/^ {4}([A-Za-z0-9_]+)\["([^"<]*)</gm)].map(m => [m[1], m[2]]);
+    expect(nodes).toEqual([['w_a__b__c', 'b--c'], ['w_a__b__c_2', 'c']]);
+    expect(mermaid).toContain('  w_a__b__c -->|"8080"| w_a__b__c_2\n');
+  });
 });
