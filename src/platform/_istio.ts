@@ -4,7 +4,7 @@
  */
 import { apiServer, dns, internetHttps, istiodXds } from './_egress';
 import { checkDigestsUsed, imageRenderer, invalidOption, label } from './_images';
-import type { IstioComponentOptions, IstioGatewayOptions, KubernetesGatewayOptions, _ComponentData } from './platform-workload';
+import type { IstioComponentOptions, IstioGatewayOptions, KubernetesGatewayOptions, PlatformPort, _ComponentData } from './platform-workload';
 import { PlatformPeer } from './platform-workload';
 import { Privilege } from '../intent/privileged-workload';
 
@@ -161,46 +161,75 @@ function checkListenerPorts(component: string, ports: number[]): number[] {
   return [...new Set(ports)].sort((a, b) => a - b);
 }
 
+/** The options every proxy gateway description reads, checked, and its proxy image rendered. */
+function gatewayBasics(component: string, options: IstioGatewayOptions, defaultListeners: number[]) {
+  if (!options || typeof options !== 'object') invalidOption(component, 'options', options, 'must give at least name and namespace');
+  const name = label(component, 'name', options.name, '');
+  const namespace = label(component, 'namespace', options.namespace, '');
+  const image = imageRenderer(component, options);
+  const proxy = image(`${hubOf(component, options)}/proxyv2`, ISTIO_VERSION);
+  checkDigestsUsed(component, image);
+  return { name, namespace, proxy, listeners: checkListenerPorts(component, options.listenerPorts ?? defaultListeners) };
+}
+
+/** A component of one Deployment running Istio's proxy (`istio-proxy`), as istiod's templates render it. */
+function proxyGateway(g: { name: string; namespace: string; proxy: string }, w: {
+  chart: string;
+  workload: string;
+  podLabels: { [key: string]: string };
+  seccompReason?: string;
+  template: string;
+  renderedBy: string;
+  ports: PlatformPort[];
+  egressPorts: number[];
+}): _ComponentData {
+  return {
+    name: g.name,
+    chart: { repository: CHART_REPOSITORY, chart: w.chart, version: ISTIO_VERSION },
+    appVersion: ISTIO_VERSION,
+    namespace: g.namespace,
+    workloads: [{
+      kind: 'Deployment',
+      name: w.workload,
+      namespace: g.namespace,
+      podLabels: w.podLabels,
+      serviceAccount: w.workload,
+      containers: [{
+        name: 'istio-proxy',
+        image: g.proxy,
+        ...(w.seccompReason ? { privileges: [Privilege.UNCONFINED_SECCOMP], reason: w.seccompReason } : {}),
+      }],
+      podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
+      reason: `the pod mounts its ServiceAccount token (${w.renderedBy} does not turn automounting off)`,
+      ports: w.ports,
+      egress: gatewayEgress(`istio-discovery ${w.template}`, w.egressPorts),
+    }],
+    webhooks: [],
+  };
+}
+
+const INJECTION_SECCOMP = 'Istio\'s injection template sets no seccomp profile (values `global.proxy.seccompProfile: {}`)';
+
 /**
  * istio/gateway: manifests/charts/gateway/templates/deployment.yaml (`image: auto`), as istiod's
  * gateway injection template (files/gateway-injection-template.yaml) completes it.
  */
 export function istioGatewayDescription(options: IstioGatewayOptions): _ComponentData {
-  if (!options || typeof options !== 'object') invalidOption('istioGateway', 'options', options, 'must give at least name and namespace');
-  const name = label('istioGateway', 'name', options.name, '');
-  const namespace = label('istioGateway', 'namespace', options.namespace, '');
-  const image = imageRenderer('istioGateway', options);
-  const proxy = image(`${hubOf('istioGateway', options)}/proxyv2`, ISTIO_VERSION);
-  checkDigestsUsed('istioGateway', image);
-  const listeners = checkListenerPorts('istioGateway', options.listenerPorts ?? [80, 443]);
-  return {
-    name,
-    chart: { repository: CHART_REPOSITORY, chart: 'gateway', version: ISTIO_VERSION },
-    appVersion: ISTIO_VERSION,
-    namespace,
-    workloads: [{
-      kind: 'Deployment',
-      name,
-      namespace,
-      podLabels: { app: name, istio: name.replace(/^istio-/, '') },
-      serviceAccount: name,
-      containers: [{
-        name: 'istio-proxy',
-        image: proxy,
-        privileges: [Privilege.UNCONFINED_SECCOMP],
-        reason: 'Istio\'s injection template sets no seccomp profile (values `global.proxy.seccompProfile: {}`)',
-      }],
-      podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
-      reason: 'the pod mounts its ServiceAccount token (the chart does not turn automounting off)',
-      ports: [
-        ...listeners.map(port => ({ port, name: `listener-${port}`, from: [PlatformPeer.ANY] })),
-        { port: 15021, name: 'status-port', from: [PlatformPeer.ANY] },
-        { port: 15090, name: 'http-envoy-prom', from: [PlatformPeer.MONITORING] },
-      ],
-      egress: gatewayEgress('istio-discovery files/gateway-injection-template.yaml', []),
-    }],
-    webhooks: [],
-  };
+  const g = gatewayBasics('istioGateway', options, [80, 443]);
+  return proxyGateway(g, {
+    chart: 'gateway',
+    workload: g.name,
+    podLabels: { app: g.name, istio: g.name.replace(/^istio-/, '') },
+    seccompReason: INJECTION_SECCOMP,
+    template: 'files/gateway-injection-template.yaml',
+    renderedBy: 'the chart',
+    ports: [
+      ...g.listeners.map(port => ({ port, name: `listener-${port}`, from: [PlatformPeer.ANY] })),
+      { port: 15021, name: 'status-port', from: [PlatformPeer.ANY] },
+      { port: 15090, name: 'http-envoy-prom', from: [PlatformPeer.MONITORING] },
+    ],
+    egressPorts: [],
+  });
 }
 
 /**
@@ -230,84 +259,43 @@ function gatewayEgress(template: string, ports: number[]) {
  * sets a seccomp profile only from `gateways.seccompProfile` or a `parametersRef` patch.
  */
 export function kubernetesGatewayDescription(options: KubernetesGatewayOptions): _ComponentData {
-  if (!options || typeof options !== 'object') invalidOption('kubernetesGateway', 'options', options, 'must give at least name and namespace');
-  const name = label('kubernetesGateway', 'name', options.name, '');
-  if (name.length > 57) invalidOption('kubernetesGateway', 'name', name, 'must be at most 57 characters: istiod names the Deployment and ServiceAccount `<name>-istio`');
-  const namespace = label('kubernetesGateway', 'namespace', options.namespace, '');
-  const image = imageRenderer('kubernetesGateway', options);
-  const proxy = image(`${hubOf('kubernetesGateway', options)}/proxyv2`, ISTIO_VERSION);
-  checkDigestsUsed('kubernetesGateway', image);
-  const listeners = checkListenerPorts('kubernetesGateway', options.listenerPorts ?? [443]);
+  const g = gatewayBasics('kubernetesGateway', options, [443]);
+  if (g.name.length > 57) invalidOption('kubernetesGateway', 'name', g.name, 'must be at most 57 characters: istiod names the Deployment and ServiceAccount `<name>-istio`');
   const seccomp = options.runtimeDefaultSeccomp ?? false;
   if (typeof seccomp !== 'boolean') invalidOption('kubernetesGateway', 'runtimeDefaultSeccomp', seccomp, 'must be a boolean');
-  return {
-    name,
-    chart: { repository: CHART_REPOSITORY, chart: 'istiod', version: ISTIO_VERSION },
-    appVersion: ISTIO_VERSION,
-    namespace,
-    workloads: [{
-      kind: 'Deployment',
-      name: `${name}-istio`,
-      namespace,
-      podLabels: { 'gateway.networking.k8s.io/gateway-name': name },
-      serviceAccount: `${name}-istio`,
-      containers: [{
-        name: 'istio-proxy',
-        image: proxy,
-        ...(seccomp ? {} : {
-          privileges: [Privilege.UNCONFINED_SECCOMP],
-          reason: 'istiod\'s kube-gateway template sets no seccomp profile (values `gateways.seccompProfile: {}`; patch one in through the Gateway\'s parametersRef)',
-        }),
-      }],
-      podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
-      reason: 'the pod mounts its ServiceAccount token (the kube-gateway template does not turn automounting off)',
-      ports: [
-        ...listeners.map(port => ({ port, name: `listener-${port}`, from: [PlatformPeer.ANY] })),
-        { port: 15020, name: 'metrics', from: [PlatformPeer.MONITORING] },
-        { port: 15021, name: 'status-port', from: [] },
-        { port: 15090, name: 'http-envoy-prom', from: [PlatformPeer.MONITORING] },
-      ],
-      egress: gatewayEgress('istio-discovery files/kube-gateway.yaml', []),
-    }],
-    webhooks: [],
-  };
+  return proxyGateway(g, {
+    chart: 'istiod',
+    workload: `${g.name}-istio`,
+    podLabels: { 'gateway.networking.k8s.io/gateway-name': g.name },
+    seccompReason: seccomp ? undefined
+      : 'istiod\'s kube-gateway template sets no seccomp profile (values `gateways.seccompProfile: {}`; patch one in through the Gateway\'s parametersRef)',
+    template: 'files/kube-gateway.yaml',
+    renderedBy: 'the kube-gateway template',
+    ports: [
+      ...g.listeners.map(port => ({ port, name: `listener-${port}`, from: [PlatformPeer.ANY] })),
+      { port: 15020, name: 'metrics', from: [PlatformPeer.MONITORING] },
+      { port: 15021, name: 'status-port', from: [] },
+      { port: 15090, name: 'http-envoy-prom', from: [PlatformPeer.MONITORING] },
+    ],
+    egressPorts: [],
+  });
 }
 
 /** A waypoint: istiod's files/waypoint.yaml for a Gateway of class istio-waypoint. */
 export function waypointDescription(options: IstioGatewayOptions): _ComponentData {
-  if (!options || typeof options !== 'object') invalidOption('waypoint', 'options', options, 'must give at least name and namespace');
-  const name = label('waypoint', 'name', options.name, '');
-  const namespace = label('waypoint', 'namespace', options.namespace, '');
-  const image = imageRenderer('waypoint', options);
-  const proxy = image(`${hubOf('waypoint', options)}/proxyv2`, ISTIO_VERSION);
-  checkDigestsUsed('waypoint', image);
-  const listeners = checkListenerPorts('waypoint', options.listenerPorts ?? [15008]);
-  return {
-    name,
-    chart: { repository: CHART_REPOSITORY, chart: 'istiod', version: ISTIO_VERSION },
-    appVersion: ISTIO_VERSION,
-    namespace,
-    workloads: [{
-      kind: 'Deployment',
-      name,
-      namespace,
-      podLabels: { 'gateway.networking.k8s.io/gateway-name': name },
-      serviceAccount: name,
-      containers: [{
-        name: 'istio-proxy',
-        image: proxy,
-        privileges: [Privilege.UNCONFINED_SECCOMP],
-        reason: 'Istio\'s injection template sets no seccomp profile (values `global.proxy.seccompProfile: {}`)',
-      }],
-      podPrivileges: [Privilege.SERVICE_ACCOUNT_TOKEN],
-      reason: 'the pod mounts its ServiceAccount token (the chart does not turn automounting off)',
-      ports: [
-        ...listeners.map(port => ({ port, name: `hbone-${port}`, from: [PlatformPeer.MESH] })),
-        { port: 15021, name: 'status-port', from: [] },
-        { port: 15020, name: 'metrics', from: [PlatformPeer.MONITORING] },
-      ],
-      egress: gatewayEgress('istio-discovery files/waypoint.yaml', [15008]),
-    }],
-    webhooks: [],
-  };
+  const g = gatewayBasics('waypoint', options, [15008]);
+  return proxyGateway(g, {
+    chart: 'istiod',
+    workload: g.name,
+    podLabels: { 'gateway.networking.k8s.io/gateway-name': g.name },
+    seccompReason: INJECTION_SECCOMP,
+    template: 'files/waypoint.yaml',
+    renderedBy: 'the chart',
+    ports: [
+      ...g.listeners.map(port => ({ port, name: `hbone-${port}`, from: [PlatformPeer.MESH] })),
+      { port: 15021, name: 'status-port', from: [] },
+      { port: 15020, name: 'metrics', from: [PlatformPeer.MONITORING] },
+    ],
+    egressPorts: [15008],
+  });
 }
