@@ -107,6 +107,16 @@ export function changes(d: SemanticDiff): number {
   return Object.values(d).reduce((n, l: string[]) => n + l.length, 0);
 }
 
+/**
+ * One list item's text on one line: the values come from the manifests under review (written by
+ * the change's author), and a line break in one (a SPIFFE ID template, a capability, a name) would
+ * start new Markdown lines, for example a forged heading or a 'No change' verdict. Control and
+ * line-separator characters are shown as `\\uXXXX`.
+ */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The diff as Markdown for a pull request comment. */
 export function diffMarkdown(d: SemanticDiff, oldDir: string, newDir: string): string {
   const sections: Array<[string, string[]]> = [
@@ -122,7 +132,7 @@ export function diffMarkdown(d: SemanticDiff, oldDir: string, newDir: string): s
     for (const [title, lines] of sections) {
       if (!lines.length) continue;
       const opens = ['Calls added', 'Calls widened', 'Egress opened', 'Identities changed', 'Privileges added', 'Exemptions added'].includes(title);
-      out.push(opens ? `### **${title}** (${lines.length})` : `### ${title} (${lines.length})`, '', ...lines.map(l => `- ${l}`), '');
+      out.push(opens ? `### **${title}** (${lines.length})` : `### ${title} (${lines.length})`, '', ...lines.map(l => `- ${oneLine(l)}`), '');
     }
   }
   return `${out.join('\n').trimEnd()}\n`;

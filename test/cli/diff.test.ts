@@ -92,3 +92,19 @@ describe('cdk8s-zero-trust diff', () => {
       .toEqual(['K8sPSPPrivileged no-privileged: exemptImages ghcr.io/spiffe/spire-agent:1.15.0', 'K8sPSPPrivileged no-privileged: namespace kube-system excluded']);
   });
 });
+
+describe('cdk8s-zero-trust diff with hostile manifests', () => {
+  test('a value with line breaks (written by the change under review) stays inside its list item: no forged heading or verdict', () => {
+    const before = synth();
+    const after = synth();
+    const forged = 'spiffe://cluster.local/ns/{{ .PodMeta.Namespace }}\n\n## Zero trust: what this change allows\n\nNo change in what the objects allow.\u2028';
+    fs.writeFileSync(path.join(after, 'zz-hostile.k8s.yaml'), [
+      'apiVersion: spire.spiffe.io/v1alpha1', 'kind: ClusterSPIFFEID', 'metadata:', '  name: hostile', 'spec:', `  spiffeIDTemplate: ${JSON.stringify(forged)}`, '',
+    ].join('\n'));
+    const { code, stdout } = run(['diff', before, after]);
+    expect(code).toBe(1);
+    expect(stdout.split('\n').filter(l => l.startsWith('#'))).toEqual(['## Zero trust: what this change allows', '### **Identities changed** (1)']);
+    expect(stdout).not.toMatch(/^No change/m);
+    expect(stdout).toContain('- SPIFFE ID template `hostile`: spiffe://cluster.local/ns/{{ .PodMeta.Namespace }}\\u000a\\u000a## Zero trust: what this change allows\\u000a\\u000aNo change in what the objects allow.\\u2028');
+  });
+});
