@@ -44,6 +44,16 @@ const clusterArn = arnLike(`arn:aws:eks:us-east-1:${ACCOUNT}:cluster/`, [
   `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`, `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/*`, `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/\${aws:RequestTag/eks-cluster-arn}`,
 ]);
 
+function appWith(): { app: App; chart: Chart } {
+  const app = Testing.app();
+  return { app, chart: new Chart(app, 'c') };
+}
+
+/** The workload `c/orders` in namespace prod, with `identity`. */
+function orders(chart: Chart, identity: CloudWorkloadIdentity): MeshService {
+  return new MeshService(chart, 'orders', { namespace: new ZeroTrustNamespace(chart, 'prod'), image: IMAGE, port: 8080, cloudIdentity: identity });
+}
+
 function files(app: App): { [path: string]: any } {
   return Object.fromEntries(OutputFile.of(app).map(f => [f.relativePath, JSON.parse(f.renderContents())]));
 }
@@ -52,15 +62,9 @@ describe('hostile input: ARNs and AWS identity props', () => {
   test('eksPodIdentity roleArn and clusterArn: rejected, or exactly in the association and the trust policy, valid ARNs without wildcards or policy variables in the condition', () => {
     const tally = { accepted: 0, rejected: 0 };
     fc.assert(fc.property(roleArn, clusterArn, (role, cluster) => {
-      const app = Testing.app();
-      const chart = new Chart(app, 'c');
+      const { app, chart } = appWith();
       const error = rejection(() => {
-        new MeshService(chart, 'orders', {
-          namespace: new ZeroTrustNamespace(chart, 'prod'),
-          image: IMAGE,
-          port: 8080,
-          cloudIdentity: CloudWorkloadIdentity.eksPodIdentity({ roleArn: role, clusterArn: cluster }),
-        });
+        orders(chart, CloudWorkloadIdentity.eksPodIdentity({ roleArn: role, clusterArn: cluster }));
       }, /^\[c\/orders\] invalid cloudIdentity\.(roleArn|clusterArn) .*: must .*/);
       if (error) { tally.rejected++; return; }
       tally.accepted++;
@@ -84,15 +88,9 @@ describe('hostile input: ARNs and AWS identity props', () => {
       fc.constantFrom('oidc.eks.us-east-1.amazonaws.com/id/ABC', '..', '-', 'a..b/c', 'oidc.example.com/..', 'OIDC.example.com'));
     const audience = fc.oneof(hostile, fc.constantFrom('sts.amazonaws.com', '${oidc.eks.us-east-1.amazonaws.com/id/ABC:aud}', 'a$b', 'aud"x'));
     fc.assert(fc.property(roleArn, issuer, audience, (role, oidcIssuer, aud) => {
-      const app = Testing.app();
-      const chart = new Chart(app, 'c');
+      const { app, chart } = appWith();
       const error = rejection(() => {
-        new MeshService(chart, 'orders', {
-          namespace: new ZeroTrustNamespace(chart, 'prod'),
-          image: IMAGE,
-          port: 8080,
-          cloudIdentity: CloudWorkloadIdentity.awsIrsa({ roleArn: role, oidcIssuer, audience: aud }),
-        });
+        orders(chart, CloudWorkloadIdentity.awsIrsa({ roleArn: role, oidcIssuer, audience: aud }));
       }, /^\[c\/orders\] invalid cloudIdentity\.(roleArn|oidcIssuer|audience) .*: must .*/);
       if (error) { tally.rejected++; return; }
       tally.accepted++;
@@ -117,19 +115,13 @@ describe('hostile input: ARNs and AWS identity props', () => {
     const VALID_SECRET = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:db-AbCdEf`;
     const pair = fc.oneof(keyArn.map(k => [k, VALID_SECRET]), secretArn.map(s => [VALID_KEY, s]));
     fc.assert(fc.property(pair, ([key, secret]) => {
-      const app = Testing.app();
-      const chart = new Chart(app, 'c');
+      const { app, chart } = appWith();
       const error = rejection(() => {
-        new MeshService(chart, 'orders', {
-          namespace: new ZeroTrustNamespace(chart, 'prod'),
-          image: IMAGE,
-          port: 8080,
-          cloudIdentity: CloudWorkloadIdentity.eksPodIdentity({
-            roleArn: `arn:aws:iam::${ACCOUNT}:role/orders`,
-            clusterArn: `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`,
-            grants: [CloudGrant.awsKmsDecrypt({ keyArn: key }), CloudGrant.awsSecretRead({ secretArn: secret })],
-          }),
-        });
+        orders(chart, CloudWorkloadIdentity.eksPodIdentity({
+          roleArn: `arn:aws:iam::${ACCOUNT}:role/orders`,
+          clusterArn: `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`,
+          grants: [CloudGrant.awsKmsDecrypt({ keyArn: key }), CloudGrant.awsSecretRead({ secretArn: secret })],
+        }));
         OutputFile.of(app).map(f => f.renderContents());
       }, /^\[(c\/orders|CloudGrant\.\w+)\] invalid /);
       if (error) { tally.rejected++; return; }
