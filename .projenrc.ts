@@ -325,6 +325,11 @@ const EQUIVALENT_MUTANTS: Array<{ file: string; mutant: string; reason: string }
     mutant: '_validate check: `typeof value !== \'string\'` -> `false` (and the `||` -> `&&` forms around it)',
     reason: 'unreachable behind the runtime type guard: guardArgs() in every factory rejects a mount or path that is not a string first (kept as defence in depth)',
   },
+  {
+    file: 'src/mesh/_authorization.ts',
+    mutant: 'ensureAuthorizationPolicy / ensureWaypointCompanions: StringLiteral id `\'AuthorizationPolicy\'`, `\'AuditAllowAll\'`, `\'ZtunnelPolicy\'`, `\'AuditAllowAllWaypoint\'` -> `""` in `graph._placement(...).scope`',
+    reason: 'only the scope of that placement is read, and IntentGraph._placement() chooses the scope from the layer alone; the id comes from workloadPlacementId()',
+  },
 ];
 new JsonFile(project, 'stryker.config.json', {
   obj: {

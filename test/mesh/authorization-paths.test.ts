@@ -245,3 +245,44 @@ describe('grouping keys keep different operations apart', () => {
     for (const p of policies) expect(p.metadata.annotations).toEqual({ 'istio.io/dry-run': 'true' });
   });
 });
+
+describe('order and placement', () => {
+  test('operations are sorted by value whatever the declaration order', () => {
+    const { chart, api, web } = app();
+    api.allowFrom(web, { ports: [9090] });
+    api.allowFrom(web, { ports: [8080], methods: ['GET'] });
+    expect(find(synthValid(chart), 'AuthorizationPolicy', 'api', 'shop').spec.rules.map((r: any) => r.to[0].operation.ports)).toEqual([['8080'], ['9090']]);
+  });
+
+  test('ztunnel: principals of one port set sorted by principal, not by caller name', () => {
+    const chart = Testing.chart();
+    const shop = new ZeroTrustNamespace(chart, 'shop', { meshMode: MeshMode.AMBIENT });
+    const legacy = new ZeroTrustNamespace(chart, 'legacy');
+    const api = new MeshService(chart, 'api', { namespace: shop, image: IMAGE, port: 8080 });
+    api.allowFrom(new MeshService(chart, 'web', { namespace: shop, image: IMAGE, port: 8080 }), { methods: ['GET'] });
+    for (const [name, sa] of [['a', 'zeta'], ['b', 'alpha']]) {
+      api.allowFrom(new MeshService(chart, name, { namespace: legacy, image: IMAGE, port: 9000, serviceAccountName: sa }), { ports: [8080] });
+    }
+    const rules = find(synthValid(chart), 'AuthorizationPolicy', 'api-ztunnel', 'shop').spec.rules;
+    expect(rules).toEqual([{
+      from: [{ source: { principals: ['cluster.local/ns/legacy/sa/alpha', 'cluster.local/ns/legacy/sa/zeta', 'cluster.local/ns/shop/sa/waypoint'] } }],
+      to: [{ operation: { ports: ['8080'] } }],
+    }]);
+  });
+
+  test('a mesh layer scope holds one policy per workload', () => {
+    const root = Testing.app();
+    const mesh = new Chart(root, 'mesh');
+    new IntentGraph(root, 'IntentGraph', { layers: { mesh } });
+    const chart = new Chart(root, 'apps');
+    const shop = new ZeroTrustNamespace(chart, 'shop');
+    const [web, api, db] = ['web', 'api', 'db'].map(n => new MeshService(chart, n, { namespace: shop, image: IMAGE, port: 8080 }));
+    api.allowFrom(web);
+    db.allowFrom(api);
+    const policies = ofKind(Testing.synth(mesh), 'AuthorizationPolicy').filter(p => p.spec.rules);
+    expect(policies.map(p => [p.metadata.name, p.spec.rules[0].from[0].source.principals[0]]).sort()).toEqual([
+      ['api', 'cluster.local/ns/shop/sa/web'],
+      ['db', 'cluster.local/ns/shop/sa/api'],
+    ]);
+  });
+});
