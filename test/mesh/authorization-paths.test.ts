@@ -254,6 +254,14 @@ describe('order and placement', () => {
     expect(find(synthValid(chart), 'AuthorizationPolicy', 'api', 'shop').spec.rules.map((r: any) => r.to[0].operation.ports)).toEqual([['8080'], ['9090']]);
   });
 
+  test('a remote caller\'s operation sorts among the local ones (remote calls are collected after local calls)', () => {
+    const { chart, api, web } = app();
+    api.allowFrom(web, { ports: [9090] });
+    new RemoteWorkload(chart, 'billing', { spiffeId: `spiffe://${BILLING}`, path: GATEWAY_PATH }).mayCall(api, { ports: [8080] });
+    expect(find(synthValid(chart), 'AuthorizationPolicy', 'api', 'shop').spec.rules.map((r: any) => [r.to[0].operation.ports, r.from[0].source.principals]))
+      .toEqual([[['8080'], [BILLING]], [['9090'], ['a.example.org/ns/shop/sa/web']]]);
+  });
+
   test('ztunnel: principals of one port set sorted by principal, not by caller name', () => {
     const chart = Testing.chart();
     const shop = new ZeroTrustNamespace(chart, 'shop', { meshMode: MeshMode.AMBIENT });
