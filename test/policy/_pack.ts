@@ -6,7 +6,8 @@ import { ofKind, synthValid } from '../support/synth';
 
 export const ENGINES = [PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBERNETES];
 
-export function pack(engine: PolicyEngine, props: Partial<ZeroTrustPolicyPackProps> = {}, configure?: (chart: Chart, p: ZeroTrustPolicyPack) => void) {
+export function pack(engine: PolicyEngine, props: Partial<ZeroTrustPolicyPackProps> = {},
+  configure?: (chart: Chart, p: ZeroTrustPolicyPack) => void) {
   const app = Testing.app();
   const chart = new Chart(app, 'c');
   const p = new ZeroTrustPolicyPack(chart, 'pack', { engine, allowedRegistries: ['ghcr.io/acme/'], ...props });

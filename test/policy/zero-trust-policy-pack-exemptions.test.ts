@@ -1,9 +1,9 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { container, ENGINES, goodPod, pack, pod, rejectedBy, review } from './_pack';
 import { HostNamespace, IntentGraph, PolicyEngine, Privilege, ZeroTrustPolicy } from '../../src';
 import { injectIstioSidecar } from '../support/policy-engine';
 import { find } from '../support/synth';
-import { container, ENGINES, goodPod, pack, pod, rejectedBy, review } from './_pack';
 
 /** The pack's exemptions (split from zero-trust-policy-pack.test.ts; same test names). */
 describe('ZeroTrustPolicyPack', () => {

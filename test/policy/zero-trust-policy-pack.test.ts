@@ -1,10 +1,10 @@
 import { Chart, Testing } from 'cdk8s';
+import { checkIds, container, ENGINES, goodPod, namespace, pack, peerAuthentication, pod, rejectedBy, review } from './_pack';
 import { PolicyEngine, PolicyMode, ZeroTrustPolicy, ZeroTrustPolicyPack, ZeroTrustPolicyPackProps } from '../../src';
 import { injectIstioSidecar, kyvernoReview } from '../support/policy-engine';
 import { readmeSnippet, runReadmeApp } from '../support/readme';
 import { expectValidManifests } from '../support/schemas';
 import { find, ofKind, synthValid } from '../support/synth';
-import { checkIds, container, ENGINES, goodPod, namespace, pack, peerAuthentication, pod, rejectedBy, review } from './_pack';
 
 /** Known-bad samples, each with the checks meant to reject it (and no other). */
 const BAD: Array<[string, any, string[]]> = [
