@@ -330,6 +330,31 @@ const EQUIVALENT_MUTANTS: Array<{ file: string; mutant: string; reason: string }
     mutant: 'ensureAuthorizationPolicy / ensureWaypointCompanions: StringLiteral id `\'AuthorizationPolicy\'`, `\'AuditAllowAll\'`, `\'ZtunnelPolicy\'`, `\'AuditAllowAllWaypoint\'` -> `""` in `graph._placement(...).scope`',
     reason: 'only the scope of that placement is read, and IntentGraph._placement() chooses the scope from the layer alone; the id comes from workloadPlacementId()',
   },
+  {
+    file: 'src/intent/_validation.ts',
+    mutant: 'show: the `typeof value === \'string\'`, `value === undefined`, `\'bigint\'` and `\'symbol\'` tests -> `false` (or `""`)',
+    reason: 'each is a shortcut: safeJson() gives the same text (JSON.stringify of a string; undefined or a throw for the others, then String(value))',
+  },
+  {
+    file: 'src/intent/_validation.ts',
+    mutant: 'checkPort: `typeof value !== \'number\'` -> `false`',
+    reason: 'Number.isInteger() is false for every non-number, with the same message',
+  },
+  {
+    file: 'src/intent/_validation.ts',
+    mutant: 'sortedUnique comparator: `a > b` -> `true`/`false` and `a <= b` in its place',
+    reason: 'they differ only for equal values (removed by the Set) or return 0 instead of 1, and V8\'s sort only tests order < 0 (checked on 3000 random arrays, Node 20)',
+  },
+  {
+    file: 'src/intent/_validation.ts',
+    mutant: 'labelKeyProblem: `slash < 0 ? key : ...` -> `false` or `slash <= 0`; `prefix.length === 0` and `name.length === 0` -> `false`',
+    reason: 'key.slice(-1 + 1) is the key; an empty prefix or name fails the anchored patterns with the same message',
+  },
+  {
+    file: 'src/intent/_validation.ts',
+    mutant: 'conflictsWith: `family.some` -> `family.every`',
+    reason: 'there is one family',
+  },
 ];
 new JsonFile(project, 'stryker.config.json', {
   obj: {

@@ -55,7 +55,7 @@ test('sortedUnique: once each, strings by code point, numbers by value', () => {
 });
 
 describe('label keys and values (Kubernetes grammar)', () => {
-  test.each(['app', 'a', 'A_b.c-9', 'example.com/app', 'app.kubernetes.io/name', `${'a'.repeat(253)}/x`, 'x'.repeat(63)])('key %j is accepted', key => {
+  test.each(['app', 'a', 'A_b.c-9', 'example.com/app', 'a.b.c/x', 'app.kubernetes.io/name', `${'a'.repeat(253)}/x`, 'x'.repeat(63)])('key %j is accepted', key => {
     expect(labelKeyProblem(key)).toBeUndefined();
   });
 
@@ -130,6 +130,12 @@ describe('checkNotOwned: a user label may not set or override one the library wr
     expect(check({ 'pod-security.kubernetes.io/warn': 'privileged' })).toThrow(/conflicts with the label pod-security.kubernetes.io\/enforce/);
   });
 
+  test('every owned label counts, in a family or not; every member of the Istio family conflicts', () => {
+    expect(() => checkNotOwned(scope(), 'labels', { 'app.kubernetes.io/managed-by': 'me' }, { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust' }, 'why'))
+      .toThrow('invalid labels["app.kubernetes.io/managed-by"] "me": is a label the library writes (why)');
+    expect(check({ 'istio.io/use-waypoint': 'wp' })).toThrow(/conflicts with the label istio.io\/dataplane-mode/);
+  });
+
   test('other labels pass', () => {
     expect(check({ 'app': 'web', 'istio.io/other': 'x' })).not.toThrow();
     expect(() => checkNotOwned(scope(), 'labels', { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/warn': 'baseline' }, { app: 'x' }, 'why')).not.toThrow();
@@ -184,6 +190,14 @@ describe('forwarding(): a child\'s refusal names the prop the user wrote', () =>
   test('a value the message shows in another form (a non-string) is found too', () => {
     const error = () => invalid(new Construct(Testing.chart(), 'child'), 'port', 0, 'must be 1-65535');
     expect(message(() => forwarding(scope(), { port: 0 }, error))).toBe('[test/x] invalid port 0: is refused: [test/child] invalid port 0: must be 1-65535');
+  });
+
+  test('a value the child shows inside a longer string (unquoted) is found too; undefined props are skipped', () => {
+    const derived = () => invalid(new Construct(Testing.chart(), 'child'), 'url', 'http://v/v1/auth', 'must be https');
+    expect(message(() => forwarding(scope(), { vaultAddress: 'http://v' }, derived))).toBe(
+      '[test/x] invalid vaultAddress "http://v": is refused: [test/child] invalid url "http://v/v1/auth": must be https');
+    const mentionsUndefined = () => invalid(new Construct(Testing.chart(), 'child'), 'role', 'undefined', 'must be set');
+    expect(message(() => forwarding(scope(), { first: undefined, role: 'undefined' }, mentionsUndefined))).toMatch(/^\[test\/x\] invalid role "undefined": is refused/);
   });
 
   test('errors that name no given value, are not the library\'s, or are not Errors pass through unchanged', () => {
