@@ -45,21 +45,15 @@ export function checkClusterArn(scope: IConstruct, prop: string, clusterArn: unk
 }
 
 export function checkOidcIssuer(scope: IConstruct, prop: string, issuer: unknown): string {
-  if (typeof issuer !== 'string' || !OIDC_ISSUER.test(issuer)) {
-    invalid(scope, prop, issuer,
-      'must be the cluster\'s OIDC issuer host and path without \'https://\' or a trailing \'/\' (a lower-case DNS host name, then path segments of [A-Za-z0-9._~-])',
-      'for example \'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE\' (aws eks describe-cluster --query cluster.identity.oidc.issuer, without https://)');
-  }
-  return issuer;
+  return matching(scope, prop, issuer, OIDC_ISSUER,
+    'must be the cluster\'s OIDC issuer host and path without \'https://\' or a trailing \'/\' (a lower-case DNS host name, then path segments of [A-Za-z0-9._~-])',
+    'for example \'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE\' (aws eks describe-cluster --query cluster.identity.oidc.issuer, without https://)');
 }
 
 export function checkAudience(scope: IConstruct, prop: string, audience: unknown): string {
-  if (typeof audience !== 'string' || !CONDITION_SAFE.test(audience)) {
-    invalid(scope, prop, audience,
-      'must be a non-empty audience without whitespace, control characters, IAM wildcards (\'*\', \'?\') or \'$\' (IAM reads \'${...}\' in a condition value as a policy variable)',
-      'for example \'sts.amazonaws.com\'');
-  }
-  return audience;
+  return matching(scope, prop, audience, CONDITION_SAFE,
+    'must be a non-empty audience without whitespace, control characters, IAM wildcards (\'*\', \'?\') or \'$\' (IAM reads \'${...}\' in a condition value as a policy variable)',
+    'for example \'sts.amazonaws.com\'');
 }
 
 export function checkPartition(scope: IConstruct, prop: string, partition: unknown): string {
@@ -70,17 +64,11 @@ export function checkPartition(scope: IConstruct, prop: string, partition: unkno
 }
 
 export function checkAccount(scope: IConstruct, prop: string, account: unknown): string {
-  if (typeof account !== 'string' || !ACCOUNT.test(account)) {
-    invalid(scope, prop, account, 'must be a 12-digit AWS account id', 'for example \'123456789012\' (aws sts get-caller-identity --query Account)');
-  }
-  return account;
+  return matching(scope, prop, account, ACCOUNT, 'must be a 12-digit AWS account id', 'for example \'123456789012\' (aws sts get-caller-identity --query Account)');
 }
 
 export function checkEksClusterName(scope: IConstruct, prop: string, name: unknown): string {
-  if (typeof name !== 'string' || !EKS_CLUSTER_NAME.test(name)) {
-    invalid(scope, prop, name, 'must be an EKS cluster name: 1-100 characters [A-Za-z0-9_-], starting with a letter or digit');
-  }
-  return name;
+  return matching(scope, prop, name, EKS_CLUSTER_NAME, 'must be an EKS cluster name: 1-100 characters [A-Za-z0-9_-], starting with a letter or digit');
 }
 
 /** A Kubernetes namespace (DNS-1123 label). */
@@ -90,10 +78,7 @@ export function checkNamespaceName(scope: IConstruct, prop: string, namespace: u
 
 /** A ServiceAccount name (DNS-1123 subdomain). */
 export function checkServiceAccountName(scope: IConstruct, prop: string, name: unknown): string {
-  if (typeof name !== 'string' || !DNS1123_SUBDOMAIN.test(name)) {
-    invalid(scope, prop, name, 'must be a ServiceAccount name: a DNS-1123 subdomain (lower-case alphanumerics, \'-\' and \'.\', at most 253 characters)');
-  }
-  return name;
+  return matching(scope, prop, name, DNS1123_SUBDOMAIN, 'must be a ServiceAccount name: a DNS-1123 subdomain (lower-case alphanumerics, \'-\' and \'.\', at most 253 characters)');
 }
 
 /** `system:serviceaccount:<namespace>:<name>`, the subject of a ServiceAccount token. */
@@ -105,4 +90,10 @@ export function checkServiceAccountSubject(scope: IConstruct, prop: string, subj
       'for example \'system:serviceaccount:prod:orders\'');
   }
   return subject as string;
+}
+
+/** `value` if it is a string `pattern` matches; otherwise the error with `allowed` and `fix`. */
+function matching(scope: IConstruct, prop: string, value: unknown, pattern: RegExp, allowed: string, fix?: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) invalid(scope, prop, value, allowed, fix);
+  return value;
 }
