@@ -13,6 +13,7 @@ export * from './enforcement/enforcement-points';
 export * from './segmentation/zero-trust-namespace';
 export * from './mesh/graph-workload';
 export * from './mesh/mesh-service';
+export * from './mesh/mesh-service-props';
 export * from './mesh/writable-directory';
 export * from './mesh/mesh-stateful-service';
 export * from './mesh/adopted-workload';

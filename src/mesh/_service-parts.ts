@@ -1,6 +1,7 @@
 import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { MeshServiceProps } from './mesh-service-props';
 import { WritableDirectory } from './writable-directory';
 import { checkImageRef } from '../intent/_image';
 import { checkDns1035Label, checkDns1123Label, checkPort, invalid } from '../intent/_validation';
@@ -11,24 +12,8 @@ const DEFAULT_UID = 10001;
 const ISTIO_PROXY_UID = 1337;
 export const MANAGED_BY = 'cdk8s-zero-trust';
 
-/** The props every form of a mesh service shares (MeshServiceProps is one). @internal */
-export interface ServicePropsLike {
-  readonly image: string;
-  readonly name?: string;
-  readonly port?: number;
-  readonly protocol?: AppProtocol;
-  readonly ports?: WorkloadPort[];
-  readonly replicas?: number;
-  readonly serviceAccountName?: string;
-  readonly automountServiceAccountToken?: boolean;
-  readonly user?: number;
-  readonly group?: number;
-  readonly resources?: kplus.ContainerResources;
-  readonly healthCheckPath?: string;
-  readonly env?: { [name: string]: string };
-  readonly args?: string[];
-  readonly writableDirectories?: WritableDirectory[];
-}
+/** The props every form of a mesh service shares (all of MeshServiceProps but the namespace). @internal */
+export type ServicePropsLike = Omit<MeshServiceProps, 'namespace'>;
 
 /** A mesh service's props, checked. @internal */
 export interface ResolvedService {

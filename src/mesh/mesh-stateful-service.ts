@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addRestrictedPatches, checkMountPath, MANAGED_BY, podWorkloadProps, resolveService, servicePorts } from './_service-parts';
 import { GraphWorkload } from './graph-workload';
-import { MeshServiceProps } from './mesh-service';
+import { MeshServiceProps } from './mesh-service-props';
 import { guardProps } from '../intent/_guards';
 import { checkDns1123Label, invalid } from '../intent/_validation';
 import { Layer } from '../intent/intent-graph';

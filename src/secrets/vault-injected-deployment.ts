@@ -9,7 +9,8 @@ import { GoAction, GoTemplateError, parseTemplate } from '../intent/_go-template
 import { guardedProps } from '../intent/_guards';
 import { invalid, labelKeyProblem } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
-import { MeshService, MeshServiceProps } from '../mesh/mesh-service';
+import { MeshService } from '../mesh/mesh-service';
+import { MeshServiceProps } from '../mesh/mesh-service-props';
 
 /**
  * How the Vault agent's init container reaches Vault in an Istio sidecar namespace, where the
