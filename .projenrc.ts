@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { Component, JsonFile, cdk8s, javascript } from 'projen';
+import { EQUIVALENT_MUTANTS } from './projenrc/equivalent-mutants';
 
 /**
  * cdk8s-zero-trust: typed, secure-by-default cdk8s constructs for Zero Trust on Kubernetes.
@@ -265,97 +266,6 @@ const SECURITY_CORE = [
   'src/secrets/vault-role.ts',
   'src/secrets/vault-secret.ts',
 ];
-// Mutants examined by hand and found equivalent (no input can tell them from the original).
-// Stryker cannot exclude a single mutant from its configuration (a `// Stryker disable` comment
-// turns off every mutant of that kind on the line, real ones included), so they stay in the
-// report as survivors: subtract them when comparing a file's score with the 95 % goal.
-const EQUIVALENT_MUTANTS: Array<{ file: string; mutant: string; reason: string }> = [
-  {
-    file: 'src/intent/_validation.ts',
-    mutant: 'checkTrustDomain: ConditionalExpression `value.length === 0` -> `false`',
-    reason: 'the pattern /^[a-z0-9._-]+$/ rejects the empty string with the same message',
-  },
-  {
-    file: 'src/intent/_validation.ts',
-    mutant: 'sortedUnique comparator: EqualityOperator `a < b` -> `a <= b` and `a > b` -> `a >= b`',
-    reason: 'they differ only when a === b, and the Set removes duplicates before sorting (NaN compares false either way)',
-  },
-  {
-    file: 'src/intent/_call-checks.ts',
-    mutant: 'checkPath suffix: LogicalOperator `&& path.length > 1` removed',
-    reason: 'the only one-character path starting with \'*\' is \'*\', which the `path === \'*\'` check rejects first with its own fix',
-  },
-  {
-    file: 'src/edge/_hosts.ts',
-    mutant: 'checkExternalHost: ConditionalExpression `labels.length < 2` -> `false`',
-    reason: 'a host without a dot is a single label, which isInClusterHost() reports (and rejects) first',
-  },
-  {
-    file: 'src/secrets/vault-secret.ts',
-    mutant: '_validate check: ConditionalExpression `value.length === 0` -> `false`',
-    reason: '\'\'.split(\'/\') is [\'\'], which the segment pattern rejects with the same message',
-  },
-  {
-    file: 'src/secrets/vault-role.ts',
-    mutant: 'VaultApplyScript.renderContents sort: EqualityOperator `a.roleName < b.roleName` -> `<=`',
-    reason: 'they differ only for equal role names, which _register() refuses',
-  },
-  {
-    file: 'src/secrets/vault-role.ts',
-    mutant: 'constructor: ObjectLiteral `{ value: true }` -> `{}` and BooleanLiteral `true` -> `false` in Object.defineProperty(this, VAULT_ROLE, ...)',
-    reason: 'isVaultKubernetesRole() tests the symbol with `in`, which holds whatever the property\'s value',
-  },
-  {
-    file: 'src/edge/_hosts.ts',
-    mutant: 'isInClusterHost: `|| h === \'localhost\'` -> `|| false` (or `h === \'\'`)',
-    reason: '\'localhost\' has no dot, so `!h.includes(\'.\')` already holds for it',
-  },
-  {
-    file: 'src/intent/_call-checks.ts',
-    mutant: 'claimsMatch: ArrayDeclaration `claims?.[c] ?? []` -> `?? [\'Stryker was here\']`',
-    reason: 'a missing claim only needs a fallback holding no accepted value; the placeholder holds none unless a test requires that very string',
-  },
-  {
-    file: 'src/secrets/vault-role.ts',
-    mutant: 'constructor: ConditionalExpression `typeof this.roleName !== \'string\'` -> `false`',
-    reason: 'unreachable behind the runtime type guard: guardProps() rejects a roleName that is not a string first (kept as defence in depth)',
-  },
-  {
-    file: 'src/secrets/vault-secret.ts',
-    mutant: '_validate check: `typeof value !== \'string\'` -> `false` (and the `||` -> `&&` forms around it)',
-    reason: 'unreachable behind the runtime type guard: guardArgs() in every factory rejects a mount or path that is not a string first (kept as defence in depth)',
-  },
-  {
-    file: 'src/mesh/_authorization.ts',
-    mutant: 'ensureAuthorizationPolicy / ensureWaypointCompanions: StringLiteral id `\'AuthorizationPolicy\'`, `\'AuditAllowAll\'`, `\'ZtunnelPolicy\'`, `\'AuditAllowAllWaypoint\'` -> `""` in `graph._placement(...).scope`',
-    reason: 'only the scope of that placement is read, and IntentGraph._placement() chooses the scope from the layer alone; the id comes from workloadPlacementId()',
-  },
-  {
-    file: 'src/intent/_validation.ts',
-    mutant: 'show: the `typeof value === \'string\'`, `value === undefined`, `\'bigint\'` and `\'symbol\'` tests -> `false` (or `""`)',
-    reason: 'each is a shortcut: safeJson() gives the same text (JSON.stringify of a string; undefined or a throw for the others, then String(value))',
-  },
-  {
-    file: 'src/intent/_validation.ts',
-    mutant: 'checkPort: `typeof value !== \'number\'` -> `false`',
-    reason: 'Number.isInteger() is false for every non-number, with the same message',
-  },
-  {
-    file: 'src/intent/_validation.ts',
-    mutant: 'sortedUnique comparator: `a > b` -> `true`/`false` and `a <= b` in its place',
-    reason: 'they differ only for equal values (removed by the Set) or return 0 instead of 1, and V8\'s sort only tests order < 0 (checked on 3000 random arrays, Node 20)',
-  },
-  {
-    file: 'src/intent/_validation.ts',
-    mutant: 'labelKeyProblem: `slash < 0 ? key : ...` -> `false` or `slash <= 0`; `prefix.length === 0` and `name.length === 0` -> `false`',
-    reason: 'key.slice(-1 + 1) is the key; an empty prefix or name fails the anchored patterns with the same message',
-  },
-  {
-    file: 'src/intent/_validation.ts',
-    mutant: 'conflictsWith: `family.some` -> `family.every`',
-    reason: 'there is one family',
-  },
-];
 new JsonFile(project, 'stryker.config.json', {
   obj: {
     $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
@@ -386,7 +296,7 @@ new JsonFile(project, 'stryker.config.json', {
     // the dry run of the whole suite with per-test coverage, on a loaded 2-core machine
     dryRunTimeoutMinutes: 30,
     // the equivalent mutants above, for reviewers (Stryker ignores this key)
-    equivalentMutants: EQUIVALENT_MUTANTS,
+    equivalentMutants: Object.entries(EQUIVALENT_MUTANTS).flatMap(([file, list]) => list.map(e => ({ file, ...e }))),
     warnings: { unknownOptions: false },
   },
 });
