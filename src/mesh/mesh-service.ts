@@ -5,7 +5,6 @@ import { addRestrictedPatches, MANAGED_BY, podWorkloadProps, resolveService, ser
 import { GraphWorkload } from './graph-workload';
 import { MeshServiceProps } from './mesh-service-props';
 import { guardProps } from '../intent/_guards';
-import { invalid } from '../intent/_validation';
 import { Layer } from '../intent/intent-graph';
 import { WorkloadOrigin } from '../intent/mesh-workload';
 import { requireZeroTrustNamespace } from '../segmentation/zero-trust-namespace';
@@ -39,10 +38,8 @@ export class MeshService extends GraphWorkload {
 
   public constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
+    // guardProps rejects props that are not a MeshServiceProps object (undefined, null, a string, an array)
     guardProps(this, 'MeshService', props);
-    if (!props || typeof props !== 'object') {
-      invalid(this, 'props', props, 'must be an object with at least namespace, image and port');
-    }
     const zeroTrustNamespace = requireZeroTrustNamespace(this, props.namespace);
     const r = resolveService(this, id, props, 2);
     const deployment = () => ApiObject.of(this.deployment);

@@ -222,8 +222,47 @@ describe('MeshService', () => {
     expect(svc.host).toBe('orders.production.svc.cluster.local');
   });
 
+  test('automountServiceAccountToken: true is the explicit opt-in, on the ServiceAccount and the pod', () => {
+    const { chart, prod } = setup();
+    new MeshService(chart, 'orders', { namespace: prod, image: 'ghcr.io/acme/orders:1', port: 8080, automountServiceAccountToken: true });
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'ServiceAccount', 'orders', 'production').automountServiceAccountToken).toBe(true);
+    expect(find(manifests, 'Deployment', 'orders', 'production').spec.template.spec.automountServiceAccountToken).toBe(true);
+  });
+
+  test('workloadObject is the Deployment (the object other layers amend: SPIRE, Vault injection)', () => {
+    const { chart, prod } = setup();
+    const svc = new MeshService(chart, 'orders', { namespace: prod, image: 'ghcr.io/acme/orders:1', port: 8080 });
+    expect(svc.workloadObject).toBe(ApiObject.of(svc.deployment));
+    expect(svc.workloadObject.kind).toBe('Deployment');
+  });
+
+  test('a workloads layer scope holds the objects of same-named services of two namespaces, apart', () => {
+    const app = Testing.app();
+    const workloads = new Chart(app, 'workloads');
+    new IntentGraph(app, 'IntentGraph', { layers: { workloads } });
+    const chart = new Chart(app, 'apps');
+    for (const ns of ['web', 'shop']) {
+      new MeshService(chart, `orders-${ns}`, { namespace: new ZeroTrustNamespace(chart, ns), name: 'orders', image: 'ghcr.io/acme/orders:1', port: 8080 });
+    }
+    expect(workloads.node.children.map(c => c.node.id).sort()).toEqual([
+      'shop-orders-Deployment', 'shop-orders-Service', 'shop-orders-ServiceAccount',
+      'web-orders-Deployment', 'web-orders-Service', 'web-orders-ServiceAccount',
+    ]);
+    const placed = Testing.synth(workloads).map(m => `${m.kind} ${m.metadata.namespace}/${m.metadata.name}`).sort();
+    expect(placed).toEqual([
+      'Deployment shop/orders', 'Deployment web/orders', 'Service shop/orders', 'Service web/orders',
+      'ServiceAccount shop/orders', 'ServiceAccount web/orders',
+    ]);
+  });
+
   describe('fails on bad input, naming the path, prop, value and what is allowed', () => {
     const image = 'ghcr.io/acme/x:1';
+
+    test.each([undefined, null, 'orders', []])('throws on props that are not an object: %p', props => {
+      expect(() => new MeshService(Testing.chart(), 'x', props as any))
+        .toThrow(/^\[test\/x\] invalid props .*: must be a MeshServiceProps object, got .*; see MeshService props in the API reference/);
+    });
 
     test('throws without a ZeroTrustNamespace', () => {
       const chart = Testing.chart();
