@@ -11,7 +11,11 @@ function workload(namespaceName: string, workloadName: string, serviceAccountNam
 const a = workload('shop', 'a', 'a-sa');
 const b = workload('pay', 'b');
 
-function call(opts: { ports?: number[]; methods?: string[]; paths?: string[]; claims?: { [c: string]: string[] }; headers?: { [h: string]: string } } = {}) {
+interface Opts {
+  ports?: number[]; methods?: string[]; paths?: string[]; claims?: { [c: string]: string[] }; headers?: { [h: string]: string };
+}
+
+function call(opts: Opts = {}) {
   return CallIntent._create('example.org', a, b, opts.ports ?? [8080], opts.methods ?? [], opts.paths ?? [], opts.claims, opts.headers);
 }
 
