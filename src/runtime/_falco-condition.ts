@@ -17,18 +17,28 @@
 /** Comparison operators that take one value. */
 const VALUE_OPS = ['=', '==', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'bcontains', 'startswith',
   'bstartswith', 'endswith', 'glob', 'iglob', 'regex'];
+/** Operators whose value must be a number (or a transformed field). */
+const NUMBER_OPS = ['<', '<=', '>', '>='];
 /** Operators that take a parenthesised list. */
 const LIST_OPS = ['in', 'intersects', 'pmatch'];
 /** Operators without a value. */
 const UNARY_OPS = ['exists'];
-/** Field transformers (Falco ≥0.38) and `val()` for field values on the right-hand side. */
-const TRANSFORMERS = ['tolower', 'toupper', 'b64', 'basename', 'len', 'val'];
-const KEYWORDS = ['and', 'or', 'not', ...LIST_OPS, ...UNARY_OPS, ...VALUE_OPS.filter(o => /^[a-z]/.test(o))];
+/** Field transformers (Falco ≥0.38); `val()` is only read on the right-hand side, around a plain field. */
+const TRANSFORMERS = ['tolower', 'toupper', 'b64', 'basename', 'len'];
+/** Words that are never a macro in check position (`not` is read before a check is). */
+const KEYWORDS = ['and', 'or', ...LIST_OPS, ...UNARY_OPS, ...VALUE_OPS.filter(o => /^[a-z]/.test(o))];
+/** libsinsp's number value (`RGX_HEXNUM`, `RGX_NUMBER`), matched as a whole word. */
+const NUMBER = /^(0[xX][0-9a-fA-F]+|[+-]?[0-9]+\.?[0-9]*([eE][+-][0-9]+)?)$/;
+/** How deeply parentheses (groups and transformers) may nest: libsinsp refuses recursion 100 calls deep, about 19 groups. */
+const MAX_NESTING = 16;
 
-/** `class.name[.more][[arg]]` */
-export const FIELD = /^[a-zA-Z][a-zA-Z0-9_]*(\.[a-zA-Z0-9_]+)+(\[[^\]\s]+\])?(\.[a-zA-Z0-9_]+)*$/;
-/** Macro and list names. */
-export const IDENTIFIER = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/**
+ * `class.name[.more][[argument]]`: libsinsp's `RGX_FIELDNAME` with an optional bare argument
+ * (one word of the tokenizer below, so without parentheses, commas or comparison symbols).
+ */
+export const FIELD = /^[a-zA-Z][a-zA-Z0-9_]*(\.[a-zA-Z][a-zA-Z0-9_]*)+(\[[^\][\s"'(),=<>!]+\])?$/;
+/** Macro and list names: libsinsp's `RGX_IDENTIFIER`, the only names a condition can reference. */
+export const IDENTIFIER = /^[a-zA-Z][a-zA-Z0-9_]*$/;
 
 /** A field compared with a list (inline items and referenced lists). */
 export interface ListUse {
@@ -46,7 +56,7 @@ export interface ConditionRefs {
   readonly fields: string[];
   /** List comparisons. */
   readonly lists: ListUse[];
-  /** Single-value comparisons, `field op value` (value as written). */
+  /** Single-value comparisons, `field op value` (value as written; the field for `val(field)`). */
   readonly comparisons: Array<{ field: string; operator: string; value: string }>;
 }
 
@@ -57,25 +67,53 @@ type TokenKind = 'word' | 'string' | 'lparen' | 'rparen' | 'comma' | 'op';
 interface Token { kind: TokenKind; text: string; at: number }
 
 const SYMBOL_OPS = ['==', '!=', '<=', '>=', '=', '<', '>'];
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** What libsinsp skips between tokens (`lex_blank`; its backspace is refused here as a control character). */
+const BLANK = /[ \t\n\r]/;
+/**
+ * What ends a bare word. libsinsp's bare string (`RGX_BARESTR`) stops at blanks, parentheses,
+ * commas, `=` and quotes; a word here also stops at `!`, `<` and `>`, so it is never longer than
+ * libsinsp's (`a<b` is refused here, one word there: stricter, never another meaning).
+ */
+const WORD_END = /[\s(),"'=<>!\u0000-\u001f\u007f-\u009f]/;
+/** The escapes libsinsp's `unescape_str` accepts in a quoted string, besides the string's own quote. */
+const ESCAPES = 'bfnrt \\/';
+
+/**
+ * Checks the escapes of a quoted string (quotes included) as libsinsp's `unescape_str` does; the
+ * closing quote never follows a backslash, so no escape includes it.
+ */
+function checkEscapes(quoted: string, at: number): void {
+  for (const m of quoted.matchAll(/\\(.)/gs)) {
+    if (!ESCAPES.includes(m[1]) && m[1] !== quoted[0]) {
+      throw new ConditionError(`unsupported escape ${JSON.stringify(m[0])} at offset ${at + m.index!} (Falco reads \\b \\f \\n \\r \\t \\\\ \\/, a backslash and a space, and the string's own quote)`);
+    }
+  }
+}
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (/\s/.test(c)) {
+    if (BLANK.test(c)) {
       i++;
+    } else if (/\s/.test(c) || CONTROL.test(c)) {
+      throw new ConditionError(`unexpected character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at offset ${i} (Falco separates tokens with spaces, tabs and line breaks only)`);
     } else if (c === '(' || c === ')' || c === ',') {
       tokens.push({ kind: c === '(' ? 'lparen' : c === ')' ? 'rparen' : 'comma', text: c, at: i });
       i++;
     } else if (c === '"' || c === '\'') {
+      // libsinsp's lex_quoted_str: the string ends at the first quote not preceded by a backslash
+      // (so `"a\\"` does not end there)
       let j = i + 1;
-      while (j < text.length && text[j] !== c) {
-        j += text[j] === '\\' ? 2 : 1;
+      while (j < text.length && (text[j] !== c || text[j - 1] === '\\')) {
+        j++;
       }
       if (j >= text.length) {
         throw new ConditionError(`unterminated ${c === '"' ? 'double' : 'single'} quote at offset ${i}`);
       }
+      checkEscapes(text.slice(i, j + 1), i);
       tokens.push({ kind: 'string', text: text.slice(i, j + 1), at: i });
       i = j + 1;
     } else {
@@ -85,16 +123,11 @@ function tokenize(text: string): Token[] {
         i += op.length;
         continue;
       }
-      // a word: up to whitespace, a parenthesis, a comma, a quote or a comparison symbol; a
-      // `[...]` argument may contain anything but `]` (`proc.aname[2]`, `runc:[0:PARENT]`)
+      // a word: up to a blank, a parenthesis, a comma, a quote or a comparison symbol (a field's
+      // `[argument]` and items such as `runc:[0:PARENT]` are words too)
       let j = i;
-      while (j < text.length && !/[\s(),"'=<>!]/.test(text[j])) {
-        if (text[j] === '[') {
-          const close = text.indexOf(']', j);
-          j = close < 0 ? text.length : close + 1;
-        } else {
-          j++;
-        }
+      while (j < text.length && !WORD_END.test(text[j])) {
+        j++;
       }
       if (j === i) {
         throw new ConditionError(`unexpected character '${c}' at offset ${i}`);
@@ -107,12 +140,14 @@ function tokenize(text: string): Token[] {
 }
 
 /**
- * Parses a condition and returns what it references; throws ConditionError on bad syntax.
+ * Parses a condition and returns what it references; throws ConditionError on bad syntax. It
+ * accepts no more than libsinsp's filter parser does, and reads what it accepts the same way.
  */
 export function parseCondition(text: string): ConditionRefs {
   const tokens = tokenize(text);
   const refs = { macros: [] as string[], fields: [] as string[], lists: [] as ListUse[], comparisons: [] as ConditionRefs['comparisons'] };
   let pos = 0;
+  let depth = 0;
   const peek = () => tokens[pos];
   const describe = (t?: Token) => (t ? `'${t.text}' at offset ${t.at}` : 'the end of the condition');
   const expect = (kind: TokenKind, what: string): Token => {
@@ -123,29 +158,52 @@ export function parseCondition(text: string): ConditionRefs {
     pos++;
     return t;
   };
-
-  const field = (): string => {
-    const t = expect('word', 'a field');
-    if (TRANSFORMERS.includes(t.text) && peek()?.kind === 'lparen') {
-      pos++;
-      const inner = field();
-      expect('rparen', `')' closing ${t.text}(`);
-      return inner;
+  /** Whether tokens[k] is `name(` with one of `names`, the parenthesis right after the name (libsinsp lexes `tolower(`). */
+  const callAt = (k: number, names: string[]): boolean => {
+    const t = tokens[k];
+    const next = tokens[k + 1];
+    return t?.kind === 'word' && names.includes(t.text) && next?.kind === 'lparen' && next.at === t.at + t.text.length;
+  };
+  const enter = (t: Token): void => {
+    if (++depth > MAX_NESTING) {
+      throw new ConditionError(`'(' at offset ${t.at} nests parentheses deeper than ${MAX_NESTING} levels, which Falco's parser refuses`);
     }
+  };
+
+  /** `name(<inner>)` at pos; returns the field inside. */
+  const call = (inner: () => string): string => {
+    const name = tokens[pos].text;
+    enter(tokens[pos + 1]);
+    pos += 2;
+    const f = inner();
+    expect('rparen', `')' closing ${name}(`);
+    depth--;
+    return f;
+  };
+  const plainField = (): string => {
+    const t = expect('word', 'a field');
     if (!FIELD.test(t.text)) {
       throw new ConditionError(`'${t.text}' at offset ${t.at} is not a field name (class.name, optionally with [argument])`);
     }
     refs.fields.push(t.text);
     return t.text;
   };
+  /** A field, possibly transformed (`tolower(b64(proc.name))`). */
+  const field = (): string => (callAt(pos, TRANSFORMERS) ? call(field) : plainField());
 
-  const value = (): string => {
-    const t = peek();
-    if (t?.kind === 'word' && TRANSFORMERS.includes(t.text) && tokens[pos + 1]?.kind === 'lparen') {
+  const value = (op: Token): string => {
+    if (callAt(pos, ['val'])) {
+      return call(plainField);
+    }
+    if (callAt(pos, TRANSFORMERS)) {
       return field();
     }
+    const t = peek();
     if (!t || (t.kind !== 'word' && t.kind !== 'string')) {
       throw new ConditionError(`expected a value but found ${describe(t)}`);
+    }
+    if (NUMBER_OPS.includes(op.text) && !NUMBER.test(t.text)) {
+      throw new ConditionError(`'${op.text}' at offset ${op.at} compares numbers, but ${describe(t)} is not a number`);
     }
     pos++;
     return t.text;
@@ -154,28 +212,33 @@ export function parseCondition(text: string): ConditionRefs {
   const listItems = (): string[] => {
     expect('lparen', '\'(\' starting a list');
     const items: string[] = [];
-    while (peek()?.kind !== 'rparen') {
+    if (peek()?.kind === 'rparen') {
+      pos++;
+      return items;
+    }
+    for (;;) {
       const t = peek();
-      if (!t || (t.kind !== 'word' && t.kind !== 'string' && t.kind !== 'op')) {
-        throw new ConditionError(`expected a list item or ')' but found ${describe(t)}`);
+      if (!t || (t.kind !== 'word' && t.kind !== 'string')) {
+        throw new ConditionError(`expected a list item but found ${describe(t)}`);
       }
       items.push(t.text);
       pos++;
-      if (peek()?.kind === 'comma') {
-        pos++;
-      } else if (peek()?.kind !== 'rparen') {
-        throw new ConditionError(`expected ',' or ')' in a list but found ${describe(peek())}`);
+      const next = peek();
+      pos++;
+      if (next?.kind === 'rparen') {
+        return items;
+      }
+      if (next?.kind !== 'comma') {
+        throw new ConditionError(`expected ',' or ')' in a list but found ${describe(next)}`);
       }
     }
-    pos++;
-    return items;
   };
 
   const check = (): void => {
     const t = peek();
-    if (t?.kind === 'word' && IDENTIFIER.test(t.text) && !KEYWORDS.includes(t.text) && !(TRANSFORMERS.includes(t.text) && tokens[pos + 1]?.kind === 'lparen')) {
+    if (t?.kind === 'word' && IDENTIFIER.test(t.text) && !KEYWORDS.includes(t.text) && !callAt(pos, TRANSFORMERS)) {
       const next = tokens[pos + 1];
-      const isOperator = next && (next.kind === 'op' || (next.kind === 'word' && [...LIST_OPS, ...UNARY_OPS, ...VALUE_OPS].includes(next.text)));
+      const isOperator = next?.kind === 'op' || (next?.kind === 'word' && [...LIST_OPS, ...UNARY_OPS, ...VALUE_OPS].includes(next.text));
       if (!isOperator) {
         refs.macros.push(t.text);
         pos++;
@@ -198,36 +261,42 @@ export function parseCondition(text: string): ConditionRefs {
     if (!VALUE_OPS.includes(op.text)) {
       throw new ConditionError(`unknown operator '${op.text}' at offset ${op.at} after field '${f}' (allowed: ${[...VALUE_OPS, ...LIST_OPS, ...UNARY_OPS].join(' ')})`);
     }
-    refs.comparisons.push({ field: f, operator: op.text, value: value() });
+    const next = peek();
+    if (op.kind === 'word' && next?.at === op.at + op.text.length) {
+      throw new ConditionError(`expected a blank after '${op.text}' at offset ${op.at} (Falco reads '${op.text}' only before a space)`);
+    }
+    refs.comparisons.push({ field: f, operator: op.text, value: value(op) });
   };
 
   const primary = (): void => {
-    if (peek()?.kind === 'lparen') {
+    const t = peek();
+    if (t?.kind === 'lparen') {
+      enter(t);
       pos++;
       orExpr();
       expect('rparen', '\')\' (unbalanced parentheses)');
+      depth--;
       return;
     }
     check();
   };
+  const atWord = (text: string): boolean => peek()?.kind === 'word' && peek().text === text;
   const notExpr = (): void => {
-    if (peek()?.kind === 'word' && peek().text === 'not') {
+    while (atWord('not')) {
       pos++;
-      notExpr();
-      return;
     }
     primary();
   };
   const andExpr = (): void => {
     notExpr();
-    while (peek()?.kind === 'word' && peek().text === 'and') {
+    while (atWord('and')) {
       pos++;
       notExpr();
     }
   };
   const orExpr = (): void => {
     andExpr();
-    while (peek()?.kind === 'word' && peek().text === 'or') {
+    while (atWord('or')) {
       pos++;
       andExpr();
     }
@@ -277,8 +346,6 @@ export function unquote(item: string): string {
   return /^(["']).*\1$/s.test(item) ? item.slice(1, -1) : item;
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 /**
  * What Falco does to a list item or exception value before splicing it into a condition
  * (falco rule_loader_compiler `quote_item`): an item with a space that does not start with a
@@ -295,7 +362,8 @@ export function falcoQuoteItem(item: string): string {
  * by the condition grammar (escapes only inside quotes), without control characters.
  */
 export function listItemProblem(item: string): string | undefined {
-  if (typeof item !== 'string' || item.length === 0) return 'is empty';
+  if (typeof item !== 'string') return 'is not a string';
+  if (item.length === 0) return 'is empty';
   if (CONTROL.test(item)) return 'contains a control character (NUL, newline, tab, ...)';
   if (item.includes('\\') && !/^["']/.test(item)) return 'contains a backslash outside a quoted string';
   const spliced = falcoQuoteItem(item);
@@ -303,11 +371,11 @@ export function listItemProblem(item: string): string | undefined {
   try {
     tokens = tokenize(`(${spliced})`);
   } catch (e) {
-    if (!(e instanceof ConditionError)) throw e;
-    return `would not parse once Falco splices it into the condition (${e.message})`;
+    return `would not parse once Falco splices it into the condition (${(e as Error).message})`;
   }
-  const [open, only, close] = tokens;
-  if (tokens.length !== 3 || open.kind !== 'lparen' || close.kind !== 'rparen' || (only.kind !== 'word' && only.kind !== 'string') || only.text !== spliced) {
+  // the item is one token when the token after '(' is all of it (then ')' is the only other one)
+  const only = tokens[1];
+  if ((only.kind !== 'word' && only.kind !== 'string') || only.text !== spliced) {
     return `would be read as ${tokens.length - 2} tokens, not one item, once Falco splices it into the condition ('${spliced}')`;
   }
   return undefined;
@@ -339,7 +407,7 @@ export function quoteString(value: string): string {
  * (`]`), contains whitespace or control characters (Kubernetes label keys never do).
  */
 export function podLabelField(key: string): string {
-  if (typeof key !== 'string' || key.length === 0 || /[\][\s"'(),]/.test(key) || CONTROL.test(key)) {
+  if (typeof key !== 'string' || key.length === 0 || /[\][\s"'(),=<>!]/.test(key) || CONTROL.test(key)) {
     throw new ConditionError(`${JSON.stringify(key)} cannot be a pod label key in k8s.pod.label[...]`);
   }
   return `k8s.pod.label[${key}]`;

@@ -401,7 +401,9 @@ describe('FalcoRuleSet', () => {
         .toThrow(/^\[test\/rules\] invalid lists\["tools"\]\.items "\\"nc\\"\) or \(proc\.name=\\"bash\\"": would be read as \d+ tokens, not one item.*pastes list items into the conditions/);
       expect(() => set.appendToList('shell_binaries', ['a=b'])).toThrow(/invalid appendToList\["shell_binaries"\]\.items "a=b": would be read as 3 tokens/);
       expect(() => set.addList({ name: 'nul', items: ['a\u0000b'] })).toThrow(/invalid lists\["nul"\]\.items "a\\u0000b": contains a control character/);
-      expect(() => set.addList({ name: 'bracket', items: ['a[b'] })).toThrow(/invalid lists\["bracket"\]\.items "a\[b": would/);
+      // nor does a backslash escape a backslash before the closing quote: the string would run on
+      expect(() => set.addList({ name: 'escaped', items: ['"a\\\\"', 'b'] })).toThrow(/invalid lists\["escaped"\]\.items "\\"a\\\\\\\\\\"": would not parse .*unterminated double quote/);
+      expect(set.addList({ name: 'brackets', items: ['a[b', 'runc:[0:PARENT]'] })).toBe('brackets');
       // quoted items with escaped quotes (as the stable ruleset has) stay accepted
       expect(set.addList({ name: 'ok', items: ['"sh -c \\"x\\""', 'plain', '"a b"'] })).toBe('ok');
     });
@@ -413,6 +415,12 @@ describe('FalcoRuleSet', () => {
       expect(() => set.addRule(exception('x)or(evt.num>=0'))).toThrow(/invalid rules\["r"\]\.exceptions\[known\]\.values "x\)or\(evt\.num>=0"/);
       expect(() => set.addRule({ ...RULE, name: 'r', exceptions: [{ name: 'known', fields: ['proc.name'], comps: ['in'], values: [['a, b']] }] }))
         .toThrow(/is compared with 'in' on proc\.name, so it must name a list/);
+      // Falco's bare words do not pair brackets: `x[` ends at ')', and `or (proc.name != y])` would disable the rule
+      expect(() => set.addRule(exception('x[)or(proc.name!=y]'))).toThrow(/invalid rules\["r"\]\.exceptions\[known\]\.values "x\[\)or\(proc\.name!=y\]": would be read as 7 tokens, not one item/);
+      // nor does a backslash escape a backslash before a quote (the string would run on), and Falco refuses unknown escapes
+      expect(() => set.addRule(exception('"a\\\\"'))).toThrow(/exceptions\[known\]\.values "\\"a\\\\\\\\\\"": would not parse .*unterminated double quote/);
+      expect(() => set.addRule(exception('"C:\\path"'))).toThrow(/exceptions\[known\]\.values "\\"C:\\\\path\\"": would not parse .*unsupported escape "\\\\p"/);
+      expect(set.addRule({ ...RULE, name: 'brackets', exceptions: [{ name: 'known', fields: ['proc.name'], values: [['runc:[0:PARENT]']] }] })).toBe('brackets');
       // a value with spaces is quoted by Falco itself: one literal, accepted
       expect(set.addRule(exception('x or (evt.num >= 0'))).toBe('r');
     });
