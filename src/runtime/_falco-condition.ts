@@ -280,7 +280,7 @@ export function parseCondition(text: string): ConditionRefs {
     }
     check();
   };
-  const atWord = (text: string): boolean => peek()?.kind === 'word' && peek().text === text;
+  const atWord = (word: string): boolean => peek()?.kind === 'word' && peek().text === word;
   const notExpr = (): void => {
     while (atWord('not')) {
       pos++;

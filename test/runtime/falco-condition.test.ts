@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import {
-  ConditionError, falcoQuoteItem, FIELD, IDENTIFIER, listItemProblem, parseCondition, parseOutput, podLabelField, quoteString, stringValueProblem, unquote,
+  ConditionError, falcoQuoteItem, FIELD, IDENTIFIER, listItemProblem, parseCondition, parseOutput, podLabelField, quoteString,
+  stringValueProblem, unquote,
 } from '../../src/runtime/_falco-condition';
 import { hostile, RUNS } from '../hostile/_hostile';
 
