@@ -6,8 +6,9 @@
  * exact messages a user sees. The Rego of each check is tied to its CEL (same UPDATE handling,
  * same library use), and the parameter schemas are checked as Gatekeeper reads them.
  */
-import Ajv from 'ajv';
 import { isCelList } from '@bufbuild/cel';
+import Ajv from 'ajv';
+import { celLiteral } from '../../src/policy/_cel-literal';
 import { CheckDefinition, celValidations, celVariablesOf, has, sc, ZERO_TRUST_LIB } from '../../src/policy/_check';
 import { CHECKS } from '../../src/policy/_checks';
 import { evaluate, requestOf, runCel, variablesMap } from '../support/admission-cel';
@@ -97,8 +98,8 @@ describe('_check.ts: what every check shares', () => {
 
   test('celVariablesOf: pod checks start with the pod variables (exemptImages read only where declared), other checks with their own', () => {
     const names = (id: string) => celVariablesOf(byId(id)).map(v => v.name);
-    const pod = ['containers', 'initContainers', 'ephemeralContainers', 'allContainers', 'podNamespace', 'podLabels', 'podLabelPairs', 'exemptWorkloads', 'exemptImages', 'exemptContainerNames', 'checkedContainers', 'podAllowed'];
-    expect(names('privileged-containers')).toEqual([...pod, 'violations']);
+    const common = ['containers', 'initContainers', 'ephemeralContainers', 'allContainers', 'podNamespace', 'podLabels', 'podLabelPairs', 'exemptWorkloads', 'exemptImages', 'exemptContainerNames', 'checkedContainers', 'podAllowed'];
+    expect(names('privileged-containers')).toEqual([...common, 'violations']);
     expect(names('strict-mtls')).toEqual(['portModes', 'violations']);
     expect(names('pod-security-labels')).toEqual(['labels', 'level', 'relaxed', 'violations']);
     const exemptImages = (id: string) => celVariablesOf(byId(id)).find(v => v.name === 'exemptImages')!.expression;
@@ -187,7 +188,9 @@ describe('_checks.ts: every check, in rendering order, tied to its Rego', () => 
       K8sPSPCapabilities: ['allowedCapabilities', 'requiredDropCapabilities'],
     };
     expect(CHECKS.filter(c => c.library).map(c => c.kind).sort()).toEqual(Object.keys(upstream).sort());
-    for (const c of CHECKS.filter(x => x.library)) for (const p of upstream[c.kind]) expect({ kind: c.kind, p, declared: p in c.parameters }).toEqual({ kind: c.kind, p, declared: true });
+    for (const c of CHECKS.filter(x => x.library)) {
+      for (const p of upstream[c.kind]) expect({ kind: c.kind, p, declared: p in c.parameters }).toEqual({ kind: c.kind, p, declared: true });
+    }
   });
 
   test.each(CHECKS.map(c => [c.id, c] as const))('%s: the Rego package is the template name, the library is imported iff used, UPDATE skipped in Rego iff in CEL', (_id, c) => {
@@ -426,7 +429,32 @@ describe('each check\'s CEL, on the objects it judges', () => {
   test('every check with CEL has cases that admit and cases that reject', () => {
     for (const c of CHECKS.filter(x => x.cel)) {
       const mine = CASES.filter(([id]) => id === c.id);
-      expect({ id: c.id, admits: mine.some(x => x[4].length === 0), rejects: mine.some(x => x[4].length > 0) }).toEqual({ id: c.id, admits: true, rejects: true });
+      const seen = { id: c.id, admits: mine.some(x => x[4].length === 0), rejects: mine.some(x => x[4].length > 0) };
+      expect(seen).toEqual({ id: c.id, admits: true, rejects: true });
     }
+  });
+});
+
+describe('_cel-literal.ts: parameters as CEL literals', () => {
+  const run = (expression: string) => evaluate(expression, {}, 'literal');
+
+  test('maps with sorted keys, lists, every value wrapped in dyn() (Kubernetes compiles CEL with homogeneous aggregate literals)', () => {
+    expect(celLiteral({ b: 1, a: ['x', true, null, 1.5, -2, { c: false }] }))
+      .toBe('{"a": dyn([dyn("x"), dyn(true), dyn(null), dyn(1.5), dyn(-2), dyn({"c": dyn(false)})]), "b": dyn(1)}');
+    expect(celLiteral([])).toBe('[]');
+    expect(celLiteral({})).toBe('{}');
+    expect(celLiteral('a "quoted"\nline \\ ${x}')).toBe('"a \\"quoted\\"\\nline \\\\ ${x}"');
+    expect(run(celLiteral('a "quoted"\nline \\ ${x}'))).toBe('a "quoted"\nline \\ ${x}');
+    expect(run(`${celLiteral({ n: 3, f: 0.25 })}.n + 1 == 4 && ${celLiteral({ n: 3, f: 0.25 })}.f == 0.25`)).toBe(true);
+  });
+
+  test('like JSON (and the Gatekeeper parameters): an undefined entry is left out, an undefined element or value is null', () => {
+    expect(celLiteral({ a: undefined, b: [undefined] })).toBe('{"b": dyn([dyn(null)])}');
+    expect(celLiteral(undefined)).toBe('null');
+    expect(run(`has(${celLiteral({ exemptImages: undefined, repos: [] })}.exemptImages)`)).toBe(false);
+  });
+
+  test.each([NaN, Infinity, -Infinity])('a number without a literal (%s) is refused', n => {
+    expect(() => celLiteral({ min: n })).toThrow(`celLiteral: ${n} has no CEL literal (nor a JSON one)`);
   });
 });
