@@ -484,3 +484,46 @@ describe('_cel-literal.ts: parameters as CEL literals', () => {
     expect(() => celLiteral({ min: n })).toThrow(`celLiteral: ${n} has no CEL literal (nor a JSON one)`);
   });
 });
+
+/**
+ * The same cases against the real Gatekeeper engine (`gator test`, once with its CEL driver, once
+ * with Rego only): runs when GATOR names a gator binary built outside the repository, for example
+ * `GATOR=/work/tools/gator npx jest test/policy/checks.test.ts -t gator`.
+ */
+(process.env.GATOR ? describe : describe.skip)('gator: each check\'s CEL and Rego on the same cases', () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { spawnSync } = require('child_process') as typeof import('child_process');
+  const fs = require('fs') as typeof import('fs');
+  const os = require('os') as typeof import('os');
+  const path = require('path') as typeof import('path');
+  const { Testing, Yaml } = require('cdk8s') as typeof import('cdk8s');
+  const { ConstraintTemplate, RegoVersion } = require('../../src') as typeof import('../../src');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checks-gator-'));
+  const KINDS: Record<string, any> = {
+    pod: { apiGroups: [''], kinds: ['Pod'] }, namespace: { apiGroups: [''], kinds: ['Namespace'] }, peerauthentication: { apiGroups: ['security.istio.io'], kinds: ['PeerAuthentication'] },
+  };
+
+  function gator(cel: boolean, id: string, obj: any, params: any): string[] {
+    const check = byId(id);
+    const chart = Testing.chart();
+    new ConstraintTemplate(chart, 't', {
+      kind: check.kind, rego: check.rego, regoVersion: RegoVersion.V0, libs: check.usesLib ? [ZERO_TRUST_LIB] : undefined, parameters: check.parameters,
+      celVariables: celVariablesOf(check), celValidations: celValidations(check.skipUpdate),
+    });
+    const constraint = { apiVersion: 'constraints.gatekeeper.sh/v1beta1', kind: check.kind, metadata: { name: 'c' }, spec: { match: { kinds: [KINDS[check.target]] }, ...(Object.keys(params).length ? { parameters: params } : {}) } };
+    const file = path.join(dir, 'all.yaml');
+    fs.writeFileSync(file, Yaml.stringify(...Testing.synth(chart), constraint, obj));
+    const run = spawnSync(process.env.GATOR!, ['test', `--enable-k8s-native-validation=${cel}`, '-o', 'json', '-f', file], { encoding: 'utf8' });
+    if (run.stderr) throw new Error(`gator: ${run.stderr}`);
+    const results = JSON.parse(run.stdout || '[]') ?? [];
+    return results.map((r: any) => r.msg).sort();
+  }
+
+  test.each(CASES)('%s: %s', (id, _name, obj, params, expected) => {
+    expect({ cel: gator(true, id, obj, params) }).toEqual({ cel: expected.length ? [expected.join('; ')] : [] });
+    // Rego prints lists as JSON (["a", "b"]), CEL joins them ([a, b])
+    const rego = gator(false, id, obj, params).map(m => m.replace(/\[((?:"[^"]*"(?:, )?)*)\]/g, (_l, items: string) => `[${items.replace(/"/g, '')}]`));
+    expect({ rego }).toEqual({ rego: [...new Set(expected)].sort() });
+  });
+});
