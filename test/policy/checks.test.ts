@@ -6,6 +6,10 @@
  * exact messages a user sees. The Rego of each check is tied to its CEL (same UPDATE handling,
  * same library use), and the parameter schemas are checked as Gatekeeper reads them.
  */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { isCelList } from '@bufbuild/cel';
 import Ajv from 'ajv';
 import { celLiteral } from '../../src/policy/_cel-literal';
@@ -290,8 +294,8 @@ const TAG = (image: string, tags = 'latest') => `container <app> uses a disallow
 const SECCOMP = 'Container app must run with the seccomp profile RuntimeDefault or Localhost (set securityContext.seccompProfile on the pod or the container)';
 const HOST_PATH = 'HostPath volume host (/var/log/app) is not allowed';
 const exempt = (w: any = {}) => ({ exemptWorkloads: [{ namespace: 'apps', podLabels: ['app=web'], ...w }] });
-const hostPathPod = (path: string, readOnly?: boolean, mount = true) => pod((p, c) => {
-  p.spec.volumes = [{ name: 'tmp', emptyDir: {} }, { name: 'host', hostPath: { path } }];
+const hostPathPod = (hostPath: string, readOnly?: boolean, mount = true) => pod((p, c) => {
+  p.spec.volumes = [{ name: 'tmp', emptyDir: {} }, { name: 'host', hostPath: { path: hostPath } }];
   if (mount) c.volumeMounts = [{ name: 'tmp', mountPath: '/tmp' }, { name: 'host', mountPath: '/host', ...(readOnly === undefined ? {} : { readOnly }) }];
 });
 const peer = (spec?: any) => ({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'apps' }, ...(spec ? { spec } : {}) });
@@ -491,27 +495,33 @@ describe('_cel-literal.ts: parameters as CEL literals', () => {
  * `GATOR=/work/tools/gator npx jest test/policy/checks.test.ts -t gator`.
  */
 (process.env.GATOR ? describe : describe.skip)('gator: each check\'s CEL and Rego on the same cases', () => {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { spawnSync } = require('child_process') as typeof import('child_process');
-  const fs = require('fs') as typeof import('fs');
-  const os = require('os') as typeof import('os');
-  const path = require('path') as typeof import('path');
-  const { Testing, Yaml } = require('cdk8s') as typeof import('cdk8s');
-  const { ConstraintTemplate, RegoVersion } = require('../../src') as typeof import('../../src');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checks-gator-'));
   const KINDS: Record<string, any> = {
-    pod: { apiGroups: [''], kinds: ['Pod'] }, namespace: { apiGroups: [''], kinds: ['Namespace'] }, peerauthentication: { apiGroups: ['security.istio.io'], kinds: ['PeerAuthentication'] },
+    pod: { apiGroups: [''], kinds: ['Pod'] },
+    namespace: { apiGroups: [''], kinds: ['Namespace'] },
+    peerauthentication: { apiGroups: ['security.istio.io'], kinds: ['PeerAuthentication'] },
   };
+  let dir: string;
+  beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checks-gator-')); });
 
   function gator(cel: boolean, id: string, obj: any, params: any): string[] {
+    // loaded here: the suite is skipped without GATOR
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { Testing, Yaml } = require('cdk8s') as typeof import('cdk8s');
+    const { ConstraintTemplate, RegoVersion } = require('../../src/policy/constraint-template') as typeof import('../../src/policy/constraint-template');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const check = byId(id);
     const chart = Testing.chart();
     new ConstraintTemplate(chart, 't', {
-      kind: check.kind, rego: check.rego, regoVersion: RegoVersion.V0, libs: check.usesLib ? [ZERO_TRUST_LIB] : undefined, parameters: check.parameters,
-      celVariables: celVariablesOf(check), celValidations: celValidations(check.skipUpdate),
+      kind: check.kind,
+      rego: check.rego,
+      regoVersion: RegoVersion.V0,
+      libs: check.usesLib ? [ZERO_TRUST_LIB] : undefined,
+      parameters: check.parameters,
+      celVariables: celVariablesOf(check),
+      celValidations: celValidations(check.skipUpdate),
     });
-    const constraint = { apiVersion: 'constraints.gatekeeper.sh/v1beta1', kind: check.kind, metadata: { name: 'c' }, spec: { match: { kinds: [KINDS[check.target]] }, ...(Object.keys(params).length ? { parameters: params } : {}) } };
+    const spec = { match: { kinds: [KINDS[check.target]] }, ...(Object.keys(params).length ? { parameters: params } : {}) };
+    const constraint = { apiVersion: 'constraints.gatekeeper.sh/v1beta1', kind: check.kind, metadata: { name: 'c' }, spec };
     const file = path.join(dir, 'all.yaml');
     fs.writeFileSync(file, Yaml.stringify(...Testing.synth(chart), constraint, obj));
     const run = spawnSync(process.env.GATOR!, ['test', `--enable-k8s-native-validation=${cel}`, '-o', 'json', '-f', file], { encoding: 'utf8' });
