@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { AppProtocol, IntentGraph, MeshMode, MeshService, ZeroTrustNamespace } from '../../src';
+import { AppProtocol, CiliumWorkloadPolicy, IntentGraph, MeshMode, MeshService, ZeroTrustNamespace } from '../../src';
 import { IANA_NON_PUBLIC_IPV4, IANA_NON_PUBLIC_IPV6, NON_PUBLIC_SAMPLES, PUBLIC_SAMPLES } from '../support/iana-ranges';
 import { Cluster } from '../support/reachability';
 import { find, ofKind, synthValid } from '../support/synth';
@@ -126,6 +126,54 @@ describe('MeshService.allowEgressTo', () => {
     expect(find(synthValid(chart), 'ServiceEntry', 'status.example.com').spec.ports).toEqual([{ number: 80, name: 'http-80', protocol: 'HTTP' }]);
   });
 
+  test('ServiceEntry ports: the declared ports of that host in that namespace only', () => {
+    const { chart, payments, database } = setup();
+    payments.allowEgressTo('api.stripe.com');
+    payments.allowEgressTo('hooks.slack.com', { port: 8443 });
+    database.allowEgressTo('api.stripe.com', { port: 9443 });
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'ServiceEntry', 'api.stripe.com', 'production').spec.ports).toEqual([{ number: 443, name: 'tls-443', protocol: 'TLS' }]);
+    expect(find(manifests, 'ServiceEntry', 'hooks.slack.com', 'production').spec.ports).toEqual([{ number: 8443, name: 'tls-8443', protocol: 'TLS' }]);
+    expect(find(manifests, 'ServiceEntry', 'api.stripe.com', 'data').spec.ports).toEqual([{ number: 9443, name: 'tls-9443', protocol: 'TLS' }]);
+  });
+
+  test('Sidecars keep the declared platform endpoints (Vault) visible; the namespace default Sidecar lists this namespace\'s workloads only', () => {
+    const { chart, payments, orders, database } = setup();
+    const graph = IntentGraph.of(chart);
+    graph.declarePlatformEndpoint(payments, { namespace: 'vault', host: 'vault.vault.svc.cluster.local', port: 8200 });
+    graph.declarePlatformEndpoint(orders, { namespace: 'vault', host: 'vault.vault.svc.cluster.local', port: 8200 });
+    // a workload of another namespace, with a platform endpoint and a call: not this namespace's business
+    graph.declarePlatformEndpoint(database, { namespace: 'cache', host: 'redis.cache.svc.cluster.local', port: 6379 });
+    payments.allowFrom(database);
+    payments.allowEgressTo('api.stripe.com');
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'Sidecar', 'payment-service', 'production').spec.egress).toEqual([
+      { hosts: ['./api.stripe.com', 'data/database.data.svc.cluster.local', 'istio-system/*', 'vault/vault.vault.svc.cluster.local'] },
+    ]);
+    expect(find(manifests, 'Sidecar', 'default', 'production').spec.egress).toEqual([
+      { hosts: ['istio-system/*', 'vault/vault.vault.svc.cluster.local'] },
+    ]);
+  });
+
+  test('an edge layer scope holds each workload\'s Sidecar and NetworkPolicy, also for same-named workloads of two namespaces', () => {
+    const app = Testing.app();
+    const edge = new Chart(app, 'edge');
+    new IntentGraph(app, 'IntentGraph', { layers: { edge } });
+    const chart = new Chart(app, 'apps');
+    const [a, b] = ['a', 'b'].map(ns => new MeshService(chart, `api-${ns}`, { namespace: new ZeroTrustNamespace(chart, ns), name: 'api', image: 'ghcr.io/acme/api:1', port: 8080 }));
+    const c = new MeshService(chart, 'other', { namespace: a.zeroTrustNamespace, image: 'ghcr.io/acme/api:1', port: 8080 });
+    for (const w of [a, b, c]) w.allowEgressTo('api.stripe.com');
+    // Cilium enforces c by name: its ipBlock policy leaves the edge scope, the others stay
+    new CiliumWorkloadPolicy(chart, 'other-cilium', { workload: c });
+    const placed = Testing.synth(edge).map(m => `${m.kind} ${m.metadata.namespace}/${m.metadata.name}`).sort();
+    expect(placed).toEqual([
+      'CiliumNetworkPolicy a/other-cilium',
+      'NetworkPolicy a/api-external-egress', 'NetworkPolicy b/api-external-egress',
+      'ServiceEntry a/api.stripe.com', 'ServiceEntry b/api.stripe.com',
+      'Sidecar a/api', 'Sidecar a/default', 'Sidecar a/other', 'Sidecar b/api', 'Sidecar b/default',
+    ]);
+  });
+
   describe('bad input', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['wildcard pattern', '*.stripe.com', /wildcard patterns are not allowed/],
@@ -160,7 +208,8 @@ describe('MeshService.allowEgressTo', () => {
       const chart = new Chart(app, 'c');
       const ns = new ZeroTrustNamespace(chart, 'amb', { meshMode: MeshMode.AMBIENT });
       const svc = new MeshService(chart, 'svc', { namespace: ns, image: 'ghcr.io/a/s:1', port: 8080 });
-      expect(() => svc.allowEgressTo('api.stripe.com')).toThrow(/^\[c\/svc\] invalid host "api\.stripe\.com": namespace amb is in ambient mode/);
+      expect(() => svc.allowEgressTo('api.stripe.com')).toThrow('[c/svc] invalid host "api.stripe.com": namespace amb is in ambient mode, where Sidecar resources do not apply, '
+        + 'so the mesh could not restrict this egress; use MeshMode.SIDECAR for workloads that call out of the cluster');
     });
   });
 });
