@@ -213,14 +213,9 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
     EffectCheck.of(this);
 
     this.namespaceName = checkDns1123Label(this, 'name', props.name ?? id);
+    // guardProps has checked the enums (meshMode, podSecurity, rollout, waypoint) against their values
     this.meshMode = props.meshMode ?? MeshMode.SIDECAR;
-    if (!Object.values(MeshMode).includes(this.meshMode)) {
-      invalid(this, 'meshMode', this.meshMode, `must be one of ${Object.values(MeshMode).join(', ')}`);
-    }
     this.podSecurity = props.podSecurity ?? PodSecurityLevel.RESTRICTED;
-    if (!Object.values(PodSecurityLevel).includes(this.podSecurity)) {
-      invalid(this, 'podSecurity', this.podSecurity, `must be one of ${Object.values(PodSecurityLevel).join(', ')}`);
-    }
     const podSecurityVersion = props.podSecurityVersion ?? 'latest';
     if (!PSS_VERSION.test(podSecurityVersion)) {
       invalid(this, 'podSecurityVersion', podSecurityVersion, 'must be \'latest\' or \'v1.<minor>\' (for example \'v1.27\')');
@@ -238,13 +233,7 @@ export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace
       checkDns1123Label(this, 'istioRevision', props.istioRevision);
     }
     this.rollout = props.rollout ?? Rollout.ENFORCE;
-    if (!Object.values(Rollout).includes(this.rollout)) {
-      invalid(this, 'rollout', this.rollout, `must be one of ${Object.values(Rollout).join(', ')}`);
-    }
     this.waypointScope = props.waypoint ?? WaypointScope.NAMESPACE;
-    if (!Object.values(WaypointScope).includes(this.waypointScope)) {
-      invalid(this, 'waypoint', this.waypointScope, `must be one of ${Object.values(WaypointScope).join(', ')}`);
-    }
     if (props.waypoint !== undefined && this.meshMode !== MeshMode.AMBIENT) {
       invalid(this, 'waypoint', props.waypoint, 'applies to ambient namespaces only; in sidecar mode each pod\'s sidecar enforces L7', 'remove waypoint or use MeshMode.AMBIENT');
     }

@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
-import { MeshMode, PodSecurityLevel, ZeroTrustNamespace } from '../../src';
+import { IntentGraph, MeshMode, PodSecurityLevel, Rollout, WaypointScope, ZeroTrustNamespace } from '../../src';
+import { requireZeroTrustNamespace } from '../../src/segmentation/zero-trust-namespace';
 import { find, synthValid } from '../support/synth';
 
 describe('ZeroTrustNamespace', () => {
@@ -114,6 +115,95 @@ describe('ZeroTrustNamespace', () => {
     expect(find(manifests, 'NetworkPolicy', 'default-deny').metadata.namespace).toBe('production');
   });
 
+  test('every Pod Security mode and version label, from podSecurity and podSecurityVersion', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'ns', { podSecurity: PodSecurityLevel.BASELINE, podSecurityVersion: 'v1.32', labels: { team: 'payments' } });
+    expect(find(synthValid(chart), 'Namespace', 'ns').metadata.labels).toEqual({
+      'team': 'payments',
+      'app.kubernetes.io/managed-by': 'cdk8s-zero-trust',
+      'istio-injection': 'enabled',
+      'pod-security.kubernetes.io/enforce': 'baseline',
+      'pod-security.kubernetes.io/enforce-version': 'v1.32',
+      'pod-security.kubernetes.io/audit': 'baseline',
+      'pod-security.kubernetes.io/audit-version': 'v1.32',
+      'pod-security.kubernetes.io/warn': 'baseline',
+      'pod-security.kubernetes.io/warn-version': 'v1.32',
+    });
+  });
+
+  test('every object is labelled managed-by and lives in the namespace', () => {
+    const chart = Testing.chart();
+    new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    const manifests = synthValid(chart);
+    expect(manifests.map(m => [m.kind, m.metadata.name, m.metadata.namespace, m.metadata.labels['app.kubernetes.io/managed-by']])).toEqual([
+      ['Namespace', 'production', undefined, 'cdk8s-zero-trust'],
+      ['NetworkPolicy', 'default-deny', 'production', 'cdk8s-zero-trust'],
+      ['NetworkPolicy', 'allow-dns', 'production', 'cdk8s-zero-trust'],
+      ['NetworkPolicy', 'allow-istiod', 'production', 'cdk8s-zero-trust'],
+      ['PeerAuthentication', 'default', 'production', 'cdk8s-zero-trust'],
+      ['AuthorizationPolicy', 'allow-nothing', 'production', 'cdk8s-zero-trust'],
+    ]);
+  });
+
+  test('Rollout.AUDIT: allow-nothing is a dry run and an allow-all NetworkPolicy admits every connection; ENFORCE has neither', () => {
+    const chart = Testing.chart();
+    const audit = new ZeroTrustNamespace(chart, 'audit', { rollout: Rollout.AUDIT });
+    const enforce = new ZeroTrustNamespace(chart, 'enforce');
+    expect([audit.rollout, enforce.rollout]).toEqual([Rollout.AUDIT, Rollout.ENFORCE]);
+    const manifests = synthValid(chart);
+    expect(find(manifests, 'AuthorizationPolicy', 'allow-nothing', 'audit').metadata.annotations).toEqual({ 'istio.io/dry-run': 'true' });
+    expect(find(manifests, 'AuthorizationPolicy', 'allow-nothing', 'enforce').metadata.annotations).toBeUndefined();
+    expect(find(manifests, 'NetworkPolicy', 'audit-allow-all', 'audit').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] });
+    expect(manifests.filter(m => m.metadata.name === 'audit-allow-all').map(m => m.metadata.namespace)).toEqual(['audit']);
+  });
+
+  test('waypoint scope: NAMESPACE by default, the declared one in ambient mode', () => {
+    const chart = Testing.chart();
+    expect(new ZeroTrustNamespace(chart, 'a', { meshMode: MeshMode.AMBIENT }).waypointScope).toBe(WaypointScope.NAMESPACE);
+    expect(new ZeroTrustNamespace(chart, 'b', { meshMode: MeshMode.AMBIENT, waypoint: WaypointScope.SERVICE }).waypointScope).toBe(WaypointScope.SERVICE);
+    expect(new ZeroTrustNamespace(chart, 'c').meshMode).toBe(MeshMode.SIDECAR);
+  });
+
+  test('Istio CNI: without it only sidecar mode needs the privileged level; ambient injects no init container', () => {
+    const chart = Testing.chart();
+    const ns = new ZeroTrustNamespace(chart, 'amb', { meshMode: MeshMode.AMBIENT, istioCni: false });
+    expect(ns.podSecurity).toBe(PodSecurityLevel.RESTRICTED);
+    expect(() => new ZeroTrustNamespace(chart, 'base', { istioCni: false, podSecurity: PodSecurityLevel.BASELINE }))
+      .toThrow('[test/base] invalid istioCni false: sidecar injection without the Istio CNI plugin adds the istio-init container, which needs NET_ADMIN and NET_RAW, '
+        + 'and the \'baseline\' Pod Security level rejects it; install Istio with the CNI plugin (istioCni: true, recommended) or use MeshMode.AMBIENT');
+  });
+
+  test('selectorLabels, isZeroTrustNamespace and requireZeroTrustNamespace', () => {
+    const chart = Testing.chart();
+    const ns = new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
+    expect(ns.selectorLabels).toEqual({ 'kubernetes.io/metadata.name': 'production' });
+    expect([ns, null, undefined, 'production', {}, chart].map(x => ZeroTrustNamespace.isZeroTrustNamespace(x))).toEqual([true, false, false, false, false, false]);
+    expect(requireZeroTrustNamespace(chart, ns)).toBe(ns);
+    const fix = 'must be a ZeroTrustNamespace: a workload outside one would run without default-deny, STRICT mTLS and Pod Security; '
+      + 'create the namespace with new ZeroTrustNamespace(scope, id, { name }) and pass it as `namespace`';
+    expect(() => requireZeroTrustNamespace(chart, chart)).toThrow(`[test] invalid namespace "test": ${fix}`);
+    expect(() => requireZeroTrustNamespace(chart, 'production')).toThrow(`[test] invalid namespace "production": ${fix}`);
+    expect(() => requireZeroTrustNamespace(chart, null)).toThrow(`[test] invalid namespace null: ${fix}`);
+    expect(() => requireZeroTrustNamespace(chart, { name: 'production' })).toThrow(`[test] invalid namespace {"name":"production"}: ${fix}`);
+  });
+
+  test('layer scopes hold the objects of two namespaces apart', () => {
+    const app = Testing.app();
+    const [namespaces, network, mesh] = ['namespaces', 'network', 'mesh'].map(id => new Chart(app, id));
+    new IntentGraph(app, 'IntentGraph', { layers: { namespaces, network, mesh } });
+    const chart = new Chart(app, 'apps');
+    new ZeroTrustNamespace(chart, 'a');
+    new ZeroTrustNamespace(chart, 'b', { meshMode: MeshMode.AMBIENT, rollout: Rollout.AUDIT });
+    const placed = (c: Chart) => Testing.synth(c).map(m => `${m.kind} ${m.metadata.namespace ?? ''}/${m.metadata.name}`).sort();
+    expect(placed(namespaces)).toEqual(['Namespace /a', 'Namespace /b']);
+    expect(placed(network)).toEqual([
+      'NetworkPolicy a/allow-dns', 'NetworkPolicy a/allow-istiod', 'NetworkPolicy a/default-deny',
+      'NetworkPolicy b/allow-ambient-probes', 'NetworkPolicy b/allow-dns', 'NetworkPolicy b/audit-allow-all', 'NetworkPolicy b/default-deny',
+    ]);
+    expect(placed(mesh)).toEqual(['AuthorizationPolicy a/allow-nothing', 'AuthorizationPolicy b/allow-nothing', 'PeerAuthentication a/default', 'PeerAuthentication b/default']);
+    expect(Testing.synth(chart)).toEqual([]);
+  });
+
   describe('fails on bad input, naming the path, prop, value and what is allowed', () => {
     test('throws when the name is not a DNS-1123 label', () => {
       const chart = Testing.chart();
@@ -155,6 +245,35 @@ describe('ZeroTrustNamespace', () => {
       const chart = Testing.chart();
       expect(() => new ZeroTrustNamespace(chart, 'a', { meshMode: 'gateway' as MeshMode })).toThrow(/invalid meshMode "gateway": must be a MeshMode \(MeshMode.SIDECAR = "sidecar", MeshMode.AMBIENT = "ambient"\)/);
       expect(() => new ZeroTrustNamespace(chart, 'b', { podSecurity: 'strict' as PodSecurityLevel })).toThrow(/invalid podSecurity "strict": must be a PodSecurityLevel \(PodSecurityLevel.RESTRICTED = "restricted", PodSecurityLevel.BASELINE = "baseline", PodSecurityLevel.PRIVILEGED = "privileged"\)/);
+    });
+
+    test.each(['1.27', 'v1.', 'v1.x', 'v2.27', 'v1.27 ', 'xlatest', 'latest1', 'Latest', ''])('throws on the Pod Security version %p', version => {
+      expect(() => new ZeroTrustNamespace(Testing.chart(), 'ns', { podSecurityVersion: version }))
+        .toThrow(`[test/ns] invalid podSecurityVersion ${JSON.stringify(version)}: must be 'latest' or 'v1.<minor>' (for example 'v1.27')`);
+    });
+
+    test('throws on an unknown rollout or waypoint scope, and on a waypoint in sidecar mode', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'a', { rollout: 'dry-run' as Rollout })).toThrow(/^\[test\/a\] invalid rollout "dry-run": must be a Rollout \(Rollout.ENFORCE = "enforce", Rollout.AUDIT = "audit"\)/);
+      expect(() => new ZeroTrustNamespace(chart, 'b', { meshMode: MeshMode.AMBIENT, waypoint: 'pod' as WaypointScope })).toThrow(/^\[test\/b\] invalid waypoint "pod": must be a WaypointScope \(/);
+      expect(() => new ZeroTrustNamespace(chart, 'c', { waypoint: WaypointScope.NONE }))
+        .toThrow('[test/c] invalid waypoint "none": applies to ambient namespaces only; in sidecar mode each pod\'s sidecar enforces L7; remove waypoint or use MeshMode.AMBIENT');
+    });
+
+    test('throws on an istio revision that is not a DNS-1123 label, and names the fix for one in ambient mode', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'a', { istioRevision: '1.30.3' })).toThrow(/^\[test\/a\] invalid istioRevision "1.30.3": must be a DNS-1123 label/);
+      expect(() => new ZeroTrustNamespace(chart, 'b', { meshMode: MeshMode.AMBIENT, istioRevision: 'canary' }))
+        .toThrow('[test/b] invalid istioRevision "canary": applies to sidecar injection only; ambient namespaces are not injected; remove istioRevision or use MeshMode.SIDECAR');
+    });
+
+    test('throws on a bad DNS or istiod location, or an empty pod selector (it would open the port to the whole namespace)', () => {
+      const chart = Testing.chart();
+      expect(() => new ZeroTrustNamespace(chart, 'a', { dns: { namespace: 'Kube_System' } })).toThrow(/^\[test\/a\] invalid dns\.namespace "Kube_System": must be a DNS-1123 label/);
+      expect(() => new ZeroTrustNamespace(chart, 'b', { dns: { podLabels: {} } })).toThrow(/^\[test\/b\] invalid dns\.podLabels \{\}/);
+      expect(() => new ZeroTrustNamespace(chart, 'c', { istiod: { namespace: 'istio system' } })).toThrow(/^\[test\/c\] invalid istiod\.namespace "istio system": must be a DNS-1123 label/);
+      expect(() => new ZeroTrustNamespace(chart, 'd', { istiod: { podLabels: {} } })).toThrow(/^\[test\/d\] invalid istiod\.podLabels \{\}/);
+      expect(() => new ZeroTrustNamespace(chart, 'e', { istiod: { podLabels: { 'app]': 'istiod' } } })).toThrow(/^\[test\/e\] invalid istiod\.podLabels key "app\]"/);
     });
 
     test('throws on a malformed Pod Security version', () => {
