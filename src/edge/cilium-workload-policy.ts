@@ -120,25 +120,19 @@ export class CiliumWorkloadPolicy extends Construct {
 
   public constructor(scope: Construct, id: string, props: CiliumWorkloadPolicyProps) {
     super(scope, id);
+    // guardProps rejects props that are not an object and an httpEnforcement that is not an HttpEnforcement
     guardProps(this, 'CiliumWorkloadPolicy', props);
     const graph = IntentGraph.of(this);
-    if (!props || typeof props !== 'object') {
-      invalid(this, 'props', props, 'must be an object with workload');
-    }
     const workload = props.workload;
     if (!workload || !workload.zeroTrustNamespace || !graph.workloads.includes(workload)) {
       invalid(this, 'workload', workload?.node?.path ?? workload, 'must be a workload of this app\'s intent graph (a MeshService in a ZeroTrustNamespace)');
     }
     this.workload = workload;
     this.httpEnforcement = props.httpEnforcement ?? HttpEnforcement.ISTIO;
-    if (!Object.values(HttpEnforcement).includes(this.httpEnforcement)) {
-      invalid(this, 'httpEnforcement', this.httpEnforcement, `must be one of ${Object.values(HttpEnforcement).join(', ')}`);
-    }
     const other = POLICIES.get(workload);
     if (other) {
       invalid(this, 'workload', workloadKey(workload), `${other.node.path} already defines the Cilium policy of this workload`, 'define one CiliumWorkloadPolicy per workload');
     }
-    POLICIES.set(workload, this);
     const cil = this.httpEnforcement === HttpEnforcement.CILIUM;
     const points = EnforcementPoints.of(this);
     if (cil && points.forWorkload(workload).hbone) {
@@ -151,6 +145,8 @@ export class CiliumWorkloadPolicy extends Construct {
     // the same check as ZeroTrustNamespace's dns.podLabels: Kubernetes label grammar, at least one
     // label (an empty selector would open port 53 to every pod of the DNS namespace)
     const dnsLabels = checkLabels(this, 'dns.podLabels', dns.podLabels ?? { 'k8s-app': 'kube-dns' }, { nonEmpty: true });
+    // registered once every prop is valid: a refused policy does not take the workload
+    POLICIES.set(workload, this);
     markCiliumEgress(graph, workload);
     const namespace = workload.zeroTrustNamespace.namespaceName;
     const labels = { 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': workload.workloadName };

@@ -1,5 +1,5 @@
 import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
-import { AccessProxy, CiliumWorkloadPolicy, HttpEnforcement, MeshMode, MeshService, ZeroTrustNamespace } from '../../src';
+import { AccessProxy, AppProtocol, CiliumWorkloadPolicy, HttpEnforcement, IntentGraph, MeshMode, MeshService, Rollout, ZeroTrustNamespace } from '../../src';
 import { appManifests } from '../../src/evidence/_effect';
 import { IANA_NON_PUBLIC_IPV4, IANA_NON_PUBLIC_IPV6, NON_PUBLIC_SAMPLES, PUBLIC_SAMPLES } from '../support/iana-ranges';
 import { Cluster } from '../support/reachability';
@@ -188,7 +188,8 @@ describe('CiliumWorkloadPolicy', () => {
       const ns = new ZeroTrustNamespace(chart, 'amb', { meshMode: MeshMode.AMBIENT });
       const svc = new MeshService(chart, 'svc', { namespace: ns, image: 'ghcr.io/a/s:1', port: 8080 });
       expect(() => new CiliumWorkloadPolicy(chart, 'p', { workload: svc, httpEnforcement: HttpEnforcement.CILIUM }))
-        .toThrow(/^\[c\/p\] invalid httpEnforcement "cilium": amb\/svc is in an ambient namespace, where ztunnel always tunnels traffic in mTLS/);
+        .toThrow('[c/p] invalid httpEnforcement "cilium": amb/svc is in an ambient namespace, where ztunnel always tunnels traffic in mTLS (HBONE) and Cilium\'s L7 proxy cannot see HTTP; '
+          + 'keep HttpEnforcement.ISTIO (with a waypoint for L7), or use a sidecar-mode namespace');
     });
 
     test('behind an access proxy (end-user tokens) it is an error at synthesis', () => {
@@ -211,6 +212,102 @@ describe('CiliumWorkloadPolicy', () => {
       expect(() => new CiliumWorkloadPolicy(chart, 'b', { workload: payments }))
         .toThrow(/^\[cilium-test\/b\] invalid workload "production\/payment-service": cilium-test\/a already defines the Cilium policy of this workload/);
     });
+  });
+
+  test('metadata and description name the workload; CILIUM adds the requests to the description', () => {
+    const { chart, payments, orders } = setup();
+    payments.allowEgressTo('api.stripe.com');
+    orders.allowEgressTo('api.stripe.com');
+    new CiliumWorkloadPolicy(chart, 'p', { workload: payments });
+    new CiliumWorkloadPolicy(chart, 'o', { workload: orders, httpEnforcement: HttpEnforcement.CILIUM });
+    const manifests = synthValid(chart);
+    const labels = (name: string) => ({ 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': name });
+    const p = find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium', 'production');
+    expect(p.metadata.labels).toEqual(labels('payment-service'));
+    expect(p.spec.description).toBe('external egress of production/payment-service, from the intent graph');
+    expect(p.spec.ingress).toBeUndefined();
+    const o = find(manifests, 'CiliumNetworkPolicy', 'order-service-cilium', 'production');
+    expect(o.metadata.labels).toEqual(labels('order-service'));
+    expect(o.spec.description).toBe('requests to and external egress of production/order-service, from the intent graph');
+    // no callers: Cilium admits nothing
+    expect(o.spec.ingress).toEqual([]);
+    expect(find(manifests, 'PeerAuthentication', 'order-service-cilium-http', 'production').metadata.labels).toEqual(labels('order-service'));
+  });
+
+  test('HttpEnforcement.CILIUM without external destinations: ingress only, no DNS rule, no egressDeny', () => {
+    const { chart, payments, orders } = setup();
+    payments.allowFrom(orders, { methods: ['GET'] });
+    new CiliumWorkloadPolicy(chart, 'p', { workload: payments, httpEnforcement: HttpEnforcement.CILIUM });
+    expect(Object.keys(find(synthValid(chart), 'CiliumNetworkPolicy', 'payment-service-cilium').spec).sort()).toEqual(['description', 'endpointSelector', 'ingress']);
+  });
+
+  test('HttpEnforcement.CILIUM rule shapes: methods only, paths only, TCP ports without HTTP rules', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const ns = new ZeroTrustNamespace(chart, 'shop');
+    const api = new MeshService(chart, 'api', { namespace: ns, image: 'ghcr.io/a/api:1', ports: [{ port: 8080 }, { port: 8081 }, { port: 6379, protocol: AppProtocol.TCP }] });
+    const [a, b, c] = ['a', 'b', 'c'].map(n => new MeshService(chart, n, { namespace: ns, image: 'ghcr.io/a/x:1', port: 8080 }));
+    api.allowFrom(a, { methods: ['GET', 'HEAD'], ports: [8080, 8081] });
+    api.allowFrom(b, { paths: ['/health', '/api/*'], ports: [8081] });
+    api.allowFrom(c, { ports: [6379] });
+    new CiliumWorkloadPolicy(chart, 'p', { workload: api, httpEnforcement: HttpEnforcement.CILIUM });
+    const ingress = find(synthValid(chart), 'CiliumNetworkPolicy', 'api-cilium').spec.ingress;
+    const from = (n: string) => [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'shop', 'k8s:app.kubernetes.io/name': n } }];
+    expect(ingress).toEqual([
+      { fromEndpoints: from('a'), toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }, { port: '8081', protocol: 'TCP' }], rules: { http: [{ method: 'GET' }, { method: 'HEAD' }] } }] },
+      { fromEndpoints: from('b'), toPorts: [{ ports: [{ port: '8081', protocol: 'TCP' }], rules: { http: [{ path: '/api/.*' }, { path: '/health' }] } }] },
+      { fromEndpoints: from('c'), toPorts: [{ ports: [{ port: '6379', protocol: 'TCP' }] }] },
+    ]);
+  });
+
+  test('layer scopes: the CiliumNetworkPolicy in the edge scope, the plaintext PeerAuthentication in the mesh scope, per namespace', () => {
+    const app = Testing.app();
+    const [edge, mesh] = ['edge', 'mesh'].map(id => new Chart(app, id));
+    new IntentGraph(app, 'IntentGraph', { layers: { edge, mesh } });
+    const chart = new Chart(app, 'apps');
+    for (const n of ['a', 'b']) {
+      const api = new MeshService(chart, `api-${n}`, { namespace: new ZeroTrustNamespace(chart, n), name: 'api', image: 'ghcr.io/a/api:1', port: 8080 });
+      api.allowEgressTo('api.stripe.com');
+      new CiliumWorkloadPolicy(chart, `cilium-${n}`, { workload: api, httpEnforcement: HttpEnforcement.CILIUM });
+    }
+    const placed = (c: Chart, kind: string) => Testing.synth(c).filter(m => m.kind === kind).map(m => `${m.metadata.namespace}/${m.metadata.name}`).sort();
+    expect(placed(edge, 'CiliumNetworkPolicy')).toEqual(['a/api-cilium', 'b/api-cilium']);
+    expect(placed(mesh, 'PeerAuthentication').filter(n => n.endsWith('-cilium-http'))).toEqual(['a/api-cilium-http', 'b/api-cilium-http']);
+    expect(placed(chart, 'CiliumNetworkPolicy')).toEqual([]);
+  });
+
+  test('HttpEnforcement.CILIUM in Rollout.AUDIT, or with an ambient caller, fails at synthesis naming the fix', () => {
+    const audited = setup();
+    const auditNs = new ZeroTrustNamespace(audited.chart, 'audit', { rollout: Rollout.AUDIT });
+    const svc = new MeshService(audited.chart, 'svc', { namespace: auditNs, image: 'ghcr.io/a/s:1', port: 8080 });
+    svc.allowFrom(audited.orders, { methods: ['GET'] });
+    new CiliumWorkloadPolicy(audited.chart, 'p', { workload: svc, httpEnforcement: HttpEnforcement.CILIUM });
+    expect(() => audited.app.synth()).toThrow('[cilium-test/p] invalid httpEnforcement "cilium": audit/svc is in Rollout.AUDIT, but a CiliumNetworkPolicy has no dry run '
+      + '(only the agent-wide policy-audit-mode), so its HTTP rules would deny; keep HttpEnforcement.ISTIO while auditing, or enforce this workload');
+
+    const ambient = setup();
+    const amb = new ZeroTrustNamespace(ambient.chart, 'amb', { meshMode: MeshMode.AMBIENT });
+    const caller = new MeshService(ambient.chart, 'caller', { namespace: amb, image: 'ghcr.io/a/s:1', port: 8080 });
+    ambient.payments.allowFrom(caller);
+    new CiliumWorkloadPolicy(ambient.chart, 'p', { workload: ambient.payments, httpEnforcement: HttpEnforcement.CILIUM });
+    expect(() => ambient.app.synth()).toThrow('[cilium-test/p] invalid httpEnforcement "cilium": amb/caller is in an ambient namespace, whose ztunnel tunnels its calls to '
+      + 'production/payment-service in mTLS (HBONE), where Cilium\'s L7 proxy cannot see HTTP; keep HttpEnforcement.ISTIO for workloads with ambient callers');
+  });
+
+  test('bad props: not an object, an unknown httpEnforcement, a workload of another app, a bad DNS location', () => {
+    const { chart, payments } = setup();
+    expect(() => new CiliumWorkloadPolicy(chart, 'a', undefined as any)).toThrow(/^\[cilium-test\/a\] invalid props undefined: must be a CiliumWorkloadPolicyProps object/);
+    expect(() => new CiliumWorkloadPolicy(chart, 'b', { workload: payments, httpEnforcement: 'envoy' as HttpEnforcement }))
+      .toThrow(/^\[cilium-test\/b\] invalid httpEnforcement "envoy": must be a HttpEnforcement \(HttpEnforcement.ISTIO = "istio", HttpEnforcement.CILIUM = "cilium"\)/);
+    const other = setup();
+    expect(() => new CiliumWorkloadPolicy(chart, 'c', { workload: other.payments }))
+      .toThrow('[cilium-test/c] invalid workload "cilium-test/payment-service": must be a workload of this app\'s intent graph (a MeshService in a ZeroTrustNamespace)');
+    const amb = new MeshService(chart, 'amb', { namespace: new ZeroTrustNamespace(chart, 'ambient', { meshMode: MeshMode.AMBIENT }), image: 'ghcr.io/a/s:1', port: 8080 });
+    expect(() => new CiliumWorkloadPolicy(chart, 'g', { workload: amb, httpEnforcement: HttpEnforcement.CILIUM })).toThrow(/^\[cilium-test\/g\] invalid httpEnforcement "cilium"/);
+    new CiliumWorkloadPolicy(chart, 'h', { workload: amb });
+    expect(() => new CiliumWorkloadPolicy(chart, 'd', { workload: payments, dns: { namespace: 'Kube-System' } })).toThrow(/^\[cilium-test\/d\] invalid dns\.namespace "Kube-System": must be a DNS-1123 label/);
+    expect(() => new CiliumWorkloadPolicy(chart, 'e', { workload: payments, dns: { podLabels: {} } })).toThrow(/^\[cilium-test\/e\] invalid dns\.podLabels \{\}/);
+    // none of the refused policies took the workload: a valid one still can
+    new CiliumWorkloadPolicy(chart, 'f', { workload: payments, httpEnforcement: HttpEnforcement.CILIUM });
   });
 
   test('a policy without declared egress fails at synthesis', () => {
