@@ -336,12 +336,21 @@ function egressPoliciesOf(root: IConstruct): Map<string | undefined, any[]> {
   for (const policy of root.node.findAll()
     .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'NetworkPolicy')
     .map(c => c.toJson())
-    .filter(p => (p.spec?.policyTypes ?? []).includes('Egress'))) {
+    .filter(p => egressTypes(p.spec ?? {}))) {
     const inNamespace = byNamespace.get(policy.metadata?.namespace);
     if (inNamespace) inNamespace.push(policy);
     else byNamespace.set(policy.metadata?.namespace, [policy]);
   }
   return byNamespace;
+}
+
+/**
+ * Whether a NetworkPolicy spec restricts egress: its `policyTypes` include `Egress`, or, without
+ * `policyTypes` (absent or empty), it has egress rules (the API server's default).
+ */
+function egressTypes(spec: any): boolean {
+  const types: string[] = spec.policyTypes?.length ? spec.policyTypes : (spec.egress ?? []).length ? ['Egress'] : [];
+  return types.includes('Egress');
 }
 
 interface EgressPorts { ports: number[]; unrestricted: boolean }
