@@ -2,7 +2,7 @@ import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as yaml from 'yaml';
 import { falcoSchemaErrors } from './_falco';
 import {
-  AppProtocol, FalcoBaseRuleset, IntentGraph, MeshMode, MeshService, Privilege, ZeroTrustFalcoRules, ZeroTrustNamespace,
+  AppProtocol, FalcoBaseRuleset, FalcoDriver, IntentGraph, MeshMode, MeshService, Privilege, ZeroTrustFalcoRules, ZeroTrustNamespace,
 } from '../../src';
 import { parseCondition } from '../../src/runtime/_falco-condition';
 import { STABLE_RULESET } from '../../src/runtime/_stable-ruleset';
@@ -236,5 +236,355 @@ describe('ZeroTrustFalcoRules', () => {
       expect(() => rules.allowOutbound(frontend, [])).toThrow(/^\[runtime\/b\] invalid allowOutbound\.ports \[\]: must list at least one port$/);
       expect(() => rules.allowOutbound(frontend, [70000])).toThrow(/^\[runtime\/b\] invalid allowOutbound\.ports 70000: must be an integer between 1 and 65535$/);
     });
+  });
+});
+
+// Mutation testing (issue 18): explicit assertions on what Falco loads and users rely on.
+describe('ZeroTrustFalcoRules: exact rules, macros and lists', () => {
+  const TAGS = ['zero_trust', 'maturity_stable', 'container'];
+  const OUTPUT_TAIL = 'container=%container.name namespace=%k8s.ns.name pod=%k8s.pod.name';
+
+  test('every rule: exact condition, output, priority, tags and description', () => {
+    const items = rulesOf(new ZeroTrustFalcoRules(app().runtime, 'falco'));
+    expect(items.filter(i => i.rule)).toEqual([
+      {
+        rule: 'Zero trust: privileged container started',
+        desc: 'A container started with privileged: true (full access to the node). Only the workloads declared with IntentGraph.declarePrivilegedWorkload() may do this.',
+        condition: 'spawned_process and container and container_entrypoint and container.privileged=true and not zt_declared_privileged_workloads',
+        output: 'Privileged container started | container=%container.name image=%container.image.repository namespace=%k8s.ns.name pod=%k8s.pod.name process=%proc.name command=%proc.cmdline',
+        priority: 'CRITICAL',
+        tags: [...TAGS, 'mitre_privilege_escalation', 'T1611'],
+      },
+      {
+        rule: 'Zero trust: unauthorized ServiceAccount token read',
+        desc: 'A process of a zero-trust namespace read a ServiceAccount token although its container is not one that needs it (sidecar proxy, Vault agent, a pod that mounts a token on purpose): stolen tokens are the usual way from a compromised pod to the Kubernetes API.',
+        condition: 'open_read and container and zt_namespace and zt_token_file and not zt_token_reader',
+        output: 'ServiceAccount token read by a container that is not an allowed reader | file=%fd.name process=%proc.name command=%proc.cmdline '
+          + 'container=%container.name image=%container.image.repository namespace=%k8s.ns.name pod=%k8s.pod.name user=%user.name',
+        priority: 'CRITICAL',
+        tags: [...TAGS, 'filesystem', 'mitre_credential_access', 'T1528'],
+      },
+      {
+        rule: 'Zero trust: unexpected outbound connection',
+        desc: 'An application container of a zero-trust namespace connected to a port its intent-graph calls do not allow (the NetworkPolicies should have blocked it: this detects policy gaps and compromised workloads). Unlike the stable outbound macro, zt_connect includes RFC1918 (pod and Service) destinations.',
+        condition: 'zt_connect and zt_app_container and ('
+          + '(zt_workload_4_data_db and not fd.sport in (zt_allowed_ports_4_data_db))'
+          + ' or (zt_workload_10_production_api and not fd.sport in (zt_allowed_ports_10_production_api))'
+          + ' or (zt_workload_3_web_frontend and not fd.sport in (zt_allowed_ports_3_web_frontend))'
+          + ' or (not zt_graph_workload and not fd.sport in (zt_dns_ports)))',
+        output: `Unexpected outbound connection from a zero-trust workload | connection=%fd.name port=%fd.sport process=%proc.name command=%proc.cmdline ${OUTPUT_TAIL}`,
+        priority: 'CRITICAL',
+        tags: [...TAGS, 'network', 'mitre_command_and_control', 'TA0011'],
+      },
+      {
+        rule: 'Zero trust: shell in container',
+        desc: 'A shell ran in an application container of a zero-trust namespace (with or without a terminal): immutable workloads never need one.',
+        condition: 'spawned_process and zt_app_container and shell_procs',
+        output: `Shell in a zero-trust container | shell=%proc.name command=%proc.cmdline parent=%proc.pname terminal=%proc.tty ${OUTPUT_TAIL} user=%user.name`,
+        priority: 'WARNING',
+        tags: [...TAGS, 'shell', 'process', 'mitre_execution', 'T1059'],
+      },
+      {
+        rule: 'Zero trust: network tool in container',
+        desc: 'A network reconnaissance or tunnelling tool ran in an application container of a zero-trust namespace.',
+        condition: 'spawned_process and zt_app_container and proc.name in (zt_network_tools)',
+        output: `Network tool in a zero-trust container | process=%proc.name command=%proc.cmdline ${OUTPUT_TAIL}`,
+        priority: 'WARNING',
+        tags: [...TAGS, 'network', 'process', 'mitre_discovery', 'T1046'],
+      },
+      {
+        rule: 'Zero trust: package manager in container',
+        desc: 'A package manager ran in an application container of a zero-trust namespace: containers are immutable, so this is drift or an attacker installing tools.',
+        condition: 'spawned_process and zt_app_container and proc.name in (package_mgmt_binaries)',
+        output: `Package manager in a zero-trust container | process=%proc.name command=%proc.cmdline ${OUTPUT_TAIL}`,
+        priority: 'WARNING',
+        tags: [...TAGS, 'process', 'software_mgmt', 'mitre_persistence', 'TA0003'],
+      },
+    ]);
+  });
+
+  test('fixed macros and lists: token files, namespaces, application containers, connect events, DNS and network tools', () => {
+    const items = rulesOf(new ZeroTrustFalcoRules(app().runtime, 'falco'));
+    const macros = Object.fromEntries(items.filter(i => i.macro).map(i => [i.macro, i.condition]));
+    expect(macros).toMatchObject({
+      zt_token_file: '(fd.name startswith /var/run/secrets/kubernetes.io/serviceaccount/ or fd.name startswith /run/secrets/kubernetes.io/serviceaccount/'
+        + ' or fd.name startswith /var/run/secrets/tokens/ or fd.name startswith /run/secrets/tokens/)',
+      zt_namespace: '(k8s.ns.name in (zt_namespaces))',
+      zt_app_container: '(container and zt_namespace and not container.name in (zt_infrastructure_containers))',
+      zt_connect: '(evt.type = connect and (fd.typechar = 4 or fd.typechar = 6) and fd.ip != "0.0.0.0" and fd.net != "127.0.0.0/8" and (evt.rawres >= 0 or evt.res = EINPROGRESS))',
+      zt_graph_workload: '(zt_workload_4_data_db or zt_workload_10_production_api or zt_workload_3_web_frontend)',
+      zt_workload_4_data_db: '(k8s.ns.name=data and k8s.pod.label[app.kubernetes.io/name]="db")',
+      zt_workload_3_web_frontend: '(k8s.ns.name=web and k8s.pod.label[app.kubernetes.io/name]="frontend")',
+    });
+    const lists = Object.fromEntries(items.filter(i => i.list).map(i => [i.list, i.items]));
+    expect(lists).toEqual({
+      zt_namespaces: ['data', 'production', 'web'],
+      zt_infrastructure_containers: ['istio-proxy'],
+      zt_token_reader_containers: [],
+      zt_dns_ports: [53],
+      zt_allowed_ports_4_data_db: [53, 15012],
+      zt_allowed_ports_10_production_api: [53, 5432, 15012],
+      zt_allowed_ports_3_web_frontend: [53, 80, 8080, 15012],
+      zt_network_tools: ['nc', 'ncat', 'netcat', 'nmap', 'socat', 'tcpdump', 'telnet', 'tshark'],
+    });
+  });
+});
+
+describe('ZeroTrustFalcoRules: props and methods', () => {
+  /** One zero-trust namespace `ns` with one MeshService `svc` (8080). */
+  function small() {
+    const a = Testing.app();
+    const chart = new Chart(a, 'app');
+    const ns = new ZeroTrustNamespace(chart, 'ns');
+    const svc = new MeshService(chart, 'svc', { namespace: ns, image: 'r/svc:1', port: 8080 });
+    return { a, chart, runtime: new Chart(a, 'runtime'), svc };
+  }
+  const lists = (items: any[]) => Object.fromEntries(items.filter(i => i.list).map(i => [i.list, i.items]));
+
+  test.each([
+    [['a'.repeat(15), 'g++', 'python3.1', 'x_y', 'a-b', 'A']],
+    [['nc']],
+  ])('network tools %j are accepted', tools => {
+    expect(() => new ZeroTrustFalcoRules(small().runtime, 'falco', { networkTools: tools })).not.toThrow();
+  });
+
+  test.each([
+    [[], '[]'],
+    [['a'.repeat(16)], `["${'a'.repeat(16)}"]`],
+    [[' nc'], '[" nc"]'],
+    [['nc '], '["nc "]'],
+    [['nc', ''], '["nc",""]'],
+    [['nc', 'a/b'], '["nc","a/b"]'],
+  ])('network tools %j are refused with the clear error', (tools, shown) => {
+    expect(() => new ZeroTrustFalcoRules(small().runtime, 'falco', { networkTools: tools }))
+      .toThrow(`[runtime/falco] invalid networkTools ${shown}: must be non-empty process names (Falco's proc.name: at most 15 characters, no spaces)`);
+  });
+
+  test('custom network tools are listed sorted and once each', () => {
+    const items = rulesOf(new ZeroTrustFalcoRules(small().runtime, 'falco', { networkTools: ['socat', 'nc', 'socat'] }));
+    expect(lists(items).zt_network_tools).toEqual(['nc', 'socat']);
+  });
+
+  test.each(['a', '0', 'a-b', 'a'.repeat(63)])('container name %s is accepted', name => {
+    expect(() => new ZeroTrustFalcoRules(small().runtime, 'falco', { tokenReaders: [name], infrastructureContainers: [name] })).not.toThrow();
+  });
+
+  test.each(['a'.repeat(64), 'A', 'a-', '-a', 'a_b', '', 'a b', 'x\na'])('container name %j is refused for tokenReaders, infrastructureContainers and allowTokenReader', name => {
+    const { runtime } = small();
+    const fix = 'must be a container name (a DNS-1123 label)';
+    expect(() => new ZeroTrustFalcoRules(runtime, 'a', { tokenReaders: [name] })).toThrow(`[runtime/a] invalid tokenReaders ${JSON.stringify(name)}: ${fix}`);
+    expect(() => new ZeroTrustFalcoRules(runtime, 'b', { fileName: 'b.yaml', infrastructureContainers: [name] }))
+      .toThrow(`[runtime/b] invalid infrastructureContainers ${JSON.stringify(name)}: ${fix}`);
+    const rules = new ZeroTrustFalcoRules(runtime, 'c', { fileName: 'c.yaml' });
+    expect(() => rules.allowTokenReader(name)).toThrow(`[runtime/c] invalid tokenReaders ${JSON.stringify(name)}: ${fix}`);
+  });
+
+  test('named token readers and infrastructure containers: allowed by name, sorted, once each; infrastructure is excluded from the application rules', () => {
+    const rules = new ZeroTrustFalcoRules(small().runtime, 'falco', { tokenReaders: ['spire-agent', 'b-reader'], infrastructureContainers: ['log-shipper', 'a-proxy'] });
+    rules.allowTokenReader('spire-agent');
+    rules.allowTokenReader('c-reader');
+    rules.allowTokenReader('a-proxy');
+    const l = lists(rulesOf(rules));
+    expect(l.zt_token_reader_containers).toEqual(['a-proxy', 'b-reader', 'c-reader', 'log-shipper', 'spire-agent']);
+    expect(l.zt_infrastructure_containers).toEqual(['a-proxy', 'istio-proxy', 'log-shipper']);
+  });
+
+  test('allowOutbound: ports of several calls are merged, deduplicated and sorted numerically', () => {
+    const { runtime, svc } = small();
+    const rules = new ZeroTrustFalcoRules(runtime, 'falco');
+    rules.allowOutbound(svc, [9000, 443]);
+    rules.allowOutbound(svc, [10000, 443, 9]);
+    expect(lists(rulesOf(rules)).zt_allowed_ports_2_ns_svc).toEqual([9, 53, 443, 9000, 10000, 15012]);
+  });
+
+  test.each([
+    [[0], '0: must be an integer between 1 and 65535'],
+    [[443, 1.5], '1.5: must be an integer between 1 and 65535'],
+  ])('allowOutbound refuses ports %j', (ports, message) => {
+    const { runtime, svc } = small();
+    const rules = new ZeroTrustFalcoRules(runtime, 'falco');
+    expect(() => rules.allowOutbound(svc, ports)).toThrow(`[runtime/falco] invalid allowOutbound.ports ${message}`);
+  });
+
+  test('without a privileged Falco container (least-privileged modern eBPF) and no declared workload, every privileged container is reported', () => {
+    const items = rulesOf(new ZeroTrustFalcoRules(Testing.chart(), 'falco', { driver: FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED }));
+    expect(items.filter(i => i.macro)).toEqual([]);
+    expect(item(items, 'rule', 'Zero trust: privileged container started').condition)
+      .toBe('spawned_process and container and container_entrypoint and container.privileged=true');
+  });
+
+  test('a workload declared with other privileges only (host PID) is not exempt from the privileged rule', () => {
+    const chart = Testing.chart();
+    const rules = new ZeroTrustFalcoRules(chart, 'falco', { driver: FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED });
+    IntentGraph.of(chart).declarePrivilegedWorkload(chart, {
+      namespace: 'spire-system', kind: 'DaemonSet', name: 'spire-agent', podLabels: { app: 'spire-agent' }, privileges: [Privilege.HOST_PID], reason: 'attests workloads',
+    });
+    IntentGraph.of(chart).declarePrivilegedWorkload(chart, {
+      namespace: 'storage',
+      kind: 'DaemonSet',
+      name: 'csi',
+      podLabels: { b: '2', a: '1' },
+      containers: ['plugin', 'registrar'],
+      privileges: [Privilege.PRIVILEGED_CONTAINER, Privilege.HOST_PID],
+      reason: 'mounts volumes',
+    });
+    expect(item(rulesOf(rules), 'macro', 'zt_declared_privileged_workloads').condition)
+      .toBe('((k8s.ns.name=storage and k8s.pod.label[a]="1" and k8s.pod.label[b]="2" and container.name in ("plugin", "registrar")))');
+  });
+});
+
+describe('ZeroTrustFalcoRules: readers and exits derived from the synthesized objects', () => {
+  /** Zero-trust namespaces `ns` (sidecar) and `amb` (ambient) with one MeshService `svc` (8080) in `ns`. */
+  function small() {
+    const a = Testing.app();
+    const chart = new Chart(a, 'app');
+    const ns = new ZeroTrustNamespace(chart, 'ns', { meshMode: MeshMode.SIDECAR });
+    new ZeroTrustNamespace(chart, 'amb', { meshMode: MeshMode.AMBIENT });
+    const svc = new MeshService(chart, 'svc', { namespace: ns, image: 'r/svc:1', port: 8080 });
+    return { a, chart, runtime: new Chart(a, 'runtime'), svc };
+  }
+  const workload = (chart: Chart, id: string, kind: string, metadata: any, template: any) => new ApiObject(chart, id, {
+    apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1', kind, metadata: { name: id, ...metadata }, ...(kind === 'Pod' ? { spec: template.spec } : { spec: { template } }),
+  });
+  const readers = (rules: ZeroTrustFalcoRules) => item(rulesOf(rules), 'macro', 'zt_token_reader').condition;
+
+  test('token readers of pods: automount (init containers too), projected token mounts only, bare Pods by name; Vault agents only where annotated "true"', () => {
+    const { chart, runtime } = small();
+    workload(chart, 'auto', 'Deployment', { namespace: 'amb' }, {
+      metadata: { labels: { z: '1', a: '2' } },
+      spec: { automountServiceAccountToken: true, initContainers: [{ name: 'init' }], containers: [{ name: 'main' }] },
+    });
+    workload(chart, 'bare', 'Pod', { namespace: 'ns' }, {
+      spec: {
+        containers: [{ name: 'main', volumeMounts: [{ name: 'cfg' }] }, { name: 'reader', volumeMounts: [{ name: 'cfg' }, { name: 'tok' }] }],
+        volumes: [
+          { name: 'cfg', projected: { sources: [{ configMap: { name: 'x' } }] } },
+          { name: 'tok', projected: { sources: [{ configMap: { name: 'y' } }, { serviceAccountToken: { path: 't' } }] } },
+          { name: 'empty', emptyDir: {} },
+        ],
+      },
+    });
+    workload(chart, 'unlabelled', 'Deployment', { namespace: 'ns' }, { spec: { automountServiceAccountToken: true, containers: [{ name: 'main' }] } });
+    workload(chart, 'not-auto', 'Deployment', { namespace: 'ns' }, { metadata: { labels: { app: 'x' } }, spec: { automountServiceAccountToken: 'true', containers: [{ name: 'main' }] } });
+    workload(chart, 'vault-false', 'Deployment', { namespace: 'ns' }, { metadata: { labels: { app: 'v' }, annotations: { 'vault.hashicorp.com/agent-inject': 'false' } }, spec: { containers: [{ name: 'main' }] } });
+    workload(chart, 'vault-elsewhere', 'Deployment', { namespace: 'other' }, { metadata: { labels: { app: 'v' }, annotations: { 'vault.hashicorp.com/agent-inject': 'true' } }, spec: { containers: [{ name: 'main' }] } });
+    const rules = new ZeroTrustFalcoRules(runtime, 'falco');
+    expect(readers(rules)).toBe('(container.name in (zt_token_reader_containers)'
+      + ' or (k8s.ns.name in (ns) and container.name = istio-proxy)'
+      + ' or (k8s.ns.name="amb" and k8s.pod.label[a]="2" and k8s.pod.label[z]="1" and container.name in ("init", "main"))'
+      + ' or (k8s.ns.name="ns" and k8s.pod.name="bare" and container.name in ("reader"))'
+      + ' or (k8s.ns.name="ns" and container.name in ("main")))');
+    // a Vault agent outside the zero-trust namespaces or not injected ("false") is no infrastructure
+    expect(item(rulesOf(rules), 'list', 'zt_infrastructure_containers').items).toEqual(['istio-proxy']);
+  });
+
+  test('two pods with the same selector and readers give one clause', () => {
+    const { chart, runtime } = small();
+    for (const id of ['one', 'two']) {
+      workload(chart, id, 'Deployment', { namespace: 'amb' }, { metadata: { labels: { app: 'same' } }, spec: { automountServiceAccountToken: true, containers: [{ name: 'main' }] } });
+    }
+    expect(readers(new ZeroTrustFalcoRules(runtime, 'falco')))
+      .toBe('(container.name in (zt_token_reader_containers) or (k8s.ns.name in (ns) and container.name = istio-proxy) or (k8s.ns.name="amb" and k8s.pod.label[app]="same" and container.name in ("main")))');
+  });
+
+  test.each([
+    ['a pod label value', { labels: { app: 'a"b' } }, 'pod labels "a\\"b": cannot be written into a Falco condition as one string: it contains a double quote or a backslash'],
+    ['a pod label key', { labels: { 'a]b': 'x' } }, 'pod labels "a]b": cannot be written into a Falco condition as a pod label key; use a Kubernetes label key'],
+  ])('%s that cannot be written into a condition is refused with the clear error', (_, metadata, message) => {
+    const { chart, runtime } = small();
+    workload(chart, 'hostile', 'Deployment', { namespace: 'ns' }, { metadata, spec: { automountServiceAccountToken: true, containers: [{ name: 'main' }] } });
+    const rules = new ZeroTrustFalcoRules(runtime, 'falco');
+    expect(() => rules.renderRulesFile()).toThrow(`[runtime/falco] invalid ${message}`);
+  });
+
+  test('a zero-trust namespace without workloads: its pods may connect to DNS only', () => {
+    const a = Testing.app();
+    new ZeroTrustNamespace(new Chart(a, 'app'), 'empty');
+    const items = rulesOf(new ZeroTrustFalcoRules(new Chart(a, 'runtime'), 'falco'));
+    expect(item(items, 'macro', 'zt_graph_workload')).toBeUndefined();
+    expect(item(items, 'rule', 'Zero trust: unexpected outbound connection').condition).toBe('zt_connect and zt_app_container and ((not fd.sport in (zt_dns_ports)))');
+  });
+
+  const policy = (chart: Chart, name: string, spec: any, namespace = 'ns') => new ApiObject(chart, name, {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec,
+  });
+  const egress = (podSelector: any, ports?: any[]) => ({ podSelector, policyTypes: ['Egress'], egress: [ports ? { ports } : {}] });
+  const allowed = (chart: Chart, runtime: Chart) => item(rulesOf(new ZeroTrustFalcoRules(runtime, 'falco')), 'list', 'zt_allowed_ports_2_ns_svc')?.items;
+  const BASE = [53, 15012]; // DNS and istiod: the namespace's own egress policies
+
+  test.each([
+    ['matchLabels selecting it', { matchLabels: { 'app.kubernetes.io/name': 'svc' } }, true],
+    ['matchLabels of another pod', { matchLabels: { 'app.kubernetes.io/name': 'other' } }, false],
+    ['matchLabels with an extra label', { matchLabels: { 'app.kubernetes.io/name': 'svc', 'tier': 'x' } }, false],
+    ['In', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['x', 'svc'] }] }, true],
+    ['In other values', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['x'] }] }, false],
+    ['In without values', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In' }] }, false],
+    ['In on a missing key', { matchExpressions: [{ key: 'tier', operator: 'In', values: ['svc'] }] }, false],
+    ['NotIn other values', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'NotIn', values: ['x'] }] }, true],
+    ['NotIn without values', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'NotIn' }] }, true],
+    ['NotIn its value', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'NotIn', values: ['svc'] }] }, false],
+    ['NotIn on a missing key', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['svc'] }] }, true],
+    ['Exists', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'Exists' }] }, true],
+    ['Exists on a missing key', { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, false],
+    ['DoesNotExist on a missing key', { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }, true],
+    ['DoesNotExist', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'DoesNotExist' }] }, false],
+    ['an unknown operator', { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'Gt', values: ['1'] }] }, false],
+    ['both matchLabels and matchExpressions, one failing', { matchLabels: { 'app.kubernetes.io/name': 'svc' }, matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, false],
+    ['the empty selector (every pod)', {}, true],
+  ])('an egress policy with %s opens its ports to the workload: %s', (_, podSelector, selects) => {
+    const { chart, runtime } = small();
+    policy(chart, 'exit', egress(podSelector, [{ port: 6379 }]));
+    expect(allowed(chart, runtime)).toEqual(selects ? [53, 6379, 15012] : BASE);
+  });
+
+  test('egress policies: without podSelector every pod; other namespaces and ingress-only policies do not count', () => {
+    const { chart, runtime } = small();
+    policy(chart, 'no-selector', { policyTypes: ['Egress'], egress: [{ ports: [{ port: 1000 }] }] });
+    policy(chart, 'other-ns', egress({}, [{ port: 2000 }]), 'amb');
+    policy(chart, 'ingress', { podSelector: {}, policyTypes: ['Ingress'], egress: [{ ports: [{ port: 3000 }] }] });
+    policy(chart, 'no-rules', { podSelector: {}, policyTypes: ['Egress'] });
+    policy(chart, 'second', egress({}, [{ port: 4000, protocol: 'UDP' }]));
+    expect(allowed(chart, runtime)).toEqual([53, 1000, 4000, 15012]);
+  });
+
+  test.each([
+    ['a range of 65 ports (64 above the first)', [{ port: 100, endPort: 164 }], [53, ...Array.from({ length: 65 }, (_, i) => 100 + i), 15012]],
+    ['a range of 66 ports', [{ port: 100, endPort: 165 }], undefined],
+    ['a range of one port', [{ port: 100, endPort: 100 }], [53, 100, 15012]],
+    ['a named port', [{ port: 'redis' }], undefined],
+    ['no port (the protocol only)', [{ protocol: 'TCP' }], undefined],
+    ['an empty port list', [], undefined],
+  ])('egress policy with %s', (_, ports, expected) => {
+    const { chart, runtime } = small();
+    policy(chart, 'exit', egress({}, ports));
+    const items = rulesOf(new ZeroTrustFalcoRules(runtime, 'falco'));
+    expect(item(items, 'list', 'zt_allowed_ports_2_ns_svc')?.items).toEqual(expected);
+    const outbound = item(items, 'rule', 'Zero trust: unexpected outbound connection').condition;
+    expect(outbound.includes('(zt_workload_2_ns_svc and not fd.sport in (zt_allowed_ports_2_ns_svc))')).toBe(expected !== undefined);
+    expect(item(items, 'macro', 'zt_graph_workload').condition).toBe('(zt_workload_2_ns_svc)');
+  });
+
+  test('an egress rule without ports makes the workload unrestricted', () => {
+    const { chart, runtime } = small();
+    policy(chart, 'exit', egress({}));
+    expect(allowed(chart, runtime)).toBeUndefined();
+  });
+});
+
+describe('ZeroTrustFalcoRules: egress policies without policyTypes', () => {
+  test.each([
+    ['absent policyTypes and egress rules (the API server defaults to Ingress + Egress)', { podSelector: {}, egress: [{ ports: [{ port: 6379 }] }] }, [53, 6379, 15012]],
+    ['empty policyTypes and egress rules', { podSelector: {}, policyTypes: [], egress: [{ ports: [{ port: 6379 }] }] }, [53, 6379, 15012]],
+    ['absent policyTypes and an empty egress list (Ingress only)', { podSelector: {}, egress: [] }, [53, 15012]],
+    ['absent policyTypes and no egress (Ingress only)', { podSelector: {} }, [53, 15012]],
+    ['Ingress only: its egress rules are ignored', { podSelector: {}, policyTypes: ['Ingress'], egress: [{}] }, [53, 15012]],
+    ['Ingress and Egress', { podSelector: {}, policyTypes: ['Ingress', 'Egress'], egress: [{ ports: [{ port: 6379 }] }] }, [53, 6379, 15012]],
+  ])('%s', (_, spec, expected) => {
+    const a = Testing.app();
+    const chart = new Chart(a, 'app');
+    new MeshService(chart, 'svc', { namespace: new ZeroTrustNamespace(chart, 'ns'), image: 'r/svc:1', port: 8080 });
+    new ApiObject(chart, 'exit', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'exit', namespace: 'ns' }, spec });
+    const items = rulesOf(new ZeroTrustFalcoRules(new Chart(a, 'runtime'), 'falco'));
+    expect(item(items, 'list', 'zt_allowed_ports_2_ns_svc').items).toEqual(expected);
   });
 });
