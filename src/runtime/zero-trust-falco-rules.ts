@@ -5,7 +5,7 @@ import { FalcoRuleSet, FalcoRuleSetProps } from './falco-rule-set';
 import { FalcoPriority } from './falco-rule-types';
 import { EnforcementPoints } from '../enforcement/enforcement-points';
 import { guardArgs, guardedProps } from '../intent/_guards';
-import { podTemplatesOf } from '../intent/_pod-templates';
+import { isPodWorkload, podTemplateOf, podTemplatesOf } from '../intent/_pod-templates';
 import { checkPort, invalid } from '../intent/_validation';
 import { IntentGraph } from '../intent/intent-graph';
 import { IMeshWorkload } from '../intent/mesh-workload';
@@ -245,7 +245,9 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
       // its declared exits (allowEgressTo), however the network layer enforces them (NetworkPolicy or Cilium toFQDNs)
       graph.egressFrom(w).forEach(e => ports.add(e.port));
       // what the app's egress NetworkPolicies open for the workload (DNS, istiod, the edge layer's exits)
-      const opened = egressPortsOf(policies, w.zeroTrustNamespace.namespaceName, w.podSelectorLabels);
+      // (selected by the labels its pods carry: those of its rendered pod template, else its selector)
+      const podLabels = isPodWorkload(w) ? { ...podTemplateOf(w.workloadObject.kind, w.workloadObject.toJson())?.metadata?.labels, ...w.podSelectorLabels } : w.podSelectorLabels;
+      const opened = egressPortsOf(policies, w.zeroTrustNamespace.namespaceName, podLabels);
       opened.ports.forEach(p => ports.add(p));
       const labels = this.labelMatch(w.podSelectorLabels);
       this.addMacro({ name: `zt_workload_${id}`, condition: `(k8s.ns.name=${w.zeroTrustNamespace.namespaceName} and ${labels})` });
