@@ -2,7 +2,7 @@ import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as yaml from 'yaml';
 import { falcoSchemaErrors } from './_falco';
 import {
-  AppProtocol, FalcoBaseRuleset, FalcoDriver, IntentGraph, MeshMode, MeshService, Privilege, ZeroTrustFalcoRules, ZeroTrustNamespace,
+  AdoptedWorkload, AppProtocol, ExternalWorkload, FalcoBaseRuleset, FalcoDriver, IntentGraph, MeshMode, MeshService, Privilege, ZeroTrustFalcoRules, ZeroTrustNamespace,
 } from '../../src';
 import { parseCondition } from '../../src/runtime/_falco-condition';
 import { STABLE_RULESET } from '../../src/runtime/_stable-ruleset';
@@ -586,5 +586,39 @@ describe('ZeroTrustFalcoRules: egress policies without policyTypes', () => {
     new ApiObject(chart, 'exit', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'exit', namespace: 'ns' }, spec });
     const items = rulesOf(new ZeroTrustFalcoRules(new Chart(a, 'runtime'), 'falco'));
     expect(item(items, 'list', 'zt_allowed_ports_2_ns_svc').items).toEqual(expected);
+  });
+});
+
+describe('ZeroTrustFalcoRules: egress policies select a workload by the labels its pods carry', () => {
+  /** An adopted Deployment `legacy` (selector app=legacy, pods also tier=backend) and an external workload `ext` (app=ext) in `ns`. */
+  function adopted() {
+    const a = Testing.app();
+    const chart = new Chart(a, 'app');
+    const namespace = new ZeroTrustNamespace(chart, 'ns');
+    const workload = new ApiObject(chart, 'legacy', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'legacy', namespace: 'ns' },
+      spec: {
+        selector: { matchLabels: { app: 'legacy' } },
+        template: { metadata: { labels: { app: 'legacy', tier: 'backend' } }, spec: { serviceAccountName: 'legacy', containers: [{ name: 'app', image: 'r/legacy:1', ports: [{ containerPort: 8080 }] }] } },
+      },
+    });
+    new AdoptedWorkload(chart, 'adopted', { workload, namespace });
+    new ExternalWorkload(chart, 'ext', { namespace: 'ns', podSelector: { app: 'ext' }, serviceAccountName: 'ext' });
+    return { a, chart };
+  }
+  const policy = (chart: Chart, name: string, podSelector: any, port: number) => new ApiObject(chart, name, {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'ns' }, spec: { podSelector, policyTypes: ['Egress'], egress: [{ ports: [{ port }] }] },
+  });
+
+  test('a pod template label outside the selector counts (and one its pods carry is not missing); an external workload is known by its selector', () => {
+    const { a, chart } = adopted();
+    policy(chart, 'by-tier', { matchLabels: { tier: 'backend' } }, 6379);
+    policy(chart, 'without-tier', { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }, 7000);
+    const items = rulesOf(new ZeroTrustFalcoRules(new Chart(a, 'runtime'), 'falco'));
+    expect(item(items, 'list', 'zt_allowed_ports_2_ns_legacy').items).toEqual([53, 6379, 15012]);
+    expect(item(items, 'list', 'zt_allowed_ports_2_ns_ext').items).toEqual([53, 7000, 15012]);
+    expect(item(items, 'macro', 'zt_workload_2_ns_legacy').condition).toBe('(k8s.ns.name=ns and k8s.pod.label[app]="legacy")');
   });
 });
