@@ -622,3 +622,46 @@ describe('ZeroTrustFalcoRules: egress policies select a workload by the labels i
     expect(item(items, 'macro', 'zt_workload_2_ns_legacy').condition).toBe('(k8s.ns.name=ns and k8s.pod.label[app]="legacy")');
   });
 });
+
+describe('ZeroTrustFalcoRules: allowed ports of calls and declared exits; hostile names in synthesized pods', () => {
+  function small() {
+    const a = Testing.app();
+    const chart = new Chart(a, 'app');
+    const ns = new ZeroTrustNamespace(chart, 'ns');
+    const svc = new MeshService(chart, 'svc', { namespace: ns, image: 'r/svc:1', port: 8080 });
+    return { a, chart, ns, svc, runtime: new Chart(a, 'runtime') };
+  }
+
+  test('a call to some ports of a callee allows those (container and Service port), not its others; a declared exit allows its port', () => {
+    const { chart, ns, svc, runtime } = small();
+    const multi = new MeshService(chart, 'multi', { namespace: ns, image: 'r/multi:1', ports: [{ port: 9000, servicePort: 90 }, { port: 9100, servicePort: 91 }, { port: 9200 }] });
+    multi.allowFrom(svc, { ports: [9100, 9200] });
+    svc.allowEgressTo('api.example.com', { port: 8443 });
+    const items = rulesOf(new ZeroTrustFalcoRules(runtime, 'falco'));
+    expect(item(items, 'list', 'zt_allowed_ports_2_ns_svc').items).toEqual([53, 91, 8443, 9100, 9200, 15012]);
+  });
+
+  test('other objects with egress-like specs are not NetworkPolicies; a NetworkPolicy without spec restricts nothing', () => {
+    const { chart, runtime } = small();
+    new ApiObject(chart, 'calico', {
+      apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkPolicy', metadata: { name: 'calico', namespace: 'ns' },
+      spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 6379 }] }] },
+    });
+    new ApiObject(chart, 'bare', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'bare', namespace: 'ns' } });
+    const items = rulesOf(new ZeroTrustFalcoRules(runtime, 'falco'));
+    expect(item(items, 'list', 'zt_allowed_ports_2_ns_svc').items).toEqual([53, 15012]);
+  });
+
+  test.each([
+    ['a bare Pod\'s name', { kind: 'Pod', name: 'a"b', container: 'main' }, 'pod name "a\\"b": cannot be written into a Falco condition as one string: it contains a double quote or a backslash'],
+    ['a container name', { kind: 'Deployment', name: 'x', container: 'a\\b' }, 'pod containers "a\\\\b": cannot be written into a Falco condition as one string: it contains a double quote or a backslash'],
+  ])('%s that cannot be written into a condition is refused with the clear error', (_, o, message) => {
+    const { chart, runtime } = small();
+    const spec = { automountServiceAccountToken: true, containers: [{ name: o.container }] };
+    new ApiObject(chart, 'hostile', {
+      apiVersion: o.kind === 'Pod' ? 'v1' : 'apps/v1', kind: o.kind, metadata: { name: o.name, namespace: 'ns' }, spec: o.kind === 'Pod' ? spec : { template: { metadata: { labels: { app: 'x' } }, spec } },
+    });
+    const rules = new ZeroTrustFalcoRules(runtime, 'falco');
+    expect(() => rules.renderRulesFile()).toThrow(`[runtime/falco] invalid ${message}`);
+  });
+});
