@@ -85,7 +85,7 @@ const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  *   stable list `package_mgmt_binaries`) in zero-trust namespaces.
  */
 export class ZeroTrustFalcoRules extends FalcoRuleSet {
-  private readonly extraTokenReaders: string[] = [];
+  private readonly extraTokenReaders = new Set<string>();
   private readonly extraInfrastructure: string[];
   private readonly networkTools: string[];
   private readonly outbound = new Map<IMeshWorkload, number[]>();
@@ -106,8 +106,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
    */
   public allowTokenReader(containerName: string): void {
     guardArgs(this, 'ZeroTrustFalcoRules', 'allowTokenReader', [containerName]);
-    const name = this.checkContainer('tokenReaders', containerName);
-    if (!this.extraTokenReaders.includes(name)) this.extraTokenReaders.push(name);
+    this.extraTokenReaders.add(this.checkContainer('tokenReaders', containerName));
   }
 
   /**
@@ -120,7 +119,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
       invalid(this, 'allowOutbound.ports', ports, 'must list at least one port');
     }
     ports.forEach(p => checkPort(this, 'allowOutbound.ports', p));
-    this.outbound.set(workload, [...new Set([...this.outbound.get(workload) ?? [], ...ports])]);
+    this.outbound.set(workload, [...this.outbound.get(workload) ?? [], ...ports]);
   }
 
   /**
@@ -172,7 +171,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
     // token readers, each keyed on where it runs: istio-proxy in sidecar namespaces, the Vault
     // agents and the containers of pods that mount a token in exactly those pods (namespace + pod
     // labels + container), never a container name alone (every MeshService names its container app)
-    const sidecarNamespaces = namespaces.filter(n => points.forNamespace(n).sidecar).map(n => n.namespaceName).sort();
+    const sidecarNamespaces = namespaces.filter(n => points.forNamespace(n).sidecar).map(n => n.namespaceName); // sorted like the graph's
     const readerClauses = [
       ...(sidecarNamespaces.length ? [`(k8s.ns.name in (${sidecarNamespaces.join(', ')}) and container.name = istio-proxy)`] : []),
       ...zt.flatMap(p => {
@@ -207,7 +206,7 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
     });
     if (names.size === 0) return;
 
-    this.addList({ name: 'zt_namespaces', items: [...names].sort() });
+    this.addList({ name: 'zt_namespaces', items: [...names] }); // sorted like the graph's namespaces
     this.addList({ name: 'zt_infrastructure_containers', items: infrastructure });
     this.addList({ name: 'zt_token_reader_containers', items: namedReaders });
     this.addMacro({ name: 'zt_token_reader', condition: `(${['container.name in (zt_token_reader_containers)', ...dedupe(readerClauses)].join(' or ')})` });
@@ -304,7 +303,6 @@ interface PodInfo {
   name: string;
   namespace: string;
   labels: { [k: string]: string };
-  containers: string[];
   annotations: { [k: string]: string };
   tokenContainers: string[];
 }
@@ -324,7 +322,6 @@ function podsOf(root: IConstruct): PodInfo[] {
       name: object.metadata?.name ?? '',
       labels: { ...metadata.labels },
       namespace: object.metadata?.namespace ?? 'default',
-      containers: containers.map(x => x.name),
       annotations: { ...metadata.annotations },
       tokenContainers,
     });
