@@ -644,7 +644,9 @@ describe('ZeroTrustFalcoRules: allowed ports of calls and declared exits; hostil
   test('other objects with egress-like specs are not NetworkPolicies; a NetworkPolicy without spec restricts nothing', () => {
     const { chart, runtime } = small();
     new ApiObject(chart, 'calico', {
-      apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkPolicy', metadata: { name: 'calico', namespace: 'ns' },
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'GlobalNetworkPolicy',
+      metadata: { name: 'calico', namespace: 'ns' },
       spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 6379 }] }] },
     });
     new ApiObject(chart, 'bare', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'bare', namespace: 'ns' } });
@@ -663,5 +665,41 @@ describe('ZeroTrustFalcoRules: allowed ports of calls and declared exits; hostil
     });
     const rules = new ZeroTrustFalcoRules(runtime, 'falco');
     expect(() => rules.renderRulesFile()).toThrow(`[runtime/falco] invalid ${message}`);
+  });
+});
+
+describe('ZeroTrustFalcoRules: guards, label order, ambient and external workloads', () => {
+  test('props and arguments of the wrong type get the guard\'s error naming this API', () => {
+    const { runtime, frontend } = app();
+    expect(() => new ZeroTrustFalcoRules(runtime, 'a', { networkTools: 'nc' as any }))
+      .toThrow('[runtime/a] invalid networkTools "nc": must be an array of strings or undefined, got string; see ZeroTrustFalcoRulesProps.networkTools in the API reference (API.md)');
+    const rules = new ZeroTrustFalcoRules(runtime, 'b', { fileName: 'b.yaml' });
+    expect(() => rules.allowTokenReader(42 as any))
+      .toThrow('[runtime/b] invalid containerName 42: must be a string, got number; see ZeroTrustFalcoRules.allowTokenReader() containerName in the API reference (API.md)');
+    expect(() => rules.allowOutbound(frontend, 443 as any))
+      .toThrow('[runtime/b] invalid ports 443: must be an array of numbers, got number; see ZeroTrustFalcoRules.allowOutbound() ports in the API reference (API.md)');
+  });
+
+  test('pod labels are compared sorted by key, whatever order they were declared in', () => {
+    const chart = Testing.chart();
+    const rules = new ZeroTrustFalcoRules(chart, 'falco', { driver: FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED });
+    IntentGraph.of(chart).declarePrivilegedWorkload(chart, {
+      namespace: 'storage', kind: 'DaemonSet', name: 'csi', podLabels: { b: '2', c: '3', a: '1' }, privileges: [Privilege.PRIVILEGED_CONTAINER], reason: 'mounts volumes',
+    });
+    expect(item(rulesOf(rules), 'macro', 'zt_declared_privileged_workloads').condition)
+      .toBe('((k8s.ns.name=storage and k8s.pod.label[a]="1" and k8s.pod.label[b]="2" and k8s.pod.label[c]="3"))');
+  });
+
+  test('ambient namespaces only: no istio-proxy is infrastructure', () => {
+    const items = rulesOf(new ZeroTrustFalcoRules(app(MeshMode.AMBIENT).runtime, 'falco'));
+    expect(item(items, 'list', 'zt_infrastructure_containers').items).toEqual([]);
+  });
+
+  test('an external workload outside the zero-trust namespaces is not checked for outbound connections', () => {
+    const { a, chart } = app();
+    new ExternalWorkload(chart, 'gateway', { namespace: 'istio-ingress', podSelector: { istio: 'ingressgateway' }, serviceAccountName: 'istio-ingressgateway' });
+    const items = rulesOf(new ZeroTrustFalcoRules(new Chart(a, 'runtime2'), 'falco'));
+    expect(items.filter(i => i.macro?.includes('gateway') || i.list?.includes('gateway'))).toEqual([]);
+    expect(item(items, 'macro', 'zt_graph_workload').condition).toBe('(zt_workload_4_data_db or zt_workload_10_production_api or zt_workload_3_web_frontend)');
   });
 });
