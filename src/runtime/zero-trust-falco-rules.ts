@@ -245,7 +245,9 @@ export class ZeroTrustFalcoRules extends FalcoRuleSet {
       graph.egressFrom(w).forEach(e => ports.add(e.port));
       // what the app's egress NetworkPolicies open for the workload (DNS, istiod, the edge layer's exits)
       // (selected by the labels its pods carry: those of its rendered pod template, else its selector)
-      const podLabels = isPodWorkload(w) ? { ...podTemplateOf(w.workloadObject.kind, w.workloadObject.toJson())?.metadata?.labels, ...w.podSelectorLabels } : w.podSelectorLabels;
+      const podLabels = isPodWorkload(w)
+        ? { ...podTemplateOf(w.workloadObject.kind, w.workloadObject.toJson())?.metadata?.labels, ...w.podSelectorLabels }
+        : w.podSelectorLabels;
       const opened = egressPortsOf(policies, w.zeroTrustNamespace.namespaceName, podLabels);
       opened.ports.forEach(p => ports.add(p));
       const labels = this.labelMatch(w.podSelectorLabels);
