@@ -2,7 +2,8 @@ import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as yaml from 'yaml';
 import { falcoSchemaErrors } from './_falco';
 import {
-  AppProtocol, ExternalWorkload, FalcoBaseRuleset, FalcoDriver, IntentGraph, MeshMode, MeshService, Privilege, ZeroTrustFalcoRules, ZeroTrustNamespace,
+  AppProtocol, ExternalWorkload, FalcoBaseRuleset, FalcoDriver, IntentGraph, MeshMode, MeshService, Privilege, ZeroTrustFalcoRules,
+  ZeroTrustNamespace,
 } from '../../src';
 import { parseCondition } from '../../src/runtime/_falco-condition';
 import { STABLE_RULESET } from '../../src/runtime/_stable-ruleset';
