@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
-import { IntentGraph, MeshService, ZeroTrustNamespace } from '../../src';
+import { IMeshWorkload, IntentGraph, Layer, MeshService, ZeroTrustNamespace } from '../../src';
+import { registerCallRule } from '../../src/intent/intent-graph';
 
 function twoServices(trustDomain?: string) {
   const app = Testing.app();
@@ -131,5 +132,164 @@ describe('IntentGraph', () => {
       expect(() => new MeshService(chart, 'late', { namespace: new ZeroTrustNamespace(chart, 'later'), image: 'ghcr.io/acme/c:1', port: 8080 }))
         .toThrow(/invalid namespace "test\/later": comes after synthesis started/);
     });
+  });
+});
+
+describe('IntentGraph: lists, lookups and refusals', () => {
+  function app3() {
+    const app = Testing.app();
+    const chart = new Chart(app, 't');
+    const zeta = new ZeroTrustNamespace(chart, 'zeta');
+    const alpha = new ZeroTrustNamespace(chart, 'alpha');
+    const svc = (ns: ZeroTrustNamespace, name: string) => new MeshService(chart, `${ns.namespaceName}-${name}`, { namespace: ns, name, image: 'ghcr.io/acme/x:1', port: 8080 });
+    return { app, chart, zeta, alpha, svc, graph: IntentGraph.of(chart) };
+  }
+
+  test('of() and tryOf() name themselves when given no construct; tryOf() never creates a graph', () => {
+    expect(() => IntentGraph.of(undefined as never)).toThrow(/^\[IntentGraph\.of\] invalid scope undefined: must be /);
+    expect(() => IntentGraph.tryOf(undefined as never)).toThrow(/^\[IntentGraph\.tryOf\] invalid scope undefined: must be /);
+    const app = Testing.app();
+    const chart = new Chart(app, 'c');
+    expect(IntentGraph.tryOf(chart)).toBeUndefined();
+    const graph = IntentGraph.of(chart);
+    expect(graph.node.path).toBe('IntentGraph');
+    expect(IntentGraph.tryOf(chart)).toBe(graph);
+    expect(() => new IntentGraph(app, 'Second')).toThrow('[Second] an app has exactly one IntentGraph and IntentGraph already exists; '
+      + 'define it before any ZeroTrustNamespace or MeshService, or use IntentGraph.of(scope) to get it');
+  });
+
+  test('workloads and namespaces are sorted, and the lists stay current and private', () => {
+    const { graph, zeta, alpha, svc } = app3();
+    const zb = svc(zeta, 'b');
+    const za = svc(zeta, 'a');
+    expect(graph.workloads).toEqual([za, zb]);
+    const ab = svc(alpha, 'b');
+    const listed = graph.workloads;
+    expect(listed).toEqual([ab, za, zb]);
+    listed.pop();
+    expect(graph.workloads).toEqual([ab, za, zb]);
+    expect(graph.namespaces).toEqual([alpha, zeta]);
+  });
+
+  test('calls, callsTo and callsFrom are sorted by key, stay current and private', () => {
+    const { graph, zeta, svc } = app3();
+    const [a, b, c] = ['a', 'b', 'c'].map(n => svc(zeta, n));
+    b.allowFrom(c);
+    expect(graph.calls.map(x => x.key)).toEqual(['zeta/c -> zeta/b:8080']);
+    b.allowFrom(a, { paths: ['/z'] });
+    b.allowFrom(a, { paths: ['/a'] });
+    a.allowFrom(c);
+    const keys = ['zeta/a -> zeta/b:8080 * /a', 'zeta/a -> zeta/b:8080 * /z', 'zeta/c -> zeta/a:8080', 'zeta/c -> zeta/b:8080'];
+    const calls = graph.calls;
+    expect(calls.map(x => x.key)).toEqual(keys);
+    calls.pop();
+    expect(graph.calls).toHaveLength(4);
+    expect(graph.callsTo(b).map(x => x.key)).toEqual([keys[0], keys[1], keys[3]]);
+    expect(graph.callsFrom(c).map(x => x.key)).toEqual([keys[2], keys[3]]);
+    expect(graph.callsFrom(b)).toEqual([]);
+    // the same call twice is the first one, and listeners hear of each call once
+    expect(b.allowFrom(a, { paths: ['/a'] })).toBe(calls[0]);
+    expect(graph.calls).toHaveLength(4);
+  });
+
+  test('allows(): every part of the request must match one call', () => {
+    const { graph, zeta, svc } = app3();
+    const [a, b] = ['a', 'b'].map(n => svc(zeta, n));
+    b.allowFrom(a, { methods: ['GET'], requireHeaders: { 'x-t': '1' } });
+    expect(graph.allows(a, b, { headers: { 'x-t': '1' } })).toBe(true);
+    expect(graph.allows(a, b, { port: 8080, method: 'GET', path: '/any', headers: { 'x-t': '1' } })).toBe(true);
+    expect(graph.allows(a, b, { port: 8081, headers: { 'x-t': '1' } })).toBe(false);
+    expect(graph.allows(a, b, { method: 'PUT', headers: { 'x-t': '1' } })).toBe(false);
+    expect(graph.allows(a, b, { headers: { 'x-t': '2' } })).toBe(false);
+    expect(graph.allows(a, b, {})).toBe(false);
+    // a call without methods allows any method; without paths any path
+    b.allowFrom(a, { paths: ['/p'] });
+    expect(graph.allows(a, b, { method: 'DELETE', path: '/p' })).toBe(true);
+    expect(graph.allows(a, b, { method: 'DELETE', path: '/q' })).toBe(false);
+    expect(graph.allows(b, a, {})).toBe(false);
+  });
+
+  test('toJson() lists paths, claims, headers and egress when declared', () => {
+    const { graph, zeta, svc } = app3();
+    const [a, b] = ['a', 'b'].map(n => svc(zeta, n));
+    b.allowFrom(a, { paths: ['/p'], requireHeaders: { 'x-t': '1' } });
+    expect(graph.toJson().egress).toBeUndefined();
+    a.allowEgressTo('api.example.com', { port: 8443 });
+    const json = graph.toJson();
+    expect(json.calls).toEqual([{ from: 'zeta/a', to: 'zeta/b', principal: 'cluster.local/ns/zeta/sa/a', ports: [8080], paths: ['/p'], requireHeaders: { 'x-t': '1' } }]);
+    expect(json.egress).toEqual([{ from: 'zeta/a', host: 'api.example.com', port: 8443 }]);
+  });
+
+  test('egress: sorted, per workload, and allowsEgress() answers exactly', () => {
+    const { graph, zeta, svc } = app3();
+    const [a, b] = ['a', 'b'].map(n => svc(zeta, n));
+    const e1 = b.allowEgressTo('z.example.com');
+    const e2 = a.allowEgressTo('z.example.com');
+    const e3 = a.allowEgressTo('a.example.com');
+    expect(a.allowEgressTo('a.example.com')).toBe(e3);
+    expect(graph.egress).toEqual([e3, e2, e1]);
+    expect(graph.egressFrom(a)).toEqual([e3, e2]);
+    expect(graph.allowsEgress(a, 'a.example.com', 443)).toBe(true);
+    expect(graph.allowsEgress(a, 'a.example.com', 80)).toBe(false);
+    expect(graph.allowsEgress(b, 'a.example.com', 443)).toBe(false);
+  });
+
+  test('names and identities are unique; a refused workload leaves no trace', () => {
+    const { chart, graph, zeta, svc } = app3();
+    const a = svc(zeta, 'a');
+    expect(() => new ZeroTrustNamespace(chart, 'zeta-again', { name: 'zeta' })).toThrow('[t/zeta-again] invalid name "zeta": t/zeta already defines this namespace; '
+      + 'define each namespace once and pass it to every MeshService in it');
+    expect(() => new MeshService(chart, 'dup', { namespace: zeta, name: 'a', image: 'ghcr.io/acme/x:1', port: 8080 }))
+      .toThrow('[t/dup] invalid name "a": t/zeta-a already defines a workload with this name in namespace zeta; give each workload of a namespace its own name');
+    expect(() => new MeshService(chart, 'same-sa', { namespace: zeta, name: 'b', serviceAccountName: 'a', image: 'ghcr.io/acme/x:1', port: 8080 }))
+      .toThrow('[t/same-sa] invalid serviceAccountName "a": t/zeta-a already runs as this ServiceAccount, and two workloads sharing an identity cannot be told apart by any policy; '
+        + 'give each workload its own ServiceAccount');
+    expect(graph.workloads).toEqual([a]);
+    // the refused name is free again
+    expect(svc(zeta, 'b').workloadName).toBe('b');
+  });
+
+  test('a caller or an egress workload must belong to the graph', () => {
+    const { graph, zeta, svc } = app3();
+    const b = svc(zeta, 'b');
+    const other = app3();
+    const stranger = other.svc(other.zeta, 'x');
+    expect(() => graph._addCall(stranger, b)).toThrow('[t/zeta-b] invalid caller "t/zeta-x": must be a workload of this app\'s intent graph (a MeshService in a ZeroTrustNamespace)');
+    expect(() => graph._addCall(undefined as never, b)).toThrow('[t/zeta-b] invalid caller undefined: must be');
+    expect(() => graph._addEgress(stranger, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload "t/zeta-x": must be a workload of this app\'s intent graph');
+    expect(() => graph._addEgress(undefined as never, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload undefined: must be');
+    expect(graph.calls).toEqual([]);
+    expect(graph.egress).toEqual([]);
+  });
+
+  test('layer scopes and placement', () => {
+    const app = Testing.app();
+    const network = new Chart(app, 'network');
+    const graph = new IntentGraph(app, 'IntentGraph', { layers: { network } });
+    const owner = new Chart(app, 'owner');
+    expect(graph.layerScope(Layer.NETWORK)).toBe(network);
+    expect(graph.layerScope(Layer.MESH)).toBeUndefined();
+    expect(graph._placement(Layer.NETWORK, owner, 'shop', 'np')).toEqual({ scope: network, id: 'shop-np' });
+    expect(graph._placement(Layer.MESH, owner, 'shop', 'ap')).toEqual({ scope: owner, id: 'ap' });
+  });
+
+  test('call rules run once per call however often they are registered, and listeners hear each new call', () => {
+    const { graph, zeta, svc } = app3();
+    const [a, b] = ['a', 'b'].map(n => svc(zeta, n));
+    const seen: string[] = [];
+    const rule = (_g: IntentGraph, caller: IMeshWorkload, callee: IMeshWorkload) => { seen.push(`${caller.workloadName}>${callee.workloadName}`); };
+    registerCallRule(rule);
+    registerCallRule(rule);
+    const heard: string[] = [];
+    graph._onCall(call => heard.push(call.key));
+    b.allowFrom(a);
+    b.allowFrom(a);
+    expect(seen).toEqual(['a>b']);
+    expect(heard).toEqual(['zeta/a -> zeta/b:8080']);
+  });
+
+  test('platform endpoints of a workload that declared none', () => {
+    const { graph, zeta, svc } = app3();
+    expect(graph.platformEndpointsOf(svc(zeta, 'a'))).toEqual([]);
   });
 });
