@@ -114,8 +114,10 @@ function renderChartsOnce(app: IConstruct): () => void {
  * The objects of `chart` as `Chart.toJson()` renders them once the app is validated and its
  * dependencies resolved (cdk8s' `chartToKube`): in dependency order, each object in its closest
  * chart only.
+ *
+ * @internal
  */
-function renderChart(chart: Chart): any[] {
+export function renderChart(chart: Chart): any[] {
   return new DependencyGraph(chart.node).topology()
     .filter(x => x instanceof ApiObject)
     .filter(x => Chart.of(x) === chart)

@@ -1,7 +1,7 @@
 import { App, Testing, YamlOutputType } from 'cdk8s';
 import { ReferenceArchitecture } from '../../src';
-import { asOneSynthesis } from '../../src/intent/_synthesis-memo';
 import { expectValidManifests } from '../support/schemas';
+import { synthEachChart } from '../support/synth';
 
 /** A new reference architecture, built but not synthesized. */
 export function referenceApp(): { app: App; ref: ReferenceArchitecture } {
@@ -15,7 +15,7 @@ export function referenceApp(): { app: App; ref: ReferenceArchitecture } {
  */
 export function freshReference(): { app: App; ref: ReferenceArchitecture; manifests: any[]; layers: Map<string, any[]> } {
   const { app, ref } = referenceApp();
-  const layers = new Map(asOneSynthesis(app, () => app.charts.map(c => [c.node.id, Testing.synth(c)] as [string, any[]])));
+  const layers = new Map(synthEachChart(app).map(([chart, manifests]) => [chart.node.id, manifests]));
   const manifests = [...layers.values()].flat();
   expectValidManifests(manifests);
   return { app, ref, manifests, layers };

@@ -1,6 +1,6 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { expectValidManifests } from './schemas';
-import { asOneSynthesis } from '../../src/intent/_synthesis-memo';
+import { asOneSynthesis, renderChart } from '../../src/intent/_synthesis-memo';
 
 /**
  * Every chart of an app rendered like `Testing.synth`, in dependency order, as ONE synthesis (as
@@ -8,7 +8,18 @@ import { asOneSynthesis } from '../../src/intent/_synthesis-memo';
  * check) run once, not once per chart.
  */
 export function synthCharts(app: App): any[] {
-  return asOneSynthesis(app, () => app.charts.flatMap(chart => Testing.synth(chart)));
+  return synthEachChart(app).flatMap(([, manifests]) => manifests);
+}
+
+/**
+ * Each chart of an app (in `app.charts` order) with its objects, rendered in ONE synthesis as
+ * `App.synth()` renders them: the first chart by `Testing.synth`, which resolves the app's
+ * dependencies and runs every validation of the app, the others as `Testing.synth` renders them
+ * once that is done (the same objects, in the same order; cdk8s would resolve and validate the
+ * whole app again for each chart).
+ */
+export function synthEachChart(app: App): [Chart, any[]][] {
+  return asOneSynthesis(app, () => app.charts.map((chart, i) => [chart, i === 0 ? Testing.synth(chart) : renderChart(chart)]));
 }
 
 /**
