@@ -19,11 +19,37 @@ export function readManifests(dir: string): any[] {
     }
   };
   walk(dir);
-  // parsed here, as cdk8s' Yaml.load parses (YAML 1.1, the version cdk8s writes), without its child
-  // process per file (Yaml.load runs `node` to read a URL or file synchronously: ~0.1 s a file)
-  const yaml = loadYaml();
-  return files.flatMap(f => yaml.parseAllDocuments(fs.readFileSync(f, 'utf8'), { version: '1.1' }).map(d => d.toJSON()))
+  return files.flatMap(f => documentsOf(fs.readFileSync(f, 'utf8')))
     .filter(o => o && typeof o === 'object' && o.apiVersion && o.kind);
+}
+
+/** The documents of the YAML texts parsed last (text -> documents), oldest first. */
+const PARSED = new Map<string, any[]>();
+const KEEP_PARSED = 32;
+
+/**
+ * The documents of a YAML text, parsed as cdk8s' Yaml.load parses (YAML 1.1, the version cdk8s
+ * writes), without its child process per file (Yaml.load runs `node` to read a URL or file
+ * synchronously: ~0.1 s a file). A process that reads the same text again (a test, a loop over
+ * one synthesis) gets a copy of what it parsed: parsing is ~50 times the cost of the copy. Only
+ * JSON data is kept (YAML 1.1 can also yield binary data, which a copy would not restore as such).
+ */
+function documentsOf(text: string): any[] {
+  const known = PARSED.get(text);
+  if (known) return structuredClone(known);
+  const documents = loadYaml().parseAllDocuments(text, { version: '1.1' }).map(d => d.toJSON());
+  if (isJsonData(documents)) {
+    PARSED.set(text, structuredClone(documents));
+    if (PARSED.size > KEEP_PARSED) PARSED.delete(PARSED.keys().next().value!);
+  }
+  return documents;
+}
+
+function isJsonData(value: unknown): boolean {
+  if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return true;
+  if (Array.isArray(value)) return value.every(isJsonData);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.values(value as object).every(isJsonData);
 }
 
 /**
