@@ -141,7 +141,12 @@ function suites(engine: PolicyEngine, mode = PolicyMode.ENFORCE) {
   });
   const objs = synthValid(chart);
   const files = new Map(OutputFile.of(app).map(f => [f.relativePath, f.renderContents()]));
-  const docs = (file: string) => yaml.parseAllDocuments(files.get(file)!).map(d => d.toJSON());
+  // each file parsed once; every caller gets its own copy
+  const parsed = new Map<string, any[]>();
+  const docs = (file: string): any[] => {
+    if (!parsed.has(file)) parsed.set(file, yaml.parseAllDocuments(files.get(file)!).map(d => d.toJSON()));
+    return structuredClone(parsed.get(file)!);
+  };
   return { objs, files, docs };
 }
 
@@ -230,9 +235,10 @@ describe('generated policy test suites', () => {
     const kyverno = verdicts(PolicyEngine.KYVERNO);
     const gatekeeper = new Map([...kyverno.keys()].map(k => [k, undefined as any]));
     const gk = suites(PolicyEngine.GATEKEEPER).objs;
+    const kyvernoSamples = suites(PolicyEngine.KYVERNO).docs;
     for (const k of gatekeeper.keys()) {
       const [kind, ns, name] = k.split('/');
-      const object = suites(PolicyEngine.KYVERNO).docs('policy-tests/kyverno/resources.yaml').find(o => o.kind === kind && o.metadata.name === name && `${o.metadata.namespace}` === ns);
+      const object = kyvernoSamples('policy-tests/kyverno/resources.yaml').find(o => o.kind === kind && o.metadata.name === name && `${o.metadata.namespace}` === ns);
       gatekeeper.set(k, gatekeeperReview(gk, object).violations.map(v => v.policy.split('/')[1]).sort());
     }
     expect(gatekeeper).toEqual(kyverno);
