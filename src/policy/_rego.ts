@@ -10,24 +10,15 @@ export function regoPackage(rego: string): string | undefined {
   return m?.[1];
 }
 
+/**
+ * A string (`"..."` on one line, with escapes; or a raw `` `...` ``, which may span lines) or a
+ * `#` comment: comments start only outside strings.
+ */
+const STRING_OR_COMMENT = /"(?:[^"\\\n]|\\.)*"|`[^`]*`|#[^\n]*/g;
+
 /** Removes `#` comments outside strings. */
 export function stripComments(rego: string): string {
-  return rego.split('\n').map(line => {
-    let inString = false;
-    for (let i = 0; i < line.length; i++) {
-      const ch = line[i];
-      if (inString && ch === '\\') { i++; continue; }
-      if (ch === '"') inString = !inString;
-      if (ch === '`' && !inString) {
-        const end = line.indexOf('`', i + 1);
-        if (end < 0) return line;
-        i = end;
-        continue;
-      }
-      if (ch === '#' && !inString) return line.slice(0, i);
-    }
-    return line;
-  }).join('\n');
+  return rego.replace(STRING_OR_COMMENT, token => (token.startsWith('#') ? '' : token));
 }
 
 /**
@@ -44,7 +35,16 @@ export function bracketProblem(rego: string): string | undefined {
     if (ch === '\n') { line++; continue; }
     if (ch === '"') {
       let j = i + 1;
-      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      while (j < text.length && text[j] !== '"' && text[j] !== '\n') {
+        if (text[j] === '\\') {
+          // the escapes of Rego (JSON) strings; OPA: "illegal escape sequence"
+          const escape = /^\\(["\\/bfnrt]|u[0-9A-Fa-f]{4})/.exec(text.slice(j, j + 6))?.[0];
+          if (!escape) return `has an illegal escape sequence '${text.slice(j, j + 2)}' on line ${line} (a Rego string allows \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write \\\\ for a backslash, or use a raw string \`...\`)`;
+          j += escape.length;
+        } else {
+          j++;
+        }
+      }
       if (text[j] !== '"') return `has an unterminated string on line ${line}`;
       i = j;
       continue;
@@ -71,6 +71,8 @@ const V1_HEAD = /^\s*[A-Za-z_][\w]*(\[[^\]]*\])?\s+(contains\b[^\n]*\bif\b|if\s*
 /** Rego v0 partial-set rule heads (`violation[{"msg": msg}] {`), rejected by the v1 parser. */
 const V0_VIOLATION = /^\s*violation\s*\[\s*\{[^\n]*\}\s*\]\s*\{/m;
 const V1_VIOLATION = /^\s*violation\s+contains\s+\{[^\n]*\}\s+if\s*\{/m;
+/** The imports Gatekeeper accepts in a template: its libraries and the future keywords. */
+const ALLOWED_IMPORT = /^(data\.lib(\.[A-Za-z_]\w*)*|future\.keywords(\.[a-z]+)?)$/;
 
 /**
  * The first structural problem of a Gatekeeper Rego module for `version` (`v0` or `v1`), or
@@ -80,13 +82,13 @@ export function regoProblem(rego: string, version: 'v0' | 'v1', requireViolation
   const bracket = bracketProblem(rego);
   if (bracket) return bracket;
   const text = stripComments(rego);
-  // a complete rule declared with `:=` may be defined once per package (OPA: "rule named x redeclared")
-  const assigned = text.split('\n').map(l => /^([A-Za-z_]\w*)\s*:=/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
-  const heads = text.split('\n').map(l => /^([A-Za-z_]\w*)\s*(:?=|\{|if\b)/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
-  const redeclared = assigned.find(n => heads.filter(h => h === n).length > 1);
-  if (redeclared) return `declares the complete rule \`${redeclared}\` with := and defines it again (OPA: rule redeclared); use = for rules with several definitions`;
+  // Gatekeeper refuses every other import ("invalid import: bad import"), rego.v1 included
+  const badImport = [...text.matchAll(/^\s*import\s+(\S+)/gm)].map(m => m[1]).find(i => !ALLOWED_IMPORT.test(i));
+  if (badImport !== undefined) {
+    return `imports ${badImport}: Gatekeeper accepts only imports of data.lib (the template's libs) and future.keywords`;
+  }
   if (version === 'v0') {
-    if (V1_HEAD.test(text) && !/^\s*import\s+(rego\.v1|future\.keywords)/m.test(text)) {
+    if (V1_HEAD.test(text) && !/^\s*import\s+future\.keywords\b/m.test(text)) {
       return 'uses Rego v1 rule heads (`contains`/`if`) in a v0 module: Gatekeeper parses `rego` and unversioned code as v0 and fails with rego_parse_error';
     }
     if (requireViolation && !V0_VIOLATION.test(text)) {

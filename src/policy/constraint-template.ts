@@ -124,8 +124,9 @@ const ADMISSION_TARGET = 'admission.k8s.gatekeeper.sh';
  * optionally CEL) logic of a policy and the schema of its constraints' parameters.
  *
  * The template's name is its kind in lower case, as Gatekeeper requires; the Rego module must
- * declare that package, a `violation` rule in the syntax of `regoVersion`, and balanced brackets
- * and strings — checked at synthesis time, so a template Gatekeeper would refuse is never emitted.
+ * declare that package, a `violation` rule in the syntax of `regoVersion`, balanced brackets and
+ * strings with valid escapes, and import only libraries (`data.lib.<name>`) and `future.keywords`
+ * — checked at synthesis time, so a template Gatekeeper would refuse is never emitted.
  *
  * Apply templates before their constraints: Gatekeeper creates the constraint CRD from the
  * template ("no matches for kind" otherwise). `Constraint` instantiates it.
@@ -171,7 +172,8 @@ export class ConstraintTemplate extends Construct {
     }
     const problem = regoProblem(props.rego, this.regoVersion, true);
     if (problem) {
-      const fix = !problem.includes('rule heads') ? 'Gatekeeper would reject the template with rego_parse_error'
+      const fix = problem.startsWith('imports') ? 'import only libraries (data.lib.<name>, given in libs) and future.keywords'
+        : !problem.includes('rule heads') ? 'Gatekeeper would reject the template with rego_parse_error'
         : this.regoVersion === RegoVersion.V0 ? 'write v0 rule heads, or set regoVersion: RegoVersion.V1 (Gatekeeper 3.19+)' : 'write v1 rule heads (`violation contains {...} if {`)';
       invalid(this, 'rego', `package ${pkg}`, `is not valid Rego ${this.regoVersion}: it ${problem}`, fix);
     }

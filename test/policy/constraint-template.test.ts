@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { ConstraintTemplate, ConstraintTemplateProps, PolicyEngine, RegoVersion, ZeroTrustPolicyPack } from '../../src';
+import { bracketProblem, regoPackage, regoProblem, stripComments } from '../../src/policy/_rego';
 import { find, ofKind, synthValid } from '../support/synth';
 
 const REGO_V0 = `package k8srequiredowner
@@ -65,6 +66,135 @@ function balanced(rego: string): boolean {
   }
   return stack.length === 0;
 }
+
+/**
+ * The structural Rego checks, called directly. What Gatekeeper does with each case was checked
+ * with gator v3.21.1 (OPA v1.10.0): `gator test` on a template holding the module.
+ */
+describe('Rego structural checks (_rego)', () => {
+  test.each([
+    ['package k8srequiredowner', 'k8srequiredowner'],
+    ['  package \t lib.zero_trust.v2_1  ', 'lib.zero_trust.v2_1'],
+    ['# package other\npackage _p # the template', '_p'],
+    ['\n\npackage p\n\nx := 1', 'p'],
+  ])('regoPackage(%j) is %j', (rego, pkg) => {
+    expect(regoPackage(rego)).toBe(pkg);
+  });
+
+  test.each([[''], ['no package here'], ['x package foo'], ['package foo bar'], ['package 1abc'], ['package foo-bar'], ['# package foo'], ['packagefoo']])(
+    'regoPackage(%j) is undefined', rego => {
+      expect(regoPackage(rego)).toBeUndefined();
+    });
+
+  test.each([
+    ['x := 1 # one', 'x := 1 '],
+    ['# whole line\nx := 1\n#', '\nx := 1\n'],
+    ['msg := "a # b" # c', 'msg := "a # b" '],
+    ['msg := "say \\"#\\"" # c', 'msg := "say \\"#\\"" '],
+    ['msg := "a\\\\" # c "', 'msg := "a\\\\" '],
+    ['msg := `a # b` # c', 'msg := `a # b` '],
+    // a raw string may span lines (gator: `# not a comment` is part of the message)
+    ['msg := `one\n# not a comment` # c\ny := 2 # d', 'msg := `one\n# not a comment` \ny := 2 '],
+    ['msg := "`" # c`', 'msg := "`" '],
+    ['msg := `"` # c"', 'msg := `"` '],
+    // a double-quoted string ends at the line
+    ['msg := "a\n# b"', 'msg := "a\n'],
+    // outside strings a backslash escapes nothing
+    ['a \\# b', 'a \\'],
+    ['', ''],
+  ])('stripComments(%j) is %j', (rego, stripped) => {
+    expect(stripComments(rego)).toBe(stripped);
+  });
+
+  const ESCAPES = 'a Rego string allows \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write \\\\ for a backslash, or use a raw string `...`';
+  test.each([
+    ['f(x) := [{"a": (1)}]', undefined],
+    ['', undefined],
+    ['x := ( # )\n)', undefined],
+    ['x := "a\\"b(" + "abc" + "\\\\"', undefined],
+    ['x := "\\u00e9\\t\\n\\r\\b\\f\\/\\\\\\"\\uABcd"', undefined],
+    ['x := `(`', undefined],
+    [')', 'has an unbalanced \')\' on line 1'],
+    ['(]', 'has an unbalanced \']\' on line 1'],
+    ['x\n{\n}\n}', 'has an unbalanced \'}\' on line 4'],
+    ['x := "a"\n)', 'has an unbalanced \')\' on line 2'],
+    ['x := `a\nb`\n)', 'has an unbalanced \')\' on line 3'],
+    ['a {\n\tb := [\n', 'has an unclosed \'[\' opened on line 2'],
+    ['a {\n', 'has an unclosed \'{\' opened on line 1'],
+    ['x := "abc', 'has an unterminated string on line 1'],
+    ['\n\nx := "abc\ny := "', 'has an unterminated string on line 3'],
+    ['x := `abc', 'has an unterminated raw string on line 1'],
+    ['\nx := `abc', 'has an unterminated raw string on line 2'],
+    // gator: rego_parse_error: illegal escape sequence
+    ['\nx := "\\d+"', `has an illegal escape sequence '\\d' on line 2 (${ESCAPES})`],
+    ['x := "\\d\\n"', `has an illegal escape sequence '\\d' on line 1 (${ESCAPES})`],
+    ['x := "\\\'"', `has an illegal escape sequence '\\'' on line 1 (${ESCAPES})`],
+    ['x := "\\u12"', `has an illegal escape sequence '\\u' on line 1 (${ESCAPES})`],
+    ['x := "\\uZZZZ"', `has an illegal escape sequence '\\u' on line 1 (${ESCAPES})`],
+    ['x := "a\\\n"', `has an illegal escape sequence '\\\n' on line 1 (${ESCAPES})`],
+  ])('bracketProblem(%j) is %j', (rego, problem) => {
+    expect(bracketProblem(rego)).toBe(problem);
+  });
+
+  const V0 = 'package p\n\nviolation[{"msg": msg}] {\n\tmsg := "x"\n}\n';
+  const V1 = 'package p\n\nviolation contains {"msg": msg} if {\n\tmsg := "x"\n}\n';
+  const V1_IN_V0 = 'uses Rego v1 rule heads (`contains`/`if`) in a v0 module: Gatekeeper parses `rego` and unversioned code as v0 and fails with rego_parse_error';
+  const V0_IN_V1 = 'uses Rego v0 rule heads (without `if`) in a v1 module: the v1 parser rejects them';
+  const NO_V0_VIOLATION = 'has no `violation[{"msg": msg}] { ... }` rule: Gatekeeper requires a `violation` rule';
+  const NO_V1_VIOLATION = 'has no `violation contains {"msg": msg} if { ... }` rule: Gatekeeper requires a `violation` rule';
+  const IMPORTS = ': Gatekeeper accepts only imports of data.lib (the template\'s libs) and future.keywords';
+  test.each<[string, 'v0' | 'v1', boolean, string | undefined]>([
+    [V0, 'v0', true, undefined],
+    [V1, 'v1', true, undefined],
+    [`${V0}x := (\n`, 'v0', true, 'has an unclosed \'(\' opened on line 6'],
+    // two definitions of a := rule: gator accepts them (an eval conflict only when both hold)
+    [`${V0}owner := o {\n\to := input.review.object.metadata.labels.owner\n}\n\nowner := "none" {\n\tnot input.review.object.metadata.labels.owner\n}\n`, 'v0', true, undefined],
+    // imports: gator refuses every one but data.lib... and future.keywords..., rego.v1 included
+    [`package p\nimport data.lib.zero_trust\nimport data.lib\n import  data.lib.a.b_2 as b\nimport future.keywords.in\nimport future.keywords\n${V0.slice(10)}`, 'v0', true, undefined],
+    [`package p\nimport rego.v1\n${V1.slice(10)}`, 'v0', true, `imports rego.v1${IMPORTS}`],
+    [`package p\nimport rego.v1\n${V1.slice(10)}`, 'v1', true, `imports rego.v1${IMPORTS}`],
+    [`package p\nimport data.lib.x\n  import data.inventory\n${V0.slice(10)}`, 'v0', true, `imports data.inventory${IMPORTS}`],
+    [`package p\nimport input.review\n${V0.slice(10)}`, 'v0', true, `imports input.review${IMPORTS}`],
+    [`package p\nimport data.libx\n${V0.slice(10)}`, 'v0', true, `imports data.libx${IMPORTS}`],
+    [`package p\nimport data.lib.\n${V0.slice(10)}`, 'v0', true, `imports data.lib.${IMPORTS}`],
+    [`package p\nimport data.lib.1x\n${V0.slice(10)}`, 'v0', true, `imports data.lib.1x${IMPORTS}`],
+    [`package p\nimport future.keywordsx\n${V0.slice(10)}`, 'v0', true, `imports future.keywordsx${IMPORTS}`],
+    [`package p\nimport future.keywords.if.x\n${V0.slice(10)}`, 'v0', true, `imports future.keywords.if.x${IMPORTS}`],
+    [`package p\nimport xdata.lib\n${V0.slice(10)}`, 'v0', true, `imports xdata.lib${IMPORTS}`],
+    [`package p\n# import rego.v1\nx := "import rego.v1"\n${V0.slice(10)}`, 'v0', true, undefined],
+    // v1 rule heads in v0
+    [V1, 'v0', true, V1_IN_V0],
+    ['package p\n\nallow if {\n\ttrue\n}\n', 'v0', false, V1_IN_V0],
+    ['package p\n\nallow if{\n\ttrue\n}\n', 'v0', false, V1_IN_V0],
+    ['package p\n\n  deny  contains msg if {\n\tmsg := "x"\n}\n', 'v0', false, V1_IN_V0],
+    ['package p\n\nobj["a"] if {\n\ttrue\n}\n', 'v0', false, V1_IN_V0],
+    [`package p\nimport future.keywords.if\nimport future.keywords.contains\n${V1.slice(10)}`, 'v0', false, undefined],
+    [`package p\nimport future.keywords\n${V1.slice(10)}`, 'v0', false, undefined],
+    // words in a message are no rule heads
+    ['package p\n\nviolation[{"msg": msg}] {\n\tmsg := "a contains b if"\n}\n', 'v0', true, undefined],
+    // the violation rule
+    ['package p\n\ndeny[msg] {\n\tmsg := "x"\n}\n', 'v0', true, NO_V0_VIOLATION],
+    ['package p\n\ndeny[msg] {\n\tmsg := "x"\n}\n', 'v0', false, undefined],
+    ['package p\n\nviolation[{"msg": msg, "details": {}}]{\n\tmsg := "x"\n}\n', 'v0', true, undefined],
+    ['package p\n\n  violation [ { "msg": msg } ]  {\n\tmsg := "x"\n}\n', 'v0', true, undefined],
+    ['package p\n\nviolation[{"msg": msg}] { msg := "x" }\n', 'v0', true, undefined],
+    ['package p\n\nviolation[msg] {\n\tmsg := "x"\n}\n', 'v0', true, NO_V0_VIOLATION],
+    // v0 rule heads in v1
+    [V0, 'v1', true, V0_IN_V1],
+    ['package p\n\nviolation[{"msg": msg}] { msg := "x" }\n', 'v1', false, V0_IN_V1],
+    [`${V1}\nallow {\n\ttrue\n}\n`, 'v1', true, V0_IN_V1],
+    [`${V1}\nallow {  \n\ttrue\n}\n`, 'v1', true, V0_IN_V1],
+    [`${V1}\nallow if{\n\ttrue\n}\n\nobj := {\n\t"a": 1,\n}\n\nother = {\n\t"b": 2,\n}\n`, 'v1', true, undefined],
+    [`${V1}\nallow if {\n\tevery x in [1] {\n\t\tx > 0\n\t}\n}\n`, 'v1', true, undefined],
+    // the violation rule in v1
+    ['package p\n\ndeny contains msg if {\n\tmsg := "x"\n}\n', 'v1', true, NO_V1_VIOLATION],
+    ['package p\n\ndeny contains msg if {\n\tmsg := "x"\n}\n', 'v1', false, undefined],
+    ['package p\n\n  violation  contains  { "msg": msg, "details": {} }  if{\n\tmsg := "x"\n}\n', 'v1', true, undefined],
+    ['package p\n\nviolation contains msg if {\n\tmsg := "x"\n}\n', 'v1', true, NO_V1_VIOLATION],
+  ])('regoProblem(%j, %s, %s) is %j', (rego, version, requireViolation, problem) => {
+    expect(regoProblem(rego, version, requireViolation)).toBe(problem);
+  });
+});
 
 describe('ConstraintTemplate', () => {
   test('snapshot: name is the lower-case kind, CEL before Rego v0', () => {
@@ -145,9 +275,11 @@ describe('ConstraintTemplate', () => {
       expect(() => template({ rego: REGO_V0.replace('label"', 'label') })).toThrow('is not valid Rego v0: it has an unterminated string on line 5');
     });
 
-    test('fails on a complete rule redeclared with :=', () => {
-      const rego = `${REGO_V0}\nowner := o {\n\to := input.review.object.metadata.labels.owner\n}\n\nowner := "none" {\n\tnot input.review.object.metadata.labels.owner\n}\n`;
-      expect(() => template({ rego })).toThrow('is not valid Rego v0: it declares the complete rule `owner` with := and defines it again (OPA: rule redeclared); use = for rules with several definitions');
+    test('fails on an import Gatekeeper refuses, and on an illegal string escape', () => {
+      expect(() => template({ rego: REGO_V0.replace('\n\n', '\n\nimport rego.v1\n\n') })).toThrow(
+        '[test/owner] invalid rego "package k8srequiredowner": is not valid Rego v0: it imports rego.v1: Gatekeeper accepts only imports of data.lib (the template\'s libs) and future.keywords; import only libraries (data.lib.<name>, given in libs) and future.keywords');
+      expect(() => template({ rego: REGO_V0.replace('owner label', 'owner label\\.') })).toThrow(
+        '[test/owner] invalid rego "package k8srequiredowner": is not valid Rego v0: it has an illegal escape sequence \'\\.\' on line 5');
     });
 
     test('fails without a violation rule', () => {
