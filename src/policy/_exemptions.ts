@@ -7,12 +7,16 @@ import { HostNamespace, PolicyExemption, PolicyExemptionOptions, ZeroTrustPolicy
 import { checkDns1123Label, checkLabels, invalid, sortedUnique } from '../intent/_validation';
 import { isCleanAbsolutePath, Privilege, PrivilegedWorkload } from '../intent/privileged-workload';
 
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 const HOST_PATH = /^\/[A-Za-z0-9._\/-]*$/;
 
-/** Policies that apply to other objects than pods: no workload can be exempted from them. */
-export const NOT_POD_POLICIES: string[] = [ZeroTrustPolicy.STRICT_MTLS, ZeroTrustPolicy.POD_SECURITY_LABELS];
+/**
+ * Policies that apply to other objects than pods, and those objects: no workload can be exempted
+ * from them.
+ */
+const NOT_POD_POLICIES: Partial<Record<ZeroTrustPolicy, string>> = {
+  [ZeroTrustPolicy.STRICT_MTLS]: 'PeerAuthentications',
+  [ZeroTrustPolicy.POD_SECURITY_LABELS]: 'Namespaces',
+};
 
 /**
  * The policies that are Pod Security controls: a namespace running a workload exempted from one
@@ -47,10 +51,9 @@ const PRIVILEGE_HOST_NAMESPACE: Partial<Record<Privilege, HostNamespace>> = {
   [Privilege.HOST_NETWORK]: HostNamespace.HOST_NETWORK,
 };
 
-/** The exemption a declared privileged workload gets (undefined when none of its privileges is checked). */
-export function exemptionOf(w: PrivilegedWorkload): PolicyExemption | undefined {
+/** The exemption a declared privileged workload gets (every privilege is checked by one policy or more). */
+export function exemptionOf(w: PrivilegedWorkload): PolicyExemption {
   const policies = sortedUnique(w.privileges.flatMap(p => PRIVILEGE_POLICIES[p]));
-  if (policies.length === 0) return undefined;
   const hostNamespaces = sortedUnique(w.privileges.map(p => PRIVILEGE_HOST_NAMESPACE[p]).filter((h): h is HostNamespace => h !== undefined));
   return {
     namespace: w.namespace,
@@ -74,16 +77,14 @@ export function checkExemption(scope: Construct, o: PolicyExemptionOptions): Pol
   if (!o.podLabels || typeof o.podLabels !== 'object' || Object.keys(o.podLabels).length === 0) {
     invalid(scope, 'exemption.podLabels', o.podLabels, 'must select the workload\'s pods with at least one label', 'an exemption without a selector would cover every pod of the namespace');
   }
-  for (const [k, v] of Object.entries(o.podLabels)) {
-    if (!LABEL_KEY.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
-      invalid(scope, 'exemption.podLabels', `${k}=${v}`, 'must be valid Kubernetes label keys and values (a pod cannot carry anything else, so the exemption would match nothing)');
-    }
-  }
+  // a pod carries only valid labels: an invalid one would match nothing
+  const podLabels = checkLabels(scope, 'exemption.podLabels', o.podLabels);
   const policies = sortedUnique(o.policies ?? []);
   if (policies.length === 0) invalid(scope, 'exemption.policies', o.policies, 'must list at least one ZeroTrustPolicy');
   for (const p of policies) {
     if (!Object.values(ZeroTrustPolicy).includes(p)) invalid(scope, 'exemption.policies', p, `must be one of ${Object.values(ZeroTrustPolicy).join(', ')}`);
-    if (NOT_POD_POLICIES.includes(p)) invalid(scope, 'exemption.policies', p, 'applies to PeerAuthentications, not to pods: a workload cannot be exempted from it');
+    const objects = NOT_POD_POLICIES[p];
+    if (objects) invalid(scope, 'exemption.policies', p, `applies to ${objects}, not to pods: a workload cannot be exempted from it`);
   }
   const hostNamespaces = sortedUnique(o.hostNamespaces ?? []);
   if (policies.includes(ZeroTrustPolicy.HOST_NAMESPACES) !== (hostNamespaces.length > 0)) {
@@ -96,7 +97,7 @@ export function checkExemption(scope: Construct, o: PolicyExemptionOptions): Pol
   if (policies.includes(ZeroTrustPolicy.HOST_FILESYSTEM) !== (hostPaths.length > 0)) {
     invalid(scope, 'exemption.hostPaths', o.hostPaths, 'must list the host paths exactly when ZeroTrustPolicy.HOST_FILESYSTEM is exempted');
   }
-  if (hostPaths.some(p => typeof p !== 'string' || !HOST_PATH.test(p) || !isCleanAbsolutePath(p))) {
+  if (hostPaths.some(p => !isCleanAbsolutePath(p) || !HOST_PATH.test(p))) {
     invalid(scope, 'exemption.hostPaths', o.hostPaths,
       'must be absolute, normalized paths of letters, digits and . _ - / (no spaces or commas, no \'.\' or \'..\' segments, no \'//\')');
   }
@@ -105,12 +106,12 @@ export function checkExemption(scope: Construct, o: PolicyExemptionOptions): Pol
   if (capabilities.length > 0 && !policies.includes(ZeroTrustPolicy.CAPABILITIES)) {
     invalid(scope, 'exemption.capabilities', o.capabilities, 'are only read with ZeroTrustPolicy.CAPABILITIES', 'add ZeroTrustPolicy.CAPABILITIES to policies or remove capabilities');
   }
-  if (capabilities.some(c => typeof c !== 'string' || !/^[A-Z][A-Z_]*$/.test(c))) {
+  if (capabilities.some(c => typeof c !== 'string' || !/^(?!CAP_)[A-Z][A-Z_]*$/.test(c))) {
     invalid(scope, 'exemption.capabilities', o.capabilities, 'must be Linux capability names without the CAP_ prefix, for example NET_ADMIN');
   }
   return {
     namespace: o.namespace,
-    podLabels: checkLabels(scope, 'exemption.podLabels', o.podLabels),
+    podLabels,
     policies,
     containers: sortedUnique(o.containers ?? []),
     hostNamespaces,

@@ -308,7 +308,7 @@ export class ZeroTrustPolicyPack extends Construct {
    * now; the pack reads them again at synthesis time) and the user's.
    */
   public get exemptions(): PolicyExemption[] {
-    const derived = IntentGraph.of(this).privilegedWorkloads.map(exemptionOf).filter((e): e is PolicyExemption => e !== undefined);
+    const derived = IntentGraph.of(this).privilegedWorkloads.map(exemptionOf);
     return [...derived, ...this.userExemptions];
   }
 
