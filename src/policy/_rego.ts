@@ -88,10 +88,12 @@ export function regoProblem(rego: string, version: 'v0' | 'v1', requireViolation
     return `imports ${badImport}: Gatekeeper accepts only imports of data.lib (the template's libs) and future.keywords`;
   }
   if (version === 'v0') {
-    if (V1_HEAD.test(text) && !/^\s*import\s+future\.keywords\b/m.test(text)) {
+    // with the future keywords a v0 module may use the v1 rule heads (gator accepts both)
+    const futureKeywords = /^\s*import\s+future\.keywords\b/m.test(text);
+    if (V1_HEAD.test(text) && !futureKeywords) {
       return 'uses Rego v1 rule heads (`contains`/`if`) in a v0 module: Gatekeeper parses `rego` and unversioned code as v0 and fails with rego_parse_error';
     }
-    if (requireViolation && !V0_VIOLATION.test(text)) {
+    if (requireViolation && !V0_VIOLATION.test(text) && !(futureKeywords && V1_VIOLATION.test(text))) {
       return 'has no `violation[{"msg": msg}] { ... }` rule: Gatekeeper requires a `violation` rule';
     }
   } else {

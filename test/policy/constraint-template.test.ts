@@ -162,13 +162,19 @@ describe('Rego structural checks (_rego)', () => {
     [`package p\nimport future.keywords.if.x\n${V0.slice(10)}`, 'v0', true, `imports future.keywords.if.x${IMPORTS}`],
     [`package p\nimport xdata.lib\n${V0.slice(10)}`, 'v0', true, `imports xdata.lib${IMPORTS}`],
     [`package p\n# import rego.v1\nx := "import rego.v1"\n${V0.slice(10)}`, 'v0', true, undefined],
+    [`package p\nimport  rego.v1\n${V0.slice(10)}`, 'v0', true, `imports rego.v1${IMPORTS}`],
+    [`package p\nimport  future.keywords\n${V1.slice(10)}`, 'v0', true, undefined],
+    [`package p\nx := "import future.keywords"\n${V1.slice(10)}`, 'v0', true, V1_IN_V0],
     // v1 rule heads in v0
     [V1, 'v0', true, V1_IN_V0],
     ['package p\n\nallow if {\n\ttrue\n}\n', 'v0', false, V1_IN_V0],
     ['package p\n\nallow if{\n\ttrue\n}\n', 'v0', false, V1_IN_V0],
     ['package p\n\n  deny  contains msg if {\n\tmsg := "x"\n}\n', 'v0', false, V1_IN_V0],
     ['package p\n\nobj["a"] if {\n\ttrue\n}\n', 'v0', false, V1_IN_V0],
-    [`package p\nimport future.keywords.if\nimport future.keywords.contains\n${V1.slice(10)}`, 'v0', false, undefined],
+    [`package p\nimport future.keywords.if\nimport future.keywords.contains\n${V1.slice(10)}`, 'v0', true, undefined],
+    // the v1 violation rule needs the future keywords in v0
+    ['package p\n\nallow := true\n\nviolation contains {"msg": msg} if {\n\tmsg := "x"\n}\n', 'v0', true, V1_IN_V0],
+    [`package p\nimport future.keywords\n\ndeny contains msg if {\n\tmsg := "x"\n}\n`, 'v0', true, NO_V0_VIOLATION],
     [`package p\nimport future.keywords\n${V1.slice(10)}`, 'v0', false, undefined],
     // words in a message are no rule heads
     ['package p\n\nviolation[{"msg": msg}] {\n\tmsg := "a contains b if"\n}\n', 'v0', true, undefined],
@@ -179,6 +185,7 @@ describe('Rego structural checks (_rego)', () => {
     ['package p\n\n  violation [ { "msg": msg } ]  {\n\tmsg := "x"\n}\n', 'v0', true, undefined],
     ['package p\n\nviolation[{"msg": msg}] { msg := "x" }\n', 'v0', true, undefined],
     ['package p\n\nviolation[msg] {\n\tmsg := "x"\n}\n', 'v0', true, NO_V0_VIOLATION],
+    ['package p\n\ndeny[msg] {\n\tmsg := "see violation[{x}] {"\n}\n', 'v0', true, NO_V0_VIOLATION],
     // v0 rule heads in v1
     [V0, 'v1', true, V0_IN_V1],
     ['package p\n\nviolation[{"msg": msg}] { msg := "x" }\n', 'v1', false, V0_IN_V1],
@@ -186,11 +193,15 @@ describe('Rego structural checks (_rego)', () => {
     [`${V1}\nallow {  \n\ttrue\n}\n`, 'v1', true, V0_IN_V1],
     [`${V1}\nallow if{\n\ttrue\n}\n\nobj := {\n\t"a": 1,\n}\n\nother = {\n\t"b": 2,\n}\n`, 'v1', true, undefined],
     [`${V1}\nallow if {\n\tevery x in [1] {\n\t\tx > 0\n\t}\n}\n`, 'v1', true, undefined],
+    [`${V1}\nobj2 := {"a": 1}\n\nobj3 :={\n\t"a": 1,\n}\n`, 'v1', true, undefined],
+    ['package p\n\nallow { msg := "if {"; input.x in {\n\t"a",\n}}\n', 'v1', false, V0_IN_V1],
+    ['package p\n\nallow { x := {"a": 1}; input.y in {\n\t"b",\n}}\n', 'v1', false, V0_IN_V1],
     // the violation rule in v1
     ['package p\n\ndeny contains msg if {\n\tmsg := "x"\n}\n', 'v1', true, NO_V1_VIOLATION],
     ['package p\n\ndeny contains msg if {\n\tmsg := "x"\n}\n', 'v1', false, undefined],
     ['package p\n\n  violation  contains  { "msg": msg, "details": {} }  if{\n\tmsg := "x"\n}\n', 'v1', true, undefined],
     ['package p\n\nviolation contains msg if {\n\tmsg := "x"\n}\n', 'v1', true, NO_V1_VIOLATION],
+    ['package p\n\ndeny contains msg if {\n\tmsg := "violation contains {x} if {"\n}\n', 'v1', true, NO_V1_VIOLATION],
   ])('regoProblem(%j, %s, %s) is %j', (rego, version, requireViolation, problem) => {
     expect(regoProblem(rego, version, requireViolation)).toBe(problem);
   });
