@@ -21,6 +21,11 @@ export function stripComments(rego: string): string {
   return rego.replace(STRING_OR_COMMENT, token => (token.startsWith('#') ? '' : token));
 }
 
+/** The code of a module: comments removed and strings emptied (their words are no keywords). */
+function codeOf(rego: string): string {
+  return rego.replace(STRING_OR_COMMENT, token => (token.startsWith('#') ? '' : '""'));
+}
+
 /**
  * The first problem with the brackets and quotes of a Rego module: unbalanced `()[]{}`, an
  * unterminated string. Undefined when they balance.
@@ -71,6 +76,8 @@ const V1_HEAD = /^\s*[A-Za-z_][\w]*(\[[^\]]*\])?\s+(contains\b[^\n]*\bif\b|if\s*
 /** Rego v0 partial-set rule heads (`violation[{"msg": msg}] {`), rejected by the v1 parser. */
 const V0_VIOLATION = /^\s*violation\s*\[\s*\{[^\n]*\}\s*\]\s*\{/m;
 const V1_VIOLATION = /^\s*violation\s+contains\s+\{[^\n]*\}\s+if\s*\{/m;
+/** The future keywords `in` and `every` (not a field `x.in`), which v0 parses only when imported. */
+const FUTURE_KEYWORD = /(^|[^.\w])(in|every)\b/m;
 /** The imports Gatekeeper accepts in a template: its libraries and the future keywords. */
 const ALLOWED_IMPORT = /^(data\.lib(\.[A-Za-z_]\w*)*|future\.keywords(\.[a-z]+)?)$/;
 
@@ -92,6 +99,9 @@ export function regoProblem(rego: string, version: 'v0' | 'v1', requireViolation
     const futureKeywords = /^\s*import\s+future\.keywords\b/m.test(text);
     if (V1_HEAD.test(text) && !futureKeywords) {
       return 'uses Rego v1 rule heads (`contains`/`if`) in a v0 module: Gatekeeper parses `rego` and unversioned code as v0 and fails with rego_parse_error';
+    }
+    if (FUTURE_KEYWORD.test(codeOf(rego)) && !futureKeywords) {
+      return 'uses the keywords `in` or `every` in a v0 module without `import future.keywords.in` (or `.every`): Gatekeeper fails with rego_parse_error';
     }
     if (requireViolation && !V0_VIOLATION.test(text) && !(futureKeywords && V1_VIOLATION.test(text))) {
       return 'has no `violation[{"msg": msg}] { ... }` rule: Gatekeeper requires a `violation` rule';

@@ -142,6 +142,7 @@ describe('Rego structural checks (_rego)', () => {
   const V0_IN_V1 = 'uses Rego v0 rule heads (without `if`) in a v1 module: the v1 parser rejects them';
   const NO_V0_VIOLATION = 'has no `violation[{"msg": msg}] { ... }` rule: Gatekeeper requires a `violation` rule';
   const NO_V1_VIOLATION = 'has no `violation contains {"msg": msg} if { ... }` rule: Gatekeeper requires a `violation` rule';
+  const FUTURE_IN_V0 = 'uses the keywords `in` or `every` in a v0 module without `import future.keywords.in` (or `.every`): Gatekeeper fails with rego_parse_error';
   const IMPORTS = ': Gatekeeper accepts only imports of data.lib (the template\'s libs) and future.keywords';
   test.each<[string, 'v0' | 'v1', boolean, string | undefined]>([
     [V0, 'v0', true, undefined],
@@ -176,6 +177,14 @@ describe('Rego structural checks (_rego)', () => {
     ['package p\n\nallow := true\n\nviolation contains {"msg": msg} if {\n\tmsg := "x"\n}\n', 'v0', true, V1_IN_V0],
     [`package p\nimport future.keywords\n\ndeny contains msg if {\n\tmsg := "x"\n}\n`, 'v0', true, NO_V0_VIOLATION],
     [`package p\nimport future.keywords\n${V1.slice(10)}`, 'v0', false, undefined],
+    // the future keywords in and every (gator: rego_parse_error unless imported)
+    [`${V0}\nok {\n\tsome c in input.review.object.spec.containers\n}\n`, 'v0', true, FUTURE_IN_V0],
+    [`${V0}\nok {\n\tinput.review.object.kind in ["Pod"]\n}\n`, 'v0', true, FUTURE_IN_V0],
+    [`${V0}\nok {\n\tevery c in input.review.object.spec.containers { c.name != "" }\n}\n`, 'v0', true, FUTURE_IN_V0],
+    [`${V0}\nok {\n\tx := [1]\n\tevery(x)\n}\n`, 'v0', true, FUTURE_IN_V0],
+    [`${V0}\nok {\n\tx := input.review.object.in\n\tmsg := "x in y" # every in\n\tinside := input.x.every_one\n}\n`, 'v0', true, undefined],
+    [`package p\nimport future.keywords.in\n${V0.slice(10)}\nok {\n\tsome c in input.review.object.spec.containers\n}\n`, 'v0', true, undefined],
+    [`${V1}\nok if {\n\tsome c in input.review.object.spec.containers\n}\n`, 'v1', true, undefined],
     // words in a message are no rule heads
     ['package p\n\nviolation[{"msg": msg}] {\n\tmsg := "a contains b if"\n}\n', 'v0', true, undefined],
     // the violation rule
