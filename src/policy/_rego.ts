@@ -71,7 +71,7 @@ export function bracketProblem(rego: string): string | undefined {
   return open ? `has an unclosed '${open.ch}' opened on line ${open.line}` : undefined;
 }
 
-/** Rego v1 rule-head keywords; in a v0 module (no `import rego.v1`) they do not parse. */
+/** Rego v1 rule-head keywords; in a v0 module without `import future.keywords` they do not parse. */
 const V1_HEAD = /^\s*[A-Za-z_][\w]*(\[[^\]]*\])?\s+(contains\b[^\n]*\bif\b|if\s*\{)/m;
 /** Rego v0 partial-set rule heads (`violation[{"msg": msg}] {`), rejected by the v1 parser. */
 const V0_VIOLATION = /^\s*violation\s*\[\s*\{[^\n]*\}\s*\]\s*\{/m;

@@ -165,6 +165,8 @@ describe('Rego structural checks (_rego)', () => {
     [`package p\n# import rego.v1\nx := "import rego.v1"\n${V0.slice(10)}`, 'v0', true, undefined],
     [`package p\nimport  rego.v1\n${V0.slice(10)}`, 'v0', true, `imports rego.v1${IMPORTS}`],
     [`package p\nimport  future.keywords\n${V1.slice(10)}`, 'v0', true, undefined],
+    [`package p\n  import future.keywords\n${V1.slice(10)}`, 'v0', true, undefined],
+    ['package p\nallow if {\n\ttrue\n}\n', 'v0', false, V1_IN_V0],
     [`package p\nx := "import future.keywords"\n${V1.slice(10)}`, 'v0', true, V1_IN_V0],
     // v1 rule heads in v0
     [V1, 'v0', true, V1_IN_V0],
@@ -203,6 +205,8 @@ describe('Rego structural checks (_rego)', () => {
     [`${V1}\nallow if{\n\ttrue\n}\n\nobj := {\n\t"a": 1,\n}\n\nother = {\n\t"b": 2,\n}\n`, 'v1', true, undefined],
     [`${V1}\nallow if {\n\tevery x in [1] {\n\t\tx > 0\n\t}\n}\n`, 'v1', true, undefined],
     [`${V1}\nobj2 := {"a": 1}\n\nobj3 :={\n\t"a": 1,\n}\n`, 'v1', true, undefined],
+    // trailing spaces after the opening brace
+    [`${V1}\nallow if {  \n\ttrue\n}\n\nobj4 := {\t\n\t"a": 1,\n}\n`, 'v1', true, undefined],
     ['package p\n\nallow { msg := "if {"; input.x in {\n\t"a",\n}}\n', 'v1', false, V0_IN_V1],
     ['package p\n\nallow { x := {"a": 1}; input.y in {\n\t"b",\n}}\n', 'v1', false, V0_IN_V1],
     // the violation rule in v1
