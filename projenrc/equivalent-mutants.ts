@@ -126,6 +126,22 @@ export const EQUIVALENT_MUTANTS: Record<string, EquivalentMutant[]> = {
   ],
 
   'src/policy/_rego.ts': [
+    {
+      mutant: 'bracketProblem: EqualityOperator `i < text.length` -> `i <= text.length` (the scan loop)',
+      reason: 'text[text.length] is undefined, which is no quote, backtick, newline or bracket: the extra turn does nothing',
+    },
+    {
+      mutant: 'bracketProblem: EqualityOperator `j < text.length` -> `j <= text.length` (the string scan)',
+      reason: 'text[text.length] is undefined: the loop steps past it and the string is unterminated either way, with the same message',
+    },
+    {
+      mutant: 'bracketProblem: EqualityOperator `end < 0` -> `end <= 0` (raw string)',
+      reason: 'end is indexOf(\'`\', i + 1): -1 or at least 1, never 0',
+    },
+    {
+      mutant: 'codeOf: MethodExpression `token.startsWith(\'#\')` -> `token.endsWith(\'#\')`, and StringLiteral `\'\'` -> `"Stryker was here!"` for comments',
+      reason: 'a comment becomes `""` or that text instead of nothing: neither holds the word in or every, and a comment ends its line, so the keyword check reads the same words and boundaries',
+    },
   ],
 
   'src/policy/_cel-literal.ts': [

@@ -77,7 +77,7 @@ const V1_HEAD = /^\s*[A-Za-z_][\w]*(\[[^\]]*\])?\s+(contains\b[^\n]*\bif\b|if\s*
 const V0_VIOLATION = /^\s*violation\s*\[\s*\{[^\n]*\}\s*\]\s*\{/m;
 const V1_VIOLATION = /^\s*violation\s+contains\s+\{[^\n]*\}\s+if\s*\{/m;
 /** The future keywords `in` and `every` (not a field `x.in`), which v0 parses only when imported. */
-const FUTURE_KEYWORD = /(^|[^.\w])(in|every)\b/m;
+const FUTURE_KEYWORD = /(?<![.\w])(in|every)\b/;
 /** The imports Gatekeeper accepts in a template: its libraries and the future keywords. */
 const ALLOWED_IMPORT = /^(data\.lib(\.[A-Za-z_]\w*)*|future\.keywords(\.[a-z]+)?)$/;
 
