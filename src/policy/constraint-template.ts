@@ -174,7 +174,7 @@ export class ConstraintTemplate extends Construct {
     if (problem) {
       const fix = problem.startsWith('imports') ? 'import only libraries (data.lib.<name>, given in libs) and future.keywords'
         : !problem.includes('rule heads') ? 'Gatekeeper would reject the template with rego_parse_error'
-        : this.regoVersion === RegoVersion.V0 ? 'write v0 rule heads, or set regoVersion: RegoVersion.V1 (Gatekeeper 3.19+)' : 'write v1 rule heads (`violation contains {...} if {`)';
+          : this.regoVersion === RegoVersion.V0 ? 'write v0 rule heads, or set regoVersion: RegoVersion.V1 (Gatekeeper 3.19+)' : 'write v1 rule heads (`violation contains {...} if {`)';
       invalid(this, 'rego', `package ${pkg}`, `is not valid Rego ${this.regoVersion}: it ${problem}`, fix);
     }
     for (const lib of props.libs ?? []) {

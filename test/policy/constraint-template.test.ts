@@ -177,7 +177,7 @@ describe('Rego structural checks (_rego)', () => {
     [`package p\nimport future.keywords.if\nimport future.keywords.contains\n${V1.slice(10)}`, 'v0', true, undefined],
     // the v1 violation rule needs the future keywords in v0
     ['package p\n\nallow := true\n\nviolation contains {"msg": msg} if {\n\tmsg := "x"\n}\n', 'v0', true, V1_IN_V0],
-    [`package p\nimport future.keywords\n\ndeny contains msg if {\n\tmsg := "x"\n}\n`, 'v0', true, NO_V0_VIOLATION],
+    ['package p\nimport future.keywords\n\ndeny contains msg if {\n\tmsg := "x"\n}\n', 'v0', true, NO_V0_VIOLATION],
     [`package p\nimport future.keywords\n${V1.slice(10)}`, 'v0', false, undefined],
     // the future keywords in and every (gator: rego_parse_error unless imported)
     [`${V0}\nok {\n\tsome c in input.review.object.spec.containers\n}\n`, 'v0', true, FUTURE_IN_V0],

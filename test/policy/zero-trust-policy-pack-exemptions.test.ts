@@ -183,8 +183,15 @@ describe('exemption checks (_exemptions)', () => {
 
   test('a user exemption is exactly what it declares, sorted and without duplicates', () => {
     expect(check(base)).toEqual({
-      namespace: 'legacy', podLabels: { app: 'billing' }, policies: ['run-as-non-root'], containers: [], hostNamespaces: [], hostPaths: [], capabilities: [],
-      reason: 'runs as root until 2.0', source: 'test',
+      namespace: 'legacy',
+      podLabels: { app: 'billing' },
+      policies: ['run-as-non-root'],
+      containers: [],
+      hostNamespaces: [],
+      hostPaths: [],
+      capabilities: [],
+      reason: 'runs as root until 2.0',
+      source: 'test',
     });
     expect(check({
       ...base,
@@ -290,8 +297,16 @@ describe('exemption checks (_exemptions)', () => {
   ])('the privilege %s is exempted from exactly %j', (privilege, policies, hostNamespaces) => {
     const more = privilege === Privilege.HOST_PATH ? { hostPaths: ['/var/log'] } : privilege === Privilege.ADDED_CAPABILITIES ? { capabilities: ['NET_ADMIN'] } : {};
     expect(exemptionOf(workload([privilege], more))).toEqual({
-      namespace: 'agents', podLabels: { app: 'agent' }, policies, containers: [], hostNamespaces, hostPaths: [], capabilities: [], ...more,
-      reason: 'DaemonSet agent: reads the node state', source: 'test/Agent',
+      namespace: 'agents',
+      podLabels: { app: 'agent' },
+      policies,
+      containers: [],
+      hostNamespaces,
+      hostPaths: [],
+      capabilities: [],
+      ...more,
+      reason: 'DaemonSet agent: reads the node state',
+      source: 'test/Agent',
     });
   });
 
