@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { AppProtocol, CiliumWorkloadPolicy, HttpEnforcement, IntentGraph, MeshMode, MeshService, RemoteWorkload, ZeroTrustNamespace } from '../../src';
+import { onRemoteCall, remoteCallsOf } from '../../src/intent/remote-workload';
 import { Cluster, Pod } from '../support/reachability';
 import { find, synthValid } from '../support/synth';
 
@@ -104,5 +105,133 @@ describe('RemoteWorkload', () => {
       expect(() => inOnly.mayCall(orders, { requireHeaders: { 'x-tenant': 'a' } })).toThrow(/are not supported on calls across clusters/);
       expect(() => new RemoteWorkload(chart, 'in2', { spiffeId: 'spiffe://b.example.org/ns/in/sa/in', path: GATEWAY_PATH })).toThrow(/c\/in already declares this remote workload/);
     });
+  });
+});
+
+describe('RemoteWorkload: keys, lists and every refusal with its prop, value and fix', () => {
+  const remote = (chart: Chart, id: string, props: Partial<ConstructorParameters<typeof RemoteWorkload>[2]> = {}) =>
+    new RemoteWorkload(chart, id, { spiffeId: `spiffe://b.example.org/ns/${id}/sa/${id}`, ports: [{ port: 8443 }, { port: 9000 }], path: { remoteCidrs: ['198.51.100.20/32'], ...GATEWAY_PATH }, ...props });
+
+  test('identity parts, ports (HTTP unless said) and the resolved path', () => {
+    const { chart } = setup();
+    const r = new RemoteWorkload(chart, 'r', {
+      spiffeId: 'spiffe://b.example.org/ns/ledger/sa/ledger-sa',
+      ports: [{ port: 8443 }, { port: 5432, protocol: AppProtocol.TCP }],
+      path: { remoteCidrs: ['198.51.100.20/32'], remotePort: 15443, ...GATEWAY_PATH },
+    });
+    expect([r.trustDomain, r.remoteNamespace, r.serviceAccountName, r.principal]).toEqual(['b.example.org', 'ledger', 'ledger-sa', 'b.example.org/ns/ledger/sa/ledger-sa']);
+    expect(r.workloadPorts).toEqual([{ port: 8443, protocol: AppProtocol.HTTP }, { port: 5432, protocol: AppProtocol.TCP }]);
+    expect(r._path).toEqual({ remoteCidrs: ['198.51.100.20/32'], remotePort: 15443, gateway: { namespace: 'istio-system', podLabels: { istio: 'eastwestgateway' } }, sourceCidrs: [] });
+    const flat = new RemoteWorkload(chart, 'flat', { spiffeId: 'spiffe://b.example.org/ns/f/sa/f', path: { sourceCidrs: ['10.0.0.0/8'] } });
+    expect(flat._path).toEqual({ remoteCidrs: [], remotePort: undefined, gateway: undefined, sourceCidrs: ['10.0.0.0/8'] });
+    expect(flat.workloadPorts).toEqual([]);
+  });
+
+  test('call keys name the direction, ports, methods and paths; lists are sorted and filtered', () => {
+    const { app, chart, orders, db } = setup();
+    const z = remote(chart, 'z');
+    const a = remote(chart, 'a');
+    const out = z.allowFrom(orders, { methods: ['POST', 'GET', 'GET'] });
+    expect(out.key).toBe('shop/orders -> spiffe://b.example.org/ns/z/sa/z:8443,9000 GET,POST *');
+    expect(out.methods).toEqual(['GET', 'POST']);
+    const paths = a.allowFrom(orders, { ports: [9000], paths: ['/b', '/a'] });
+    expect(paths.key).toBe('shop/orders -> spiffe://b.example.org/ns/a/sa/a:9000 * /a,/b');
+    const both = a.mayCall(orders, { methods: ['GET'], paths: ['/x'] });
+    expect(both.key).toBe('spiffe://b.example.org/ns/a/sa/a -> shop/orders:8080 GET /x');
+    const l4 = z.mayCall(db);
+    expect(l4.key).toBe('spiffe://b.example.org/ns/z/sa/z -> shop/db:5432');
+    expect([l4.remote, l4.local, l4.inbound, l4.ports, l4.methods, l4.paths]).toEqual([z, db, true, [5432], [], []]);
+    expect(RemoteWorkload.of(chart)).toEqual([a, z]);
+    expect(RemoteWorkload.callsOf(app).map(c => c.key)).toEqual([paths.key, out.key, both.key, l4.key]);
+    const graph = IntentGraph.of(chart);
+    expect(remoteCallsOf(graph, orders, false)).toEqual([paths, out]);
+    expect(remoteCallsOf(graph, orders, true)).toEqual([both]);
+    expect(remoteCallsOf(graph, db, false)).toEqual([]);
+    expect(remoteCallsOf(IntentGraph.of(Testing.chart()), orders, true)).toEqual([]);
+  });
+
+  test.each([
+    ['callsOf', () => RemoteWorkload.callsOf(undefined as never)],
+    ['of', () => RemoteWorkload.of(undefined as never)],
+  ])('%s names itself when given no construct', (method, use) => {
+    expect(use).toThrow(new RegExp(`^\\[RemoteWorkload\\.${method}\\] invalid scope undefined`));
+  });
+
+  test.each<[string, object, string]>([
+    ['no path', { path: undefined }, 'invalid path undefined: must be a RemotePathOptions object'],
+    ['a service account that is no label', { spiffeId: 'spiffe://b.example.org/ns/r/sa/R' }, 'invalid spiffeId (serviceAccount) "R": must be a DNS-1123 label'],
+    ['a SPIFFE ID with more segments', { spiffeId: 'spiffe://b.example.org/ns/r/sa/r/x' }, 'invalid spiffeId "spiffe://b.example.org/ns/r/sa/r/x": must be an Istio workload SPIFFE ID: '
+      + 'spiffe://<trust domain>/ns/<namespace>/sa/<serviceAccount>; for example \'spiffe://cluster-b.example.org/ns/ledger/sa/ledger\''],
+    ['the local trust domain', { spiffeId: 'spiffe://a.example.org/ns/r/sa/r' }, 'invalid spiffeId "spiffe://a.example.org/ns/r/sa/r": is in this cluster\'s trust domain a.example.org; '
+      + 'declare workloads of this trust domain as MeshServices; a RemoteWorkload belongs to another trust domain'],
+    ['a bad port', { ports: [{ port: 70000 }] }, 'invalid ports 70000: must be an integer between 1 and 65535'],
+    ['a gateway without labels', { path: { gatewayNamespace: 'gw', gatewayPodLabels: {} } }, 'invalid path.gatewayPodLabels {}: must select the gateway\'s pods with at least one label; '
+      + 'for example { istio: \'eastwestgateway\' }'],
+    ['labels without a gateway namespace', { path: { gatewayPodLabels: { istio: 'x' } } }, 'invalid path.gatewayNamespace undefined: must be a DNS-1123 label'],
+    ['a bad label key', { path: { gatewayNamespace: 'gw', gatewayPodLabels: { 'a b': 'x' } } }, 'invalid path.gatewayPodLabels {"a b":"x"}: must be Kubernetes label keys and values'],
+    ['a bad label value', { path: { gatewayNamespace: 'gw', gatewayPodLabels: { app: 'x y' } } }, 'invalid path.gatewayPodLabels {"app":"x y"}: must be Kubernetes label keys and values'],
+    ['a gateway and addresses', { path: { ...GATEWAY_PATH, sourceCidrs: ['10.0.0.0/8'] } }, 'invalid path.sourceCidrs ["10.0.0.0/8"]: cannot be combined with a gateway: '
+      + 'calls arrive either through the gateway or from these addresses; keep the gateway (its pods are the only source the callee admits) or the addresses'],
+    ['a bad source CIDR', { path: { sourceCidrs: ['10.0.0.1/8'] } }, 'invalid path.sourceCidrs[0] "10.0.0.1/8": must be an IPv4 or IPv6 CIDR'],
+  ])('refuses %s', (_, props, message) => {
+    const { chart } = setup();
+    expect(() => remote(chart, 'r', props)).toThrow(`[c/r] ${message}`);
+  });
+
+  test.each([
+    ['example.com/role', 'a-b_c.d', true],
+    ['app', '', true],
+    ['-app', 'x', false],
+    ['app', '-x', false],
+    ['Example.com/role', 'x', false],
+    ['a/b/c', 'x', false],
+    ['x'.repeat(64), 'x', false],
+    ['app', 'x'.repeat(64), false],
+    ['app', 'x'.repeat(63), true],
+  ])('gateway pod label %s=%s is accepted: %s', (key, value, ok) => {
+    const { chart } = setup();
+    const make = () => remote(chart, 'r', { path: { gatewayNamespace: 'gw', gatewayPodLabels: { [key]: value } } });
+    if (ok) expect(make()._path.gateway?.podLabels).toEqual({ [key]: value });
+    else expect(make).toThrow(/invalid path.gatewayPodLabels .*: must be Kubernetes label keys and values/);
+  });
+
+  test('calls are refused with the prop, value and fix', () => {
+    const { chart, orders, db } = setup();
+    const r = remote(chart, 'r');
+    const stranger = setup().orders;
+    expect(() => r.mayCall(stranger)).toThrow('[c/r] invalid callee "c/orders": must be a workload of this app\'s intent graph (a MeshService in a ZeroTrustNamespace)');
+    expect(() => r.allowFrom(stranger)).toThrow('[c/r] invalid caller "c/orders": must be a workload');
+    expect(() => r.mayCall(orders, { requireClaims: { g: ['a'] } })).toThrow('[c/r] invalid requireClaims/requireHeaders {"requireClaims":{"g":["a"]}}: '
+      + 'are not supported on calls across clusters; restrict the call by ports, methods and paths');
+    expect(() => r.mayCall(orders, { ports: [] })).toThrow('[c/r] invalid ports []: must name at least one port of shop/orders (8080)');
+    expect(() => r.allowFrom(orders, { ports: [80] })).toThrow('[c/r] invalid ports 80: spiffe://b.example.org/ns/r/sa/r listens on 8443, 9000 only');
+    expect(() => r.allowFrom(orders, { ports: [0] })).toThrow('[c/r] invalid ports 0: must be an integer between 1 and 65535');
+    expect(() => r.mayCall(orders, { methods: [] })).toThrow('[c/r] invalid methods []: must not be empty; leave methods out to allow any method');
+    expect(() => r.mayCall(orders, { methods: ['GET', 'FETCH'] })).toThrow('[c/r] invalid methods "FETCH": must be one of CONNECT, DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, TRACE (upper case)');
+    expect(() => r.mayCall(orders, { paths: [] })).toThrow('[c/r] invalid paths []: must not be empty; leave paths out to allow any path');
+    expect(() => r.mayCall(orders, { paths: ['no-slash'] })).toThrow(/^\[c\/r\] invalid paths "no-slash"/);
+    expect(() => r.mayCall(db, { paths: ['/x'] })).toThrow('[c/r] invalid methods/paths {"methods":[],"paths":["/x"]}: port 5432 of shop/db is plain TCP, where no HTTP method or path can be seen; '
+      + 'restrict the call to the HTTP ports with `ports`, or drop methods and paths');
+    const listensNowhere = new RemoteWorkload(chart, 'n', { spiffeId: 'spiffe://b.example.org/ns/n/sa/n', path: { remoteCidrs: ['198.51.100.20/32'] } });
+    expect(() => listensNowhere.allowFrom(orders)).toThrow('[c/n] invalid ports []: must list the ports the remote workload listens on before local workloads may call it');
+    expect(() => listensNowhere.mayCall(orders)).toThrow('[c/n] invalid path {"remoteCidrs":["198.51.100.20/32"],"sourceCidrs":[]}: says neither which gateway of this cluster the remote calls arrive through '
+      + 'nor where they come from; set path.gatewayNamespace and path.gatewayPodLabels, or path.sourceCidrs');
+    const inOnly = remote(chart, 'in', { path: GATEWAY_PATH });
+    expect(() => inOnly.allowFrom(orders)).toThrow('[c/in] invalid path.remoteCidrs []: must name where this cluster reaches the remote workload before local workloads may call it; '
+      + 'set path.remoteCidrs to the remote east-west gateway\'s (or the workload\'s) addresses');
+    expect(() => remote(chart, 'dup', { spiffeId: 'spiffe://b.example.org/ns/r/sa/r' })).toThrow('[c/dup] invalid spiffeId "spiffe://b.example.org/ns/r/sa/r": c/r already declares this remote workload; declare each remote workload once');
+    // an L7 restriction on the HTTP port of a workload that also has a TCP port is fine
+    expect(r.mayCall(orders, { methods: ['GET'] }).methods).toEqual(['GET']);
+    expect(RemoteWorkload.callsOf(chart)).toHaveLength(1);
+  });
+
+  test('a hook hears each new remote call once', () => {
+    const { chart, orders } = setup();
+    const heard: string[] = [];
+    onRemoteCall((_g, call) => heard.push(call.key));
+    const r = remote(chart, 'r');
+    r.mayCall(orders);
+    r.mayCall(orders);
+    expect(heard).toEqual(['spiffe://b.example.org/ns/r/sa/r -> shop/orders:8080']);
   });
 });
