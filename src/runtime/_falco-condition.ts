@@ -25,8 +25,10 @@ const LIST_OPS = ['in', 'intersects', 'pmatch'];
 const UNARY_OPS = ['exists'];
 /** Field transformers (Falco ≥0.38); `val()` is only read on the right-hand side, around a plain field. */
 const TRANSFORMERS = ['tolower', 'toupper', 'b64', 'basename', 'len'];
-/** Words that are never a macro in check position (`not` is read before a check is). */
-const KEYWORDS = ['and', 'or', ...LIST_OPS, ...UNARY_OPS, ...VALUE_OPS.filter(o => /^[a-z]/.test(o))];
+/** Every operator, in the order errors list them. */
+const OPERATORS = [...VALUE_OPS, ...LIST_OPS, ...UNARY_OPS];
+/** Words that are never a macro in check position (`not` is read before a check is; symbols never look like a name). */
+const KEYWORDS = ['and', 'or', ...OPERATORS];
 /** libsinsp's number value (`RGX_HEXNUM`, `RGX_NUMBER`), matched as a whole word. */
 const NUMBER = /^(0[xX][0-9a-fA-F]+|[+-]?[0-9]+\.?[0-9]*([eE][+-][0-9]+)?)$/;
 /** How deeply parentheses (groups and transformers) may nest: libsinsp refuses recursion 100 calls deep, about 19 groups. */
@@ -238,7 +240,8 @@ export function parseCondition(text: string): ConditionRefs {
     const t = peek();
     if (t?.kind === 'word' && IDENTIFIER.test(t.text) && !KEYWORDS.includes(t.text) && !callAt(pos, TRANSFORMERS)) {
       const next = tokens[pos + 1];
-      const isOperator = next?.kind === 'op' || (next?.kind === 'word' && [...LIST_OPS, ...UNARY_OPS, ...VALUE_OPS].includes(next.text));
+      // every operator token's text is in OPERATORS, and no other token's is
+      const isOperator = next !== undefined && OPERATORS.includes(next.text);
       if (!isOperator) {
         refs.macros.push(t.text);
         pos++;
@@ -259,7 +262,7 @@ export function parseCondition(text: string): ConditionRefs {
       return;
     }
     if (!VALUE_OPS.includes(op.text)) {
-      throw new ConditionError(`unknown operator '${op.text}' at offset ${op.at} after field '${f}' (allowed: ${[...VALUE_OPS, ...LIST_OPS, ...UNARY_OPS].join(' ')})`);
+      throw new ConditionError(`unknown operator '${op.text}' at offset ${op.at} after field '${f}' (allowed: ${OPERATORS.join(' ')})`);
     }
     const next = peek();
     if (op.kind === 'word' && next?.at === op.at + op.text.length) {

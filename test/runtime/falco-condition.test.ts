@@ -259,6 +259,11 @@ describe('_falco-condition: parseCondition', () => {
     expect(conditionError(() => parseCondition(`fd.num < ${n}`))).toBe(`'<' at offset 7 compares numbers, but '${n}' at offset 9 is not a number`);
   });
 
+  test.each(['<', '<=', '>', '>='])('refuses a word after %s, and reads a number', op => {
+    expect(conditionError(() => parseCondition(`fd.num ${op} abc`))).toBe(`'${op}' at offset 7 compares numbers, but 'abc' at offset ${8 + op.length} is not a number`);
+    expect(parseCondition(`fd.num ${op} 1`).comparisons).toEqual([{ field: 'fd.num', operator: op, value: '1' }]);
+  });
+
   test('reads quoted strings as libsinsp does', () => {
     expect(parseCondition('proc.name = "a\\"b" or proc.name = \'a\\\'b\' or proc.name="a b"').comparisons.map(c => c.value)).toEqual(['"a\\"b"', '\'a\\\'b\'', '"a b"']);
     expect(parseCondition('proc.name = "\\b\\f\\n\\r\\t\\ \\\\x\\/"').comparisons.map(c => c.value)).toEqual(['"\\b\\f\\n\\r\\t\\ \\\\x\\/"']);
@@ -349,7 +354,7 @@ describe('_falco-condition: parseOutput', () => {
     ['%proc.aname[a b]', ['proc.aname']],
     ['%proc.aname[]', ['proc.aname']],
     ['by %k8s.pod.label[app.kubernetes.io/name] (%Evt.Arg_9.x1)', ['k8s.pod.label[app.kubernetes.io/name]', 'Evt.Arg_9.x1']],
-    ['%proc.aname[2].x and %fd.sip.name', ['proc.aname[2].x', 'fd.sip.name']],
+    ['%proc.aname[2].xy and %fd.sip.name', ['proc.aname[2].xy', 'fd.sip.name']],
     ['no fields', []],
   ])('reads the fields of %j', (output, fields) => {
     expect(parseOutput(output)).toEqual(fields);
