@@ -73,11 +73,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** What libsinsp skips between tokens (`lex_blank`; its backspace is refused here as a control character). */
 const BLANK = /[ \t\n\r]/;
 /**
- * What ends a bare word. libsinsp's bare string (`RGX_BARESTR`) stops at blanks, parentheses,
- * commas, `=` and quotes; a word here also stops at `!`, `<` and `>`, so it is never longer than
- * libsinsp's (`a<b` is refused here, one word there: stricter, never another meaning).
+ * A bare word. libsinsp's bare string (`RGX_BARESTR`) stops at blanks, parentheses, commas, `=`
+ * and quotes; a word here also stops at `!`, `<` and `>`, so it is never longer than libsinsp's
+ * (`a<b` is refused here, one word there: stricter, never another meaning).
  */
-const WORD_END = /[\s(),"'=<>!\u0000-\u001f\u007f-\u009f]/;
+const WORD = /^[^\s(),"'=<>!\u0000-\u001f\u007f-\u009f]+/;
 /** The escapes libsinsp's `unescape_str` accepts in a quoted string, besides the string's own quote. */
 const ESCAPES = 'bfnrt \\/';
 
@@ -108,11 +108,11 @@ function tokenize(text: string): Token[] {
     } else if (c === '"' || c === '\'') {
       // libsinsp's lex_quoted_str: the string ends at the first quote not preceded by a backslash
       // (so `"a\\"` does not end there)
-      let j = i + 1;
-      while (j < text.length && (text[j] !== c || text[j - 1] === '\\')) {
-        j++;
-      }
-      if (j >= text.length) {
+      let j = i;
+      do {
+        j = text.indexOf(c, j + 1);
+      } while (text[j - 1] === '\\');
+      if (j === -1) {
         throw new ConditionError(`unterminated ${c === '"' ? 'double' : 'single'} quote at offset ${i}`);
       }
       checkEscapes(text.slice(i, j + 1), i);
@@ -127,15 +127,12 @@ function tokenize(text: string): Token[] {
       }
       // a word: up to a blank, a parenthesis, a comma, a quote or a comparison symbol (a field's
       // `[argument]` and items such as `runc:[0:PARENT]` are words too)
-      let j = i;
-      while (j < text.length && !WORD_END.test(text[j])) {
-        j++;
-      }
-      if (j === i) {
+      const word = WORD.exec(text.slice(i));
+      if (!word) {
         throw new ConditionError(`unexpected character '${c}' at offset ${i}`);
       }
-      tokens.push({ kind: 'word', text: text.slice(i, j), at: i });
-      i = j;
+      tokens.push({ kind: 'word', text: word[0], at: i });
+      i += word[0].length;
     }
   }
   return tokens;
@@ -323,20 +320,17 @@ export function parseCondition(text: string): ConditionRefs {
 export function parseOutput(text: string): string[] {
   const fields: string[] = [];
   let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '(') depth++;
-    if (c === ')') {
-      depth--;
-      if (depth < 0) throw new ConditionError(`unbalanced parentheses: unexpected ')' at offset ${i}`);
+  // a parenthesis, or '%' and the field after it (a field's argument may hold parentheses)
+  for (const m of text.matchAll(/[()]|%([a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+(?:\[[^\]\s]+\])?(?:\.[a-zA-Z0-9_]+)*)?/g)) {
+    if (m[0] === '(') {
+      depth++;
+    } else if (m[0] === ')') {
+      if (--depth < 0) throw new ConditionError(`unbalanced parentheses: unexpected ')' at offset ${m.index}`);
+    } else if (m[1] === undefined) {
+      throw new ConditionError(`'%' at offset ${m.index} is not followed by a field name (class.name, optionally with [argument])`);
+    } else {
+      fields.push(m[1]);
     }
-    if (c !== '%') continue;
-    const m = /^%([a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+(?:\[[^\]\s]+\])?(?:\.[a-zA-Z0-9_]+)*)/.exec(text.slice(i));
-    if (!m) {
-      throw new ConditionError(`'%' at offset ${i} is not followed by a field name (class.name, optionally with [argument])`);
-    }
-    fields.push(m[1]);
-    i += m[0].length - 1;
   }
   if (depth !== 0) {
     throw new ConditionError('unbalanced parentheses: a \'(\' is never closed');

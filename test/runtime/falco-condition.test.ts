@@ -251,7 +251,7 @@ describe('_falco-condition: parseCondition', () => {
     expect(parseCondition('fd.num >= val(fd.sport)').comparisons).toEqual([{ field: 'fd.num', operator: '>=', value: 'fd.sport' }]);
   });
 
-  test.each(['0', '10', '-1', '+7', '1.', '1.25', '1.5e+3', '2E-10', '0x1F', '0XaB'])('reads the number %s after <', n => {
+  test.each(['0', '10', '12.5', '-1', '+7', '1.', '1.25', '1.5e+3', '2E-10', '0x1F', '0XaB'])('reads the number %s after <', n => {
     expect(parseCondition(`fd.num < ${n}`).comparisons).toEqual([{ field: 'fd.num', operator: '<', value: n }]);
   });
 
@@ -324,6 +324,8 @@ describe('_falco-condition: parseCondition', () => {
     ['proc.name in (a,)', 'expected a list item but found \')\' at offset 16'],
     ['proc.name in (,a)', 'expected a list item but found \',\' at offset 14'],
     ['proc.name in (a,', 'expected a list item but found the end of the condition'],
+    ['proc.name in (', 'expected a list item but found the end of the condition'],
+    ['proc.name contains', 'expected a value but found the end of the condition'],
     ['proc.name in (=)', 'expected a list item but found \'=\' at offset 14'],
     ['proc.name in (a b)', 'expected \',\' or \')\' in a list but found \'b\' at offset 16'],
     ['proc.name in (a', 'expected \',\' or \')\' in a list but found the end of the condition'],
