@@ -180,7 +180,7 @@ const PSS_VERSION = /^(latest|v1\.\d+)$/;
 export class ZeroTrustNamespace extends Construct implements IZeroTrustNamespace {
   /** Whether `x` is a ZeroTrustNamespace. */
   public static isZeroTrustNamespace(x: any): x is ZeroTrustNamespace {
-    return x !== null && typeof x === 'object' && ZERO_TRUST_NAMESPACE in x;
+    return x !== null && typeof x === 'object' && x[ZERO_TRUST_NAMESPACE] === true;
   }
 
   /** The namespace name. */

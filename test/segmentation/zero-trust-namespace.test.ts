@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { IntentGraph, MeshMode, PodSecurityLevel, Rollout, WaypointScope, ZeroTrustNamespace } from '../../src';
+import { EnforcementPoints, IntentGraph, MeshMode, PodSecurityLevel, Rollout, WaypointScope, ZeroTrustNamespace } from '../../src';
 import { requireZeroTrustNamespace } from '../../src/segmentation/zero-trust-namespace';
 import { find, synthValid } from '../support/synth';
 
@@ -81,7 +81,7 @@ describe('ZeroTrustNamespace', () => {
     expect(ns.metadata.labels['istio.io/dataplane-mode']).toBe('ambient');
     expect(ns.metadata.labels['istio-injection']).toBeUndefined();
     const probes = find(manifests, 'NetworkPolicy', 'allow-ambient-probes', 'amb');
-    expect(probes.spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: '169.254.7.127/32' } }] }]);
+    expect(probes.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '169.254.7.127/32' } }] }] });
     expect(manifests.some(m => m.metadata.name === 'allow-istiod')).toBe(false);
   });
 
@@ -150,6 +150,8 @@ describe('ZeroTrustNamespace', () => {
     const audit = new ZeroTrustNamespace(chart, 'audit', { rollout: Rollout.AUDIT });
     const enforce = new ZeroTrustNamespace(chart, 'enforce');
     expect([audit.rollout, enforce.rollout]).toEqual([Rollout.AUDIT, Rollout.ENFORCE]);
+    // the other layers read the rollout from the enforcement points
+    expect([audit, enforce].map(ns => EnforcementPoints.of(chart).forNamespace(ns).rollout)).toEqual([Rollout.AUDIT, Rollout.ENFORCE]);
     const manifests = synthValid(chart);
     expect(find(manifests, 'AuthorizationPolicy', 'allow-nothing', 'audit').metadata.annotations).toEqual({ 'istio.io/dry-run': 'true' });
     expect(find(manifests, 'AuthorizationPolicy', 'allow-nothing', 'enforce').metadata.annotations).toBeUndefined();
@@ -177,7 +179,8 @@ describe('ZeroTrustNamespace', () => {
     const chart = Testing.chart();
     const ns = new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
     expect(ns.selectorLabels).toEqual({ 'kubernetes.io/metadata.name': 'production' });
-    expect([ns, null, undefined, 'production', {}, chart].map(x => ZeroTrustNamespace.isZeroTrustNamespace(x))).toEqual([true, false, false, false, false, false]);
+    const branded = { [Symbol.for('cdk8s-zero-trust.ZeroTrustNamespace')]: 'yes' };
+    expect([ns, null, undefined, 'production', {}, chart, branded].map(x => ZeroTrustNamespace.isZeroTrustNamespace(x))).toEqual([true, false, false, false, false, false, false]);
     expect(requireZeroTrustNamespace(chart, ns)).toBe(ns);
     const fix = 'must be a ZeroTrustNamespace: a workload outside one would run without default-deny, STRICT mTLS and Pod Security; '
       + 'create the namespace with new ZeroTrustNamespace(scope, id, { name }) and pass it as `namespace`';
@@ -192,12 +195,12 @@ describe('ZeroTrustNamespace', () => {
     const [namespaces, network, mesh] = ['namespaces', 'network', 'mesh'].map(id => new Chart(app, id));
     new IntentGraph(app, 'IntentGraph', { layers: { namespaces, network, mesh } });
     const chart = new Chart(app, 'apps');
-    new ZeroTrustNamespace(chart, 'a');
+    new ZeroTrustNamespace(chart, 'a', { rollout: Rollout.AUDIT });
     new ZeroTrustNamespace(chart, 'b', { meshMode: MeshMode.AMBIENT, rollout: Rollout.AUDIT });
     const placed = (c: Chart) => Testing.synth(c).map(m => `${m.kind} ${m.metadata.namespace ?? ''}/${m.metadata.name}`).sort();
     expect(placed(namespaces)).toEqual(['Namespace /a', 'Namespace /b']);
     expect(placed(network)).toEqual([
-      'NetworkPolicy a/allow-dns', 'NetworkPolicy a/allow-istiod', 'NetworkPolicy a/default-deny',
+      'NetworkPolicy a/allow-dns', 'NetworkPolicy a/allow-istiod', 'NetworkPolicy a/audit-allow-all', 'NetworkPolicy a/default-deny',
       'NetworkPolicy b/allow-ambient-probes', 'NetworkPolicy b/allow-dns', 'NetworkPolicy b/audit-allow-all', 'NetworkPolicy b/default-deny',
     ]);
     expect(placed(mesh)).toEqual(['AuthorizationPolicy a/allow-nothing', 'AuthorizationPolicy b/allow-nothing', 'PeerAuthentication a/default', 'PeerAuthentication b/default']);
