@@ -124,8 +124,9 @@ export class CiliumWorkloadPolicy extends Construct {
     guardProps(this, 'CiliumWorkloadPolicy', props);
     const graph = IntentGraph.of(this);
     const workload = props.workload;
-    if (!workload || !workload.zeroTrustNamespace || !graph.workloads.includes(workload)) {
-      invalid(this, 'workload', workload?.node?.path ?? workload, 'must be a workload of this app\'s intent graph (a MeshService in a ZeroTrustNamespace)');
+    // guardProps has checked that it is an object with the members of an IMeshWorkload
+    if (!graph.workloads.includes(workload)) {
+      invalid(this, 'workload', workload.node?.path ?? workload, 'must be a workload of this app\'s intent graph (a MeshService in a ZeroTrustNamespace)');
     }
     this.workload = workload;
     this.httpEnforcement = props.httpEnforcement ?? HttpEnforcement.ISTIO;
@@ -249,7 +250,8 @@ export class CiliumWorkloadPolicy extends Construct {
           errors.push(`invalid httpEnforcement "cilium": ${workloadKey(call.caller)} is in an ambient namespace, whose ztunnel tunnels its calls to ${key} in mTLS (HBONE), `
             + 'where Cilium\'s L7 proxy cannot see HTTP; keep HttpEnforcement.ISTIO for workloads with ambient callers');
         }
-        if (endUserTokens(graph).issuersOfCall(call).length > 0 || Object.keys(call.requiredClaims).length > 0) {
+        // a call that requires claims always has an issuer: allowFrom() refuses requireClaims from a caller without one
+        if (endUserTokens(graph).issuersOfCall(call).length > 0) {
           errors.push(`invalid httpEnforcement "cilium": ${workloadKey(call.caller)} calls ${key} with an end-user token, which only Istio verifies `
             + '(RequestAuthentication and the gateway\'s mTLS identity); keep HttpEnforcement.ISTIO for workloads behind an AccessProxy');
         }

@@ -203,14 +203,15 @@ describe('CiliumWorkloadPolicy', () => {
       });
       new CiliumWorkloadPolicy(chart, 'p', { workload: payments, httpEnforcement: HttpEnforcement.CILIUM });
       payments.allowFrom(proxy, { methods: ['GET'], paths: ['/'] });
-      expect(() => app.synth()).toThrow(/\[cilium-test\/p\] invalid httpEnforcement "cilium": edge\/proxy calls production\/payment-service with an end-user token, which only Istio verifies/);
+      expect(() => app.synth()).toThrow('[cilium-test/p] invalid httpEnforcement "cilium": edge/proxy calls production/payment-service with an end-user token, which only Istio verifies '
+        + '(RequestAuthentication and the gateway\'s mTLS identity); keep HttpEnforcement.ISTIO for workloads behind an AccessProxy');
     });
 
     test('one policy per workload', () => {
       const { chart, payments } = setup();
       new CiliumWorkloadPolicy(chart, 'a', { workload: payments, httpEnforcement: HttpEnforcement.CILIUM });
       expect(() => new CiliumWorkloadPolicy(chart, 'b', { workload: payments }))
-        .toThrow(/^\[cilium-test\/b\] invalid workload "production\/payment-service": cilium-test\/a already defines the Cilium policy of this workload/);
+        .toThrow('[cilium-test/b] invalid workload "production/payment-service": cilium-test/a already defines the Cilium policy of this workload; define one CiliumWorkloadPolicy per workload');
     });
   });
 
@@ -304,6 +305,9 @@ describe('CiliumWorkloadPolicy', () => {
     const amb = new MeshService(chart, 'amb', { namespace: new ZeroTrustNamespace(chart, 'ambient', { meshMode: MeshMode.AMBIENT }), image: 'ghcr.io/a/s:1', port: 8080 });
     expect(() => new CiliumWorkloadPolicy(chart, 'g', { workload: amb, httpEnforcement: HttpEnforcement.CILIUM })).toThrow(/^\[cilium-test\/g\] invalid httpEnforcement "cilium"/);
     new CiliumWorkloadPolicy(chart, 'h', { workload: amb });
+    const fake = { node: undefined, podSelectorLabels: {}, serviceAccountName: 'x', workloadName: 'x', workloadPorts: [], zeroTrustNamespace: undefined };
+    expect(() => new CiliumWorkloadPolicy(chart, 'i', { workload: fake as any }))
+      .toThrow('[cilium-test/i] invalid workload {"podSelectorLabels":{},"serviceAccountName":"x","workloadName":"x","workloadPorts":[]}: must be a workload of this app\'s intent graph');
     expect(() => new CiliumWorkloadPolicy(chart, 'd', { workload: payments, dns: { namespace: 'Kube-System' } })).toThrow(/^\[cilium-test\/d\] invalid dns\.namespace "Kube-System": must be a DNS-1123 label/);
     expect(() => new CiliumWorkloadPolicy(chart, 'e', { workload: payments, dns: { podLabels: {} } })).toThrow(/^\[cilium-test\/e\] invalid dns\.podLabels \{\}/);
     // none of the refused policies took the workload: a valid one still can
@@ -313,7 +317,7 @@ describe('CiliumWorkloadPolicy', () => {
   test('a policy without declared egress fails at synthesis', () => {
     const { app, chart, payments } = setup();
     new CiliumWorkloadPolicy(chart, 'p', { workload: payments });
-    expect(() => app.synth()).toThrow(/\[cilium-test\/p\] production\/payment-service declares no external destination: call allowEgressTo\(\) on it/);
+    expect(() => app.synth()).toThrow('[cilium-test/p] production/payment-service declares no external destination: call allowEgressTo() on it, use HttpEnforcement.CILIUM, or remove this CiliumWorkloadPolicy');
   });
 
   test('the workload must be in the intent graph', () => {
