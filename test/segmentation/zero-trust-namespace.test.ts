@@ -179,8 +179,10 @@ describe('ZeroTrustNamespace', () => {
     const chart = Testing.chart();
     const ns = new ZeroTrustNamespace(chart, 'prod', { name: 'production' });
     expect(ns.selectorLabels).toEqual({ 'kubernetes.io/metadata.name': 'production' });
-    const branded = { [Symbol.for('cdk8s-zero-trust.ZeroTrustNamespace')]: 'yes' };
-    expect([ns, null, undefined, 'production', {}, chart, branded].map(x => ZeroTrustNamespace.isZeroTrustNamespace(x))).toEqual([true, false, false, false, false, false, false]);
+    const brand = Symbol.for('cdk8s-zero-trust.ZeroTrustNamespace');
+    expect([ns, null, undefined, 'production', {}, chart, { [brand]: 'yes' }].map(x => ZeroTrustNamespace.isZeroTrustNamespace(x))).toEqual([true, false, false, false, false, false, false]);
+    // a namespace of another copy of the library in node_modules carries the same global brand
+    expect(ZeroTrustNamespace.isZeroTrustNamespace({ [brand]: true })).toBe(true);
     expect(requireZeroTrustNamespace(chart, ns)).toBe(ns);
     const fix = 'must be a ZeroTrustNamespace: a workload outside one would run without default-deny, STRICT mTLS and Pod Security; '
       + 'create the namespace with new ZeroTrustNamespace(scope, id, { name }) and pass it as `namespace`';
@@ -289,7 +291,9 @@ describe('ZeroTrustNamespace', () => {
       // istio-injection: disabled beside istio.io/rev wins in Istio: STRICT mTLS with nothing enforcing it
       expect(() => new ZeroTrustNamespace(chart, 'a', { istioRevision: '1-30-3', labels: { 'istio-injection': 'disabled' } }))
         .toThrow(/^\[test\/a\] invalid labels\["istio-injection"\] "disabled": conflicts with the label istio\.io\/rev the library writes .*remove it from labels/);
-      expect(() => new ZeroTrustNamespace(chart, 'b', { labels: { 'istio-injection': 'disabled' } })).toThrow(/invalid labels\["istio-injection"\] "disabled": is a label the library writes/);
+      expect(() => new ZeroTrustNamespace(chart, 'b', { labels: { 'istio-injection': 'disabled' } })).toThrow('[test/b] invalid labels["istio-injection"] "disabled": is a label the library writes '
+        + '(mesh enrolment, Pod Security and managed-by follow meshMode, istioRevision and podSecurity), and a user value would override it; '
+        + 'remove it from labels and use the construct\'s own prop instead');
       expect(() => new ZeroTrustNamespace(chart, 'c', { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } })).toThrow(/invalid labels\["pod-security\.kubernetes\.io\/enforce"\]/);
       expect(() => new ZeroTrustNamespace(chart, 'd', { labels: { 'pod-security.kubernetes.io/enforce-version': 'v1.20' } })).toThrow(/invalid labels\["pod-security/);
       expect(() => new ZeroTrustNamespace(chart, 'e', { labels: { 'app.kubernetes.io/managed-by': 'Helm' } })).toThrow(/invalid labels\["app\.kubernetes\.io\/managed-by"\]/);
