@@ -219,9 +219,12 @@ describe('CiliumWorkloadPolicy', () => {
     const { chart, payments, orders } = setup();
     payments.allowEgressTo('api.stripe.com');
     orders.allowEgressTo('api.stripe.com');
-    new CiliumWorkloadPolicy(chart, 'p', { workload: payments });
+    const istioPolicy = new CiliumWorkloadPolicy(chart, 'p', { workload: payments });
     new CiliumWorkloadPolicy(chart, 'o', { workload: orders, httpEnforcement: HttpEnforcement.CILIUM });
     const manifests = synthValid(chart);
+    // ISTIO keeps the namespace's STRICT mTLS: no plaintext PeerAuthentication for payments
+    expect(istioPolicy.peerAuthentication).toBeUndefined();
+    expect(ofKind(manifests, 'PeerAuthentication').map(m => m.metadata.name)).toEqual(['default', 'order-service-cilium-http']);
     const labels = (name: string) => ({ 'app.kubernetes.io/managed-by': 'cdk8s-zero-trust', 'app.kubernetes.io/name': name });
     const p = find(manifests, 'CiliumNetworkPolicy', 'payment-service-cilium', 'production');
     expect(p.metadata.labels).toEqual(labels('payment-service'));
@@ -292,6 +295,17 @@ describe('CiliumWorkloadPolicy', () => {
     new CiliumWorkloadPolicy(ambient.chart, 'p', { workload: ambient.payments, httpEnforcement: HttpEnforcement.CILIUM });
     expect(() => ambient.app.synth()).toThrow('[cilium-test/p] invalid httpEnforcement "cilium": amb/caller is in an ambient namespace, whose ztunnel tunnels its calls to '
       + 'production/payment-service in mTLS (HBONE), where Cilium\'s L7 proxy cannot see HTTP; keep HttpEnforcement.ISTIO for workloads with ambient callers');
+  });
+
+  test('HttpEnforcement.ISTIO has none of those conflicts: Rollout.AUDIT and an ambient caller are fine', () => {
+    const s = setup();
+    const auditNs = new ZeroTrustNamespace(s.chart, 'audit', { rollout: Rollout.AUDIT });
+    const svc = new MeshService(s.chart, 'svc', { namespace: auditNs, image: 'ghcr.io/a/s:1', port: 8080 });
+    const amb = new ZeroTrustNamespace(s.chart, 'amb', { meshMode: MeshMode.AMBIENT });
+    svc.allowFrom(new MeshService(s.chart, 'caller', { namespace: amb, image: 'ghcr.io/a/s:1', port: 8080 }));
+    svc.allowEgressTo('api.stripe.com');
+    new CiliumWorkloadPolicy(s.chart, 'p', { workload: svc });
+    expect(find(synthValid(s.chart), 'CiliumNetworkPolicy', 'svc-cilium', 'audit').spec.ingress).toBeUndefined();
   });
 
   test('bad props: not an object, an unknown httpEnforcement, a workload of another app, a bad DNS location', () => {
