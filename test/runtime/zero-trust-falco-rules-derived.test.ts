@@ -55,6 +55,15 @@ describe('ZeroTrustFalcoRules: readers and exits derived from the synthesized ob
     expect(item(rulesOf(rules), 'list', 'zt_infrastructure_containers').items).toEqual(['istio-proxy']);
   });
 
+  test('an object without a namespace runs in "default", a zero-trust namespace here', () => {
+    const a = Testing.app();
+    const chart = new Chart(a, 'app');
+    new ZeroTrustNamespace(chart, 'default', { meshMode: MeshMode.AMBIENT });
+    new ApiObject(chart, 'bare', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bare' }, spec: { automountServiceAccountToken: true, containers: [{ name: 'main' }] } });
+    expect(readers(new ZeroTrustFalcoRules(new Chart(a, 'runtime'), 'falco')))
+      .toBe('(container.name in (zt_token_reader_containers) or (k8s.ns.name="default" and k8s.pod.name="bare" and container.name in ("main")))');
+  });
+
   test('two pods with the same selector and readers give one clause', () => {
     const { chart, runtime } = small();
     for (const id of ['one', 'two']) {
