@@ -337,21 +337,14 @@ function egressPoliciesOf(root: IConstruct): Map<string | undefined, any[]> {
   for (const policy of root.node.findAll()
     .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'NetworkPolicy')
     .map(c => c.toJson())
-    .filter(p => egressTypes(p.spec ?? {}))) {
+    // without policyTypes (absent or empty) the API server sets Egress when the policy has egress
+    // rules (and a policy without any adds no port either way)
+    .filter(p => !p.spec?.policyTypes?.length || p.spec.policyTypes.includes('Egress'))) {
     const inNamespace = byNamespace.get(policy.metadata?.namespace);
     if (inNamespace) inNamespace.push(policy);
     else byNamespace.set(policy.metadata?.namespace, [policy]);
   }
   return byNamespace;
-}
-
-/**
- * Whether a NetworkPolicy spec restricts egress: its `policyTypes` include `Egress`, or, without
- * `policyTypes` (absent or empty), it has egress rules (the API server's default).
- */
-function egressTypes(spec: any): boolean {
-  const types: string[] = spec.policyTypes?.length ? spec.policyTypes : (spec.egress ?? []).length ? ['Egress'] : [];
-  return types.includes('Egress');
 }
 
 interface EgressPorts { ports: number[]; unrestricted: boolean }
@@ -363,10 +356,13 @@ interface EgressPorts { ports: number[]; unrestricted: boolean }
 function egressPortsOf(policies: Map<string | undefined, any[]>, namespace: string, labels: { [key: string]: string }): EgressPorts {
   const ports: number[] = [];
   let unrestricted = false;
-  for (const policy of (policies.get(namespace) ?? []).filter(p => selects(p.spec.podSelector ?? {}, labels))) {
-    for (const rule of policy.spec.egress ?? []) {
-      if (!rule.ports || rule.ports.length === 0) unrestricted = true;
-      for (const p of rule.ports ?? []) {
+  for (const policy of (policies.get(namespace) ?? []).filter(p => selects(p.spec?.podSelector ?? {}, labels))) {
+    for (const rule of policy.spec?.egress ?? []) {
+      if (!rule.ports?.length) { // every port
+        unrestricted = true;
+        continue;
+      }
+      for (const p of rule.ports) {
         if (typeof p.port !== 'number') {
           unrestricted = true;
         } else if (p.endPort !== undefined) {
