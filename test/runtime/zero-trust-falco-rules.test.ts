@@ -456,6 +456,16 @@ describe('ZeroTrustFalcoRules: guards, label order, ambient and external workloa
       .toBe('((k8s.ns.name=storage and k8s.pod.label[a]="1" and k8s.pod.label[b]="2" and k8s.pod.label[c]="3"))');
   });
 
+  test('a declared privileged container name that cannot be written into a condition is refused with the clear error', () => {
+    const chart = Testing.chart();
+    const rules = new ZeroTrustFalcoRules(chart, 'falco', { driver: FalcoDriver.MODERN_EBPF_LEAST_PRIVILEGED });
+    IntentGraph.of(chart).declarePrivilegedWorkload(chart, {
+      namespace: 'storage', kind: 'DaemonSet', name: 'csi', podLabels: { app: 'csi' }, containers: ['a"b'], privileges: [Privilege.PRIVILEGED_CONTAINER], reason: 'mounts volumes',
+    });
+    expect(() => rules.renderRulesFile())
+      .toThrow('[test/falco] invalid containers "a\\"b": cannot be written into a Falco condition as one string: it contains a double quote or a backslash');
+  });
+
   test('ambient namespaces only: no istio-proxy is infrastructure', () => {
     const items = rulesOf(new ZeroTrustFalcoRules(app(MeshMode.AMBIENT).runtime, 'falco'));
     expect(item(items, 'list', 'zt_infrastructure_containers').items).toEqual([]);
