@@ -314,16 +314,16 @@ function podsOf(root: IConstruct): PodInfo[] {
   const pods: PodInfo[] = [];
   for (const { object, metadata, spec } of podTemplatesOf(root)) {
     const containers: any[] = [...spec.containers ?? [], ...spec.initContainers ?? []];
-    const tokenVolumes = (spec.volumes ?? []).filter((v: any) => (v.projected?.sources ?? []).some((s: any) => s.serviceAccountToken))
+    const tokenVolumes = (spec.volumes ?? []).filter((v: any) => v.projected?.sources?.some((s: any) => s.serviceAccountToken))
       .map((v: any) => v.name);
     // the containers that can read a token: all with automount, else those mounting a projected token volume
     const tokenContainers = spec.automountServiceAccountToken === true ? containers.map(x => x.name)
-      : containers.filter(x => (x.volumeMounts ?? []).some((m: any) => tokenVolumes.includes(m.name))).map(x => x.name);
+      : containers.filter(x => x.volumeMounts?.some((m: any) => tokenVolumes.includes(m.name))).map(x => x.name);
     pods.push({
       kind: object.kind,
-      name: object.metadata?.name ?? '',
+      name: object.metadata.name, // an ApiObject always has its metadata and name
       labels: { ...metadata.labels },
-      namespace: object.metadata?.namespace ?? 'default',
+      namespace: object.metadata.namespace ?? 'default',
       annotations: { ...metadata.annotations },
       tokenContainers,
     });
@@ -340,9 +340,9 @@ function egressPoliciesOf(root: IConstruct): Map<string | undefined, any[]> {
     // without policyTypes (absent or empty) the API server sets Egress when the policy has egress
     // rules (and a policy without any adds no port either way)
     .filter(p => !p.spec?.policyTypes?.length || p.spec.policyTypes.includes('Egress'))) {
-    const inNamespace = byNamespace.get(policy.metadata?.namespace);
+    const inNamespace = byNamespace.get(policy.metadata.namespace);
     if (inNamespace) inNamespace.push(policy);
-    else byNamespace.set(policy.metadata?.namespace, [policy]);
+    else byNamespace.set(policy.metadata.namespace, [policy]);
   }
   return byNamespace;
 }

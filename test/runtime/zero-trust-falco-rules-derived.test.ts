@@ -42,6 +42,7 @@ describe('ZeroTrustFalcoRules: readers and exits derived from the synthesized ob
       },
     });
     workload(chart, 'unlabelled', 'Deployment', { namespace: 'ns' }, { spec: { automountServiceAccountToken: true, containers: [{ name: 'main' }] } });
+    workload(chart, 'no-containers', 'Deployment', { namespace: 'ns' }, { metadata: { labels: { app: 'none' } }, spec: { automountServiceAccountToken: true } });
     workload(chart, 'not-auto', 'Deployment', { namespace: 'ns' }, { metadata: { labels: { app: 'x' } }, spec: { automountServiceAccountToken: 'true', containers: [{ name: 'main' }] } });
     workload(chart, 'vault-false', 'Deployment', { namespace: 'ns' }, { metadata: { labels: { app: 'v' }, annotations: { 'vault.hashicorp.com/agent-inject': 'false' } }, spec: { containers: [{ name: 'main' }] } });
     workload(chart, 'vault-elsewhere', 'Deployment', { namespace: 'other' }, { metadata: { labels: { app: 'v' }, annotations: { 'vault.hashicorp.com/agent-inject': 'true' } }, spec: { containers: [{ name: 'main' }] } });
