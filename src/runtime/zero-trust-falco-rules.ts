@@ -311,40 +311,32 @@ interface PodInfo {
 
 /** The pod templates the app deploys (read from the synthesized objects). */
 function podsOf(root: IConstruct): PodInfo[] {
-  const pods: PodInfo[] = [];
-  for (const { object, metadata, spec } of podTemplatesOf(root)) {
+  return podTemplatesOf(root).map(({ object, metadata, spec }) => {
     const containers: any[] = [...spec.containers ?? [], ...spec.initContainers ?? []];
     const tokenVolumes = (spec.volumes ?? []).filter((v: any) => v.projected?.sources?.some((s: any) => s.serviceAccountToken))
       .map((v: any) => v.name);
     // the containers that can read a token: all with automount, else those mounting a projected token volume
     const tokenContainers = spec.automountServiceAccountToken === true ? containers.map(x => x.name)
       : containers.filter(x => x.volumeMounts?.some((m: any) => tokenVolumes.includes(m.name))).map(x => x.name);
-    pods.push({
+    return {
       kind: object.kind,
       name: object.metadata.name, // an ApiObject always has its metadata and name
       labels: { ...metadata.labels },
       namespace: object.metadata.namespace ?? 'default',
       annotations: { ...metadata.annotations },
       tokenContainers,
-    });
-  }
-  return pods;
+    };
+  });
 }
 
-/** Every NetworkPolicy with egress rules the app synthesizes, by namespace (in the app's order within each). */
-function egressPoliciesOf(root: IConstruct): Map<string | undefined, any[]> {
-  const byNamespace = new Map<string | undefined, any[]>();
-  for (const policy of root.node.findAll()
+/** Every NetworkPolicy restricting egress the app synthesizes (JSON). */
+function egressPoliciesOf(root: IConstruct): any[] {
+  return root.node.findAll()
     .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'NetworkPolicy')
     .map(c => c.toJson())
     // without policyTypes (absent or empty) the API server sets Egress when the policy has egress
     // rules (and a policy without any adds no port either way)
-    .filter(p => !p.spec?.policyTypes?.length || p.spec.policyTypes.includes('Egress'))) {
-    const inNamespace = byNamespace.get(policy.metadata.namespace);
-    if (inNamespace) inNamespace.push(policy);
-    else byNamespace.set(policy.metadata.namespace, [policy]);
-  }
-  return byNamespace;
+    .filter(p => !p.spec?.policyTypes?.length || p.spec.policyTypes.includes('Egress'));
 }
 
 interface EgressPorts { ports: number[]; unrestricted: boolean }
@@ -353,10 +345,10 @@ interface EgressPorts { ports: number[]; unrestricted: boolean }
  * The TCP/UDP ports the egress NetworkPolicies of `namespace` open to pods labelled `labels`;
  * `unrestricted` when a rule allows every port (or a named port or a range over 64 ports).
  */
-function egressPortsOf(policies: Map<string | undefined, any[]>, namespace: string, labels: { [key: string]: string }): EgressPorts {
+function egressPortsOf(policies: any[], namespace: string, labels: { [key: string]: string }): EgressPorts {
   const ports: number[] = [];
   let unrestricted = false;
-  for (const policy of (policies.get(namespace) ?? []).filter(p => selects(p.spec?.podSelector ?? {}, labels))) {
+  for (const policy of policies.filter(p => p.metadata.namespace === namespace && selects(p.spec?.podSelector ?? {}, labels))) {
     for (const rule of policy.spec?.egress ?? []) {
       if (!rule.ports?.length) { // every port
         unrestricted = true;
@@ -383,24 +375,23 @@ function selects(selector: any, labels: { [key: string]: string }): boolean {
   const byExpressions = (selector.matchExpressions ?? []).every((e: any) => {
     const has = e.key in labels;
     switch (e.operator) {
-      case 'In': return has && (e.values ?? []).includes(labels[e.key]);
-      case 'NotIn': return !has || !(e.values ?? []).includes(labels[e.key]);
+      case 'In': return has && e.values?.includes(labels[e.key]);
+      case 'NotIn': return !has || !e.values?.includes(labels[e.key]);
       case 'Exists': return has;
       case 'DoesNotExist': return !has;
-      default: return false;
     }
+    return false; // an unknown operator
   });
   return byLabels && byExpressions;
 }
 
 /**
  * A macro-name part for a workload, injective by construction: namespaces and names are DNS
- * labels (`[a-z0-9-]`), `-` becomes `_` and the namespace length comes first, so `ns` + `a-b`
- * and `ns-a` + `b` get different names.
+ * labels (`[a-z0-9-]`, checked by the graph's workloads and namespaces), `-` becomes `_` and the
+ * namespace length comes first, so `ns` + `a-b` and `ns-a` + `b` get different names.
  */
 function workloadId(namespace: string, name: string): string {
-  const part = (s: string) => s.replace(/[^a-z0-9]/g, c => (c === '-' ? '_' : `_x${c.charCodeAt(0).toString(16)}_`));
-  return `${namespace.length}_${part(namespace)}_${part(name)}`;
+  return `${namespace.length}_${namespace.replace(/-/g, '_')}_${name.replace(/-/g, '_')}`;
 }
 
 function dedupe(values: string[]): string[] {
@@ -411,5 +402,3 @@ function sorted(values: string[]): string[] {
   return [...new Set(values)].sort();
 }
 
-/** @internal */
-export const ZERO_TRUST_FALCO_RULE_NAMES = [PRIVILEGED, TOKEN_READ, OUTBOUND, SHELL, NETWORK_TOOL, PACKAGE_MANAGER];

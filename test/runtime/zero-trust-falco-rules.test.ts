@@ -161,11 +161,13 @@ describe('ZeroTrustFalcoRules', () => {
     const nsA = new ZeroTrustNamespace(chart, 'ns-a');
     new MeshService(chart, 'a-b', { namespace: ns, image: 'r/x:1', port: 8080 });
     new MeshService(chart, 'b', { namespace: nsA, image: 'r/x:1', port: 8080 });
+    new MeshService(chart, 'x-y-z', { namespace: new ZeroTrustNamespace(chart, 'ns-b-c'), image: 'r/x:1', port: 8080 });
     const items = rulesOf(new ZeroTrustFalcoRules(new Chart(a, 'runtime'), 'falco'));
     const macros = items.filter(i => i.macro?.startsWith('zt_workload_'));
     expect(macros.map(m => [m.macro, m.condition]).sort()).toEqual([
       ['zt_workload_2_ns_a_b', '(k8s.ns.name=ns and k8s.pod.label[app.kubernetes.io/name]="a-b")'],
       ['zt_workload_4_ns_a_b', '(k8s.ns.name=ns-a and k8s.pod.label[app.kubernetes.io/name]="b")'],
+      ['zt_workload_6_ns_b_c_x_y_z', '(k8s.ns.name=ns-b-c and k8s.pod.label[app.kubernetes.io/name]="x-y-z")'],
     ]);
   });
 
