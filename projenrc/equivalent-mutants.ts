@@ -155,6 +155,30 @@ export const EQUIVALENT_MUTANTS: Record<string, EquivalentMutant[]> = {
   ],
 
   'src/runtime/zero-trust-falco-rules.ts': [
+    {
+      mutant: 'constructor networkTools check: ConditionalExpression `typeof t !== \'string\'` -> `false`',
+      reason: 'guardedProps() refuses a non-string element first (invalid networkTools[0] ...: must be a string)',
+    },
+    {
+      mutant: 'checkContainer: ConditionalExpression `typeof name !== \'string\'` -> `false`',
+      reason: 'guardedProps() and guardArgs() refuse non-string tokenReaders, infrastructureContainers and containerName first',
+    },
+    {
+      mutant: 'labelMatch sort: EqualityOperator `a < b` -> `a <= b`',
+      reason: 'they differ only for equal keys, and the keys of one label map are unique',
+    },
+    {
+      mutant: 'labelMatch: ConditionalExpression `!(e instanceof ConditionError)` -> `false`',
+      reason: 'podLabelField() throws nothing but ConditionError, so the rethrow is a guard for what cannot happen',
+    },
+    {
+      mutant: 'podMatch: StringLiteral `\'namespace\'` -> `""` (the prop named when the namespace cannot be quoted)',
+      reason: 'podMatch() only sees pods of the zero-trust namespaces, whose names are DNS labels that always quote',
+    },
+    {
+      mutant: 'podsOf: ArrayDeclaration `spec.volumes ?? []` -> `?? [\'Stryker was here\']`',
+      reason: 'the fallback only needs to hold no projected token volume; a string is no volume at all',
+    },
   ],
 
   'src/secrets/vault-role.ts': [

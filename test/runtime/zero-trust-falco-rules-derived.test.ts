@@ -267,3 +267,20 @@ describe('ZeroTrustFalcoRules: allowed ports of calls and declared exits; hostil
     expect(() => rules.renderRulesFile()).toThrow(`[runtime/falco] invalid ${message}`);
   });
 });
+
+describe('ZeroTrustFalcoRules: adopted workloads that cannot be selected', () => {
+  test.each([
+    ['without pod template labels', { template: { spec: { serviceAccountName: 'legacy', containers: [{ name: 'app', image: 'r/l:1' }] } } }, 'invalid workload.podTemplate.labels {}: must label the pods'],
+    ['without a pod template', {}, 'invalid workload "legacy": has no pod template with containers (spec.template)'],
+  ])('an adopted Deployment %s gets the adoption\'s clear error', (_, spec, message) => {
+    const a = Testing.app();
+    const chart = new Chart(a, 'app');
+    const namespace = new ZeroTrustNamespace(chart, 'ns');
+    const workload = new ApiObject(chart, 'legacy', {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'legacy', namespace: 'ns' }, spec: { selector: { matchLabels: { app: 'legacy' } }, ...spec },
+    });
+    new AdoptedWorkload(chart, 'adopted', { workload, namespace });
+    const rules = new ZeroTrustFalcoRules(new Chart(a, 'runtime'), 'falco');
+    expect(() => rules.renderRulesFile()).toThrow(`[app/adopted] ${message}`);
+  });
+});
