@@ -1,6 +1,6 @@
-import { Chart, Testing } from 'cdk8s';
+import { ApiObject, Chart, Testing } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { IMeshWorkload, IntentGraph, Layer, MeshService, ZeroTrustNamespace } from '../../src';
+import { AdoptedWorkload, IMeshWorkload, IntentGraph, Layer, MeshService, ZeroTrustNamespace } from '../../src';
 import { registerCallRule } from '../../src/intent/intent-graph';
 
 // a failing comparison of constructs (or of objects holding them) makes jest print whole construct
@@ -254,6 +254,25 @@ describe('IntentGraph: lists, lookups and refusals', () => {
     expect(paths(graph.workloads)).toEqual(['t/zeta-a']);
     // the refused name is free again
     expect(svc(zeta, 'b').workloadName).toBe('b');
+  });
+
+  test('an adopted workload\'s ServiceAccount is not read when it joins (its manifest may still change; it checks itself at synthesis)', () => {
+    const { chart, graph, zeta, svc } = app3();
+    svc(zeta, 'a');
+    const deployment = new ApiObject(chart, 'legacy', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'legacy', namespace: 'zeta' },
+      spec: {
+        selector: { matchLabels: { app: 'legacy' } },
+        template: { metadata: { labels: { app: 'legacy' } }, spec: { serviceAccountName: 'a', containers: [{ name: 'c', image: 'ghcr.io/acme/x:1', ports: [{ containerPort: 80 }] }] } },
+      },
+    });
+    const adopted = new AdoptedWorkload(chart, 'adopted', { workload: deployment, namespace: zeta });
+    expect(paths(graph.workloads)).toEqual(['t/zeta-a', adopted.node.path]);
+    // and synthesis refuses the shared identity
+    expect(() => Testing.synth(chart)).toThrow('[t/adopted] invalid workload.serviceAccountName "a": t/zeta-a runs as this ServiceAccount too, '
+      + 'and two workloads sharing an identity cannot be told apart by any policy; give each workload its own ServiceAccount');
   });
 
   test('a caller or an egress workload must belong to the graph', () => {

@@ -1,5 +1,5 @@
-import { Testing } from 'cdk8s';
-import { IntentGraph, MeshService, ZeroTrustNamespace } from '../../src';
+import { Chart, Testing } from 'cdk8s';
+import { IntentGraph, MeshService, Privilege, ZeroTrustNamespace } from '../../src';
 
 describe('IntentGraph.declarePlatformEndpoint', () => {
   const setup = () => {
@@ -27,5 +27,34 @@ describe('IntentGraph.declarePlatformEndpoint', () => {
   ])('rejects %s', (_, endpoint, message) => {
     const { graph, svc } = setup();
     expect(() => graph.declarePlatformEndpoint(svc, { namespace: 'vault', ...endpoint })).toThrow(message);
+  });
+
+  test.each([
+    ['vault.vault.svc.cluster.local', true],
+    ['a.b.c-d.svc.cluster.local', true],
+    ['v1.x9.svc.cluster.local', true],
+    ['vault.vault.svc.cluster.local.example.com', false],
+    ['http://vault.vault.svc.cluster.local', false],
+    ['-vault.vault.svc.cluster.local', false],
+    ['vault-.vault.svc.cluster.local', false],
+    ['Vault.vault.svc.cluster.local', false],
+    ['vault..svc.cluster.local', false],
+    ['svc.cluster.local', false],
+    ['vault.vault.svcxcluster.local', false],
+  ])('the host %s is accepted: %s', (host, ok) => {
+    const { graph, svc } = setup();
+    const declare = () => graph.declarePlatformEndpoint(svc, { namespace: 'vault', host, port: 8200 });
+    if (ok) expect(declare().host).toBe(host);
+    else expect(declare).toThrow(`[test/orders] invalid platformEndpoint.host ${JSON.stringify(host)}: must be the fully qualified name of an in-cluster Service (<name>.<namespace>.svc.cluster.local)`);
+  });
+
+  test('after synthesis started, endpoints and privileged workloads are refused', () => {
+    const { graph, svc } = setup();
+    Testing.synth(Chart.of(svc));
+    expect(() => graph.declarePlatformEndpoint(svc, { namespace: 'vault', host: 'vault.vault.svc.cluster.local', port: 8200 }))
+      .toThrow('[test/orders] invalid declarePlatformEndpoint() "test/orders": comes after synthesis started, when every layer has already read the intent graph, '
+        + 'so some layers would enforce it and others not; declare every namespace, workload, call and egress before calling app.synth() (or Testing.synth())');
+    expect(() => graph.declarePrivilegedWorkload(svc, { namespace: 'prod', kind: 'Deployment', name: 'x', podLabels: { app: 'x' }, privileges: [Privilege.RUN_AS_ROOT], reason: 'r' }))
+      .toThrow(/^\[test\/orders\] invalid declarePrivilegedWorkload\(\) "test\/orders": comes after synthesis started/);
   });
 });

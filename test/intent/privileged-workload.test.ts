@@ -82,6 +82,22 @@ describe('IntentGraph.declarePrivilegedWorkload', () => {
       .toThrow(/already declared spire-system\/DaemonSet\/spire-agent/);
   });
 
+  test('a container declared first: the pod-level privileges may follow, privileges for every container may not', () => {
+    const chart = Testing.chart();
+    const graph = IntentGraph.of(chart);
+    const container = { ...agent, privileges: [Privilege.RUN_AS_ROOT], hostPaths: [], containers: ['a'] };
+    graph.declarePrivilegedWorkload(chart, container);
+    expect(graph.declarePrivilegedWorkload(chart, agent).key).toBe('spire-system/DaemonSet/spire-agent');
+    const other = Testing.chart();
+    IntentGraph.of(other).declarePrivilegedWorkload(other, container);
+    expect(() => IntentGraph.of(other).declarePrivilegedWorkload(other, { ...agent, privileges: [Privilege.RUN_AS_ROOT], hostPaths: [] }))
+      .toThrow('[test] invalid privilegedWorkload "spire-system/DaemonSet/spire-agent": test already declared spire-system/DaemonSet/spire-agent[a]; '
+        + 'declare each container of a privileged workload once, with every privilege it needs (and the pod-level privileges once, without containers)');
+    // another workload's declarations never conflict
+    expect(IntentGraph.of(other).declarePrivilegedWorkload(other, { ...agent, name: 'other', privileges: [Privilege.RUN_AS_ROOT], hostPaths: [] }).key)
+      .toBe('spire-system/DaemonSet/other');
+  });
+
   test('fails on pod labels that are not Kubernetes labels (they select the exemption in every layer, Falco conditions included)', () => {
     const chart = Testing.chart();
     const graph = IntentGraph.of(chart);
