@@ -129,7 +129,7 @@ describe('IntentGraph', () => {
     });
 
     test('the graph is sealed once synthesis starts: a later allowFrom() or allowEgressTo() is an error', () => {
-      const { chart, a, b } = twoServices();
+      const { chart, ns, a, b } = twoServices();
       b.allowFrom(a);
       Testing.synth(chart);
       expect(() => b.allowFrom(a, { ports: [9090] }))
@@ -137,6 +137,8 @@ describe('IntentGraph', () => {
       expect(() => a.allowEgressTo('api.stripe.com')).toThrow(/^\[test\/a\] invalid allowEgressTo\(\) "test\/a": comes after synthesis started/);
       expect(() => new MeshService(chart, 'late', { namespace: new ZeroTrustNamespace(chart, 'later'), image: 'ghcr.io/acme/c:1', port: 8080 }))
         .toThrow(/invalid namespace "test\/later": comes after synthesis started/);
+      expect(() => new MeshService(chart, 'late-workload', { namespace: ns, image: 'ghcr.io/acme/c:1', port: 8080 }))
+        .toThrow(/^\[test\/late-workload\] invalid workload "test\/late-workload": comes after synthesis started/);
     });
   });
 });
@@ -284,6 +286,9 @@ describe('IntentGraph: lists, lookups and refusals', () => {
     expect(() => graph._addCall(undefined as never, b)).toThrow('[t/zeta-b] invalid caller undefined: must be');
     expect(() => graph._addEgress(stranger, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload "t/zeta-x": must be a workload of this app\'s intent graph');
     expect(() => graph._addEgress(undefined as never, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload undefined: must be');
+    const notAWorkload = { node: { path: 'elsewhere/x' } } as never;
+    expect(() => graph._addCall(notAWorkload, b)).toThrow('[t/zeta-b] invalid caller "elsewhere/x": must be a workload of this app\'s intent graph');
+    expect(() => graph._addEgress(notAWorkload, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload "elsewhere/x": must be a workload of this app\'s intent graph');
     expect(keys(graph.calls)).toEqual([]);
     expect(keys(graph.egress)).toEqual([]);
   });
