@@ -1,6 +1,6 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { AdoptedWorkload, IMeshWorkload, IntentGraph, Layer, MeshService, ZeroTrustNamespace } from '../../src';
+import { AccessProxy, AdoptedWorkload, IMeshWorkload, IntentGraph, Layer, MeshService, ZeroTrustNamespace } from '../../src';
 import { registerCallRule } from '../../src/intent/intent-graph';
 
 // a failing comparison of constructs (or of objects holding them) makes jest print whole construct
@@ -226,6 +226,22 @@ describe('IntentGraph: lists, lookups and refusals', () => {
     const json = graph.toJson();
     expect(json.calls).toEqual([{ from: 'zeta/a', to: 'zeta/b', principal: 'cluster.local/ns/zeta/sa/a', ports: [8080], paths: ['/p'], requireHeaders: { 'x-t': '1' } }]);
     expect(json.egress).toEqual([{ from: 'zeta/a', host: 'api.example.com', port: 8443 }]);
+  });
+
+  test('claims: listed by toJson(), and allows() needs a token carrying them', () => {
+    const { chart, graph, zeta, svc } = app3();
+    const proxy = new AccessProxy(chart, 'proxy', {
+      namespace: new ZeroTrustNamespace(chart, 'edge'),
+      hostnames: ['shop.example.com'],
+      tlsSecretName: 'shop-tls',
+      jwt: { issuer: 'https://login.example.com', jwksUri: 'https://login.example.com/jwks.json', audiences: ['shop'] },
+    });
+    const b = svc(zeta, 'b');
+    b.allowFrom(proxy, { requireClaims: { groups: ['staff'] } });
+    expect(graph.toJson().calls).toEqual([{ from: 'edge/proxy', to: 'zeta/b', principal: 'cluster.local/ns/edge/sa/proxy-istio', ports: [8080], requireClaims: { groups: ['staff'] } }]);
+    expect(graph.allows(proxy, b, { claims: { groups: ['staff', 'x'] } })).toBe(true);
+    expect(graph.allows(proxy, b, { claims: { groups: ['x'] } })).toBe(false);
+    expect(graph.allows(proxy, b)).toBe(false);
   });
 
   test('egress: sorted, per workload, and allowsEgress() answers exactly', () => {
