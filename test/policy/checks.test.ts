@@ -109,8 +109,9 @@ describe('_check.ts: what every check shares', () => {
     const exemptImages = (id: string) => celVariablesOf(byId(id)).find(v => v.name === 'exemptImages')!.expression;
     expect(exemptImages('privileged-containers')).toBe('has(variables.params.exemptImages) ? variables.params.exemptImages : []');
     expect(exemptImages('host-pid-ipc')).toBe('[]');
-    // a Rego-only check has no CEL of its own
+    // a Rego-only check has no CEL of its own: the pod variables alone
     expect(byId('default-deny-authorization').cel).toBeUndefined();
+    expect(names('default-deny-authorization')).toEqual(common);
   });
 
   test('the pod variables: containers of every kind, the namespace of the request when the pod has none, exemptions by namespace, labels, containers and images', () => {
@@ -245,6 +246,7 @@ describe('_checks.ts: every check, in rendering order, tied to its Rego', () => 
     expect(valid('run-as-non-root', { runAsUser: { rule: 'RunAsAny' } })).toBe(true);
     expect(valid('run-as-non-root', { runAsUser: { rule: 'MustRunAs' } })).toBe(false);
     expect(valid('required-resources', { limits: ['cpu', 'memory'], requests: ['memory'] })).toBe(true);
+    expect(valid('required-resources', { limits: ['memory'], requests: ['cpu'] })).toBe(true);
     expect(valid('required-resources', { limits: ['gpu'] })).toBe(false);
     expect(valid('required-resources', { requests: ['ephemeral-storage'] })).toBe(false);
     expect(valid('required-resources', { exemptImages: ['ghcr.io/acme/*'] })).toBe(true);
@@ -259,6 +261,7 @@ describe('_checks.ts: every check, in rendering order, tied to its Rego', () => 
     expect(valid('capabilities', { allowedCapabilities: ['NET_BIND_SERVICE'], requiredDropCapabilities: ['ALL'] })).toBe(true);
     expect(valid('capabilities', { allowedCapabilities: [1] })).toBe(false);
     expect(valid('capabilities', { requiredDropCapabilities: 'ALL' })).toBe(false);
+    expect(valid('capabilities', { requiredDropCapabilities: [1] })).toBe(false);
     expect(valid('allowed-registries', { repos: ['ghcr.io/acme/'] })).toBe(true);
     expect(valid('allowed-registries', { repos: [1] })).toBe(false);
     expect(valid('disallowed-tags', { tags: ['latest'] })).toBe(true);
