@@ -1,6 +1,6 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as yaml from 'yaml';
-import { AdoptedWorkload, ExternalWorkload, MeshMode, MeshService, ZeroTrustFalcoRules, ZeroTrustNamespace } from '../../src';
+import { AdoptedWorkload, CiliumWorkloadPolicy, ExternalWorkload, MeshMode, MeshService, ZeroTrustFalcoRules, ZeroTrustNamespace } from '../../src';
 
 // ZeroTrustFalcoRules (src/runtime/zero-trust-falco-rules.ts), continued from zero-trust-falco-rules.test.ts: what the
 // rules derive from the app's synthesized pods and egress NetworkPolicies, asserted exactly (issue 18, mutation testing).
@@ -239,6 +239,14 @@ describe('ZeroTrustFalcoRules: allowed ports of calls and declared exits; hostil
     svc.allowEgressTo('api.example.com', { port: 8443 });
     const items = rulesOf(new ZeroTrustFalcoRules(runtime, 'falco'));
     expect(item(items, 'list', 'zt_allowed_ports_2_ns_svc').items).toEqual([53, 91, 8443, 9100, 9200, 15012]);
+  });
+
+  test('a declared exit Cilium enforces by name (toFQDNs, no NetworkPolicy for it) allows its port too', () => {
+    const { chart, svc, runtime } = small();
+    svc.allowEgressTo('api.example.com', { port: 8443 });
+    new CiliumWorkloadPolicy(chart, 'svc-cilium', { workload: svc });
+    const items = rulesOf(new ZeroTrustFalcoRules(runtime, 'falco'));
+    expect(item(items, 'list', 'zt_allowed_ports_2_ns_svc').items).toEqual([53, 8443, 15012]);
   });
 
   test('other objects with egress-like specs are not NetworkPolicies; a NetworkPolicy without spec restricts nothing', () => {
