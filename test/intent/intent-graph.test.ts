@@ -215,6 +215,9 @@ describe('IntentGraph: lists, lookups and refusals', () => {
     expect(graph.allows(a, b, { method: 'DELETE', path: '/p' })).toBe(true);
     expect(graph.allows(a, b, { method: 'DELETE', path: '/q' })).toBe(false);
     expect(graph.allows(b, a, {})).toBe(false);
+    // a call of another caller allows nothing to this one
+    const c = svc(zeta, 'c');
+    expect(graph.allows(c, b, { method: 'DELETE', path: '/p' })).toBe(false);
   });
 
   test('toJson() lists paths, claims, headers and egress when declared', () => {
@@ -302,6 +305,8 @@ describe('IntentGraph: lists, lookups and refusals', () => {
     expect(() => graph._addCall(undefined as never, b)).toThrow('[t/zeta-b] invalid caller undefined: must be');
     expect(() => graph._addEgress(stranger, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload "t/zeta-x": must be a workload of this app\'s intent graph');
     expect(() => graph._addEgress(undefined as never, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload undefined: must be');
+    expect(() => graph._addCall({} as never, b)).toThrow('[t/zeta-b] invalid caller {}: must be');
+    expect(() => graph._addEgress({} as never, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload {}: must be');
     const notAWorkload = { node: { path: 'elsewhere/x' } } as never;
     expect(() => graph._addCall(notAWorkload, b)).toThrow('[t/zeta-b] invalid caller "elsewhere/x": must be a workload of this app\'s intent graph');
     expect(() => graph._addEgress(notAWorkload, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload "elsewhere/x": must be a workload of this app\'s intent graph');

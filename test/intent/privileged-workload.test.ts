@@ -98,6 +98,18 @@ describe('IntentGraph.declarePrivilegedWorkload', () => {
       .toBe('spire-system/DaemonSet/other');
   });
 
+  test.each([
+    ['a container with pod-level privileges, then the same container', [Privilege.HOST_PID], ['a'], [Privilege.RUN_AS_ROOT], ['a']],
+    ['a container, then the same container with pod-level privileges', [Privilege.RUN_AS_ROOT], ['a'], [Privilege.HOST_PID], ['a']],
+    ['two containers, then one of them with another', [Privilege.RUN_AS_ROOT], ['a', 'b'], [Privilege.RUN_AS_ROOT], ['b', 'c']],
+  ])('%s is refused', (_, firstPrivileges, firstContainers, privileges, containers) => {
+    const chart = Testing.chart();
+    const graph = IntentGraph.of(chart);
+    const first = graph.declarePrivilegedWorkload(chart, { ...agent, privileges: firstPrivileges, hostPaths: [], containers: firstContainers });
+    expect(() => graph.declarePrivilegedWorkload(chart, { ...agent, privileges, hostPaths: [], containers }))
+      .toThrow(`: test already declared ${first.key}; declare each container of a privileged workload once`);
+  });
+
   test('fails on pod labels that are not Kubernetes labels (they select the exemption in every layer, Falco conditions included)', () => {
     const chart = Testing.chart();
     const graph = IntentGraph.of(chart);
