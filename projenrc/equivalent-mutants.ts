@@ -57,6 +57,10 @@ export const EQUIVALENT_MUTANTS: Record<string, EquivalentMutant[]> = {
   ],
 
   'src/intent/intent-graph.ts': [
+    {
+      mutant: 'declarePlatformEndpoint: StringLiteral `endpoint.host ?? \'\'` -> `?? "Stryker was here!"`',
+      reason: 'unreachable: guardArgs refuses a PlatformEndpoint whose host is not a string before the check, and neither fallback matches the pattern',
+    },
   ],
 
   'src/intent/remote-workload.ts': [
