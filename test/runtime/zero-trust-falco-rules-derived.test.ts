@@ -38,6 +38,7 @@ describe('ZeroTrustFalcoRules: readers and exits derived from the synthesized ob
           { name: 'cfg', projected: { sources: [{ configMap: { name: 'x' } }] } },
           { name: 'tok', projected: { sources: [{ configMap: { name: 'y' } }, { serviceAccountToken: { path: 't' } }] } },
           { name: 'empty', emptyDir: {} },
+          { name: 'no-sources', projected: {} },
         ],
       },
     });
