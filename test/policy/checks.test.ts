@@ -111,7 +111,7 @@ describe('_check.ts: what every check shares', () => {
     expect(exemptImages('host-pid-ipc')).toBe('[]');
     // a Rego-only check has no CEL of its own: the pod variables alone
     expect(byId('default-deny-authorization').cel).toBeUndefined();
-    expect(names('default-deny-authorization')).toEqual(common);
+    expect(names('default-deny-authorization')).toStrictEqual(common);
   });
 
   test('the pod variables: containers of every kind, the namespace of the request when the pod has none, exemptions by namespace, labels, containers and images', () => {
