@@ -82,20 +82,20 @@ describe('EnforcementPoints', () => {
     expect(() => y.allowFrom(x, { paths: ['/x'] })).toThrow(/invalid methods\/paths .*namespace bare is in ambient mode without waypoints .*drop methods and paths/);
     expect(() => y.allowFrom(x, { requireHeaders: { 'x-tenant': 'a' } })).toThrow(/invalid requireHeaders .*without waypoints.*drop requireHeaders/);
     // nothing was recorded: the graph holds only the calls that can be enforced
-    expect(keys(IntentGraph.of(y).calls)).toEqual([]);
+    expect(keys(IntentGraph.of(y).calls)).toStrictEqual([]);
   });
 
   test('a sidecar caller cannot make L7-restricted calls into an ambient namespace (sidecars bypass waypoints)', () => {
     const { db, web } = setup();
     expect(() => db.allowFrom(web, { paths: ['/x'] })).toThrow(/invalid caller .*shop\/web runs with a sidecar .*past its waypoint.*put the caller in an ambient namespace/);
-    expect(keys(IntentGraph.of(db).calls)).toEqual([]);
+    expect(keys(IntentGraph.of(db).calls)).toStrictEqual([]);
   });
 
   test('claims need a caller that verifies end-user tokens (the edge layer\'s rule), and a refused call is not recorded', () => {
     const { api, web } = setup();
     expect(() => api.allowFrom(web, { requireClaims: { groups: ['admins'] } }))
       .toThrow(/invalid requireClaims .*the caller shop\/web does not verify end-user tokens.*require claims only on calls from an AccessProxy/);
-    expect(keys(IntentGraph.of(api).calls)).toEqual([]);
+    expect(keys(IntentGraph.of(api).calls)).toStrictEqual([]);
   });
 
   test('a call restricted at L7 in an ambient namespace without waypoints: each restriction is refused with its own prop, value and fix', () => {
@@ -152,8 +152,8 @@ describe('EnforcementPoints', () => {
     expect(points.forNamespace(shop).l7).toBe(L7Enforcer.SIDECAR);
     expect(points.waypoints).toEqual([waypoint]);
     expect(paths(points.workloadsBehind(waypoint))).toEqual(['enforcement/db', 'enforcement/job']);
-    expect(paths(points.workloadsBehind({ name: 'waypoint', namespace: 'other' }))).toEqual([]);
-    expect(paths(points.workloadsBehind({ name: 'db-waypoint', namespace: 'data' }))).toEqual([]);
+    expect(paths(points.workloadsBehind({ name: 'waypoint', namespace: 'other' }))).toStrictEqual([]);
+    expect(paths(points.workloadsBehind({ name: 'db-waypoint', namespace: 'data' }))).toStrictEqual([]);
     // ztunnel-captured (ambient) callers go through the callee's waypoint; nothing else does
     expect(points.viaWaypoint(o, db)).toEqual(waypoint);
     expect(points.viaWaypoint(job, o)).toBeUndefined();

@@ -56,7 +56,7 @@ describe('IntentGraph', () => {
     b.allowFrom(a, { ports: [8080], methods: ['GET'] });
     expect(graph.calls.map(c => c.key)).toEqual(['shop/a -> shop/b:8080 GET *', 'shop/a -> shop/b:9090']);
     expect(keys(graph.callsFrom(a))).toEqual(keys(graph.calls));
-    expect(keys(graph.callsTo(a))).toEqual([]);
+    expect(keys(graph.callsTo(a))).toStrictEqual([]);
     expect(graph.toJson()).toEqual({
       trustDomain: 'cluster.local',
       workloads: [
@@ -194,7 +194,7 @@ describe('IntentGraph: lists, lookups and refusals', () => {
     expect(graph.calls.length).toBe(4);
     expect(keys(graph.callsTo(b))).toEqual([expected[0], expected[1], expected[3]]);
     expect(keys(graph.callsFrom(c))).toEqual([expected[2], expected[3]]);
-    expect(keys(graph.callsFrom(b))).toEqual([]);
+    expect(keys(graph.callsFrom(b))).toStrictEqual([]);
     // the same call twice is the first one, and listeners hear of each call once
     expect(b.allowFrom(a, { paths: ['/a'] }) === calls[0]).toBe(true);
     expect(graph.calls.length).toBe(4);
@@ -310,8 +310,8 @@ describe('IntentGraph: lists, lookups and refusals', () => {
     const notAWorkload = { node: { path: 'elsewhere/x' } } as never;
     expect(() => graph._addCall(notAWorkload, b)).toThrow('[t/zeta-b] invalid caller "elsewhere/x": must be a workload of this app\'s intent graph');
     expect(() => graph._addEgress(notAWorkload, 'a.example.com', 443)).toThrow('[IntentGraph] invalid workload "elsewhere/x": must be a workload of this app\'s intent graph');
-    expect(keys(graph.calls)).toEqual([]);
-    expect(keys(graph.egress)).toEqual([]);
+    expect(keys(graph.calls)).toStrictEqual([]);
+    expect(keys(graph.egress)).toStrictEqual([]);
   });
 
   test('layer scopes and placement', () => {

@@ -152,8 +152,8 @@ describe('RemoteWorkload: keys, lists and every refusal with its prop, value and
     const graph = IntentGraph.of(chart);
     expect(keys(remoteCallsOf(graph, orders, false))).toEqual([pathsCall.key, out.key]);
     expect(keys(remoteCallsOf(graph, orders, true))).toEqual([both.key]);
-    expect(keys(remoteCallsOf(graph, db, false))).toEqual([]);
-    expect(keys(remoteCallsOf(IntentGraph.of(Testing.chart()), orders, true))).toEqual([]);
+    expect(keys(remoteCallsOf(graph, db, false))).toStrictEqual([]);
+    expect(keys(remoteCallsOf(IntentGraph.of(Testing.chart()), orders, true))).toStrictEqual([]);
   });
 
   test.each([
