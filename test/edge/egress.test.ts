@@ -160,8 +160,9 @@ describe('MeshService.allowEgressTo', () => {
     const edge = new Chart(app, 'edge');
     new IntentGraph(app, 'IntentGraph', { layers: { edge } });
     const chart = new Chart(app, 'apps');
-    const [a, b] = ['a', 'b'].map(ns => new MeshService(chart, `api-${ns}`, { namespace: new ZeroTrustNamespace(chart, ns), name: 'api', image: 'ghcr.io/acme/api:1', port: 8080 }));
-    const c = new MeshService(chart, 'other', { namespace: a.zeroTrustNamespace, image: 'ghcr.io/acme/api:1', port: 8080 });
+    const [nsA, nsB] = ['a', 'b'].map(ns => new ZeroTrustNamespace(chart, ns));
+    const [a, b] = [nsA, nsB].map(namespace => new MeshService(chart, `api-${namespace.node.id}`, { namespace, name: 'api', image: 'ghcr.io/acme/api:1', port: 8080 }));
+    const c = new MeshService(chart, 'other', { namespace: nsA, image: 'ghcr.io/acme/api:1', port: 8080 });
     for (const w of [a, b, c]) w.allowEgressTo('api.stripe.com');
     // Cilium enforces c by name: its ipBlock policy leaves the edge scope, the others stay
     new CiliumWorkloadPolicy(chart, 'other-cilium', { workload: c });

@@ -240,7 +240,7 @@ describe('EnforcementPoints', () => {
   });
 
   test.each([
-    ['of', (p: EnforcementPoints) => EnforcementPoints.of(undefined as never), 'scope'],
+    ['of', (_p: EnforcementPoints) => EnforcementPoints.of(undefined as never), 'scope'],
     ['forWorkload', (p: EnforcementPoints) => p.forWorkload({} as never), 'workload'],
     ['forNamespace', (p: EnforcementPoints) => p.forNamespace({} as never), 'namespace'],
     ['workloadsBehind', (p: EnforcementPoints) => p.workloadsBehind({ name: 1 } as never), 'name'],

@@ -20,7 +20,7 @@ function twoServices(trustDomain?: string) {
 
 describe('IntentGraph', () => {
   test('one graph per app, created on first use with cluster.local', () => {
-    const { app, graph, a, b } = twoServices();
+    const { app, graph, a } = twoServices();
     expect(IntentGraph.of(app) === graph).toBe(true);
     expect(IntentGraph.of(a) === graph).toBe(true);
     expect(graph.trustDomain).toBe('cluster.local');
@@ -264,7 +264,7 @@ describe('IntentGraph: lists, lookups and refusals', () => {
 
   test('names and identities are unique; a refused workload leaves no trace', () => {
     const { chart, graph, zeta, svc } = app3();
-    const a = svc(zeta, 'a');
+    svc(zeta, 'a');
     expect(() => new ZeroTrustNamespace(chart, 'zeta-again', { name: 'zeta' })).toThrow('[t/zeta-again] invalid name "zeta": t/zeta already defines this namespace; '
       + 'define each namespace once and pass it to every MeshService in it');
     expect(() => new MeshService(chart, 'dup', { namespace: zeta, name: 'a', image: 'ghcr.io/acme/x:1', port: 8080 }))

@@ -277,7 +277,7 @@ describe('_checks.ts: every check, in rendering order, tied to its Rego', () => 
 
   test('UPDATE: only the checks of fields a pod can change (images, resources) and of other kinds judge it', () => {
     expect(CHECKS.filter(c => !c.skipUpdate).map(c => c.id)).toEqual(['required-resources', 'allowed-registries', 'disallowed-tags', 'strict-mtls', 'pod-security-labels']);
-    const bad = pod((p, c) => { c.securityContext.privileged = true; });
+    const bad = pod((_p, c) => { c.securityContext.privileged = true; });
     expect(decision('privileged-containers', bad, {}, 'UPDATE')).toEqual([]);
     expect(decision('privileged-containers', bad)).toEqual(['Privileged container is not allowed: app']);
     const foreign = pod((_p, c) => { c.image = 'docker.io/library/nginx:1.27.0'; });
