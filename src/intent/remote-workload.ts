@@ -206,10 +206,9 @@ export class RemoteWorkload extends Construct {
     super(scope, id);
     guardProps(this, 'RemoteWorkload', props);
     this.graph = IntentGraph.of(this);
-    if (!props || typeof props !== 'object') {
-      invalid(this, 'props', props, 'must be an object with spiffeId and path');
-    }
-    const match = typeof props.spiffeId === 'string' ? SPIFFE_ID.exec(props.spiffeId) : null;
+    // guardProps has checked the types: props and path are objects, spiffeId a string, ports
+    // WorkloadPort objects with an AppProtocol, gatewayPodLabels a map of strings
+    const match = SPIFFE_ID.exec(props.spiffeId);
     if (!match) {
       invalid(this, 'spiffeId', props.spiffeId, 'must be an Istio workload SPIFFE ID: spiffe://<trust domain>/ns/<namespace>/sa/<serviceAccount>',
         'for example \'spiffe://cluster-b.example.org/ns/ledger/sa/ledger\'');
@@ -224,12 +223,8 @@ export class RemoteWorkload extends Construct {
         'declare workloads of this trust domain as MeshServices; a RemoteWorkload belongs to another trust domain');
     }
     this.workloadPorts = (props.ports ?? []).map(p => {
-      checkPort(this, 'ports', p?.port);
-      const protocol = p.protocol ?? AppProtocol.HTTP;
-      if (!Object.values(AppProtocol).includes(protocol)) {
-        invalid(this, 'protocol', protocol, `must be one of ${Object.values(AppProtocol).join(', ')}`);
-      }
-      return { port: p.port, protocol };
+      checkPort(this, 'ports', p.port);
+      return { port: p.port, protocol: p.protocol ?? AppProtocol.HTTP };
     });
     this._path = this.resolvePath(props.path);
     const state = remoteState(this.graph);
@@ -336,9 +331,6 @@ export class RemoteWorkload extends Construct {
   }
 
   private resolvePath(path: RemotePathOptions): ResolvedRemotePath {
-    if (!path || typeof path !== 'object') {
-      invalid(this, 'path', path, 'must say how traffic crosses: remoteCidrs (and remotePort) for calls to it, a gateway of this cluster or sourceCidrs for calls from it');
-    }
     const remoteCidrs = path.remoteCidrs === undefined ? [] : checkCidrList(this, 'path.remoteCidrs', path.remoteCidrs, { minPrefix4: 8, minPrefix6: 16 });
     const sourceCidrs = path.sourceCidrs === undefined ? [] : checkCidrList(this, 'path.sourceCidrs', path.sourceCidrs, { minPrefix4: 8, minPrefix6: 16 });
     const remotePort = path.remotePort === undefined ? undefined : checkPort(this, 'path.remotePort', path.remotePort);
@@ -346,12 +338,12 @@ export class RemoteWorkload extends Construct {
     if (path.gatewayNamespace !== undefined || path.gatewayPodLabels !== undefined) {
       const namespace = checkDns1123Label(this, 'path.gatewayNamespace', path.gatewayNamespace as string);
       const labels = path.gatewayPodLabels;
-      if (!labels || typeof labels !== 'object' || Object.keys(labels).length === 0) {
+      if (!labels || Object.keys(labels).length === 0) {
         invalid(this, 'path.gatewayPodLabels', labels, 'must select the gateway\'s pods with at least one label', 'for example { istio: \'eastwestgateway\' }');
       }
       for (const [k, v] of Object.entries(labels)) {
         if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k)
-          || typeof v !== 'string' || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
+          || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
           invalid(this, 'path.gatewayPodLabels', { [k]: v }, 'must be Kubernetes label keys and values');
         }
       }

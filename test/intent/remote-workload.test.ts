@@ -231,6 +231,37 @@ describe('RemoteWorkload: keys, lists and every refusal with its prop, value and
     expect(RemoteWorkload.callsOf(chart).length).toBe(1);
   });
 
+  test('wrong types are refused by the props guard before any check of the construct', () => {
+    const { chart } = setup();
+    const spiffeId = 'spiffe://b.example.org/ns/r/sa/r';
+    const cidrs = { remoteCidrs: ['198.51.100.20/32'] };
+    const cases: Array<[any, string]> = [
+      [undefined, 'invalid props undefined: must be a RemoteWorkloadProps object, got undefined'],
+      [{ spiffeId: 5, path: cidrs }, 'invalid spiffeId 5: must be a string, got number'],
+      [{ spiffeId, ports: [null], path: cidrs }, 'invalid ports[0] null: must be a WorkloadPort object, got null'],
+      [{ spiffeId, ports: [{ port: 80, protocol: 'bogus' }], path: cidrs }, 'invalid ports[0].protocol "bogus": must be an AppProtocol'],
+      [{ spiffeId, path: 'x' }, 'invalid path "x": must be a RemotePathOptions object, got string'],
+      [{ spiffeId, path: { gatewayNamespace: 'gw', gatewayPodLabels: 'x' } }, 'invalid path.gatewayPodLabels "x": must be a map of strings or undefined, got string'],
+      [{ spiffeId, path: { gatewayNamespace: 'gw', gatewayPodLabels: { a: 1 } } }, 'invalid path.gatewayPodLabels["a"] 1: must be a string, got number'],
+    ];
+    cases.forEach(([props, message], i) => expect(() => new RemoteWorkload(chart, `r${i}`, props)).toThrow(`[c/r${i}] ${message}`));
+  });
+
+  test('exact limits: anchored SPIFFE ID, source CIDR prefixes, label grammar, port lists in keys and errors', () => {
+    const { chart, orders, db } = setup();
+    expect(() => remote(chart, 'x', { spiffeId: 'xspiffe://b.example.org/ns/x/sa/x' })).toThrow('[c/x] invalid spiffeId "xspiffe://b.example.org/ns/x/sa/x": must be an Istio workload SPIFFE ID');
+    expect(() => new RemoteWorkload(chart, 'wide', { spiffeId: 'spiffe://b.example.org/ns/w/sa/w', path: { sourceCidrs: ['8.0.0.0/7'] } }))
+      .toThrow(/^\[c\/wide\] invalid path\.sourceCidrs\[0\] "8\.0\.0\.0\/7"/);
+    expect(new RemoteWorkload(chart, 'eight', { spiffeId: 'spiffe://b.example.org/ns/e/sa/e', path: { sourceCidrs: ['8.0.0.0/8'] } })._path.sourceCidrs).toEqual(['8.0.0.0/8']);
+    const labels = { 'a/x': 'v', 'a.b.cde/y': 'v', 'ab.c/z': 'v', 'a.bcd/w': 'v', 'k': 'v' };
+    expect(remote(chart, 'l', { path: { gatewayNamespace: 'gw', gatewayPodLabels: labels } })._path.gateway?.podLabels).toEqual(labels);
+    const two = new RemoteWorkload(chart, 'two', { spiffeId: 'spiffe://b.example.org/ns/t/sa/t', ports: [{ port: 12, protocol: AppProtocol.TCP }, { port: 34, protocol: AppProtocol.TCP }], path: { remoteCidrs: ['198.51.100.20/32'], ...GATEWAY_PATH } });
+    const db2 = new MeshService(chart, 'db2', { namespace: db.zeroTrustNamespace as ZeroTrustNamespace, image: 'ghcr.io/acme/db:1', ports: [{ port: 5432 }, { port: 5433 }] });
+    expect(two.mayCall(db2).key).toBe('spiffe://b.example.org/ns/t/sa/t -> shop/db2:5432,5433');
+    expect(() => two.mayCall(db2, { ports: [] })).toThrow('[c/two] invalid ports []: must name at least one port of shop/db2 (5432, 5433)');
+    expect(() => two.allowFrom(orders, { methods: ['GET'] })).toThrow('[c/two] invalid methods/paths {"methods":["GET"]}: port 12, 34 of spiffe://b.example.org/ns/t/sa/t is plain TCP');
+  });
+
   test('a hook hears each new remote call once', () => {
     const { chart, orders } = setup();
     const heard: string[] = [];
