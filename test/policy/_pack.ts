@@ -1,8 +1,11 @@
 /** Shared by the ZeroTrustPolicyPack tests: a pack per engine, admission reviews, a pod that meets every check. */
 import { Chart, Testing } from 'cdk8s';
+import { goodPod } from './_good-pod';
 import { PolicyEngine, ZeroTrustPolicyPack, ZeroTrustPolicyPackProps } from '../../src';
 import { gatekeeperReview, kubernetesReview, kyvernoReview, Review } from '../support/policy-engine';
 import { ofKind, synthValid } from '../support/synth';
+
+export { goodPod };
 
 export const ENGINES = [PolicyEngine.GATEKEEPER, PolicyEngine.KYVERNO, PolicyEngine.KUBERNETES];
 
@@ -26,26 +29,6 @@ export function review(engine: PolicyEngine, objs: any[], obj: any, operation = 
 export function rejectedBy(engine: PolicyEngine, objs: any[], obj: any, operation = 'CREATE'): string[] {
   const ids = review(engine, objs, obj, operation).violations.map(v => v.policy.split('/')[1].replace(/^zero-trust-/, ''));
   return [...new Set(ids)].sort();
-}
-
-/** A pod that meets every policy of the pack. */
-export function goodPod(): any {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'good', namespace: 'apps', labels: { 'app.kubernetes.io/name': 'good' } },
-    spec: {
-      serviceAccountName: 'good',
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [{
-        name: 'app',
-        image: 'ghcr.io/acme/app:1.2.3',
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsUser: 10001, capabilities: { drop: ['ALL'] } },
-        resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
-      }],
-    },
-  };
 }
 
 /** The check ids of a pack (constraint names without `zero-trust-`, Kyverno and native policy names likewise). */

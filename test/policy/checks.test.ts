@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { isCelList } from '@bufbuild/cel';
 import Ajv from 'ajv';
+import { goodPod } from './_good-pod';
 import { celLiteral } from '../../src/policy/_cel-literal';
 import { CheckDefinition, celValidations, celVariablesOf, has, sc, ZERO_TRUST_LIB } from '../../src/policy/_check';
 import { CHECKS } from '../../src/policy/_checks';
@@ -54,27 +55,13 @@ function decision(id: string, obj: any, params: any = {}, operation = 'CREATE'):
 
 /** A pod that meets every check, with one container `app`; `mutate` changes it. */
 function pod(mutate: (p: any, c: any) => void = () => {}): any {
-  const p = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'web', namespace: 'apps', labels: { app: 'web', tier: 'front' } },
-    spec: {
-      serviceAccountName: 'web',
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [{
-        name: 'app',
-        image: 'ghcr.io/acme/app:1.2.3',
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsUser: 10001, capabilities: { drop: ['ALL'] } },
-        resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
-      }],
-    } as any,
-  };
+  const p = goodPod();
+  p.metadata = { name: 'web', namespace: 'apps', labels: { app: 'web', tier: 'front' } };
+  p.spec.serviceAccountName = 'web';
   mutate(p, p.spec.containers[0]);
   return p;
 }
 
-/** A second container like `app`, named `name`, changed by `mutate`. */
 function sidecar(p: any, name: string, mutate: (c: any) => void = () => {}): any {
   const c = structuredClone(p.spec.containers[0]);
   c.name = name;
